@@ -192,6 +192,8 @@ export interface Engine {
    * failed ...) arrives through `sink`. Must not throw for a login failure: emit `failed` instead.
    */
   start(options: EngineStartOptions, sink: EngineEventSink): Promise<EngineSession>;
+  /** Forget what the engine saved for a removed session (its login, its account). Optional. */
+  forget?(sessionId: string): Promise<void>;
   /** Release everything the engine holds (called once at server shutdown, after every session stopped). */
   close(): Promise<void>;
 }

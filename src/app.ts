@@ -1,0 +1,165 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { createYoga } from 'graphql-yoga';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { loadConfig, type Config, type DeepPartial } from './config.js';
+import type { GraphQLContext, Services } from './context.js';
+import { createSandboxEngine } from './engine/sandbox/sandbox-engine.js';
+import { EngineRegistry } from './engine/registry.js';
+import { EventBus } from './events/bus.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMaskError, useErrorCodes } from './plugins/use-error-codes.js';
+import { requestIdFrom, requestIdOf, useRequestId } from './plugins/use-request-id.js';
+import { schema } from './schema/index.js';
+import { ServerService } from './server-service.js';
+import { SessionManager } from './sessions/session-manager.js';
+import { openStore } from './store/database.js';
+import { SessionsRepo } from './store/sessions-repo.js';
+
+export interface App {
+  readonly config: Config;
+  readonly services: Services;
+  /** Listen on `port` (0 picks a free one; default from config) and resolve with the bound address. */
+  start(port?: number): Promise<{ port: number; url: string }>;
+  stop(): Promise<void>;
+}
+
+export interface BuildOptions {
+  logger?: Logger;
+}
+
+export async function buildApp(overrides: DeepPartial<Config> | Config = {}, options: BuildOptions = {}): Promise<App> {
+  const config = loadConfig(overrides as DeepPartial<Config>);
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const store = await openStore(join(config.dataDir, 'wa-gateway.sqlite'));
+  const bus = new EventBus(logger);
+  const engines = new EngineRegistry({
+    sandbox: () => createSandboxEngine({ db: store.db, settings: config.sandbox }),
+  });
+  const sessions = new SessionManager({
+    repo: new SessionsRepo(store.db),
+    bus,
+    engines,
+    logger,
+    dataDir: config.dataDir,
+    maxSessions: config.maxSessions,
+    defaults: { engine: config.engine, qrTimeout: config.sessions.qrTimeout, authTimeout: config.sessions.authTimeout },
+    waitForQrMs: config.sessions.waitForQrMs,
+  });
+  const server = new ServerService(store, sessions, config);
+  const services: Services = { config, logger, bus, sessions, server };
+
+  const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: config.graphiql ? { title: 'wa-gateway GraphiQL', subscriptionsProtocol: 'WS' } : false,
+    renderGraphiQL,
+    logging: false,
+    maskedErrors: { maskError: createMaskError(logger) },
+    context: ({ request }: { request?: Request }) => ({
+      services,
+      requestId: request ? requestIdOf(request) : requestIdFrom(new Headers()),
+    }),
+    plugins: [useRequestId(), useErrorCodes()],
+  });
+
+  const httpServer = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path === '/graphql' || path.startsWith('/graphql/')) {
+      void yoga(req, res);
+      return;
+    }
+    if (path === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
+      const report = server.health();
+      sendJson(req, res, report.status === 'healthy' ? 200 : 503, { success: true, data: { ...report, timestamp: new Date(report.timestamp).toISOString() } });
+      return;
+    }
+    sendJson(req, res, 404, { success: false, error: { code: 'NOT_FOUND', message: `No route for ${req.method} ${path}`, details: {} } });
+  });
+
+  const graphqlWs = new WebSocketServer({ noServer: true });
+  useServer(
+    {
+      execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
+      subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+      onSubscribe: async (ctx, _id, params) => {
+        const { schema: envelopedSchema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+        });
+        const document = parse(params.query);
+        const errors = validate(envelopedSchema, document);
+        if (errors.length > 0) return errors;
+        return {
+          schema: envelopedSchema,
+          operationName: params.operationName,
+          document,
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+      },
+    },
+    graphqlWs,
+  );
+
+  httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/graphql') {
+      graphqlWs.handleUpgrade(req, socket, head, (ws) => graphqlWs.emit('connection', ws, req));
+      return;
+    }
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+
+  await sessions.init();
+  let stopped: Promise<void> | null = null;
+
+  return {
+    config,
+    services,
+    start(port = config.port) {
+      return new Promise((resolve, reject) => {
+        const onError = (error: Error) => reject(error);
+        httpServer.once('error', onError);
+        httpServer.listen(port, config.host, () => {
+          httpServer.off('error', onError);
+          const address = httpServer.address() as AddressInfo;
+          const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+          resolve({ port: address.port, url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}` });
+        });
+      });
+    },
+    stop() {
+      stopped ??= (async () => {
+        for (const client of graphqlWs.clients) client.close(1001, 'server shutting down');
+        graphqlWs.close();
+        await new Promise<void>((resolve) => {
+          httpServer.close(() => resolve());
+          httpServer.closeAllConnections();
+        });
+        await sessions.stopAll();
+        await engines.closeAll();
+        await store.close();
+      })();
+      return stopped;
+    },
+  };
+}
+
+function sendJson(req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+    'x-request-id': requestIdFrom({ get: (name) => (req.headers[name] as string | undefined) ?? null }),
+  });
+  res.end(req.method === 'HEAD' ? undefined : payload);
+}

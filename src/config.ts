@@ -1,0 +1,143 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+// Every setting lives in one table: its path in Config, its CLI flag, its environment twin, its parser.
+// The CLI, the README's table and the validation all read this table, so they cannot drift apart.
+
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().nonnegative();
+const seconds = z.coerce.number().positive();
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v))]);
+const msList = z
+  .union([z.array(nonNegativeInt), z.string().transform((s, ctx) => {
+    const parts = s.split(',').map((p) => p.trim()).filter(Boolean);
+    const nums = parts.map(Number);
+    if (nums.some((n) => !Number.isInteger(n) || n < 0)) {
+      ctx.addIssue({ code: 'custom', message: 'expected a comma-separated list of whole milliseconds' });
+      return z.NEVER;
+    }
+    return nums;
+  })]);
+
+export const settings = [
+  { path: 'port', flag: '--port', env: 'PORT', schema: z.coerce.number().int().min(0).max(65535), default: 8080, doc: 'HTTP port (0 picks a free one)' },
+  { path: 'host', flag: '--host', env: 'HOST', schema: z.string().min(1), default: '0.0.0.0', doc: 'Address to bind' },
+  { path: 'dataDir', flag: '--data-dir', env: 'DATA_DIR', schema: z.string().min(1), default: './data', doc: 'Folder for the SQLite file and session data' },
+  { path: 'maxSessions', flag: '--max-sessions', env: 'MAX_SESSIONS', schema: positiveInt, default: 10, doc: 'Most sessions the server holds at once' },
+  { path: 'engine', flag: '--engine', env: 'ENGINE', schema: z.enum(['sandbox', 'open-wa']), default: 'sandbox', doc: 'Default engine for new sessions: sandbox or open-wa' },
+  { path: 'logLevel', flag: '--log-level', env: 'LOG_LEVEL', schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']), default: 'info', doc: 'Log level' },
+  { path: 'sessions.qrTimeout', flag: '--qr-timeout', env: 'QR_TIMEOUT', schema: seconds, default: 60, doc: 'Default seconds a session waits for its QR to be scanned' },
+  { path: 'sessions.authTimeout', flag: '--auth-timeout', env: 'AUTH_TIMEOUT', schema: seconds, default: 120, doc: 'Default seconds a session may stay AUTHENTICATED before READY' },
+  { path: 'sessions.waitForQrMs', flag: '--wait-for-qr-ms', env: 'WAIT_FOR_QR_MS', schema: positiveInt, default: 30000, doc: 'Longest a createSession with waitForQR waits for the first QR' },
+  { path: 'sandbox.startDelayMs', flag: '--sandbox-start-delay-ms', env: 'SANDBOX_START_DELAY_MS', schema: nonNegativeInt, default: 300, doc: 'Sandbox: time from start to the first QR (a browser launch)' },
+  { path: 'sandbox.qrRotateMs', flag: '--sandbox-qr-rotate-ms', env: 'SANDBOX_QR_ROTATE_MS', schema: positiveInt, default: 20000, doc: 'Sandbox: how often the QR code rotates (each one expires then)' },
+  { path: 'sandbox.authDelayMs', flag: '--sandbox-auth-delay-ms', env: 'SANDBOX_AUTH_DELAY_MS', schema: nonNegativeInt, default: 500, doc: 'Sandbox: time from a scan (AUTHENTICATED) to READY' },
+  { path: 'sandbox.deliveryDelayMs', flag: '--sandbox-delivery-delay-ms', env: 'SANDBOX_DELIVERY_DELAY_MS', schema: nonNegativeInt, default: 50, doc: 'Sandbox: network latency of a message between two numbers' },
+  { path: 'sandbox.readDelayMs', flag: '--sandbox-read-delay-ms', env: 'SANDBOX_READ_DELAY_MS', schema: nonNegativeInt, default: 0, doc: 'Sandbox: when > 0, a receiving session reads new messages after this delay (0: only markChatRead reads)' },
+  { path: 'sandbox.botReplyDelayMs', flag: '--sandbox-bot-reply-delay-ms', env: 'SANDBOX_BOT_REPLY_DELAY_MS', schema: nonNegativeInt, default: 300, doc: 'Sandbox: how long the built-in contacts take to answer' },
+  { path: 'media.maxImageBytes', flag: '--max-image-bytes', env: 'MAX_IMAGE_BYTES', schema: positiveInt, default: 16 * 1024 * 1024, doc: 'Largest image or audio accepted, in bytes' },
+  { path: 'media.maxFileBytes', flag: '--max-file-bytes', env: 'MAX_FILE_BYTES', schema: positiveInt, default: 100 * 1024 * 1024, doc: 'Largest file accepted, in bytes' },
+  { path: 'http.maxBodyBytes', flag: '--max-body-bytes', env: 'MAX_BODY_BYTES', schema: positiveInt, default: 150 * 1024 * 1024, doc: 'Largest request body accepted, in bytes' },
+  { path: 'graphiql', flag: '--graphiql', env: 'GRAPHIQL', schema: bool, default: true, doc: 'Serve GraphiQL on /graphql to browsers' },
+  { path: 'webhooks.allowCidrs', flag: '--webhook-allow-cidrs', env: 'WEBHOOK_ALLOW_CIDRS', schema: z.string(), default: '', doc: 'CIDRs webhooks may reach although private or loopback (comma-separated)' },
+  { path: 'webhooks.retryScheduleMs', flag: '--webhook-retry-schedule', env: 'WEBHOOK_RETRY_SCHEDULE', schema: msList, default: [5000, 300000, 1800000, 7200000, 18000000, 36000000, 36000000], doc: 'Webhook retry delays in ms (comma-separated)' },
+] as const;
+
+type Setting = (typeof settings)[number];
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  maxSessions: number;
+  engine: 'sandbox' | 'open-wa';
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  sessions: { qrTimeout: number; authTimeout: number; waitForQrMs: number };
+  sandbox: {
+    startDelayMs: number;
+    qrRotateMs: number;
+    authDelayMs: number;
+    deliveryDelayMs: number;
+    readDelayMs: number;
+    botReplyDelayMs: number;
+  };
+  media: { maxImageBytes: number; maxFileBytes: number };
+  http: { maxBodyBytes: number };
+  graphiql: boolean;
+  webhooks: { allowCidrs: string; retryScheduleMs: number[] };
+}
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+export class ConfigError extends Error {}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    node[key] ??= {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
+function getPath(source: unknown, path: string): unknown {
+  let node = source;
+  for (const key of path.split('.')) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}
+
+function parseSetting(setting: Setting, raw: unknown, origin: string): unknown {
+  const result = (setting.schema as z.ZodType).safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new ConfigError(`invalid value ${JSON.stringify(raw)} for ${origin}: ${issue?.message ?? 'invalid'}`);
+  }
+  return result.data;
+}
+
+/** Defaults, then environment, then explicit overrides (CLI flags or a test's object). */
+export function loadConfig(overrides: DeepPartial<Config> = {}, env: NodeJS.ProcessEnv = {}): Config {
+  const out: Record<string, unknown> = {};
+  for (const setting of settings) {
+    let value: unknown = setting.default;
+    const fromEnv = env[setting.env];
+    if (fromEnv !== undefined && fromEnv !== '') value = parseSetting(setting, fromEnv, setting.env);
+    const fromOverride = getPath(overrides, setting.path);
+    if (fromOverride !== undefined) value = parseSetting(setting, fromOverride, setting.flag);
+    setPath(out, setting.path, value);
+  }
+  const config = out as unknown as Config;
+  config.dataDir = resolve(config.dataDir);
+  return config;
+}
+
+/** `--flag value` and `--flag=value`; `--help` returns null. */
+export function parseArgs(argv: string[]): DeepPartial<Config> | null {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') return null;
+    const eq = arg.indexOf('=');
+    const flag = eq === -1 ? arg : arg.slice(0, eq);
+    const setting = settings.find((s) => s.flag === flag);
+    if (!setting) throw new ConfigError(`unknown option ${flag} (see --help)`);
+    let raw: string | undefined;
+    if (eq !== -1) raw = arg.slice(eq + 1);
+    else {
+      raw = argv[i + 1];
+      if (raw === undefined || raw.startsWith('--')) throw new ConfigError(`option ${flag} needs a value`);
+      i++;
+    }
+    setPath(out, setting.path, parseSetting(setting, raw, flag));
+  }
+  return out as DeepPartial<Config>;
+}
+
+export function helpText(): string {
+  const rows = settings.map((s) => `  ${`${s.flag} <value>`.padEnd(36)} ${s.env.padEnd(28)} ${s.doc} (default ${JSON.stringify(s.default)})`);
+  return ['Usage: npm start -- [options]', '', `  ${'option'.padEnd(36)} ${'environment'.padEnd(28)} meaning`, ...rows].join('\n');
+}

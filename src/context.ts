@@ -1,0 +1,19 @@
+import type { Config } from './config.js';
+import type { EventBus } from './events/bus.js';
+import type { Logger } from './logger.js';
+import type { ServerService } from './server-service.js';
+import type { SessionManager } from './sessions/session-manager.js';
+
+/** The services every resolver reaches through its context. */
+export interface Services {
+  config: Config;
+  logger: Logger;
+  bus: EventBus;
+  sessions: SessionManager;
+  server: ServerService;
+}
+
+export interface GraphQLContext {
+  services: Services;
+  requestId: string;
+}

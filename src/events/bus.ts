@@ -1,0 +1,97 @@
+import { Repeater } from 'graphql-yoga';
+import type { EngineContact, EngineMessage, MessageAck } from '../engine/engine.js';
+import type { Logger } from '../logger.js';
+
+export type SessionStatus = 'INITIALIZING' | 'QR_READY' | 'AUTHENTICATED' | 'READY' | 'FAILED' | 'TERMINATED';
+
+export const eventTypes = ['QR', 'AUTHENTICATED', 'READY', 'MESSAGE', 'ACK', 'DISCONNECTED', 'STATUS', 'GROUP_JOIN', 'GROUP_LEAVE'] as const;
+export type EventType = (typeof eventTypes)[number];
+
+export interface QrInfo {
+  dataUrl: string;
+  /** epoch ms */
+  expiresAt: number;
+}
+
+type Payload =
+  | { type: 'QR'; qr: QrInfo }
+  | { type: 'STATUS'; status: SessionStatus; reason: string | null }
+  | { type: 'AUTHENTICATED' }
+  | { type: 'READY'; me: EngineContact }
+  | { type: 'MESSAGE'; message: EngineMessage }
+  | { type: 'ACK'; messageId: string; chatId: string; ack: MessageAck }
+  | { type: 'DISCONNECTED'; reason: string }
+  | { type: 'GROUP_JOIN' | 'GROUP_LEAVE'; groupId: string; participants: string[]; by: string | null };
+
+/** One event of one session; `at` is epoch ms. */
+export type BusEvent = Payload & { sessionId: string; at: number };
+export type BusEventOf<T extends EventType> = Extract<BusEvent, { type: T }>;
+
+type Listener = (event: BusEvent) => void;
+
+const ALL = '*';
+
+/**
+ * The one place events leave the SessionManager. Subscriptions, the legacy /ws socket and the
+ * webhook outbox all listen here; listeners run synchronously in publish order.
+ */
+export class EventBus {
+  private readonly listeners = new Map<string, Set<Listener>>();
+
+  constructor(private readonly logger: Logger) {}
+
+  publish(event: BusEvent): void {
+    this.dispatch(this.listeners.get(event.sessionId), event);
+    this.dispatch(this.listeners.get(ALL), event);
+  }
+
+  private dispatch(set: Set<Listener> | undefined, event: BusEvent): void {
+    if (!set) return;
+    for (const listener of set) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.logger.error('event listener failed', { err: String(error), type: event.type, sessionId: event.sessionId });
+      }
+    }
+  }
+
+  /** Listen to one session's events, or to every session's with '*'. Returns the unsubscribe function. */
+  listen(sessionId: string, listener: Listener): () => void {
+    let set = this.listeners.get(sessionId);
+    if (!set) this.listeners.set(sessionId, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.listeners.get(sessionId) === set) this.listeners.delete(sessionId);
+    };
+  }
+
+  /**
+   * An async iterator over a session's events that pass `map` (return undefined to skip), starting with
+   * `initial` values (the current state, so a late subscriber is not left guessing). It ends when
+   * `endWhen` says so for an event, after yielding it.
+   */
+  subscribe<T>(
+    sessionId: string,
+    map: (event: BusEvent) => T | undefined,
+    options: { initial?: T[]; endWhen?: (event: BusEvent) => boolean } = {},
+  ): AsyncIterableIterator<T> {
+    return new Repeater<T>(async (push, stop) => {
+      for (const value of options.initial ?? []) await push(value);
+      const off = this.listen(sessionId, (event) => {
+        const value = map(event);
+        if (value !== undefined) void push(value);
+        if (options.endWhen?.(event)) stop();
+      });
+      await stop;
+      off();
+    });
+  }
+
+  listenerCount(): number {
+    let n = 0;
+    for (const set of this.listeners.values()) n += set.size;
+    return n;
+  }
+}

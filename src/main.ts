@@ -1,0 +1,69 @@
+import { buildApp } from './app.js';
+import { ConfigError, helpText, loadConfig, parseArgs } from './config.js';
+import { createLogger } from './logger.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    const flags = parseArgs(process.argv.slice(2));
+    if (flags === null) {
+      console.log(helpText());
+      return;
+    }
+    config = loadConfig(flags, process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`wa-gateway: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+
+  const logger = createLogger(config.logLevel);
+  const app = await buildApp(config, { logger });
+  let address;
+  try {
+    address = await app.start(config.port);
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    console.error(`wa-gateway: cannot listen on ${config.host}:${config.port}: ${e.code ?? e.message}`);
+    await app.stop();
+    process.exit(1);
+  }
+
+  console.log(
+    [
+      `wa-gateway listening on ${address.url} (engine ${config.engine}, data ${config.dataDir})`,
+      `  GraphQL + GraphiQL  ${address.url}/graphql`,
+      `  graphql-ws          ${address.url.replace(/^http/, 'ws')}/graphql`,
+      `  REST base           ${address.url}/api/v1`,
+      `  Health              ${address.url}/health`,
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    const force = setTimeout(() => {
+      console.error('wa-gateway: shutdown took too long, exiting');
+      process.exit(1);
+    }, 20_000);
+    force.unref();
+    app.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(`wa-gateway: shutdown failed: ${String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(`wa-gateway: ${(error as Error)?.message ?? String(error)}`);
+  process.exit(1);
+});

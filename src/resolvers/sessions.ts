@@ -1,0 +1,73 @@
+import { builder } from '../schema/builder.js';
+import { SessionStatusEventRef } from '../schema/events.js';
+import { CreateSessionInput, CreateSessionPayload, QrCodeRef, RemoveSessionPayload, SessionRef } from '../schema/session.js';
+
+builder.queryFields((t) => ({
+  sessions: t.field({
+    type: [SessionRef],
+    description: 'Every session, oldest first',
+    resolve: (_root, _args, ctx) => ctx.services.sessions.list(),
+  }),
+  session: t.field({
+    type: SessionRef,
+    nullable: true,
+    description: 'One session; null when it does not exist',
+    args: { sessionId: t.arg.string({ required: true }) },
+    resolve: (_root, { sessionId }, ctx) => ctx.services.sessions.get(sessionId),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createSession: t.field({
+    type: CreateSessionPayload,
+    args: { input: t.arg({ type: CreateSessionInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => ({ session: await ctx.services.sessions.create(input) }),
+  }),
+  removeSession: t.field({
+    type: RemoveSessionPayload,
+    description: 'Stop the session, log it out and delete it with everything stored for it',
+    args: { sessionId: t.arg.string({ required: true }) },
+    resolve: async (_root, { sessionId }, ctx) => {
+      await ctx.services.sessions.remove(sessionId);
+      return { sessionId, removed: true };
+    },
+  }),
+  sandboxScanQr: t.field({
+    type: SessionRef,
+    description: 'Sandbox engine only: scan the current QR code as a phone would',
+    args: { sessionId: t.arg.string({ required: true }) },
+    resolve: (_root, { sessionId }, ctx) => ctx.services.sessions.sandboxScan(sessionId),
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  qr: t.field({
+    type: QrCodeRef,
+    description: 'The current QR code (if any) and then every new one until the session leaves the QR phase',
+    args: { sessionId: t.arg.string({ required: true }) },
+    subscribe: (_root, { sessionId }, ctx) => {
+      const session = ctx.services.sessions.require(sessionId);
+      return ctx.services.bus.subscribe(sessionId, (e) => (e.type === 'QR' ? e.qr : undefined), {
+        initial: session.qr ? [session.qr] : [],
+      });
+    },
+    resolve: (qr) => qr,
+  }),
+  sessionStatus: t.field({
+    type: SessionStatusEventRef,
+    description: 'The current status first, then every change (READY included) until the session is removed',
+    args: { sessionId: t.arg.string({ required: true }) },
+    subscribe: (_root, { sessionId }, ctx) => {
+      const session = ctx.services.sessions.require(sessionId);
+      return ctx.services.bus.subscribe(
+        sessionId,
+        (e) => (e.type === 'STATUS' ? { sessionId, status: e.status, reason: e.reason, at: e.at } : undefined),
+        {
+          initial: [{ sessionId, status: session.status, reason: session.failureReason, at: session.lastActivity }],
+          endWhen: (e) => e.type === 'STATUS' && e.status === 'TERMINATED',
+        },
+      );
+    },
+    resolve: (event) => event,
+  }),
+}));

@@ -1,0 +1,12 @@
+// Imports every type and field group, then builds the schema. Nothing else belongs here.
+import './scalars.js';
+import './contact.js';
+import './session.js';
+import './events.js';
+import './server.js';
+import '../resolvers/sessions.js';
+import '../resolvers/server.js';
+import '../resolvers/events.js';
+import { builder } from './builder.js';
+
+export const schema = builder.toSchema({ sortSchema: true });

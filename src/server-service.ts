@@ -1,0 +1,66 @@
+import { totalmem } from 'node:os';
+import type { Store } from './store/database.js';
+import type { SessionManager } from './sessions/session-manager.js';
+import { version } from './version.js';
+
+export interface ServerInfo {
+  version: string;
+  maxSessions: number;
+  activeSessions: number;
+  totalSessions: number;
+  uptime: number;
+  memory: { used: string; total: string; rssBytes: number; heapUsedBytes: number };
+  defaultEngine: string;
+}
+
+export interface HealthReport {
+  status: 'healthy' | 'unhealthy';
+  timestamp: number;
+  checks: { database: string; sessions: string; memory: string };
+}
+
+// Above this share of the machine's memory the process reports itself unhealthy.
+const MEMORY_LIMIT_SHARE = 0.9;
+
+export class ServerService {
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly store: Store,
+    private readonly sessions: SessionManager,
+    private readonly settings: { maxSessions: number; engine: string },
+  ) {}
+
+  info(): ServerInfo {
+    const mem = process.memoryUsage();
+    const byStatus = this.sessions.countByStatus();
+    return {
+      version,
+      maxSessions: this.settings.maxSessions,
+      activeSessions: this.sessions.count() - byStatus.FAILED - byStatus.TERMINATED,
+      totalSessions: this.sessions.count(),
+      uptime: Math.floor((Date.now() - this.startedAt) / 1000),
+      memory: { used: formatBytes(mem.rss), total: formatBytes(totalmem()), rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
+      defaultEngine: this.settings.engine,
+    };
+  }
+
+  health(): HealthReport {
+    let database = 'ok';
+    try {
+      const row = this.store.sqlite.prepare('select count(*) as n from sessions').get() as { n: number } | undefined;
+      if (typeof row?.n !== 'number') database = 'error: unexpected answer';
+    } catch (error) {
+      database = `error: ${(error as Error).message}`;
+    }
+    const sessions = this.sessions.count() <= this.settings.maxSessions ? 'ok' : 'over limit';
+    const memory = process.memoryUsage().rss < totalmem() * MEMORY_LIMIT_SHARE ? 'ok' : 'low';
+    const healthy = database === 'ok' && memory === 'ok';
+    return { status: healthy ? 'healthy' : 'unhealthy', timestamp: Date.now(), checks: { database, sessions, memory } };
+  }
+}
+
+function formatBytes(bytes: number): string {
+  const mb = bytes / (1024 * 1024);
+  return mb >= 1024 ? `${Math.round(mb / 102.4) / 10}GB` : `${Math.round(mb)}MB`;
+}

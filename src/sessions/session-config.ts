@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import type { EngineKind, SessionConfig } from '../engine/engine.js';
+import { validationError } from '../errors.js';
+
+export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+const configInput = z
+  .object({
+    engine: z.enum(['sandbox', 'open-wa']).optional(),
+    multiDevice: z.boolean().optional(),
+    headless: z.boolean().optional(),
+    qrTimeout: z.number().positive().max(86400).optional(),
+    authTimeout: z.number().positive().max(86400).optional(),
+    proxyServerCredentials: z
+      .object({
+        protocol: z.string().max(16).optional(),
+        address: z.string().min(1).max(512),
+        username: z.string().max(256).optional(),
+        password: z.string().max(256).optional(),
+      })
+      .optional(),
+    licenceKey: z.string().max(512).optional(),
+    sandbox: z.object({ autoScanMs: z.number().int().nonnegative().max(3_600_000).optional() }).optional(),
+  })
+  .strict();
+
+export type SessionConfigInput = z.input<typeof configInput>;
+
+export interface SessionDefaults {
+  engine: EngineKind;
+  qrTimeout: number;
+  authTimeout: number;
+}
+
+export function validateSessionId(sessionId: unknown): string {
+  if (typeof sessionId !== 'string' || !SESSION_ID_PATTERN.test(sessionId)) {
+    throw validationError('sessionId must be 1-64 letters, digits, "-" or "_"', { field: 'sessionId', value: sessionId });
+  }
+  return sessionId;
+}
+
+/** Accepts the reference's config object (null fields count as absent) and fills in the defaults. */
+export function resolveSessionConfig(input: unknown, defaults: SessionDefaults): SessionConfig {
+  const cleaned = input === undefined || input === null ? {} : stripNulls(input);
+  const parsed = configInput.safeParse(cleaned);
+  if (!parsed.success) {
+    throw validationError('invalid session config', {
+      field: 'config',
+      issues: parsed.error.issues.map((i) => ({ path: ['config', ...i.path].join('.'), message: i.message })),
+    });
+  }
+  const c = parsed.data;
+  return {
+    engine: c.engine ?? defaults.engine,
+    multiDevice: c.multiDevice ?? true,
+    headless: c.headless ?? true,
+    qrTimeout: c.qrTimeout ?? defaults.qrTimeout,
+    authTimeout: c.authTimeout ?? defaults.authTimeout,
+    ...(c.proxyServerCredentials ? { proxyServerCredentials: c.proxyServerCredentials } : {}),
+    ...(c.licenceKey ? { licenceKey: c.licenceKey } : {}),
+    ...(c.sandbox ? { sandbox: c.sandbox } : {}),
+  };
+}
+
+function stripNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stripNulls);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, stripNulls(v)]));
+  }
+  return value;
+}

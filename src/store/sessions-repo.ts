@@ -1,0 +1,62 @@
+import type { Kysely } from 'kysely';
+import type { SessionConfig } from '../engine/engine.js';
+import type { Database } from './schema.js';
+
+export interface SessionRow {
+  sessionId: string;
+  engine: string;
+  status: string;
+  config: SessionConfig;
+  createdAt: number;
+  lastActivity: number;
+  failureReason: string | null;
+  me: string | null;
+}
+
+export class SessionsRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async all(): Promise<SessionRow[]> {
+    const rows = await this.db.selectFrom('sessions').selectAll().orderBy('created_at').execute();
+    return rows.map((r) => ({
+      sessionId: r.session_id,
+      engine: r.engine,
+      status: r.status,
+      config: JSON.parse(r.config) as SessionConfig,
+      createdAt: r.created_at,
+      lastActivity: r.last_activity,
+      failureReason: r.failure_reason,
+      me: r.me,
+    }));
+  }
+
+  async insert(row: SessionRow): Promise<void> {
+    await this.db
+      .insertInto('sessions')
+      .values({
+        session_id: row.sessionId,
+        engine: row.engine,
+        status: row.status,
+        config: JSON.stringify(row.config),
+        created_at: row.createdAt,
+        last_activity: row.lastActivity,
+        failure_reason: row.failureReason,
+        me: row.me,
+      })
+      .execute();
+  }
+
+  async update(sessionId: string, patch: Partial<Pick<SessionRow, 'status' | 'lastActivity' | 'failureReason' | 'me'>>): Promise<void> {
+    const values: Partial<Database['sessions']> = {};
+    if (patch.status !== undefined) values.status = patch.status;
+    if (patch.lastActivity !== undefined) values.last_activity = patch.lastActivity;
+    if (patch.failureReason !== undefined) values.failure_reason = patch.failureReason;
+    if (patch.me !== undefined) values.me = patch.me;
+    if (Object.keys(values).length === 0) return;
+    await this.db.updateTable('sessions').set(values).where('session_id', '=', sessionId).execute();
+  }
+
+  async delete(sessionId: string): Promise<void> {
+    await this.db.deleteFrom('sessions').where('session_id', '=', sessionId).execute();
+  }
+}
