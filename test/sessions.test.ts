@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import jsQR from 'jsqr';
+import jsqr from 'jsqr';
 import { PNG } from 'pngjs';
 import { collect, CREATE, readySession, SCAN, startServer, STATUS, tempDir, waitFor, type TestServer } from './helpers/app.js';
 
@@ -9,7 +9,7 @@ function decodeQr(dataUrl: string): string {
   const bytes = Buffer.from(dataUrl.split(',')[1]!, 'base64');
   assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
   const png = PNG.sync.read(bytes);
-  const code = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+  const code = jsqr.default(new Uint8ClampedArray(png.data), png.width, png.height);
   assert.ok(code, 'the PNG holds a readable QR code');
   return code.data;
 }

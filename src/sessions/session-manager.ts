@@ -191,10 +191,10 @@ export class SessionManager {
 
   async sandboxScan(sessionId: string): Promise<SessionView> {
     const ms = this.use(sessionId);
-    const controls = ms.handle?.sandbox;
-    if (ms.engine !== 'sandbox' || !controls) {
-      if (ms.engine !== 'sandbox') throw new AppError('ENGINE_UNSUPPORTED', `Session '${sessionId}' does not run on the sandbox engine`, { sessionId, engine: ms.engine });
+    if (ms.engine !== 'sandbox') {
+      throw new AppError('ENGINE_UNSUPPORTED', `Session '${sessionId}' does not run on the sandbox engine`, { sessionId, engine: ms.engine });
     }
+    const controls = ms.handle?.sandbox;
     if (ms.status !== 'QR_READY' || !controls) {
       throw new AppError('INVALID_SESSION_STATE', `Session '${sessionId}' has no QR code to scan (status ${ms.status.toLowerCase()})`, {
         sessionId,
