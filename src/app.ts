@@ -6,13 +6,20 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { secureSchema } from './auth/access-policy.js';
+import { ApiKeyService } from './auth/api-keys.js';
+import { Authenticator } from './auth/authenticator.js';
+import { RateLimiter } from './auth/rate-limiter.js';
 import { loadConfig, type Config, type DeepPartial } from './config.js';
 import type { GraphQLContext, Services } from './context.js';
 import { createSandboxEngine } from './engine/sandbox/sandbox-engine.js';
 import { EngineRegistry } from './engine/registry.js';
 import { EventBus } from './events/bus.js';
 import { createLogger, type Logger } from './logger.js';
+import { useArmor } from './plugins/use-armor.js';
+import { authContext, unauthenticatedError, useAuth, WWW_AUTHENTICATE } from './plugins/use-auth.js';
 import { createMaskError, useErrorCodes } from './plugins/use-error-codes.js';
+import { useRateLimit } from './plugins/use-rate-limit.js';
 import { requestIdFrom, requestIdOf, useRequestId } from './plugins/use-request-id.js';
 import { schema } from './schema/index.js';
 import { ServerService } from './server-service.js';
@@ -51,30 +58,60 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     waitForQrMs: config.sessions.waitForQrMs,
   });
   const server = new ServerService(store, sessions, config);
-  const services: Services = { config, logger, bus, sessions, server };
+  const apiKeys = new ApiKeyService(store.db, config.auth.apiKeys);
+  await apiKeys.init();
+  const auth = new Authenticator(apiKeys);
+  const rateLimiter = new RateLimiter(config.rateLimit);
+  const services: Services = { config, logger, bus, sessions, server, apiKeys, auth, rateLimiter };
+  // Without any API key the API is open: then it listens on loopback only, unless --host says otherwise.
+  if (!config.host) config.host = apiKeys.enabled ? '0.0.0.0' : '127.0.0.1';
+  if (!apiKeys.enabled) {
+    logger.warn('NO API KEY CONFIGURED: anyone who can reach this server controls every session. Set --api-key (API_KEY).', { host: config.host });
+  }
 
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
-    schema,
+    schema: secureSchema(schema),
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: config.graphiql ? { title: 'wa-gateway GraphiQL', subscriptionsProtocol: 'WS' } : false,
     renderGraphiQL,
     logging: false,
     maskedErrors: { maskError: createMaskError(logger) },
-    context: ({ request }: { request?: Request }) => ({
+    context: (init: Record<string, unknown>) => ({
       services,
-      requestId: request ? requestIdOf(request) : requestIdFrom(new Headers()),
+      requestId: init.request ? requestIdOf(init.request as Request) : requestIdFrom(new Headers()),
+      ...authContext(auth, init),
     }),
-    plugins: [useRequestId(), useErrorCodes()],
+    plugins: [
+      useRequestId(),
+      useErrorCodes(),
+      useAuth(auth),
+      useArmor({ armor: config.armor, limits: config.limits, introspection: config.introspection }),
+      useRateLimit(rateLimiter),
+    ],
   });
 
   const httpServer = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
+    const declaredLength = Number(req.headers['content-length'] ?? 0);
+    if (declaredLength > config.http.maxBodyBytes) {
+      res.setHeader('connection', 'close');
+      sendJson(req, res, 413, {
+        success: false,
+        error: { code: 'PAYLOAD_TOO_LARGE', message: `Request body of ${declaredLength} bytes is over the limit of ${config.http.maxBodyBytes}`, details: { limit: config.http.maxBodyBytes } },
+      });
+      return;
+    }
     if (path === '/graphql' || path.startsWith('/graphql/')) {
       void yoga(req, res);
       return;
     }
     if (path === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
+      if (!config.auth.healthOpen && !auth.record(auth.fromNodeRequest(req))) {
+        res.setHeader('www-authenticate', WWW_AUTHENTICATE);
+        sendJson(req, res, 401, { success: false, error: { code: 'UNAUTHENTICATED', message: 'a valid API key is required', details: {} } });
+        return;
+      }
       const report = server.health();
       sendJson(req, res, report.status === 'healthy' ? 200 : 503, { success: true, data: { ...report, timestamp: new Date(report.timestamp).toISOString() } });
       return;
@@ -87,7 +124,10 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     {
       execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
       subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+      // A connection needs a valid key up front; every subscribe checks it again (a key may be revoked meanwhile).
+      onConnect: (ctx) => !auth.enabled || Boolean(auth.record(auth.fromConnectionParams(ctx.connectionParams))),
       onSubscribe: async (ctx, _id, params) => {
+        if (!authContext(auth, { connectionParams: ctx.connectionParams }).auth) return [unauthenticatedError()];
         const { schema: envelopedSchema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,

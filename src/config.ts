@@ -8,6 +8,17 @@ const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().nonnegative();
 const seconds = z.coerce.number().positive();
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v))]);
+// `--api-key a,b`: each one a plain key (hashed at start) or `sha512:<128 hex digits>`.
+const keyList = z.union([
+  z.array(z.string()),
+  z.string().transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean)),
+]).superRefine((keys, ctx) => {
+  for (const key of keys) {
+    if (key.startsWith('sha512:') ? !/^sha512:[0-9a-fA-F]{128}$/.test(key) : key.length < 16) {
+      ctx.addIssue({ code: 'custom', message: 'each key must be at least 16 characters, or sha512:<128 hex digits>' });
+    }
+  }
+});
 const msList = z
   .union([z.array(nonNegativeInt), z.string().transform((s, ctx) => {
     const parts = s.split(',').map((p) => p.trim()).filter(Boolean);
@@ -21,7 +32,7 @@ const msList = z
 
 export const settings = [
   { path: 'port', flag: '--port', env: 'PORT', schema: z.coerce.number().int().min(0).max(65535), default: 8080, doc: 'HTTP port (0 picks a free one)' },
-  { path: 'host', flag: '--host', env: 'HOST', schema: z.string().min(1), default: '0.0.0.0', doc: 'Address to bind' },
+  { path: 'host', flag: '--host', env: 'HOST', schema: z.string(), default: '', doc: 'Address to bind; empty: 0.0.0.0 when an API key exists, else 127.0.0.1 only' },
   { path: 'dataDir', flag: '--data-dir', env: 'DATA_DIR', schema: z.string().min(1), default: './data', doc: 'Folder for the SQLite file and session data' },
   { path: 'maxSessions', flag: '--max-sessions', env: 'MAX_SESSIONS', schema: positiveInt, default: 10, doc: 'Most sessions the server holds at once' },
   { path: 'engine', flag: '--engine', env: 'ENGINE', schema: z.enum(['sandbox', 'open-wa']), default: 'sandbox', doc: 'Default engine for new sessions: sandbox or open-wa' },
@@ -41,6 +52,22 @@ export const settings = [
   { path: 'graphiql', flag: '--graphiql', env: 'GRAPHIQL', schema: bool, default: true, doc: 'Serve GraphiQL on /graphql to browsers' },
   { path: 'webhooks.allowCidrs', flag: '--webhook-allow-cidrs', env: 'WEBHOOK_ALLOW_CIDRS', schema: z.string(), default: '', doc: 'CIDRs webhooks may reach although private or loopback (comma-separated)' },
   { path: 'webhooks.retryScheduleMs', flag: '--webhook-retry-schedule', env: 'WEBHOOK_RETRY_SCHEDULE', schema: msList, default: [5000, 300000, 1800000, 7200000, 18000000, 36000000, 36000000], doc: 'Webhook retry delays in ms (comma-separated)' },
+  { path: 'auth.apiKeys', flag: '--api-key', env: 'API_KEY', schema: keyList, default: [] as string[], doc: 'Admin API key(s), comma-separated: plain or sha512:<hex>; none: the API is open (loopback only unless --host)' },
+  { path: 'auth.healthOpen', flag: '--health-open', env: 'HEALTH_OPEN', schema: bool, default: true, doc: 'Serve /health without an API key' },
+  { path: 'introspection', flag: '--introspection', env: 'INTROSPECTION', schema: bool, default: process.env.NODE_ENV !== 'production', doc: 'Allow GraphQL introspection (default: off when NODE_ENV=production)' },
+  { path: 'rateLimit.enabled', flag: '--rate-limit', env: 'RATE_LIMIT', schema: bool, default: true, doc: 'Apply the rate limits below' },
+  { path: 'rateLimit.windowMs', flag: '--rate-limit-window-ms', env: 'RATE_LIMIT_WINDOW_MS', schema: positiveInt, default: 60_000, doc: 'Rate-limit window in ms (the limits below count within it)' },
+  { path: 'rateLimit.general', flag: '--rate-limit-general', env: 'RATE_LIMIT_GENERAL', schema: positiveInt, default: 100, doc: 'Operations per window per API key (or client IP)' },
+  { path: 'rateLimit.sessionCreate', flag: '--rate-limit-session-create', env: 'RATE_LIMIT_SESSION_CREATE', schema: positiveInt, default: 5, doc: 'Session creations per window per API key (or client IP)' },
+  { path: 'rateLimit.messaging', flag: '--rate-limit-messaging', env: 'RATE_LIMIT_MESSAGING', schema: positiveInt, default: 30, doc: 'Sends per window per session per API key (or client IP)' },
+  { path: 'rateLimit.maxClients', flag: '--rate-limit-max-clients', env: 'RATE_LIMIT_MAX_CLIENTS', schema: positiveInt, default: 10_000, doc: 'Most counters the in-memory rate-limit store keeps (least recently used go first)' },
+  { path: 'armor.maxDepth', flag: '--max-query-depth', env: 'MAX_QUERY_DEPTH', schema: positiveInt, default: 12, doc: 'Deepest GraphQL selection accepted' },
+  { path: 'armor.maxAliases', flag: '--max-query-aliases', env: 'MAX_QUERY_ALIASES', schema: nonNegativeInt, default: 15, doc: 'Most aliases in one GraphQL document' },
+  { path: 'armor.maxTokens', flag: '--max-query-tokens', env: 'MAX_QUERY_TOKENS', schema: positiveInt, default: 2000, doc: 'Most tokens in one GraphQL document' },
+  { path: 'armor.maxCost', flag: '--max-query-cost', env: 'MAX_QUERY_COST', schema: positiveInt, default: 5000, doc: 'Highest estimated cost of one GraphQL operation' },
+  { path: 'armor.maxDirectives', flag: '--max-query-directives', env: 'MAX_QUERY_DIRECTIVES', schema: nonNegativeInt, default: 20, doc: 'Most directives in one GraphQL document' },
+  { path: 'limits.maxStringLength', flag: '--max-string-length', env: 'MAX_STRING_LENGTH', schema: positiveInt, default: 65_536, doc: 'Longest string argument (media data is bounded by the media sizes instead)' },
+  { path: 'limits.maxListLength', flag: '--max-list-length', env: 'MAX_LIST_LENGTH', schema: positiveInt, default: 1024, doc: 'Longest list argument (participants, ids)' },
 ] as const;
 
 type Setting = (typeof settings)[number];
@@ -65,6 +92,11 @@ export interface Config {
   http: { maxBodyBytes: number };
   graphiql: boolean;
   webhooks: { allowCidrs: string; retryScheduleMs: number[] };
+  auth: { apiKeys: string[]; healthOpen: boolean };
+  introspection: boolean;
+  rateLimit: { enabled: boolean; windowMs: number; general: number; sessionCreate: number; messaging: number; maxClients: number };
+  armor: { maxDepth: number; maxAliases: number; maxTokens: number; maxCost: number; maxDirectives: number };
+  limits: { maxStringLength: number; maxListLength: number };
 }
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };

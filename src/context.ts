@@ -1,3 +1,7 @@
+import type { ApiKeyService } from './auth/api-keys.js';
+import type { Authenticator } from './auth/authenticator.js';
+import type { Principal } from './auth/principal.js';
+import type { RateLimiter, RateLimitState } from './auth/rate-limiter.js';
 import type { Config } from './config.js';
 import type { EventBus } from './events/bus.js';
 import type { Logger } from './logger.js';
@@ -11,9 +15,20 @@ export interface Services {
   bus: EventBus;
   sessions: SessionManager;
   server: ServerService;
+  apiKeys: ApiKeyService;
+  /** Turns presented keys into principals; its counters (accepted/rejected) are for metrics. */
+  auth: Authenticator;
+  /** Its counters (allowed/limited per bucket) are for metrics. */
+  rateLimiter: RateLimiter;
 }
 
 export interface GraphQLContext {
   services: Services;
   requestId: string;
+  /** Who is calling; null only when a key is required and none (or a wrong one) was given. */
+  auth: Principal | null;
+  /** The peer address, which rate limits count against when there is no key. */
+  clientIp: string;
+  /** Set by the rate-limit plugin: the limit state this operation counted against. */
+  rateLimit?: RateLimitState;
 }

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     address = await app.start(config.port);
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
-    console.error(`wa-gateway: cannot listen on ${config.host}:${config.port}: ${e.code ?? e.message}`);
+    console.error(`wa-gateway: cannot listen on ${app.config.host}:${config.port}: ${e.code ?? e.message}`);
     await app.stop();
     process.exit(1);
   }
@@ -40,6 +40,15 @@ async function main(): Promise<void> {
       `  Health              ${address.url}/health`,
     ].join('\n'),
   );
+
+  if (!app.services.auth.enabled) {
+    console.error(
+      [
+        'wa-gateway: WARNING: no API key is configured, so the API is open to anyone who can reach it.',
+        `wa-gateway: WARNING: listening on ${app.config.host} only${config.host ? ' (as --host asked)' : ''}; set --api-key (API_KEY) before exposing it.`,
+      ].join('\n'),
+    );
+  }
 
   let stopping = false;
   const shutdown = (signal: string) => {

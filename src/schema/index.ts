@@ -7,6 +7,8 @@ import './server.js';
 import '../resolvers/sessions.js';
 import '../resolvers/server.js';
 import '../resolvers/events.js';
+import './api-key.js';
+import '../resolvers/api-keys.js';
 import { builder } from './builder.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,118 @@
+import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
+import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationContext } from 'graphql';
+import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import { rootFields } from '../auth/root-fields.js';
+import type { Config } from '../config.js';
+
+export type ArmorRule = 'maxDepth' | 'maxAliases' | 'maxTokens' | 'maxCost' | 'maxDirectives' | 'introspection' | 'inputLimits';
+
+export interface ArmorCounters {
+  rejected: Record<ArmorRule, number>;
+}
+
+export interface ArmorOptions {
+  armor: Config['armor'];
+  limits: Config['limits'];
+  introspection: boolean;
+}
+
+/** Argument keys whose strings are bounded elsewhere (media data URLs: by the media size limits). */
+const UNBOUNDED_STRING_KEYS = new Set(['data']);
+
+/**
+ * GraphQL hardening in one named plugin: graphql-armor's depth, alias, token, cost and directive limits,
+ * field suggestions hidden, introspection on or off, and limits on argument strings and lists.
+ * Rejections carry VALIDATION_ERROR with details.rule; `counters` counts them per rule.
+ */
+export function useArmor(options: ArmorOptions): Plugin & { counters: ArmorCounters } {
+  const counters: ArmorCounters = {
+    rejected: { maxDepth: 0, maxAliases: 0, maxTokens: 0, maxCost: 0, maxDirectives: 0, introspection: 0, inputLimits: 0 },
+  };
+  const reject = (rule: ArmorRule) => [
+    (_ctx: ValidationContext | null, error: GraphQLError) => {
+      counters.rejected[rule]++;
+      error.extensions.code = 'VALIDATION_ERROR';
+      error.extensions.details = { rule };
+    },
+  ];
+  const { armor, limits } = options;
+  const plugins: Plugin[] = [
+    maxDepthPlugin({ n: armor.maxDepth, onReject: reject('maxDepth'), exposeLimits: true }),
+    maxAliasesPlugin({ n: armor.maxAliases, onReject: reject('maxAliases'), exposeLimits: true }),
+    maxTokensPlugin({ n: armor.maxTokens, onReject: reject('maxTokens'), exposeLimits: true }),
+    costLimitPlugin({ maxCost: armor.maxCost, onReject: reject('maxCost'), exposeLimits: true }),
+    maxDirectivesPlugin({ n: armor.maxDirectives, onReject: reject('maxDirectives'), exposeLimits: true }),
+    blockFieldSuggestionsPlugin(),
+  ];
+  const plugin: Plugin & { counters: ArmorCounters } = {
+    counters,
+    onPluginInit({ addPlugin }) {
+      for (const p of plugins) addPlugin(p);
+    },
+    onValidate({ addValidationRule }) {
+      if (options.introspection) return;
+      addValidationRule(NoSchemaIntrospectionCustomRule);
+      return ({ result }) => {
+        if (result.some((e) => e.message.includes('introspection has been disabled'))) counters.rejected.introspection++;
+      };
+    },
+    onExecute({ args, setResultAndStopExecution }) {
+      const problem = inputProblem(args as never, limits);
+      if (problem) {
+        counters.rejected.inputLimits++;
+        setResultAndStopExecution({ errors: [problem] });
+      }
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const problem = inputProblem(args as never, limits);
+      if (problem) {
+        counters.rejected.inputLimits++;
+        setResultAndStopExecution({ errors: [problem] });
+      }
+    },
+  };
+  return plugin;
+}
+
+function inputProblem(args: Parameters<typeof rootFields>[0], limits: Config['limits']): GraphQLError | null {
+  for (const field of rootFields(args)) {
+    if (!field.args) continue;
+    const found = walk(field.args, field.fieldName, limits, 0);
+    if (found) {
+      return createGraphQLError(found.message, { path: [field.fieldName], extensions: { code: 'VALIDATION_ERROR', details: found.details } });
+    }
+  }
+  return null;
+}
+
+function walk(value: unknown, path: string, limits: Config['limits'], depth: number, key = ''): { message: string; details: Record<string, unknown> } | null {
+  if (depth > 32) return null;
+  if (typeof value === 'string') {
+    if (value.length > limits.maxStringLength && !UNBOUNDED_STRING_KEYS.has(key)) {
+      return { message: `${path} is too long: ${value.length} characters, at most ${limits.maxStringLength}`, details: { field: path, rule: 'maxStringLength', limit: limits.maxStringLength } };
+    }
+    return null;
+  }
+  if (Array.isArray(value)) {
+    if (value.length > limits.maxListLength) {
+      return { message: `${path} has too many items: ${value.length}, at most ${limits.maxListLength}`, details: { field: path, rule: 'maxListLength', limit: limits.maxListLength } };
+    }
+    for (let i = 0; i < value.length; i++) {
+      const found = walk(value[i], `${path}[${i}]`, limits, depth + 1, key);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const found = walk(v, `${path}.${k}`, limits, depth + 1, k);
+      if (found) return found;
+    }
+  }
+  return null;
+}

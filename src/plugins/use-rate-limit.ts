@@ -1,0 +1,98 @@
+import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import { clientIdentity } from '../auth/authenticator.js';
+import type { Principal } from '../auth/principal.js';
+import type { RateLimiter, RateLimitState } from '../auth/rate-limiter.js';
+import { rootFields } from '../auth/root-fields.js';
+
+/** Root fields that count as session creation and as messaging (per session); the general limit counts every operation. */
+export const rateLimitedFields = {
+  sessionCreate: new Set(['createSession']),
+  messaging: new Set(['sendText', 'sendImage', 'sendFile', 'sendAudio', 'sendVideo', 'sendLocation', 'sendContact', 'sendSticker', 'forwardMessage']),
+};
+
+const states = new WeakMap<Request, RateLimitState>();
+
+export function rateLimitHeaders(state: RateLimitState): Record<string, string> {
+  const headers: Record<string, string> = {
+    'X-RateLimit-Limit': String(state.limit),
+    'X-RateLimit-Remaining': String(state.remaining),
+    'X-RateLimit-Reset': String(state.reset),
+  };
+  if (state.limited) headers['Retry-After'] = String(state.retryAfter);
+  return headers;
+}
+
+/** The state the response reports: a refusal first, else the most specific bucket the operation used. */
+function pick(found: RateLimitState[]): RateLimitState | undefined {
+  return found.find((s) => s.limited) ?? found.find((s) => s.bucket !== 'general') ?? found[0];
+}
+
+interface RateContext {
+  auth?: Principal | null;
+  clientIp?: string;
+  request?: Request;
+  rateLimit?: RateLimitState;
+}
+
+/**
+ * Session creation, messaging per session and a general limit, keyed by API key (or client IP).
+ * Over a limit: RATE_LIMITED, HTTP 429 with Retry-After. HTTP responses carry X-RateLimit-* headers;
+ * the state is also left in context.rateLimit for transports that write their own responses.
+ */
+export function useRateLimit(limiter: RateLimiter): Plugin<RateContext> {
+  const check = async (args: {
+    schema: Parameters<typeof rootFields>[0]['schema'];
+    document: Parameters<typeof rootFields>[0]['document'];
+    operationName?: string | null;
+    variableValues?: Record<string, unknown> | null;
+    contextValue: RateContext;
+  }) => {
+    const ctx = args.contextValue;
+    const client = clientIdentity(ctx.auth, ctx.clientIp);
+    const found: RateLimitState[] = [];
+    for (const field of rootFields(args)) {
+      if (rateLimitedFields.sessionCreate.has(field.fieldName) && field.typeName === 'Mutation') {
+        found.push(await limiter.hit('sessionCreate', client));
+      } else if (rateLimitedFields.messaging.has(field.fieldName) && field.typeName === 'Mutation') {
+        const input = field.args?.input as { sessionId?: unknown } | undefined;
+        found.push(await limiter.hit('messaging', client, typeof input?.sessionId === 'string' ? input.sessionId : ''));
+      }
+      if (found.at(-1)?.limited) break;
+    }
+    if (!found.some((s) => s.limited)) found.push(await limiter.hit('general', client));
+    const state = pick(found);
+    if (state) {
+      ctx.rateLimit = state;
+      if (ctx.request) states.set(ctx.request, state);
+    }
+    return state?.limited ? state : null;
+  };
+  const refusal = (state: RateLimitState) => ({
+    errors: [
+      createGraphQLError(`Too many requests: at most ${state.limit} per ${Math.round(limiter.settings.windowMs / 1000)} s (${state.bucket}); retry in ${state.retryAfter} s`, {
+        extensions: {
+          code: 'RATE_LIMITED',
+          details: { bucket: state.bucket, limit: state.limit, retryAfter: state.retryAfter, reset: state.reset },
+          http: { status: 429, headers: rateLimitHeaders(state) },
+        },
+      }),
+    ],
+  });
+  return {
+    async onExecute({ args, setResultAndStopExecution }) {
+      if (!limiter.settings.enabled) return;
+      const limited = await check(args as never);
+      if (limited) setResultAndStopExecution(refusal(limited));
+    },
+    async onSubscribe({ args, setResultAndStopExecution }) {
+      if (!limiter.settings.enabled) return;
+      const limited = await check(args as never);
+      if (limited) setResultAndStopExecution(refusal(limited));
+    },
+    onResponse({ request, response }) {
+      const state = states.get(request);
+      if (!state) return;
+      for (const [name, value] of Object.entries(rateLimitHeaders(state))) response.headers.set(name, value);
+    },
+  };
+}
