@@ -31,6 +31,17 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  if (!app.services.auth.enabled) {
+    console.error(
+      [
+        'wa-gateway: WARNING: no API key is configured, so the API is open to anyone who can reach it.',
+        config.host
+          ? `wa-gateway: WARNING: listening on ${app.config.host} as --host asked; set --api-key (API_KEY) before exposing it.`
+          : 'wa-gateway: WARNING: listening on 127.0.0.1 only; set --api-key (API_KEY) before exposing it, or --host to bind elsewhere.',
+      ].join('\n'),
+    );
+  }
+
   console.log(
     [
       `wa-gateway listening on ${address.url} (engine ${config.engine}, data ${config.dataDir})`,
@@ -40,15 +51,6 @@ async function main(): Promise<void> {
       `  Health              ${address.url}/health`,
     ].join('\n'),
   );
-
-  if (!app.services.auth.enabled) {
-    console.error(
-      [
-        'wa-gateway: WARNING: no API key is configured, so the API is open to anyone who can reach it.',
-        `wa-gateway: WARNING: listening on ${app.config.host} only${config.host ? ' (as --host asked)' : ''}; set --api-key (API_KEY) before exposing it.`,
-      ].join('\n'),
-    );
-  }
 
   let stopping = false;
   const shutdown = (signal: string) => {

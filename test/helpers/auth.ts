@@ -1,0 +1,36 @@
+import type { GqlResult, TestServer } from './app.js';
+
+export const ADMIN_KEY = 'admin-key-for-tests-0123456789';
+
+export interface HttpGql<T = any> extends GqlResult<T> {
+  status: number;
+  headers: Headers;
+}
+
+/** POST a GraphQL operation with the given headers, returning status and headers too. */
+export async function gqlAs<T = any>(server: TestServer, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<HttpGql<T>> {
+  const res = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as GqlResult<T>;
+  return { ...body, status: res.status, headers: res.headers };
+}
+
+export const withKey = (key: string) => ({ 'x-api-key': key });
+
+/** Like gqlOk, with a key. */
+export async function gqlOkAs<T = any>(server: TestServer, key: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const result = await gqlAs<T>(server, query, variables, withKey(key));
+  if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+  return result.data as T;
+}
+
+export const CREATE_KEY = `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id name prefix admin sessionIds actions createdAt revokedAt } } }`;
+
+/** Creates a stored key through the API with the admin key; returns the key and its id. */
+export async function createKey(server: TestServer, input: Record<string, unknown>, adminKey = ADMIN_KEY): Promise<{ key: string; id: string }> {
+  const data = await gqlOkAs(server, adminKey, CREATE_KEY, { input });
+  return { key: data.createApiKey.key, id: data.createApiKey.apiKey.id };
+}
