@@ -73,7 +73,8 @@ export function useRateLimit(limiter: RateLimiter): Plugin<RateContext> {
         extensions: {
           code: 'RATE_LIMITED',
           details: { bucket: state.bucket, limit: state.limit, retryAfter: state.retryAfter, reset: state.reset },
-          http: { status: 429, headers: rateLimitHeaders(state) },
+          // The headers (Retry-After included) are set in onResponse, once.
+          http: { status: 429 },
         },
       }),
     ],

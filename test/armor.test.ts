@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { getIntrospectionQuery } from 'graphql';
+import { after, before, describe, it } from 'node:test';
+import { startServer, type TestServer } from './helpers/app.js';
+import { gqlAs } from './helpers/auth.js';
+
+const codeOf = (r: { errors?: { extensions?: { code?: string } }[] }) => r.errors?.[0]?.extensions?.code;
+const ruleOf = (r: { errors?: { extensions?: { details?: any } }[] }) => r.errors?.[0]?.extensions?.details?.rule;
+
+describe('GraphQL hardening (default limits)', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer();
+  });
+  after(() => server.dispose());
+
+  it('GraphiQL’s full introspection query passes the limits', async () => {
+    const result = await gqlAs(server, getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true }));
+    assert.equal(result.errors, undefined, JSON.stringify(result.errors));
+    assert.ok(result.data.__schema.types.length > 10);
+  });
+
+  it('rejects too many aliases, tokens and directives with VALIDATION_ERROR and the rule', async () => {
+    const aliases = `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: health { status }`).join(' ')} }`;
+    const tokens = `{ health { ${Array.from({ length: 2100 }, () => 'status').join(' ')} } }`;
+    const directives = `{ health { status ${Array.from({ length: 21 }, () => '@include(if: true)').join(' ')} } }`;
+    for (const [query, rule] of [[aliases, 'maxAliases'], [tokens, 'maxTokens'], [directives, 'maxDirectives']] as const) {
+      const result = await gqlAs(server, query);
+      assert.equal(codeOf(result), 'VALIDATION_ERROR', rule);
+      assert.equal(ruleOf(result), rule, JSON.stringify(result.errors));
+      assert.equal(result.data, undefined);
+    }
+    assert.equal((await fetch(`${server.url}/health`)).status, 200);
+  });
+
+  it('hides field suggestions', async () => {
+    const result = await gqlAs(server, '{ sesions { sessionId } }');
+    assert.equal(codeOf(result), 'VALIDATION_ERROR');
+    assert.doesNotMatch(JSON.stringify(result.errors), /Did you mean/);
+  });
+
+  it('masks unexpected errors (no stack, no internals)', async () => {
+    const result = await gqlAs(server, 'query($v: Int!) { health { status } }', { v: 'not a number' });
+    assert.equal(codeOf(result), 'VALIDATION_ERROR');
+    assert.doesNotMatch(JSON.stringify(result), /at .*\.ts:\d+/);
+  });
+});
+
+describe('GraphQL hardening (configured limits)', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer({
+      introspection: false,
+      armor: { maxDepth: 3, maxCost: 20 },
+      limits: { maxStringLength: 100, maxListLength: 3 },
+      http: { maxBodyBytes: 4096 },
+    });
+  });
+  after(() => server.dispose());
+
+  it('rejects a query deeper than maxDepth', async () => {
+    assert.equal((await gqlAs(server, '{ sessions { config { engine } } }')).errors, undefined);
+    const deep = await gqlAs(server, '{ sessions { config { proxyServerCredentials { address } } } }');
+    assert.equal(codeOf(deep), 'VALIDATION_ERROR');
+    assert.equal(ruleOf(deep), 'maxDepth');
+    const viaFragments = await gqlAs(server, 'fragment P on ProxyServerInfo { address } fragment C on SessionConfig { proxyServerCredentials { ...P } } { sessions { config { ...C } } }');
+    assert.equal(ruleOf(viaFragments), 'maxDepth');
+  });
+
+  it('rejects a query costlier than maxCost', async () => {
+    const costly = await gqlAs(server, `{ sessions { sessionId status engine createdAt lastActivity failureReason config { engine multiDevice headless qrTimeout authTimeout hasLicenceKey } } }`);
+    assert.equal(codeOf(costly), 'VALIDATION_ERROR');
+    assert.equal(ruleOf(costly), 'maxCost');
+  });
+
+  it('turns introspection off', async () => {
+    const result = await gqlAs(server, '{ __schema { types { name } } }');
+    assert.equal(codeOf(result), 'VALIDATION_ERROR');
+    assert.match(result.errors![0]!.message, /introspection/i);
+    assert.equal((await gqlAs(server, '{ __typename }')).data.__typename, 'Query');
+  });
+
+  it('limits string and list arguments with a clear error, changing nothing', async () => {
+    const long = await gqlAs(server, 'mutation($input: CreateSessionInput!) { createSession(input: $input) { session { sessionId } } }', { input: { sessionId: 'x'.repeat(101) } });
+    assert.equal(codeOf(long), 'VALIDATION_ERROR');
+    assert.match(long.errors![0]!.message, /createSession\.input\.sessionId is too long: 101 characters, at most 100/);
+    const list = await gqlAs(server, 'mutation($ids: [String!]) { createApiKey(input: { sessionIds: $ids }) { key } }', { ids: ['a', 'b', 'c', 'd'] });
+    assert.equal(codeOf(list), 'VALIDATION_ERROR');
+    assert.match(list.errors![0]!.message, /sessionIds has too many items: 4, at most 3/);
+    assert.deepEqual((await server.gqlOk('{ sessions { sessionId } apiKeys { id } }')), { sessions: [], apiKeys: [] });
+  });
+
+  it('answers a body over maxBodyBytes with 413 PAYLOAD_TOO_LARGE', async () => {
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ health { status } }', variables: { pad: 'x'.repeat(5000) } }),
+    });
+    assert.equal(res.status, 413);
+    assert.equal(((await res.json()) as any).error.code, 'PAYLOAD_TOO_LARGE');
+    assert.equal((await fetch(`${server.url}/health`)).status, 200);
+  });
+});

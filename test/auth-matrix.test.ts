@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { accessRules, ruleFor, type AccessRule } from '../src/auth/access-policy.js';
+import { schema } from '../src/schema/index.js';
+import { CREATE, startServer, type TestServer } from './helpers/app.js';
+import { ADMIN_KEY, createKey, gqlAs, gqlOkAs, withKey } from './helpers/auth.js';
+
+// Every root field of the schema, called with no key, a wrong key, a key for another session and a
+// read-only key for the right session: each must answer the code its access rule promises and change nothing.
+
+type RootType = 'Query' | 'Mutation' | 'Subscription';
+interface Operation {
+  doc: string;
+  vars: (ctx: { target: string; keyId: string }) => Record<string, unknown>;
+}
+
+const operations: Record<RootType, Record<string, Operation>> = {
+  Query: {
+    sessions: { doc: '{ sessions { sessionId } }', vars: () => ({}) },
+    session: { doc: 'query($id: String!) { session(sessionId: $id) { sessionId } }', vars: ({ target }) => ({ id: target }) },
+    serverInfo: { doc: '{ serverInfo { version } }', vars: () => ({}) },
+    health: { doc: '{ health { status } }', vars: () => ({}) },
+    apiKeys: { doc: '{ apiKeys { id } }', vars: () => ({}) },
+  },
+  Mutation: {
+    createSession: { doc: CREATE, vars: ({ target }) => ({ input: { sessionId: target } }) },
+    removeSession: { doc: 'mutation($id: String!) { removeSession(sessionId: $id) { removed } }', vars: ({ target }) => ({ id: target }) },
+    sandboxScanQr: { doc: 'mutation($id: String!) { sandboxScanQr(sessionId: $id) { status } }', vars: ({ target }) => ({ id: target }) },
+    createApiKey: { doc: 'mutation { createApiKey(input: { admin: true }) { key } }', vars: () => ({}) },
+    revokeApiKey: { doc: 'mutation($id: ID!) { revokeApiKey(id: $id) { revoked } }', vars: ({ keyId }) => ({ id: keyId }) },
+  },
+  Subscription: {
+    qr: { doc: 'subscription($id: String!) { qr(sessionId: $id) { expiresAt } }', vars: ({ target }) => ({ id: target }) },
+    sessionStatus: { doc: 'subscription($id: String!) { sessionStatus(sessionId: $id) { status } }', vars: ({ target }) => ({ id: target }) },
+    events: { doc: 'subscription($id: String!) { events(sessionId: $id) { type } }', vars: ({ target }) => ({ id: target }) },
+  },
+};
+
+/** Every root field of the schema, as Type.field. */
+function schemaRootFields(): string[] {
+  const out: string[] = [];
+  for (const type of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
+    if (type) out.push(...Object.keys(type.getFields()).map((f) => `${type.name}.${f}`));
+  }
+  return out.sort();
+}
+
+/** What a caller that is authenticated but not allowed must see. */
+function expectedDenial(rule: AccessRule, action: 'other-session' | 'read-only'): 'allowed' | 'FORBIDDEN' | 'SESSION_NOT_FOUND' | 'null' | 'filtered' {
+  switch (rule.kind) {
+    case 'any':
+      return 'allowed';
+    case 'admin':
+      return 'FORBIDDEN';
+    case 'filter':
+      return action === 'other-session' ? 'filtered' : 'allowed';
+    case 'session':
+      if (action === 'read-only' && rule.action === 'read') return 'allowed';
+      return rule.outOfScope === 'null' ? 'null' : 'SESSION_NOT_FOUND';
+  }
+}
+
+describe('auth matrix over every GraphQL operation', () => {
+  let server: TestServer;
+  let otherKey: string;
+  let readKey: string;
+  let victimKeyId: string;
+  const target = 'target';
+
+  before(async () => {
+    server = await startServer({ auth: { apiKeys: [ADMIN_KEY] } });
+    for (const id of [target, 'other']) await gqlOkAs(server, ADMIN_KEY, CREATE, { input: { sessionId: id, waitForQR: true } });
+    otherKey = (await createKey(server, { sessionIds: ['other'], actions: ['READ', 'SEND', 'MANAGE'] })).key;
+    readKey = (await createKey(server, { sessionIds: [target], actions: ['READ'] })).key;
+    victimKeyId = (await createKey(server, { admin: true, name: 'victim' })).id;
+  });
+  after(() => server.dispose());
+
+  const snapshot = async () =>
+    JSON.stringify(await gqlOkAs(server, ADMIN_KEY, '{ sessions { sessionId status } apiKeys { id revokedAt } }'));
+
+  it('the table covers every root field, and every root field has an explicit access rule', () => {
+    const tabled = Object.entries(operations).flatMap(([type, ops]) => Object.keys(ops).map((f) => `${type}.${f}`)).sort();
+    assert.deepEqual(tabled, schemaRootFields(), 'add the new operation to this matrix');
+    const ruled = Object.entries(accessRules).flatMap(([type, rules]) => Object.keys(rules).map((f) => `${type}.${f}`));
+    for (const field of schemaRootFields()) assert.ok(ruled.includes(field), `${field} has no access rule (it falls back to admin-only)`);
+  });
+
+  for (const type of ['Query', 'Mutation'] as const) {
+    for (const field of Object.keys(operations[type])) {
+      it(`${type}.${field}: no key, wrong key, another session's key, a read-only key`, async () => {
+        const op = operations[type][field]!;
+        const vars = op.vars({ target, keyId: victimKeyId });
+        const rule = ruleFor(type, field);
+        const before = await snapshot();
+
+        for (const headers of [{}, withKey('wrong-key-0123456789abc'), { authorization: 'Bearer wrong' }]) {
+          const result = await gqlAs(server, op.doc, vars, headers);
+          assert.equal(result.status, 401);
+          assert.equal(result.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
+        }
+
+        for (const [who, key] of [['other-session', otherKey], ['read-only', readKey]] as const) {
+          const expected = expectedDenial(rule, who);
+          if (expected === 'allowed' && type === 'Mutation') continue; // an allowed mutation would change things: not this test's job
+          const result = await gqlAs(server, op.doc, vars, withKey(key));
+          const code = result.errors?.[0]?.extensions?.code;
+          if (expected === 'allowed') assert.equal(code, undefined, `${who}: ${JSON.stringify(result.errors)}`);
+          else if (expected === 'null') assert.equal(result.data?.[field], null, who);
+          else if (expected === 'filtered') assert.ok(!JSON.stringify(result.data).includes(`"${target}"`), `${who} must not see ${target}`);
+          else assert.equal(code, expected, `${who}: ${JSON.stringify(result)}`);
+        }
+        assert.equal(await snapshot(), before, 'nothing changed');
+      });
+    }
+  }
+
+  for (const field of Object.keys(operations.Subscription)) {
+    it(`Subscription.${field} over graphql-ws: no key, wrong key, another session's key`, async () => {
+      const op = operations.Subscription[field]!;
+      const vars = op.vars({ target, keyId: victimKeyId });
+      const run = (params?: Record<string, unknown>) => {
+        const client = server.wsClient(params);
+        return new Promise<any>((resolve, reject) => client.subscribe({ query: op.doc, variables: vars }, { next: resolve, error: reject, complete: () => undefined }))
+          .then((value) => ({ value }), (error) => ({ error }))
+          .finally(() => client.dispose());
+      };
+      for (const params of [undefined, { apiKey: 'wrong-key-0123456789abc' }]) {
+        const { error } = (await run(params)) as any;
+        assert.equal(error?.code, 4403, `refused at connect: ${JSON.stringify(params)}`);
+      }
+      const denied = (await run({ apiKey: otherKey })) as any;
+      const errors = denied.error ?? denied.value?.errors;
+      assert.equal(errors?.[0]?.extensions?.code, expectedDenial(ruleFor("Subscription", field), "other-session"), JSON.stringify(denied));
+      const allowed = (await run({ apiKey: readKey })) as any;
+      assert.ok(allowed.value?.data && !allowed.value.errors, `the read-only key may watch its session: ${JSON.stringify(allowed)}`);
+    });
+  }
+});
