@@ -94,7 +94,7 @@ describe('auth matrix over every GraphQL operation', () => {
         const rule = ruleFor(type, field);
         const before = await snapshot();
 
-        for (const headers of [{}, withKey('wrong-key-0123456789abc'), { authorization: 'Bearer wrong' }]) {
+        for (const headers of [{}, withKey('wrong-key-0123456789abc'), { authorization: 'Bearer wrong' }] as Record<string, string>[]) {
           const result = await gqlAs(server, op.doc, vars, headers);
           assert.equal(result.status, 401);
           assert.equal(result.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
