@@ -8,6 +8,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { secureSchema } from './auth/access-policy.js';
 import { ApiKeyService } from './auth/api-keys.js';
+import { enforceBodyLimit } from './auth/body-limit.js';
 import { Authenticator } from './auth/authenticator.js';
 import { RateLimiter } from './auth/rate-limiter.js';
 import { loadConfig, type Config, type DeepPartial } from './config.js';
@@ -93,17 +94,10 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
 
   const httpServer = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
-    const declaredLength = Number(req.headers['content-length'] ?? 0);
-    if (declaredLength > config.http.maxBodyBytes) {
-      res.setHeader('connection', 'close');
-      sendJson(req, res, 413, {
-        success: false,
-        error: { code: 'PAYLOAD_TOO_LARGE', message: `Request body of ${declaredLength} bytes is over the limit of ${config.http.maxBodyBytes}`, details: { limit: config.http.maxBodyBytes } },
-      });
-      return;
-    }
     if (path === '/graphql' || path.startsWith('/graphql/')) {
-      void yoga(req, res);
+      void enforceBodyLimit(req, res, config.http.maxBodyBytes, (status, body) => sendJson(req, res, status, body)).then(async (ok) => {
+        if (ok) await yoga(req, res);
+      });
       return;
     }
     if (path === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {

@@ -100,4 +100,26 @@ describe('GraphQL hardening (configured limits)', () => {
     assert.equal(((await res.json()) as any).error.code, 'PAYLOAD_TOO_LARGE');
     assert.equal((await fetch(`${server.url}/health`)).status, 200);
   });
+
+  it('applies the body limit to chunked bodies too, and passes small chunked bodies on', async () => {
+    const chunked = (text: string) => {
+      const bytes = new TextEncoder().encode(text);
+      return fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: new ReadableStream({
+          start(controller) {
+            for (let i = 0; i < bytes.length; i += 1000) controller.enqueue(bytes.slice(i, i + 1000));
+            controller.close();
+          },
+        }),
+        duplex: 'half',
+      } as RequestInit);
+    };
+    const big = await chunked(JSON.stringify({ query: '{ health { status } }', variables: { pad: 'x'.repeat(5000) } }));
+    assert.equal(big.status, 413);
+    const small = await chunked(JSON.stringify({ query: '{ health { status } }' }));
+    assert.equal(small.status, 200);
+    assert.deepEqual(((await small.json()) as any).data, { health: { status: 'healthy' } });
+  });
 });
