@@ -77,7 +77,7 @@ export function mapMessage(m: Message): EngineMessage {
   const chatId = serialized(m.chatId) ?? serialized(m.chat?.id) ?? chatIdFromMessageId(id) ?? serialized(m.from) ?? '';
   const type = mapMessageType(m.type);
   const isGroup = m.isGroupMsg === true || chatId.endsWith('@g.us');
-  const author = serialized(m.author) ?? serialized(m.sender?.id);
+  const author = serialized(m.author) ?? (isGroup ? serialized(m.sender?.id) : null);
   // In a group the library's `from` is the group; ours is the member who wrote it.
   const from = isGroup ? (author ?? serialized(m.from) ?? '') : (serialized(m.from) ?? '');
   const media = MEDIA_TYPES.has(type);

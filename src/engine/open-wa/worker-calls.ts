@@ -161,6 +161,14 @@ export function clientCalls(client: Client): Handlers {
       return null;
     },
   };
+  // Whatever the library throws leaves here as an EngineError with our code.
+  for (const name of Object.keys(handlers) as CallMethod[]) {
+    const handler = handlers[name] as (...args: unknown[]) => Promise<unknown>;
+    (handlers as Record<CallMethod, unknown>)[name] = (...args: unknown[]) =>
+      handler(...args).catch((error: unknown) => {
+        throw libraryError(error);
+      });
+  }
   return handlers;
 }
 
