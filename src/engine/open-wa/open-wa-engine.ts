@@ -30,6 +30,17 @@ export interface OpenWaSettings {
   licenceKey?: string;
 }
 
+/** An open-wa session also tells which worker runs it and how its browser processes are recognised. */
+export interface OpenWaSession extends EngineSession {
+  readonly workerPid: number | null;
+  /** Part of the command line of every browser process of this session (its profile folder). */
+  readonly browserMarker: string;
+}
+
+export interface OpenWaEngine extends Engine {
+  start(options: EngineStartOptions, sink: EngineEventSink): Promise<OpenWaSession>;
+}
+
 export const OPEN_WA_INSTALL_COMMAND = 'npm run install:open-wa';
 
 export function defaultOpenWaSettings(env: NodeJS.ProcessEnv = process.env): OpenWaSettings {
@@ -69,9 +80,7 @@ function projectRoot(): string {
  * The real engine: each session runs @open-wa/wa-automate in a worker process of its own, so the
  * library's process.exit() calls, signal handlers and leaked browsers never reach the server.
  */
-export function createOpenWaEngine(options: { logger: Logger; settings?: Partial<OpenWaSettings> }): Engine & {
-  start(options: EngineStartOptions, sink: EngineEventSink): Promise<EngineSession & { readonly workerPid: number | null; readonly browserMarker: string }>;
-} {
+export function createOpenWaEngine(options: { logger: Logger; settings?: Partial<OpenWaSettings> }): OpenWaEngine {
   const settings: OpenWaSettings = { ...defaultOpenWaSettings(), ...options.settings };
   const live = new Set<OpenWaSupervisor>();
   return {

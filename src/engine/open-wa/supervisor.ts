@@ -21,7 +21,7 @@ import {
 } from '../engine.js';
 import type { Logger } from '../../logger.js';
 import { assertChatId } from './mapping.js';
-import { isAlive, killGroup, killProcessesMentioning } from './processes.js';
+import { isAlive, killGroup, killProcessesMentioning, processesMentioning } from './processes.js';
 import { TAG, isTagged, type CallMethod, type SupervisorMessage, type WorkerCalls, type WorkerMessage, type WorkerStartConfig } from './protocol.js';
 import type { OpenWaSettings } from './open-wa-engine.js';
 
@@ -259,6 +259,11 @@ export class OpenWaSupervisor implements EngineSession {
       }
     }
     killProcessesMentioning(this.browserMarker);
+    // Give the kernel a moment, so that once stop() resolves the browser is really gone.
+    for (let i = 0; i < 20 && processesMentioning(this.browserMarker).length > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      killProcessesMentioning(this.browserMarker);
+    }
     this.rejectPending('the open-wa session stopped');
   }
 
