@@ -151,6 +151,19 @@ describe('open-wa engine with the package and Chromium, offline', { skip: realSk
   });
 });
 
+describe('open-wa engine: the start deadline', { skip: realSkip }, () => {
+  it('fails a start that takes too long and kills the worker and its browser', async () => {
+    const e = engine({ startDeadlineMs: 2_500 });
+    const { session, next } = await startSession(e, 'deadline');
+    const pid = session.workerPid!;
+    const failed = await next('failed', 10_000);
+    assert.equal(failed.reason, 'open-wa did not start within 2.5 s');
+    await waitFor('the worker to be killed', () => !isAlive(pid), 10_000);
+    await session.stop();
+    assert.deepEqual(leftovers(session.browserMarker), []);
+  });
+});
+
 describe('open-wa engine: a worker killed with SIGKILL', { skip: realSkip }, () => {
   // A proxy that accepts and never answers keeps the real library waiting for WhatsApp Web with its
   // browser up: a live session mid-start, without any network.
