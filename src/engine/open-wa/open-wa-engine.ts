@@ -53,7 +53,7 @@ export function defaultOpenWaSettings(env: NodeJS.ProcessEnv = process.env): Ope
     maxRestarts: 5,
     restartResetMs: 300_000,
     callTimeoutMs: 60_000,
-    stopGraceMs: 5_000,
+    stopGraceMs: 3_000,
     qrLifetimeMs: 20_000,
   };
 }

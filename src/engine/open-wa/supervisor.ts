@@ -268,6 +268,10 @@ export class OpenWaSupervisor implements EngineSession {
   }
 
   private call<M extends CallMethod>(method: M, ...args: WorkerCalls[M]['args']): Promise<WorkerCalls[M]['result']> {
+    return this.callWithin(this.settings.callTimeoutMs, method, ...args);
+  }
+
+  private callWithin<M extends CallMethod>(timeoutMs: number, method: M, ...args: WorkerCalls[M]['args']): Promise<WorkerCalls[M]['result']> {
     if (this.phase !== 'ready' || !this.child?.connected) {
       return Promise.reject(new EngineError('SESSION_NOT_READY', `session '${this.sessionId}' is not ready`, { sessionId: this.sessionId }));
     }
@@ -275,8 +279,8 @@ export class OpenWaSupervisor implements EngineSession {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new EngineError('ENGINE_ERROR', `open-wa ${method} timed out after ${this.settings.callTimeoutMs} ms`, { method }));
-      }, this.settings.callTimeoutMs);
+        reject(new EngineError('ENGINE_ERROR', `open-wa ${method} timed out after ${timeoutMs} ms`, { method }));
+      }, timeoutMs);
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer });
       this.send({ tag: TAG, kind: 'call', id, method, args } as SupervisorMessage);
     });
@@ -353,7 +357,8 @@ export class OpenWaSupervisor implements EngineSession {
 
   async logout(): Promise<void> {
     if (this.phase === 'ready') {
-      await this.call('logout').catch((error: unknown) => this.log.warn('open-wa logout failed', { error: (error as Error).message }));
+      // Bounded like a stop: the session manager gives logout + stop 10 s in all.
+      await this.callWithin(Math.min(this.settings.callTimeoutMs, this.settings.stopGraceMs), 'logout').catch((error: unknown) => this.log.warn('open-wa logout failed', { error: (error as Error).message }));
     }
     await this.stop();
   }
