@@ -8,6 +8,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { loadConfig, type Config, type DeepPartial } from './config.js';
 import type { GraphQLContext, Services } from './context.js';
+import { createOpenWaEngine } from './engine/open-wa/open-wa-engine.js';
 import { createSandboxEngine } from './engine/sandbox/sandbox-engine.js';
 import { EngineRegistry } from './engine/registry.js';
 import { EventBus } from './events/bus.js';
@@ -39,6 +40,15 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   const bus = new EventBus(logger);
   const engines = new EngineRegistry({
     sandbox: () => createSandboxEngine({ db: store.db, settings: config.sandbox }),
+    'open-wa': () =>
+      createOpenWaEngine({
+        logger: logger.child({ engine: 'open-wa' }),
+        settings: {
+          startDeadlineMs: config.openWa.startDeadlineMs,
+          ...(config.openWa.chromiumPath ? { executablePath: config.openWa.chromiumPath } : {}),
+          ...(config.openWa.licenceKey ? { licenceKey: config.openWa.licenceKey } : {}),
+        },
+      }),
   });
   const sessions = new SessionManager({
     repo: new SessionsRepo(store.db),
