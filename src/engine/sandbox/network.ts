@@ -289,6 +289,8 @@ export class SandboxNetwork {
     const members = new Map<string, boolean>([[owner.phone, true]]);
     const results = participants.map((id): ParticipantResult => {
       const phone = phoneOf(id);
+      // The creator may list itself, as the reference's clients do; it is in the group either way.
+      if (phone === owner.phone) return { id, status: 200 };
       if (members.has(phone)) return { id, status: 409 };
       if (!this.hasNumber(phone)) return { id, status: 404 };
       members.set(phone, false);
@@ -299,7 +301,7 @@ export class SandboxNetwork {
       const sessionId = this.store.sessionOfPhone(phone);
       if (sessionId) this.store.ensureChat(sessionId, gid, name, true, ts);
     }
-    const joined = [toJid(owner.phone), ...results.filter((r) => r.status === 200).map((r) => r.id)];
+    const joined = [...members.keys()].map(toJid);
     this.groupEvent('group_join', gid, joined, toJid(owner.phone), [...members.keys()]);
     return { gid, participants: results };
   }
