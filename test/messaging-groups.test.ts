@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { collect, readySession, waitFor, type TestServer } from './helpers/app.js';
-import { ACK_SUB, errorOf, MESSAGE_SUB, SEND_TEXT, twoSessions } from './helpers/messaging.js';
+import { readySession, waitFor, type TestServer } from './helpers/app.js';
+import { ACK_SUB, errorOf, live, MESSAGE_SUB, SEND_TEXT, twoSessions } from './helpers/messaging.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CREATE_GROUP = 'mutation($input: CreateGroupInput!) { createGroup(input: $input) { gid participants { id status } } }';
@@ -30,10 +30,9 @@ describe('groups', () => {
 
   it('a group of A, B and an unknown number: 200, 200, 404; a message reaches B; add and remove show in participants and as events', async () => {
     const ws = server.wsClient();
-    const bEvents = collect(ws, EVENTS, { s: 'B', types: ['GROUP_JOIN', 'GROUP_LEAVE'] });
-    const cEvents = collect(ws, EVENTS, { s: 'C', types: ['GROUP_JOIN', 'GROUP_LEAVE'] });
-    const bMessages = collect(ws, MESSAGE_SUB, { s: 'B' });
-    await sleep(50);
+    const bEvents = await live(server, ws, EVENTS, { s: 'B', types: ['GROUP_JOIN', 'GROUP_LEAVE'] });
+    const cEvents = await live(server, ws, EVENTS, { s: 'C', types: ['GROUP_JOIN', 'GROUP_LEAVE'] });
+    const bMessages = await live(server, ws, MESSAGE_SUB, { s: 'B' });
 
     const created = (await server.gqlOk(CREATE_GROUP, { input: { sessionId: 'A', name: 'Team', participants: [a, b, UNKNOWN], description: 'ours' } })).createGroup;
     assert.match(created.gid, new RegExp(`^${a.split('@')[0]}-\\d+@g\\.us$`));
@@ -80,8 +79,7 @@ describe('groups', () => {
 
   it('group acks follow the slowest member: READ only after every member read', async () => {
     const gid = (await server.gqlOk(CREATE_GROUP, { input: { sessionId: 'A', name: 'Acks', participants: [b, c] } })).createGroup.gid;
-    const acks = collect(server.wsClient(), ACK_SUB, { s: 'A' });
-    await sleep(50);
+    const acks = await live(server, server.wsClient(), ACK_SUB, { s: 'A' });
     const sent = (await server.gqlOk(SEND_TEXT, { input: { sessionId: 'A', chatId: gid, content: 'read this' } })).sendText.message;
     await acks.next(2);
     await server.gqlOk('mutation($g: String!) { markChatRead(sessionId: "B", chatId: $g) { chatId } }', { g: gid });
@@ -117,11 +115,10 @@ describe('events with a types filter', () => {
 
   it('delivers only the requested types', async () => {
     const ws = server.wsClient();
-    const onlyAcks = collect(ws, EVENTS, { s: 'A', types: ['ACK'] });
-    const onlyMessages = collect(ws, EVENTS, { s: 'A', types: ['MESSAGE'] });
-    const everything = collect(ws, EVENTS, { s: 'A' });
-    const bMessagesAndJoins = collect(ws, EVENTS, { s: 'B', types: ['MESSAGE', 'GROUP_JOIN'] });
-    await sleep(50);
+    const onlyAcks = await live(server, ws, EVENTS, { s: 'A', types: ['ACK'] });
+    const onlyMessages = await live(server, ws, EVENTS, { s: 'A', types: ['MESSAGE'] });
+    const everything = await live(server, ws, EVENTS, { s: 'A' });
+    const bMessagesAndJoins = await live(server, ws, EVENTS, { s: 'B', types: ['MESSAGE', 'GROUP_JOIN'] });
     const sent = (await server.gqlOk(SEND_TEXT, { input: { sessionId: 'A', chatId: b, content: 'filtered' } })).sendText.message;
     await server.gqlOk('mutation($s: String!) { createGroup(input: { sessionId: "A", name: "G", participants: [$s] }) { gid } }', { s: b });
     await onlyAcks.next(2);
@@ -129,7 +126,6 @@ describe('events with a types filter', () => {
     await onlyAcks.next(3);
     await bMessagesAndJoins.next(2);
     await waitFor(() => everything.values.length >= 5, 3000, 'all of A\'s events');
-    await sleep(50);
     assert.deepEqual(onlyAcks.values.map((v) => v.events.__typename), ['AckEvent', 'AckEvent', 'AckEvent']);
     assert.deepEqual(onlyAcks.values.map((v) => v.events.ack), ['SERVER', 'DEVICE', 'READ']);
     assert.deepEqual(onlyMessages.values.map((v) => [v.events.type, v.events.message.id]), [['MESSAGE', sent.id]]);

@@ -24,9 +24,9 @@ describe('history pagination', () => {
       let cursor: string | null = null;
       const pages: number[] = [];
       for (;;) {
-        const data = await server.gqlOk(MESSAGES, { s: session, c: chat, last: 50, before: cursor });
-        const conn = data.session.chat.messages;
-        const nodes = conn.edges.map((e: any) => e.node);
+        const data: any = await server.gqlOk(MESSAGES, { s: session, c: chat, last: 50, before: cursor });
+        const conn: any = data.session.chat.messages;
+        const nodes: any[] = conn.edges.map((e: any) => e.node);
         pages.push(nodes.length);
         seen.unshift(...nodes.map((n: any) => n.body));
         ids.unshift(...nodes.map((n: any) => n.id));

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { collect, type TestServer } from './helpers/app.js';
-import { errorOf, history, MESSAGE_SUB, sendMedia, twoSessions } from './helpers/messaging.js';
+import type { TestServer } from './helpers/app.js';
+import { errorOf, history, live, MESSAGE_SUB, sendMedia, twoSessions } from './helpers/messaging.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const dataUrl = (type: string, bytes: Buffer) => `data:${type};base64,${bytes.toString('base64')}`;
 // A 1x1 PNG, a tiny PDF and an MP3 frame header: real bytes of each kind.
 const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
@@ -20,8 +19,7 @@ describe('media messages', () => {
   after(() => server.dispose());
 
   it('image, file and audio arrive with type, mimetype, filename, size and caption, and stay in history', async () => {
-    const incoming = collect(server.wsClient(), MESSAGE_SUB, { s: 'B' });
-    await sleep(50);
+    const incoming = await live(server, server.wsClient(), MESSAGE_SUB, { s: 'B' });
     const cases = [
       { mutation: 'sendImage', type: 'IMAGE', mimetype: 'image/png', bytes: png, filename: 'dot.png', caption: 'a dot' },
       { mutation: 'sendFile', type: 'DOCUMENT', mimetype: 'application/pdf', bytes: pdf, filename: 'report.pdf', caption: 'the report' },
@@ -44,8 +42,7 @@ describe('media messages', () => {
   });
 
   it('each bad data URL gets VALIDATION_ERROR with details, and nothing is stored or delivered', async () => {
-    const incoming = collect(server.wsClient(), MESSAGE_SUB, { s: 'B' });
-    await sleep(50);
+    const incoming = await live(server, server.wsClient(), MESSAGE_SUB, { s: 'B' });
     const before = (await history(server, 'A', b)).length;
     const big = Buffer.alloc(1500, 7);
     const bad = [
@@ -73,7 +70,6 @@ describe('media messages', () => {
     // A file of exactly the limit is fine: the limit is inclusive.
     await server.gqlOk(sendMedia('sendFile'), { input: { sessionId: 'A', chatId: b, data: dataUrl('application/octet-stream', Buffer.alloc(2000)) } });
     await incoming.next(1);
-    await sleep(50);
     assert.equal(incoming.values.length, 1, 'only the valid file was delivered');
     assert.equal((await history(server, 'A', b)).length, before + 1, 'only the valid file was stored');
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { collect, CREATE, readySession, SCAN, startServer, tempDir, waitFor, type TestServer } from './helpers/app.js';
-import { ACK_SUB, ECHO_BOT, errorOf, history, INJECT, MARK_READ, MESSAGE_SUB, MESSAGES, SEND_TEXT, twoSessions, waitReady } from './helpers/messaging.js';
+import { ACK_SUB, ECHO_BOT, errorOf, history, INJECT, live, MARK_READ, MESSAGE_SUB, MESSAGES, SEND_TEXT, twoSessions, waitReady } from './helpers/messaging.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -12,10 +12,9 @@ describe('text between two sandbox sessions', () => {
     let restarted: TestServer | null = null;
     try {
       const ws = server.wsClient();
-      const incoming = collect(ws, MESSAGE_SUB, { s: 'B' });
-      const acks = collect(ws, ACK_SUB, { s: 'A' });
-      const aMessages = collect(ws, MESSAGE_SUB, { s: 'A', c: b });
-      await sleep(50);
+      const incoming = await live(server, ws, MESSAGE_SUB, { s: 'B' });
+      const acks = await live(server, ws, ACK_SUB, { s: 'A' });
+      const aMessages = await live(server, ws, MESSAGE_SUB, { s: 'A', c: b });
 
       const before = Math.floor(Date.now() / 1000);
       const sent = (await server.gqlOk(SEND_TEXT, { input: { sessionId: 'A', chatId: b, content: 'hello B' } })).sendText.message;
@@ -75,9 +74,8 @@ describe('text between two sandbox sessions', () => {
       // Sandbox numbers are handed out in order, so B's account (made at its start) has A's number + 1.
       const b = `${Number(a.split('@')[0]) + 1}@c.us`;
       const ws = server.wsClient();
-      const acks = collect(ws, ACK_SUB, { s: 'A' });
-      const incoming = collect(ws, MESSAGE_SUB, { s: 'B' });
-      await sleep(50);
+      const acks = await live(server, ws, ACK_SUB, { s: 'A' });
+      const incoming = await live(server, ws, MESSAGE_SUB, { s: 'B' });
       const sent = (await server.gqlOk(SEND_TEXT, { input: { sessionId: 'A', chatId: b, content: 'are you there?' } })).sendText.message;
       await acks.next(1);
       await sleep(100);
@@ -100,8 +98,7 @@ describe('text between two sandbox sessions', () => {
   it('with a read delay the receiver reads by itself', async () => {
     const { server, b } = await twoSessions({ sandbox: { readDelayMs: 30 } });
     try {
-      const acks = collect(server.wsClient(), ACK_SUB, { s: 'A' });
-      await sleep(50);
+      const acks = await live(server, server.wsClient(), ACK_SUB, { s: 'A' });
       await server.gqlOk(SEND_TEXT, { input: { sessionId: 'A', chatId: b, content: 'read me' } });
       await acks.next(3);
       assert.deepEqual(acks.values.map((v) => v.ack.ack), ['SERVER', 'DEVICE', 'READ']);
@@ -128,9 +125,8 @@ describe('echo bot, errors and injected messages', () => {
     assert.match(contacts.session.contact.name, /Echo/);
 
     const ws = server.wsClient();
-    const fromBot = collect(ws, MESSAGE_SUB, { s: 'A', c: ECHO_BOT });
-    const acks = collect(ws, ACK_SUB, { s: 'A' });
-    await sleep(50);
+    const fromBot = await live(server, ws, MESSAGE_SUB, { s: 'A', c: ECHO_BOT });
+    const acks = await live(server, ws, ACK_SUB, { s: 'A' });
     const sent = (await server.gqlOk(SEND_TEXT, { input: { sessionId: 'A', chatId: ECHO_BOT, content: 'ping 42' } })).sendText.message;
     await waitFor(() => fromBot.values.some((v) => !v.message.fromMe), 3000, 'the bot answers');
     const answer = fromBot.values.find((v) => !v.message.fromMe).message;
@@ -174,8 +170,7 @@ describe('echo bot, errors and injected messages', () => {
 
   it('sandboxInjectMessage delivers a message from any number', async () => {
     const from = '4915112345678@c.us';
-    const incoming = collect(server.wsClient(), MESSAGE_SUB, { s: 'A', c: from });
-    await sleep(50);
+    const incoming = await live(server, server.wsClient(), MESSAGE_SUB, { s: 'A', c: from });
     const injected = (await server.gqlOk(INJECT, { s: 'A', from, body: 'hello from outside' })).sandboxInjectMessage;
     assert.equal(injected.fromMe, false);
     assert.equal(injected.chatId, from);

@@ -1,4 +1,5 @@
-import { readySession, startServer, waitFor, type TestServer } from './app.js';
+import type { Client } from 'graphql-ws';
+import { collect, readySession, startServer, waitFor, type TestServer } from './app.js';
 
 export const MESSAGE_FIELDS = 'id chatId body fromMe timestamp author type ack caption filename mimetype size quotedMessageId';
 export const SEND_TEXT = `mutation($input: SendTextInput!) { sendText(input: $input) { message { ${MESSAGE_FIELDS} } } }`;
@@ -30,3 +31,15 @@ export async function waitReady(server: TestServer, sessionId: string) {
 }
 
 export const errorOf = (result: { errors?: { extensions?: { code?: string; details?: any } }[] }) => result.errors?.[0]?.extensions;
+
+/**
+ * Starts a graphql-ws subscription and waits until the server's bus has its listener, so no event sent
+ * afterwards can be missed (a fixed sleep is not enough on a busy machine).
+ */
+export async function live<T = any>(server: TestServer, client: Client, query: string, variables: Record<string, unknown> = {}) {
+  const bus = server.app.services.bus;
+  const before = bus.listenerCount();
+  const sub = collect<T>(client, query, variables);
+  await waitFor(() => bus.listenerCount() > before || sub.errors.length > 0, 10_000, 'the subscription to start');
+  return sub;
+}
