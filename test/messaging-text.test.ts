@@ -184,6 +184,30 @@ describe('echo bot, errors and injected messages', () => {
     assert.equal(contact.session.contact.id, from);
   });
 
+  it('the message subscription works over SSE too', async () => {
+    const controller = new AbortController();
+    const listeners = server.app.services.bus.listenerCount();
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: 'subscription { message(sessionId: "A") { body fromMe chatId } }' }),
+      signal: controller.signal,
+    });
+    assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
+    const reader = res.body!.getReader();
+    await waitFor(() => server.app.services.bus.listenerCount() > listeners, 5000, 'the SSE subscription to start');
+    await server.gqlOk(INJECT, { s: 'A', from: '4915199999999@c.us', body: 'over sse' });
+    let text = '';
+    const deadline = Date.now() + 5000;
+    while (!text.includes('over sse') && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    controller.abort();
+    assert.match(text, /"body":"over sse","fromMe":false,"chatId":"4915199999999@c.us"/);
+  });
+
   it('a reply quotes a message of the same chat; a quote from elsewhere is refused', async () => {
     const from = '4915112345678@c.us';
     const [first] = await history(server, 'A', from);

@@ -200,21 +200,7 @@ export class SandboxNetwork {
 
   /** A message from any number, arriving at `receiver` now (it must be online). */
   inject(receiver: SandboxSession, from: string, body: string): EngineMessage {
-    const phone = phoneOf(from);
-    const delivery: PendingDelivery = {
-      key: newKey(),
-      chatId: from,
-      from,
-      to: toJid(receiver.phone),
-      body,
-      timestamp: nowSeconds(),
-      type: 'CHAT',
-      caption: null,
-      media: null,
-      quotedKey: null,
-      senderPhone: null,
-      chatName: this.nameOf(phone),
-    };
+    const delivery = textFromOutside(from, receiver.phone, body, this.nameOf(phoneOf(from)));
     this.store.addPending(receiver.phone, delivery);
     this.drain(receiver.phone);
     return incomingMessage(delivery, toJid(receiver.phone), null);
@@ -246,20 +232,7 @@ export class SandboxNetwork {
     const to = delivery.senderPhone;
     const text = delivery.body ?? delivery.caption ?? `(${delivery.type.toLowerCase()})`;
     this.later(this.settings.botReplyDelayMs, () => {
-      this.store.addPending(to, {
-        key: newKey(),
-        chatId: botJid,
-        from: botJid,
-        to: toJid(to),
-        body: text,
-        timestamp: nowSeconds(),
-        type: 'CHAT',
-        caption: null,
-        media: null,
-        quotedKey: null,
-        senderPhone: null,
-        chatName: builtin.contact.name,
-      });
+      this.store.addPending(to, textFromOutside(botJid, to, text, builtin.contact.name));
       this.drain(to);
     });
   }
@@ -335,6 +308,24 @@ export class SandboxNetwork {
     if (participants.length === 0) return;
     for (const phone of audience) this.online.get(phone)?.notify({ type, groupId, participants, by });
   }
+}
+
+/** A text from a number that keeps no history here (a built-in contact, or any number for an injected message). */
+function textFromOutside(from: string, toPhone: string, body: string, chatName: string | null): PendingDelivery {
+  return {
+    key: newKey(),
+    chatId: from,
+    from,
+    to: toJid(toPhone),
+    body,
+    timestamp: nowSeconds(),
+    type: 'CHAT',
+    caption: null,
+    media: null,
+    quotedKey: null,
+    senderPhone: null,
+    chatName,
+  };
 }
 
 /** The message a receiver stores for a delivery. */
