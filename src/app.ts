@@ -13,6 +13,7 @@ import { createSandboxEngine } from './engine/sandbox/sandbox-engine.js';
 import { EngineRegistry } from './engine/registry.js';
 import { EventBus } from './events/bus.js';
 import { createLogger, type Logger } from './logger.js';
+import { MessagingService } from './messaging/messaging-service.js';
 import { createMaskError, useErrorCodes } from './plugins/use-error-codes.js';
 import { requestIdFrom, requestIdOf, useRequestId } from './plugins/use-request-id.js';
 import { schema } from './schema/index.js';
@@ -39,7 +40,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   const store = await openStore(join(config.dataDir, 'wa-gateway.sqlite'));
   const bus = new EventBus(logger);
   const engines = new EngineRegistry({
-    sandbox: () => createSandboxEngine({ db: store.db, settings: config.sandbox }),
+    sandbox: () => createSandboxEngine({ db: store.db, sqlite: store.sqlite, settings: config.sandbox }),
     'open-wa': () =>
       createOpenWaEngine({
         logger: logger.child({ engine: 'open-wa' }),
@@ -61,7 +62,8 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     waitForQrMs: config.sessions.waitForQrMs,
   });
   const server = new ServerService(store, sessions, config);
-  const services: Services = { config, logger, bus, sessions, server };
+  const messaging = new MessagingService(sessions, bus, config);
+  const services: Services = { config, logger, bus, sessions, server, messaging };
 
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
