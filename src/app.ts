@@ -13,12 +13,14 @@ import { Authenticator } from './auth/authenticator.js';
 import { RateLimiter } from './auth/rate-limiter.js';
 import { loadConfig, type Config, type DeepPartial } from './config.js';
 import type { GraphQLContext, Services } from './context.js';
+import { createOpenWaEngine } from './engine/open-wa/open-wa-engine.js';
 import { createSandboxEngine } from './engine/sandbox/sandbox-engine.js';
 import { EngineRegistry } from './engine/registry.js';
 import { EventBus } from './events/bus.js';
 import { createLogger, type Logger } from './logger.js';
 import { useArmor } from './plugins/use-armor.js';
 import { authContext, unauthenticatedError, useAuth, WWW_AUTHENTICATE } from './plugins/use-auth.js';
+import { MessagingService } from './messaging/messaging-service.js';
 import { createMaskError, useErrorCodes } from './plugins/use-error-codes.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
 import { requestIdFrom, requestIdOf, useRequestId } from './plugins/use-request-id.js';
@@ -46,7 +48,16 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   const store = await openStore(join(config.dataDir, 'wa-gateway.sqlite'));
   const bus = new EventBus(logger);
   const engines = new EngineRegistry({
-    sandbox: () => createSandboxEngine({ db: store.db, settings: config.sandbox }),
+    sandbox: () => createSandboxEngine({ db: store.db, sqlite: store.sqlite, settings: config.sandbox }),
+    'open-wa': () =>
+      createOpenWaEngine({
+        logger: logger.child({ engine: 'open-wa' }),
+        settings: {
+          startDeadlineMs: config.openWa.startDeadlineMs,
+          ...(config.openWa.chromiumPath ? { executablePath: config.openWa.chromiumPath } : {}),
+          ...(config.openWa.licenceKey ? { licenceKey: config.openWa.licenceKey } : {}),
+        },
+      }),
   });
   const sessions = new SessionManager({
     repo: new SessionsRepo(store.db),
@@ -63,7 +74,8 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   await apiKeys.init();
   const auth = new Authenticator(apiKeys);
   const rateLimiter = new RateLimiter(config.rateLimit);
-  const services: Services = { config, logger, bus, sessions, server, apiKeys, auth, rateLimiter };
+  const messaging = new MessagingService(sessions, bus, config);
+  const services: Services = { config, logger, bus, sessions, server, messaging, apiKeys, auth, rateLimiter };
   // Without any API key the API is open: then it listens on loopback only, unless --host says otherwise.
   if (!config.host) config.host = apiKeys.enabled ? '0.0.0.0' : '127.0.0.1';
   if (!apiKeys.enabled) {

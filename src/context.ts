@@ -5,6 +5,7 @@ import type { RateLimiter, RateLimitState } from './auth/rate-limiter.js';
 import type { Config } from './config.js';
 import type { EventBus } from './events/bus.js';
 import type { Logger } from './logger.js';
+import type { MessagingService } from './messaging/messaging-service.js';
 import type { ServerService } from './server-service.js';
 import type { SessionManager } from './sessions/session-manager.js';
 
@@ -15,6 +16,7 @@ export interface Services {
   bus: EventBus;
   sessions: SessionManager;
   server: ServerService;
+  messaging: MessagingService;
   apiKeys: ApiKeyService;
   /** Turns presented keys into principals; its counters (accepted/rejected) are for metrics. */
   auth: Authenticator;
