@@ -72,6 +72,9 @@ export const settings = [
   { path: 'armor.maxDirectives', flag: '--max-query-directives', env: 'MAX_QUERY_DIRECTIVES', schema: nonNegativeInt, default: 20, doc: 'Most directives in one GraphQL document' },
   { path: 'limits.maxStringLength', flag: '--max-string-length', env: 'MAX_STRING_LENGTH', schema: positiveInt, default: 65_536, doc: 'Longest string argument (media data is bounded by the media sizes instead)' },
   { path: 'limits.maxListLength', flag: '--max-list-length', env: 'MAX_LIST_LENGTH', schema: positiveInt, default: 1024, doc: 'Longest list argument (participants, ids)' },
+  { path: 'sendQueue.minGapMs', flag: '--send-min-gap-ms', env: 'SEND_MIN_GAP_MS', schema: nonNegativeInt, default: 1000, doc: 'Least time between two sends of one session; bursts wait their turn' },
+  { path: 'sendQueue.jitterMs', flag: '--send-jitter-ms', env: 'SEND_JITTER_MS', schema: nonNegativeInt, default: 500, doc: 'Random extra wait of up to this many ms between two sends' },
+  { path: 'sendQueue.maxQueued', flag: '--send-queue-max', env: 'SEND_QUEUE_MAX', schema: positiveInt, default: 100, doc: 'Most sends waiting per session (more: RATE_LIMITED)' },
 ] as const;
 
 type Setting = (typeof settings)[number];
@@ -95,6 +98,7 @@ export interface Config {
   rateLimit: { enabled: boolean; windowMs: number; general: number; sessionCreate: number; messaging: number; maxClients: number };
   armor: { maxDepth: number; maxAliases: number; maxTokens: number; maxCost: number; maxDirectives: number };
   limits: { maxStringLength: number; maxListLength: number };
+  sendQueue: { minGapMs: number; jitterMs: number; maxQueued: number };
 }
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { accessRules, ruleFor, type AccessRule } from '../src/auth/access-policy.js';
 import { schema } from '../src/schema/index.js';
-import { CREATE, startServer, type TestServer } from './helpers/app.js';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { CREATE, readySession, startServer, waitFor, type TestServer } from './helpers/app.js';
 import { ADMIN_KEY, createKey, gqlAs, gqlOkAs, withKey } from './helpers/auth.js';
 
 // Every root field of the schema, called with no key, a wrong key, a key for another session and a
@@ -11,8 +13,19 @@ import { ADMIN_KEY, createKey, gqlAs, gqlOkAs, withKey } from './helpers/auth.js
 type RootType = 'Query' | 'Mutation' | 'Subscription';
 interface Operation {
   doc: string;
-  vars: (ctx: { target: string; keyId: string }) => Record<string, unknown>;
+  vars: (ctx: { target: string; keyId: string; groupId: string; peer: string }) => Record<string, unknown>;
 }
+
+const BOT = '15550000001@c.us';
+const PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+const send = (field: string) => ({
+  doc: `mutation($input: ${field === 'sendText' ? 'SendTextInput' : 'SendMediaInput'}!) { ${field}(input: $input) { message { id } } }`,
+  vars: ({ target }: { target: string }) => ({ input: field === 'sendText' ? { sessionId: target, chatId: BOT, content: 'hi' } : { sessionId: target, chatId: BOT, data: PNG, filename: 'a.png' } }),
+});
+const participants = (field: string): Operation => ({
+  doc: `mutation($input: GroupParticipantsInput!) { ${field}(input: $input) { groupId } }`,
+  vars: ({ target, groupId }) => ({ input: { sessionId: target, groupId, participants: [BOT] } }),
+});
 
 const operations: Record<RootType, Record<string, Operation>> = {
   Query: {
@@ -28,11 +41,29 @@ const operations: Record<RootType, Record<string, Operation>> = {
     sandboxScanQr: { doc: 'mutation($id: String!) { sandboxScanQr(sessionId: $id) { status } }', vars: ({ target }) => ({ id: target }) },
     createApiKey: { doc: 'mutation { createApiKey(input: { admin: true }) { key } }', vars: () => ({}) },
     revokeApiKey: { doc: 'mutation($id: ID!) { revokeApiKey(id: $id) { revoked } }', vars: ({ keyId }) => ({ id: keyId }) },
+    sendText: send('sendText'),
+    sendImage: send('sendImage'),
+    sendFile: send('sendFile'),
+    sendAudio: send('sendAudio'),
+    createGroup: {
+      doc: 'mutation($input: CreateGroupInput!) { createGroup(input: $input) { gid } }',
+      vars: ({ target, peer }) => ({ input: { sessionId: target, name: 'g', participants: [peer] } }),
+    },
+    addParticipants: participants('addParticipants'),
+    removeParticipants: participants('removeParticipants'),
+    markChatRead: { doc: 'mutation($id: String!) { markChatRead(sessionId: $id, chatId: "15550000001@c.us") { chatId } }', vars: ({ target }) => ({ id: target }) },
+    sandboxInjectMessage: {
+      doc: 'mutation($id: String!) { sandboxInjectMessage(sessionId: $id, from: "15550000001@c.us", body: "x") { id } }',
+      vars: ({ target }) => ({ id: target }),
+    },
   },
   Subscription: {
-    qr: { doc: 'subscription($id: String!) { qr(sessionId: $id) { expiresAt } }', vars: ({ target }) => ({ id: target }) },
+    // A READY session shows no QR: this one asks a session that waits for its scan.
+    qr: { doc: 'subscription($id: String!) { qr(sessionId: $id) { expiresAt } }', vars: () => ({ id: 'pending' }) },
     sessionStatus: { doc: 'subscription($id: String!) { sessionStatus(sessionId: $id) { status } }', vars: ({ target }) => ({ id: target }) },
     events: { doc: 'subscription($id: String!) { events(sessionId: $id) { type } }', vars: ({ target }) => ({ id: target }) },
+    message: { doc: 'subscription($id: String!) { message(sessionId: $id) { id } }', vars: ({ target }) => ({ id: target }) },
+    ack: { doc: 'subscription($id: String!) { ack(sessionId: $id) { messageId } }', vars: ({ target }) => ({ id: target }) },
   },
 };
 
@@ -65,19 +96,44 @@ describe('auth matrix over every GraphQL operation', () => {
   let otherKey: string;
   let readKey: string;
   let victimKeyId: string;
+  let groupId: string;
+  let peer: string;
   const target = 'target';
 
   before(async () => {
     server = await startServer({ auth: { apiKeys: [ADMIN_KEY] } });
-    for (const id of [target, 'other']) await gqlOkAs(server, ADMIN_KEY, CREATE, { input: { sessionId: id, waitForQR: true } });
+    const asAdmin = { ...server, gqlOk: (q: string, v?: Record<string, unknown>) => gqlOkAs(server, ADMIN_KEY, q, v) } as TestServer;
+    await readySession(asAdmin, target);
+    peer = await readySession(asAdmin, 'other');
+    groupId = (await gqlOkAs(server, ADMIN_KEY, 'mutation($input: CreateGroupInput!) { createGroup(input: $input) { gid } }', { input: { sessionId: target, name: 'matrix', participants: [peer] } })).createGroup.gid;
+    await gqlOkAs(server, ADMIN_KEY, 'mutation { sendText(input: { sessionId: "target", chatId: "15550000001@c.us", content: "hello" }) { message { id } } }');
+    await waitFor(async () => unread() > 0, 5000, 'the echo bot answers (an unread message)');
     otherKey = (await createKey(server, { sessionIds: ['other'], actions: ['READ', 'SEND', 'MANAGE'] })).key;
-    readKey = (await createKey(server, { sessionIds: [target], actions: ['READ'] })).key;
+    readKey = (await createKey(server, { sessionIds: [target, 'pending'], actions: ['READ'] })).key;
+    await gqlOkAs(server, ADMIN_KEY, CREATE, { input: { sessionId: 'pending', waitForQR: true } });
     victimKeyId = (await createKey(server, { admin: true, name: 'victim' })).id;
   });
   after(() => server.dispose());
 
-  const snapshot = async () =>
-    JSON.stringify(await gqlOkAs(server, ADMIN_KEY, '{ sessions { sessionId status } apiKeys { id revokedAt } }'));
+  const db = () => new Database(join(server.dataDir, 'wa-gateway.sqlite'), { readonly: true });
+  const unread = () => {
+    const handle = db();
+    try {
+      return (handle.prepare("select coalesce(sum(unread_count), 0) as n from sandbox_chats where session_id = 'target'").get() as { n: number }).n;
+    } finally {
+      handle.close();
+    }
+  };
+  /** Everything an allowed call could change: sessions, keys, messages, chats' read state, groups. */
+  const snapshot = async () => {
+    const handle = db();
+    try {
+      const rows = ['select session_id, status from sessions order by 1', 'select id, revoked_at from api_keys order by 1', 'select count(*), max(seq) from sandbox_messages', 'select session_id, chat_id, unread_count from sandbox_chats order by 1, 2', 'select count(*) from sandbox_groups', 'select group_id, phone from sandbox_group_members order by 1, 2'].map((q) => handle.prepare(q).all());
+      return JSON.stringify(rows);
+    } finally {
+      handle.close();
+    }
+  };
 
   it('the table covers every root field, and every root field has an explicit access rule', () => {
     const tabled = Object.entries(operations).flatMap(([type, ops]) => Object.keys(ops).map((f) => `${type}.${f}`)).sort();
@@ -90,7 +146,7 @@ describe('auth matrix over every GraphQL operation', () => {
     for (const field of Object.keys(operations[type])) {
       it(`${type}.${field}: no key, wrong key, another session's key, a read-only key`, async () => {
         const op = operations[type][field]!;
-        const vars = op.vars({ target, keyId: victimKeyId });
+        const vars = op.vars({ target, keyId: victimKeyId, groupId, peer });
         const rule = ruleFor(type, field);
         const before = await snapshot();
 
@@ -118,7 +174,7 @@ describe('auth matrix over every GraphQL operation', () => {
   for (const field of Object.keys(operations.Subscription)) {
     it(`Subscription.${field} over graphql-ws: no key, wrong key, another session's key`, async () => {
       const op = operations.Subscription[field]!;
-      const vars = op.vars({ target, keyId: victimKeyId });
+      const vars = op.vars({ target, keyId: victimKeyId, groupId, peer });
       const run = (params?: Record<string, unknown>) => {
         const client = server.wsClient(params);
         return new Promise<any>((resolve, reject) => client.subscribe({ query: op.doc, variables: vars }, { next: resolve, error: reject, complete: () => undefined }))
@@ -132,7 +188,17 @@ describe('auth matrix over every GraphQL operation', () => {
       const denied = (await run({ apiKey: otherKey })) as any;
       const errors = denied.error ?? denied.value?.errors;
       assert.equal(errors?.[0]?.extensions?.code, expectedDenial(ruleFor("Subscription", field), "other-session"), JSON.stringify(denied));
+      // message and ack only speak when something happens: keep the admin sending until one arrives.
+      let poke = true;
+      const poking = (async () => {
+        for (let i = 0; i < 50 && poke; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          if (poke) await gqlOkAs(server, ADMIN_KEY, 'mutation { sendText(input: { sessionId: "target", chatId: "15550000001@c.us", content: "poke" }) { message { id } } }');
+        }
+      })();
       const allowed = (await run({ apiKey: readKey })) as any;
+      poke = false;
+      await poking;
       assert.ok(allowed.value?.data && !allowed.value.errors, `the read-only key may watch its session: ${JSON.stringify(allowed)}`);
     });
   }

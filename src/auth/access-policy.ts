@@ -35,11 +35,23 @@ export const accessRules: Record<string, Record<string, AccessRule>> = {
     sandboxScanQr: session('manage'),
     createApiKey: { kind: 'admin' },
     revokeApiKey: { kind: 'admin' },
+    sendText: session('send', input),
+    sendImage: session('send', input),
+    sendFile: session('send', input),
+    sendAudio: session('send', input),
+    // Acting as the account towards other people counts as sending: groups, read receipts.
+    createGroup: session('send', input),
+    addParticipants: session('send', input),
+    removeParticipants: session('send', input),
+    markChatRead: session('send'),
+    sandboxInjectMessage: session('manage'),
   },
   Subscription: {
     qr: session('read'),
     sessionStatus: session('read'),
     events: session('read'),
+    message: session('read'),
+    ack: session('read'),
   },
 };
 

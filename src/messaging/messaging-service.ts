@@ -14,6 +14,7 @@ import type { BusEventOf, EventBus } from '../events/bus.js';
 import { mapEngineError, type SessionManager } from '../sessions/session-manager.js';
 import { checkChatId, checkContactId, checkGroupId } from './chat-id.js';
 import { parseMediaDataUrl } from './media.js';
+import { SendQueue } from './send-queue.js';
 
 /** A chat as GraphQL serves it: the engine's chat plus the session it belongs to. */
 export interface ChatView extends EngineChat {
@@ -59,11 +60,16 @@ export const MAX_PAGE = 200;
 
 /** Sending, reading chats and contacts, groups: the rules GraphQL and REST share. */
 export class MessagingService {
+  /** Paces each session's outbound sends (--send-min-gap-ms, --send-jitter-ms). */
+  readonly sendQueue: SendQueue;
+
   constructor(
     private readonly sessions: SessionManager,
     private readonly bus: EventBus,
     private readonly config: Config,
-  ) {}
+  ) {
+    this.sendQueue = new SendQueue(config.sendQueue);
+  }
 
   /** Runs an engine call, turning its expected failures into AppErrors. */
   private async engine<T>(sessionId: string, fn: (engine: EngineSession) => Promise<T>): Promise<T> {
@@ -81,7 +87,7 @@ export class MessagingService {
     if (args.content.length === 0) throw validationError('content must not be empty', { field: 'content' });
     if (args.content.length > MAX_TEXT) throw validationError(`content is longer than ${MAX_TEXT} characters`, { field: 'content', max: MAX_TEXT });
     const quotedMessageId = optionalId(args.quotedMessageId, 'quotedMessageId');
-    return this.engine(args.sessionId, (e) => e.sendText({ chatId, content: args.content, quotedMessageId }));
+    return this.sendQueue.run(args.sessionId, () => this.engine(args.sessionId, (e) => e.sendText({ chatId, content: args.content, quotedMessageId })));
   }
 
   async sendMedia(kind: MediaKind, args: SendMediaArgs): Promise<EngineMessage> {
@@ -94,8 +100,10 @@ export class MessagingService {
     }
     if (args.caption && args.caption.length > MAX_CAPTION) throw validationError(`caption is longer than ${MAX_CAPTION} characters`, { field: 'caption', max: MAX_CAPTION });
     const quotedMessageId = optionalId(args.quotedMessageId, 'quotedMessageId');
-    return this.engine(args.sessionId, (e) =>
-      e.sendMedia({ kind, chatId, data: media.data, mimetype: media.mimetype, filename, caption: args.caption || null, quotedMessageId }),
+    return this.sendQueue.run(args.sessionId, () =>
+      this.engine(args.sessionId, (e) =>
+        e.sendMedia({ kind, chatId, data: media.data, mimetype: media.mimetype, filename, caption: args.caption || null, quotedMessageId }),
+      ),
     );
   }
 

@@ -12,6 +12,7 @@ export const fastSettings: DeepPartial<Config> = {
   sandbox: { startDelayMs: 20, qrRotateMs: 2000, authDelayMs: 20, deliveryDelayMs: 5, botReplyDelayMs: 20, readDelayMs: 0 },
   // Generous limits so suites that are not about rate limiting never meet them.
   rateLimit: { general: 1_000_000, sessionCreate: 1_000_000, messaging: 1_000_000 },
+  sendQueue: { minGapMs: 0, jitterMs: 0 },
 };
 
 export function tempDir(prefix = 'wa-gateway-test-'): string {
