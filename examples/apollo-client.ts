@@ -57,8 +57,9 @@ async function main(): Promise<void> {
   console.log(`created session ${sessionId}`);
 
   const text = `hello from Apollo ${Date.now()}`;
+  let messages: { unsubscribe(): void } | undefined;
   const echoed = new Promise<string>((resolve, reject) => {
-    client.subscribe<MessageData>({ query: MESSAGES, variables: { sessionId, chatId: ECHO_BOT } }).subscribe({
+    messages = client.subscribe<MessageData>({ query: MESSAGES, variables: { sessionId, chatId: ECHO_BOT } }).subscribe({
       next: ({ data, error }) => {
         if (error) return reject(error);
         const m = data!.message;
@@ -69,8 +70,9 @@ async function main(): Promise<void> {
     });
   });
 
+  let statuses: { unsubscribe(): void } | undefined;
   const ready = new Promise<void>((resolve, reject) => {
-    client.subscribe<StatusData>({ query: STATUS, variables: { sessionId } }).subscribe({
+    statuses = client.subscribe<StatusData>({ query: STATUS, variables: { sessionId } }).subscribe({
       next: ({ data, error }) => {
         if (error) return reject(error);
         const { status, reason } = data!.sessionStatus;
@@ -84,9 +86,11 @@ async function main(): Promise<void> {
     });
   });
   await ready;
+  statuses?.unsubscribe();
 
   await client.mutate({ mutation: SEND, variables: { input: { sessionId, chatId: ECHO_BOT, content: text } } });
   console.log(`received echo: ${await echoed}`);
+  messages?.unsubscribe();
   await client.mutate({ mutation: REMOVE, variables: { sessionId } });
 }
 

@@ -65,8 +65,9 @@ async function main(): Promise<void> {
   console.log(`created session ${sessionId}`);
 
   const text = `hello from urql ${Date.now()}`;
+  let messages: { unsubscribe(): void } | undefined;
   const echoed = new Promise<string>((resolve, reject) => {
-    client.subscription<MessageData>(MESSAGES, { sessionId, chatId: ECHO_BOT }).subscribe((result) => {
+    messages = client.subscription<MessageData>(MESSAGES, { sessionId, chatId: ECHO_BOT }).subscribe((result) => {
       if (result.error) return reject(result.error);
       const m = result.data!.message;
       console.log(`message ${m.fromMe ? 'out' : 'in '} ${m.chatId}: ${m.body}`);
@@ -74,8 +75,9 @@ async function main(): Promise<void> {
     });
   });
 
+  let statuses: { unsubscribe(): void } | undefined;
   await new Promise<void>((resolve, reject) => {
-    client.subscription<StatusData>(STATUS, { sessionId }).subscribe((result) => {
+    statuses = client.subscription<StatusData>(STATUS, { sessionId }).subscribe((result) => {
       if (result.error) return reject(result.error);
       const { status, reason } = result.data!.sessionStatus;
       console.log(`status ${status}${reason ? ` (${reason})` : ''}`);
@@ -86,8 +88,10 @@ async function main(): Promise<void> {
     });
   });
 
+  statuses?.unsubscribe();
   await mutate(SEND, { input: { sessionId, chatId: ECHO_BOT, content: text } });
   console.log(`received echo: ${await echoed}`);
+  messages?.unsubscribe();
   await mutate(REMOVE, { sessionId });
 }
 

@@ -79,6 +79,8 @@ describe('dashboard', () => {
     await page.locator('#messages li.out', { hasText: text }).waitFor();
     await page.locator('#messages li.in', { hasText: text }).waitFor();
     assert.equal(await page.locator('#messages li').count(), 2);
+    // The echo bot reads what it answers: the sent message's ack moves on to READ, live.
+    await page.locator('#messages li.out .meta', { hasText: 'read' }).waitFor();
 
     // The server agrees: the chat holds both messages.
     const data = await server.gqlOk(`{ session(sessionId: "browser-1") { chat(chatId: "${ECHO_BOT}") { messages(last: 20) { edges { node { body fromMe } } } } } }`);

@@ -29,8 +29,7 @@ describe('client examples (examples/*.ts against a local server)', () => {
       assert.equal(lines[0], `created session ${sessionId}`);
       // Subscription events: the status sequence, then the message going out and its echo coming in.
       const statuses = lines.filter((l) => l.startsWith('status ')).map((l) => l.slice(7));
-      assert.deepEqual(statuses.slice(-2), ['AUTHENTICATED', 'READY'], output);
-      assert.ok(statuses.includes('QR_READY'), output);
+      assert.deepEqual(statuses.filter((s) => s !== 'INITIALIZING'), ['QR_READY', 'AUTHENTICATED', 'READY'], output);
       const echo = /^received echo: (hello from \w+ \d+)$/m.exec(output);
       assert.ok(echo, output);
       assert.ok(lines.includes(`message in  15550000001@c.us: ${echo[1]}`), output);

@@ -49,7 +49,8 @@ let selected: string | null = null;
 let detailSubs: (() => void)[] = [];
 let chatSub: (() => void) | null = null;
 let chatId = '15550000001@c.us';
-const shownMessages = new Set<string>();
+/** The messages shown in the chat view, by id, so acks can update their line. */
+const shownMessages = new Map<string, { message: Message; meta: HTMLElement }>();
 
 // ---- API key -------------------------------------------------------------------------------
 
@@ -237,12 +238,15 @@ $('remove-session').addEventListener('click', () => {
 
 // ---- chat ----------------------------------------------------------------------------------
 
+const metaText = (m: Message) => `${new Date(m.timestamp * 1000).toLocaleTimeString()}${m.fromMe && m.ack ? ` · ${m.ack.toLowerCase()}` : ''}`;
+
 function addMessage(m: Message): void {
   if (m.chatId !== chatId || shownMessages.has(m.id)) return;
-  shownMessages.add(m.id);
   const li = el('li', m.body ?? m.caption ?? `[${m.type.toLowerCase()}]`, m.fromMe ? 'out' : 'in');
   li.dataset.messageId = m.id;
-  li.append(el('span', `${new Date(m.timestamp * 1000).toLocaleTimeString()}${m.fromMe && m.ack ? ` · ${m.ack.toLowerCase()}` : ''}`, 'meta'));
+  const meta = el('span', metaText(m), 'meta');
+  li.append(meta);
+  shownMessages.set(m.id, { message: m, meta });
   const list = $('messages');
   list.append(li);
   list.scrollTop = list.scrollHeight;
@@ -254,14 +258,30 @@ function openChat(id: string): void {
   chatId = id;
   chatSub?.();
   shownMessages.clear();
+  const offAcks = ws.subscribe<{ ack: { messageId: string; ack: string } }>(
+    'subscription($id: String!) { ack(sessionId: $id) { messageId ack } }',
+    { id: sessionId },
+    {
+      next: ({ ack }) => {
+        const shown = shownMessages.get(ack.messageId);
+        if (!shown) return;
+        shown.message.ack = ack.ack;
+        shown.meta.textContent = metaText(shown.message);
+      },
+    },
+  );
   $('messages').replaceChildren();
   $('chat-error').textContent = '';
   // Subscribe first, then load the history, so nothing falls between the two (duplicates are skipped).
-  chatSub = ws.subscribe<{ message: Message }>(
+  const offMessages = ws.subscribe<{ message: Message }>(
     `subscription($id: String!, $chat: String) { message(sessionId: $id, chatId: $chat) { ${MESSAGE_FIELDS} } }`,
     { id: sessionId, chat: id },
     { next: ({ message }) => addMessage(message), error: (message) => ($('chat-error').textContent = message) },
   );
+  chatSub = () => {
+    offMessages();
+    offAcks();
+  };
   gql<{ session: { chat: { messages: { edges: { node: Message }[] } } | null } | null }>(
     `query($id: String!, $chat: String!) { session(sessionId: $id) { chat(chatId: $chat) { messages(last: 20) { edges { node { ${MESSAGE_FIELDS} } } } } } }`,
     { id: sessionId, chat: id },
@@ -321,20 +341,28 @@ interface WebhookRow {
   deliveries?: { id: string; event: string; status: string; attempts: number; lastResponseCode: number | null; createdAt: string }[];
 }
 
+/** Which webhook fields this server has (null: none), asked once, so the page fits older and newer servers. */
+let webhookFields: Promise<Set<string> | null> | null = null;
+
 async function loadWebhooks(sessionId: string): Promise<void> {
   const box = $('webhooks');
-  const full = `query($id: String!) { session(sessionId: $id) { webhooks { id url events enabled deliveries(last: 5) { id event status attempts lastResponseCode createdAt } } } }`;
-  const basic = `query($id: String!) { session(sessionId: $id) { webhooks { id url events } } }`;
+  webhookFields ??= gql<{ __type: { fields: { name: string }[] } | null }>('{ __type(name: "Webhook") { fields { name } } }').then(
+    (data) => (data.__type ? new Set(data.__type.fields.map((f) => f.name)) : null),
+    () => null,
+  );
+  const fields = await webhookFields;
+  if (!fields) {
+    box.replaceChildren(el('p', 'Webhooks are not available on this server.', 'muted'));
+    return;
+  }
+  const extra = [fields.has('enabled') ? 'enabled' : '', fields.has('deliveries') ? 'deliveries(last: 5) { id event status attempts lastResponseCode createdAt }' : ''].join(' ');
   let hooks: WebhookRow[];
   try {
-    hooks = (await gql<{ session: { webhooks: WebhookRow[] } | null }>(full, { id: sessionId })).session?.webhooks ?? [];
-  } catch {
-    try {
-      hooks = (await gql<{ session: { webhooks: WebhookRow[] } | null }>(basic, { id: sessionId })).session?.webhooks ?? [];
-    } catch {
-      box.replaceChildren(el('p', 'Webhooks are not available on this server.', 'muted'));
-      return;
-    }
+    const data = await gql<{ session: { webhooks: WebhookRow[] } | null }>(`query($id: String!) { session(sessionId: $id) { webhooks { id url events ${extra} } } }`, { id: sessionId });
+    hooks = data.session?.webhooks ?? [];
+  } catch (error) {
+    box.replaceChildren(el('p', errorText(error), 'error'));
+    return;
   }
   if (selected !== sessionId) return;
   if (hooks.length === 0) {
