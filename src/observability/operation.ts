@@ -1,4 +1,4 @@
-import { GraphQLError, Kind, type DocumentNode, type OperationDefinitionNode, type ValueNode } from 'graphql';
+import { GraphQLError, Kind, type DocumentNode, type ExecutionArgs, type OperationDefinitionNode, type ValueNode } from 'graphql';
 import { EngineError } from '../engine/engine.js';
 import { AppError } from '../errors.js';
 import type { Plugin } from 'graphql-yoga';
@@ -99,6 +99,12 @@ export function operationHooks(report: OperationReport): Plugin<Ctx> {
   const since = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
   const fromParams = (context: Ctx, document?: DocumentNode) =>
     describeOperation(document, context.params?.operationName, context.params?.variables);
+  const timed = (args: ExecutionArgs) => {
+    const start = process.hrtime.bigint();
+    const info = describeOperation(args.document, args.operationName, args.variableValues);
+    return (result: unknown) =>
+      report(args.contextValue as Ctx, info, isStream(result) ? 'ok' : outcomeOf((result as { errors?: readonly unknown[] }).errors), since(start));
+  };
   return {
     onParse({ context }) {
       return ({ result }) => {
@@ -107,26 +113,16 @@ export function operationHooks(report: OperationReport): Plugin<Ctx> {
     },
     onValidate({ context, params }) {
       return ({ result }) => {
-        if (result.length > 0) report(context, fromParams(context, params.documentAST), outcomeOf(result) === 'ok' ? 'VALIDATION_ERROR' : outcomeOf(result), 0);
+        if (result.length > 0) report(context, fromParams(context, params.documentAST), outcomeOf(result), 0);
       };
     },
     onExecute({ args }) {
-      const start = process.hrtime.bigint();
-      const info = describeOperation(args.document, args.operationName, args.variableValues);
-      return {
-        onExecuteDone({ result }) {
-          report(args.contextValue as Ctx, info, isStream(result) ? 'ok' : outcomeOf((result as { errors?: readonly unknown[] }).errors), since(start));
-        },
-      };
+      const done = timed(args);
+      return { onExecuteDone: ({ result }) => done(result) };
     },
     onSubscribe({ args }) {
-      const start = process.hrtime.bigint();
-      const info = describeOperation(args.document, args.operationName, args.variableValues);
-      return {
-        onSubscribeResult({ result }) {
-          report(args.contextValue as Ctx, info, isStream(result) ? 'ok' : outcomeOf((result as { errors?: readonly unknown[] }).errors), since(start));
-        },
-      };
+      const done = timed(args);
+      return { onSubscribeResult: ({ result }) => done(result) };
     },
   };
 }
