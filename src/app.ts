@@ -8,10 +8,12 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { loadConfig, type Config, type DeepPartial } from './config.js';
 import type { GraphQLContext, Services } from './context.js';
+import { createOpenWaEngine } from './engine/open-wa/open-wa-engine.js';
 import { createSandboxEngine } from './engine/sandbox/sandbox-engine.js';
 import { EngineRegistry } from './engine/registry.js';
 import { EventBus } from './events/bus.js';
 import { createLogger, type Logger } from './logger.js';
+import { MessagingService } from './messaging/messaging-service.js';
 import { isDashboardPath, serveDashboard } from './observability/dashboard-files.js';
 import { noteRoute, observeHttp } from './observability/http-log.js';
 import { Metrics } from './observability/metrics.js';
@@ -43,7 +45,16 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   const store = await openStore(join(config.dataDir, 'wa-gateway.sqlite'));
   const bus = new EventBus(logger);
   const engines = new EngineRegistry({
-    sandbox: () => createSandboxEngine({ db: store.db, settings: config.sandbox }),
+    sandbox: () => createSandboxEngine({ db: store.db, sqlite: store.sqlite, settings: config.sandbox }),
+    'open-wa': () =>
+      createOpenWaEngine({
+        logger: logger.child({ engine: 'open-wa' }),
+        settings: {
+          startDeadlineMs: config.openWa.startDeadlineMs,
+          ...(config.openWa.chromiumPath ? { executablePath: config.openWa.chromiumPath } : {}),
+          ...(config.openWa.licenceKey ? { licenceKey: config.openWa.licenceKey } : {}),
+        },
+      }),
   });
   const sessions = new SessionManager({
     repo: new SessionsRepo(store.db),
@@ -57,7 +68,8 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   });
   const server = new ServerService(store, sessions, config);
   const metrics = new Metrics({ sessions: () => sessions.list(), bus });
-  const services: Services = { config, logger, bus, sessions, server, metrics };
+  const messaging = new MessagingService(sessions, bus, config);
+  const services: Services = { config, logger, bus, sessions, server, messaging, metrics };
 
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,

@@ -1,6 +1,7 @@
 import type { Config } from './config.js';
 import type { EventBus } from './events/bus.js';
 import type { Logger } from './logger.js';
+import type { MessagingService } from './messaging/messaging-service.js';
 import type { Metrics } from './observability/metrics.js';
 import type { ServerService } from './server-service.js';
 import type { SessionManager } from './sessions/session-manager.js';
@@ -12,6 +13,7 @@ export interface Services {
   bus: EventBus;
   sessions: SessionManager;
   server: ServerService;
+  messaging: MessagingService;
   metrics: Metrics;
 }
 
