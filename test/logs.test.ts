@@ -37,6 +37,11 @@ describe('request logs (the real CLI, JSON lines on stdout)', () => {
   const post = (query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
     fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
 
+  it('prints where the dashboard and the metrics are', () => {
+    assert.match(server.output(), /^ {2}Dashboard +http:\/\/[^\s]+\/$/m);
+    assert.match(server.output(), /^ {2}Metrics +http:\/\/[^\s]+\/metrics$/m);
+  });
+
   it('a GraphQL request logs one line with the id from x-request-id, the operation, status and duration', async () => {
     const res = await post('query Probe { serverInfo { version } }');
     assert.equal(res.status, 200);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { collect, CREATE, readySession, startServer, waitFor, type TestServer } from './helpers/app.js';
+import { live } from './helpers/messaging.js';
 import { sample, scrape } from './helpers/metrics.js';
 
 describe('/metrics', () => {
@@ -40,21 +41,19 @@ describe('/metrics', () => {
     assert.equal(bad.errors?.[0]?.extensions?.code, 'VALIDATION_ERROR');
     const watch = collect(server.wsClient(), 'subscription Watch($id: String!) { sessionStatus(sessionId: $id) { status } }', { id: 'metrics-ready' });
     await watch.next(1);
-    watch.unsubscribe();
 
     // HTTP: two health checks, one unknown path, one REST path.
     for (let i = 0; i < 2; i++) assert.equal((await fetch(`${server.url}/health`)).status, 200);
     assert.equal((await fetch(`${server.url}/nowhere`)).status, 404);
     await fetch(`${server.url}/api/v1/sessions`);
 
-    // Messages on the bus: two sent (fromMe), one received.
-    const message = (id: string, fromMe: boolean) => ({
-      id, chatId: '15550000001@c.us', from: fromMe ? 'me' : '15550000001@c.us', to: 'x', fromMe, body: 'hi', timestamp: 1,
-      author: null, type: 'CHAT' as const, ack: null, caption: null, media: null, quotedMessageId: null,
+    // Messages: one text to the Echo Bot (sent) and its echo (received).
+    const echoes = await live(server, server.wsClient(), 'subscription($id: String!) { message(sessionId: $id, chatId: "15550000001@c.us") { body fromMe } }', { id: 'metrics-ready' });
+    await server.gqlOk('mutation Hello($input: SendTextInput!) { sendText(input: $input) { message { id } } }', {
+      input: { sessionId: 'metrics-ready', chatId: '15550000001@c.us', content: 'count me' },
     });
-    for (const [id, fromMe] of [['m1', true], ['m2', true], ['m3', false]] as const) {
-      server.app.services.bus.publish({ type: 'MESSAGE', sessionId: 'metrics-ready', at: Date.now(), message: message(id, fromMe) });
-    }
+    await echoes.next(2);
+    assert.deepEqual(echoes.values.map((v) => [v.message.body, v.message.fromMe]), [['count me', true], ['count me', false]]);
 
     // The webhook worker's and other components' counters.
     server.app.services.metrics.webhookDelivery('delivered', 0.02);
@@ -86,8 +85,9 @@ describe('/metrics', () => {
     assert.equal(delta(after, 'wa_gateway_rest_requests_total', { route: '/api/*', method: 'GET', status: '404' }), 1);
     assert.equal(delta(after, 'wa_gateway_rest_requests_total', { route: '/health' }), 0, 'only /api routes count as REST');
 
-    assert.equal(delta(after, 'wa_gateway_messages_total', { direction: 'sent', type: 'CHAT' }), 2);
+    assert.equal(delta(after, 'wa_gateway_messages_total', { direction: 'sent', type: 'CHAT' }), 1);
     assert.equal(delta(after, 'wa_gateway_messages_total', { direction: 'received', type: 'CHAT' }), 1);
+    assert.equal(delta(after, 'wa_gateway_graphql_operations_total', { operation: 'Hello', type: 'mutation', outcome: 'ok' }), 1);
 
     assert.equal(delta(after, 'wa_gateway_webhook_deliveries_total', { outcome: 'delivered' }), 2);
     assert.equal(delta(after, 'wa_gateway_webhook_deliveries_total', { outcome: 'retry' }), 1);
