@@ -21,9 +21,14 @@ import { createLogger, type Logger } from './logger.js';
 import { useArmor } from './plugins/use-armor.js';
 import { authContext, unauthenticatedError, useAuth, WWW_AUTHENTICATE } from './plugins/use-auth.js';
 import { MessagingService } from './messaging/messaging-service.js';
+import { isDashboardPath, serveDashboard } from './observability/dashboard-files.js';
+import { noteRoute, observeHttp } from './observability/http-log.js';
+import { Metrics } from './observability/metrics.js';
 import { createMaskError, useErrorCodes } from './plugins/use-error-codes.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
 import { requestIdFrom, requestIdOf, useRequestId } from './plugins/use-request-id.js';
+import { useMetrics } from './plugins/use-metrics.js';
+import { useRequestLog } from './plugins/use-request-log.js';
 import { schema } from './schema/index.js';
 import { ServerService } from './server-service.js';
 import { SessionManager } from './sessions/session-manager.js';
@@ -44,7 +49,7 @@ export interface BuildOptions {
 
 export async function buildApp(overrides: DeepPartial<Config> | Config = {}, options: BuildOptions = {}): Promise<App> {
   const config = loadConfig(overrides as DeepPartial<Config>);
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger(config.logLevel, {}, undefined, config.logFormat);
   const store = await openStore(join(config.dataDir, 'wa-gateway.sqlite'));
   const bus = new EventBus(logger);
   const engines = new EngineRegistry({
@@ -70,12 +75,13 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     waitForQrMs: config.sessions.waitForQrMs,
   });
   const server = new ServerService(store, sessions, config);
+  const metrics = new Metrics({ sessions: () => sessions.list(), bus });
   const apiKeys = new ApiKeyService(store.db, config.auth.apiKeys);
   await apiKeys.init();
   const auth = new Authenticator(apiKeys);
   const rateLimiter = new RateLimiter(config.rateLimit);
   const messaging = new MessagingService(sessions, bus, config);
-  const services: Services = { config, logger, bus, sessions, server, messaging, apiKeys, auth, rateLimiter };
+  const services: Services = { config, logger, bus, sessions, server, messaging, metrics, apiKeys, auth, rateLimiter };
   // Without any API key the API is open: then it listens on loopback only, unless --host says otherwise.
   if (!config.host) config.host = apiKeys.enabled ? '0.0.0.0' : '127.0.0.1';
   if (!apiKeys.enabled) {
@@ -101,18 +107,48 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
       useAuth(auth),
       useArmor({ armor: config.armor, limits: config.limits, introspection: config.introspection }),
       useRateLimit(rateLimiter),
+      useMetrics(metrics),
+      useRequestLog(logger),
     ],
   });
 
   const httpServer = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
+    observeHttp(req, res, logger, metrics);
     if (path === '/graphql' || path.startsWith('/graphql/')) {
+      noteRoute(req, '/graphql');
       void enforceBodyLimit(req, res, config.http.maxBodyBytes, (status, body) => sendJson(req, res, status, body)).then(async (ok) => {
         if (ok) await yoga(req, res);
       });
       return;
     }
+    // --metrics-auth (config.metrics.auth): the auth layer asks for the API key here as on /graphql.
+    if (path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
+      noteRoute(req, '/metrics');
+      if (config.metrics.auth && !auth.record(auth.fromNodeRequest(req))) {
+        res.setHeader('www-authenticate', WWW_AUTHENTICATE);
+        sendJson(req, res, 401, { success: false, error: { code: 'UNAUTHENTICATED', message: 'a valid API key is required', details: {} } });
+        return;
+      }
+      metrics.text().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': metrics.contentType(), 'x-request-id': String(req.headers['x-request-id']) });
+          res.end(req.method === 'HEAD' ? undefined : text);
+        },
+        (error: unknown) => {
+          logger.error('metrics collection failed', { err: String(error) });
+          sendJson(req, res, 500, { success: false, error: { code: 'INTERNAL_ERROR', message: 'metrics collection failed', details: {} } });
+        },
+      );
+      return;
+    }
+    if (config.dashboard && isDashboardPath(path) && (req.method === 'GET' || req.method === 'HEAD')) {
+      noteRoute(req, '/dashboard');
+      serveDashboard(req, res, path);
+      return;
+    }
     if (path === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
+      noteRoute(req, '/health');
       if (!config.auth.healthOpen && !auth.record(auth.fromNodeRequest(req))) {
         res.setHeader('www-authenticate', WWW_AUTHENTICATE);
         sendJson(req, res, 401, { success: false, error: { code: 'UNAUTHENTICATED', message: 'a valid API key is required', details: {} } });
@@ -194,6 +230,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
         await sessions.stopAll();
         await engines.closeAll();
         await store.close();
+        metrics.close();
       })();
       return stopped;
     },
