@@ -69,7 +69,7 @@ export const settings = [
   { path: 'rateLimit.messaging', flag: '--rate-limit-messaging', env: 'RATE_LIMIT_MESSAGING', schema: positiveInt, default: 30, doc: 'Sends per window per session per API key (or client IP)' },
   { path: 'rateLimit.maxClients', flag: '--rate-limit-max-clients', env: 'RATE_LIMIT_MAX_CLIENTS', schema: positiveInt, default: 10_000, doc: 'Most counters the in-memory rate-limit store keeps (least recently used go first)' },
   { path: 'armor.maxDepth', flag: '--max-query-depth', env: 'MAX_QUERY_DEPTH', schema: positiveInt, default: 12, doc: 'Deepest GraphQL selection accepted' },
-  { path: 'armor.maxAliases', flag: '--max-query-aliases', env: 'MAX_QUERY_ALIASES', schema: nonNegativeInt, default: 15, doc: 'Most aliases in one GraphQL document' },
+  { path: 'armor.maxAliases', flag: '--max-query-aliases', env: 'MAX_QUERY_ALIASES', schema: nonNegativeInt, default: 50, doc: 'Most aliases in one GraphQL document (each aliased send still counts against the rate limits)' },
   { path: 'armor.maxTokens', flag: '--max-query-tokens', env: 'MAX_QUERY_TOKENS', schema: positiveInt, default: 2000, doc: 'Most tokens in one GraphQL document' },
   { path: 'armor.maxCost', flag: '--max-query-cost', env: 'MAX_QUERY_COST', schema: positiveInt, default: 5000, doc: 'Highest estimated cost of one GraphQL operation' },
   { path: 'armor.maxDirectives', flag: '--max-query-directives', env: 'MAX_QUERY_DIRECTIVES', schema: nonNegativeInt, default: 20, doc: 'Most directives in one GraphQL document' },

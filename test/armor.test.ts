@@ -21,7 +21,7 @@ describe('GraphQL hardening (default limits)', () => {
   });
 
   it('rejects too many aliases, tokens and directives with VALIDATION_ERROR and the rule', async () => {
-    const aliases = `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: health { status }`).join(' ')} }`;
+    const aliases = `{ ${Array.from({ length: 51 }, (_, i) => `a${i}: health { status }`).join(' ')} }`;
     const tokens = `{ health { ${Array.from({ length: 2100 }, () => 'status').join(' ')} } }`;
     const directives = `{ health { status ${Array.from({ length: 21 }, () => '@include(if: true)').join(' ')} } }`;
     for (const [query, rule] of [[aliases, 'maxAliases'], [tokens, 'maxTokens'], [directives, 'maxDirectives']] as const) {
