@@ -22,6 +22,9 @@ const documents = [
   'mutation($id: ID!) { revokeApiKey(id: $id) { revoked } }',
   '{ serverInfo { version } health { status } apiKeys { id } }',
   'subscription($id: String!) { sessionStatus(sessionId: $id) { status } }',
+  'mutation($id: String!) { sendText(input: { sessionId: $id, chatId: "15550000001@c.us", content: "fuzz" }) { message { id } } }',
+  'mutation($input: CreateGroupInput!) { createGroup(input: $input) { gid } }',
+  'query($id: String!) { session(sessionId: $id) { chats(first: 5) { edges { node { id messages(last: 3) { edges { node { body } } } } } } } }',
 ];
 
 const mutatedDocument = fc.tuple(fc.constantFrom(...documents), fc.nat(), fc.nat(), anyText(8)).map(([doc, at, len, insert]) => {
