@@ -77,6 +77,8 @@ export interface LegacySocketOptions {
   bus: EventBus;
   sessions: SessionManager;
   logger: Logger;
+  /** Decides whether an upgrade request may connect (the auth work plugs in here); refused ones get HTTP 401. */
+  authorize?: (req: IncomingMessage) => boolean;
 }
 
 /**
@@ -112,6 +114,7 @@ export function createLegacySocket(o: LegacySocketOptions) {
     const send = (event: LegacyEvent) => {
       if (ws.readyState !== ws.OPEN) return;
       if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+        o.logger.warn('legacy socket client too slow, closing it', { sessionId, buffered: ws.bufferedAmount });
         ws.close(LegacyClose.TOO_SLOW, 'client too slow');
         return;
       }
@@ -132,6 +135,10 @@ export function createLegacySocket(o: LegacySocketOptions) {
   return {
     /** Handles an upgrade whose path starts with /ws/. */
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+      if (o.authorize && !o.authorize(req)) {
+        socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
       const path = (req.url ?? '/').split('?')[0]!;
       let sessionId: string;
       try {

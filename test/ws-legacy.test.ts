@@ -57,6 +57,29 @@ describe('legacy /ws/{sessionId} socket', () => {
     client.ws.close();
   });
 
+  it('sends message (received ones, reference fields) and ack events', async () => {
+    const client = legacyClient(server, 'ws-1');
+    await client.opened;
+    const sent = await rest(server, 'POST', '/sessions/ws-1/send-text', { chatId: '15550000001@c.us', content: 'ping over ws' });
+    assert.equal(sent.status, 200, JSON.stringify(sent.body));
+    await until(client, 'message');
+    const message = client.events.find((e) => e.event === 'message');
+    assert.equal(message.sessionId, 'ws-1');
+    assert.match(message.data.id, /^false_/);
+    assert.equal(message.data.body, 'ping over ws');
+    assert.equal(message.data.from, '15550000001@c.us');
+    assert.ok(Number.isInteger(message.data.timestamp) && message.data.timestamp < 1e11, 'unix seconds');
+    await waitFor(() => client.events.some((e) => e.event === 'ack' && e.data.status === 'read'), 5000, 'read ack');
+    const acks = client.events.filter((e) => e.event === 'ack');
+    for (const ack of acks) {
+      assert.equal(ack.data.id, sent.body.data.messageId);
+      assert.equal(ack.data.chatId, '15550000001@c.us');
+    }
+    assert.deepEqual(acks.map((a) => [a.data.status, a.data.ack]).slice(-2), [['device', 2], ['read', 3]]);
+    assert.ok(!client.events.some((e) => e.event === 'message' && e.data.fromMe), 'own sends are not "message" events');
+    client.ws.close();
+  });
+
   it('only the session\'s own events reach a client', async () => {
     await rest(server, 'POST', '/sessions', { sessionId: 'ws-2', waitForQR: true });
     await rest(server, 'POST', '/sessions', { sessionId: 'ws-3', waitForQR: true });
