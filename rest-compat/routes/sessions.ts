@@ -54,10 +54,21 @@ function qrOf(data: { session: { status: string; qr: { dataUrl: string; expiresA
 
 const QR_DOCUMENT = `query RestSessionQr($sessionId: String!) { session(sessionId: $sessionId) { status qr { dataUrl expiresAt } } }`;
 
-function qrImage(data: Parameters<typeof qrOf>[0], req: RestRequest) {
-  const qr = qrOf(data, req);
-  return { binary: Buffer.from(qr.dataUrl.slice(qr.dataUrl.indexOf(',') + 1), 'base64'), contentType: 'image/png' };
-}
+const qrImageRoute = (id: string, path: string, aliasOf?: string): RestRoute => ({
+  id,
+  method: 'GET',
+  path,
+  tag: 'Sessions',
+  summary: 'Get the current QR code as a PNG image',
+  ...(aliasOf ? { aliasOf } : {}),
+  document: QR_DOCUMENT,
+  variables: (req) => ({ sessionId: sessionId(req) }),
+  reply: (data, req) => {
+    const qr = qrOf(data, req);
+    return { binary: Buffer.from(qr.dataUrl.slice(qr.dataUrl.indexOf(',') + 1), 'base64'), contentType: 'image/png' };
+  },
+  response: { contentType: 'image/png' },
+});
 
 export const sessionRoutes: RestRoute[] = [
   {
@@ -209,29 +220,8 @@ export const sessionRoutes: RestRoute[] = [
     },
     response: { data: qrData },
   },
-  {
-    id: 'getSessionQrImage',
-    method: 'GET',
-    path: '/sessions/{sessionId}/qr/image',
-    tag: 'Sessions',
-    summary: 'Get the current QR code as a PNG image',
-    document: QR_DOCUMENT,
-    variables: (req) => ({ sessionId: sessionId(req) }),
-    reply: qrImage,
-    response: { contentType: 'image/png' },
-  },
-  {
-    id: 'getSessionQrPng',
-    method: 'GET',
-    path: '/sessions/{sessionId}/qr.png',
-    tag: 'Sessions',
-    summary: 'Get the current QR code as a PNG image',
-    aliasOf: 'getSessionQrImage',
-    document: QR_DOCUMENT,
-    variables: (req) => ({ sessionId: sessionId(req) }),
-    reply: qrImage,
-    response: { contentType: 'image/png' },
-  },
+  qrImageRoute('getSessionQrImage', '/sessions/{sessionId}/qr/image'),
+  qrImageRoute('getSessionQrPng', '/sessions/{sessionId}/qr.png', 'getSessionQrImage'),
   {
     id: 'removeSession',
     method: 'DELETE',
