@@ -169,7 +169,7 @@ describe('REST messaging, chats, contacts and groups routes', () => {
 
     assertError(await rest(server, 'POST', '/sessions/m-alice/groups', { participants: [ECHO] }), 'VALIDATION_ERROR');
     assertError(await rest(server, 'POST', `/sessions/m-alice/groups/${gid}/participants`, {}), 'VALIDATION_ERROR');
-    assertError(await rest(server, 'DELETE', `/sessions/m-alice/groups/${gid}/participants`, { participants: 'not a list' }), 'VALIDATION_ERROR');
+    assertError(await rest(server, 'DELETE', `/sessions/m-alice/groups/${gid}/participants`, { participants: { not: 'a list' } }), 'VALIDATION_ERROR');
     assertError(await rest(server, 'POST', '/sessions/m-alice/groups/not-a-group/participants', { participants: [bob] }), 'INVALID_CHAT_ID');
     assertError(await rest(server, 'POST', '/sessions/m-waiting/groups', { name: 'x', participants: [ECHO] }), 'SESSION_NOT_READY');
     assertError(await rest(server, 'POST', '/sessions/m-ghost/groups', { name: 'x', participants: [ECHO] }), 'SESSION_NOT_FOUND');

@@ -19,6 +19,9 @@ const notComparable: Partial<Record<ErrorCode, string>> = {
   RATE_LIMITED: 'comes with the auth/limits work',
 };
 
+const ECHO = '15550000001@c.us';
+const SEND = 'mutation($input: SendTextInput!) { sendText(input: $input) { message { id } } }';
+
 interface Case {
   code: ErrorCode;
   what: string;
@@ -32,8 +35,9 @@ describe('REST and GraphQL give the same error code for the same failure', () =>
   const covered = new Set<ErrorCode>();
 
   before(async () => {
-    server = await startServer({ maxSessions: 3 });
+    server = await startServer({ maxSessions: 4 });
     await restReadySession(server, 'p-ready');
+    await rest(server, 'POST', '/sessions', { sessionId: 'p-waiting', waitForQR: true });
     await rest(server, 'POST', '/sessions', { sessionId: 'p-openwa', config: { engine: 'open-wa' } });
     await waitFor(async () => (await rest(server, 'GET', '/sessions/p-openwa/status')).body.data.status === 'failed', 5000, 'open-wa session failed');
   });
@@ -92,6 +96,54 @@ describe('REST and GraphQL give the same error code for the same failure', () =>
       what: 'sandbox scan of an open-wa session',
       rest: () => rest(server, 'POST', '/sessions/p-openwa/sandbox/scan'),
       gql: () => server.gql(SCAN, { id: 'p-openwa' }),
+    },
+    {
+      code: 'SESSION_NOT_READY',
+      what: 'send from a session that is not ready',
+      rest: () => rest(server, 'POST', '/sessions/p-waiting/send-text', { chatId: ECHO, content: 'x' }),
+      gql: () => server.gql(SEND, { input: { sessionId: 'p-waiting', chatId: ECHO, content: 'x' } }),
+    },
+    {
+      code: 'SESSION_NOT_READY',
+      what: 'list the chats of a session that is not ready',
+      rest: () => rest(server, 'GET', '/sessions/p-waiting/chats'),
+      gql: () => server.gql('query { session(sessionId: "p-waiting") { chats { edges { node { id } } } } }'),
+    },
+    {
+      code: 'SESSION_NOT_FOUND',
+      what: 'send from an unknown session',
+      rest: () => rest(server, 'POST', '/sessions/p-ghost/send-text', { chatId: ECHO, content: 'x' }),
+      gql: () => server.gql(SEND, { input: { sessionId: 'p-ghost', chatId: ECHO, content: 'x' } }),
+    },
+    {
+      code: 'INVALID_CHAT_ID',
+      what: 'send to a malformed chat id',
+      rest: () => rest(server, 'POST', '/sessions/p-ready/send-text', { chatId: 'nonsense', content: 'x' }),
+      gql: () => server.gql(SEND, { input: { sessionId: 'p-ready', chatId: 'nonsense', content: 'x' } }),
+    },
+    {
+      code: 'INVALID_CHAT_ID',
+      what: 'add participants to a malformed group id',
+      rest: () => rest(server, 'POST', '/sessions/p-ready/groups/nonsense/participants', { participants: [ECHO] }),
+      gql: () =>
+        server.gql('mutation($input: GroupParticipantsInput!) { addParticipants(input: $input) { groupId } }', {
+          input: { sessionId: 'p-ready', groupId: 'nonsense', participants: [ECHO] },
+        }),
+    },
+    {
+      code: 'NOT_ON_WHATSAPP',
+      what: 'send to a number that is not on the network',
+      rest: () => rest(server, 'POST', '/sessions/p-ready/send-text', { chatId: '19999999999@c.us', content: 'x' }),
+      gql: () => server.gql(SEND, { input: { sessionId: 'p-ready', chatId: '19999999999@c.us', content: 'x' } }),
+    },
+    {
+      code: 'VALIDATION_ERROR',
+      what: 'send an image that is not a data URL',
+      rest: () => rest(server, 'POST', '/sessions/p-ready/send-image', { chatId: ECHO, data: 'nope' }),
+      gql: () =>
+        server.gql('mutation($input: SendMediaInput!) { sendImage(input: $input) { message { id } } }', {
+          input: { sessionId: 'p-ready', chatId: ECHO, data: 'nope' },
+        }),
     },
     {
       code: 'BAD_REQUEST',
