@@ -213,13 +213,17 @@ async function readJsonBody(req: IncomingMessage, maxBytes: number, wanted: bool
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) {
-      req.resume();
-      return tooLarge(maxBytes);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBytes) {
+        req.resume();
+        return tooLarge(maxBytes);
+      }
+      chunks.push(chunk);
     }
-    chunks.push(chunk);
+  } catch {
+    return new AppError('BAD_REQUEST', 'the request body could not be read (the connection was aborted)', {});
   }
   if (size === 0) return {};
   const contentType = headerOf(req, 'content-type');
