@@ -104,6 +104,9 @@ export function createRestHandler(o: RestOptions): (req: IncomingMessage, res: S
       headers.set('content-type', 'application/json');
       headers.set('accept', 'application/json');
       headers.set('x-request-id', requestId);
+      // Through yoga's own fetch handler rather than getEnveloped: HTTP-level hooks (onRequest, onParams,
+      // where the auth and limit plugins refuse a request) run only there. Yoga caches the parse and
+      // validation of each route's fixed query text, so the document is parsed once per route.
       const response = await o.yoga.fetch(
         new Request(`http://${headerOf(req, 'host') ?? 'localhost'}/graphql`, {
           method: 'POST',
