@@ -11,10 +11,12 @@ import { createRestHandler, REST_BASE } from '../rest-compat/runner.js';
 import { createLegacySocket, WS_PATH_PREFIX } from '../rest-compat/ws-legacy.js';
 import { loadConfig, type Config, type DeepPartial } from './config.js';
 import type { GraphQLContext, Services } from './context.js';
+import { createOpenWaEngine } from './engine/open-wa/open-wa-engine.js';
 import { createSandboxEngine } from './engine/sandbox/sandbox-engine.js';
 import { EngineRegistry } from './engine/registry.js';
 import { EventBus } from './events/bus.js';
 import { createLogger, type Logger } from './logger.js';
+import { MessagingService } from './messaging/messaging-service.js';
 import { createMaskError, useErrorCodes } from './plugins/use-error-codes.js';
 import { requestIdFrom, requestIdOf, useRequestId } from './plugins/use-request-id.js';
 import { schema } from './schema/index.js';
@@ -42,7 +44,16 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   const store = await openStore(join(config.dataDir, 'wa-gateway.sqlite'));
   const bus = new EventBus(logger);
   const engines = new EngineRegistry({
-    sandbox: () => createSandboxEngine({ db: store.db, settings: config.sandbox }),
+    sandbox: () => createSandboxEngine({ db: store.db, sqlite: store.sqlite, settings: config.sandbox }),
+    'open-wa': () =>
+      createOpenWaEngine({
+        logger: logger.child({ engine: 'open-wa' }),
+        settings: {
+          startDeadlineMs: config.openWa.startDeadlineMs,
+          ...(config.openWa.chromiumPath ? { executablePath: config.openWa.chromiumPath } : {}),
+          ...(config.openWa.licenceKey ? { licenceKey: config.openWa.licenceKey } : {}),
+        },
+      }),
   });
   const sessions = new SessionManager({
     repo: new SessionsRepo(store.db),
@@ -55,7 +66,8 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     waitForQrMs: config.sessions.waitForQrMs,
   });
   const server = new ServerService(store, sessions, config);
-  const services: Services = { config, logger, bus, sessions, server };
+  const messaging = new MessagingService(sessions, bus, config);
+  const services: Services = { config, logger, bus, sessions, server, messaging };
 
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,

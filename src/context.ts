@@ -1,6 +1,7 @@
 import type { Config } from './config.js';
 import type { EventBus } from './events/bus.js';
 import type { Logger } from './logger.js';
+import type { MessagingService } from './messaging/messaging-service.js';
 import type { ServerService } from './server-service.js';
 import type { SessionManager } from './sessions/session-manager.js';
 
@@ -11,6 +12,7 @@ export interface Services {
   bus: EventBus;
   sessions: SessionManager;
   server: ServerService;
+  messaging: MessagingService;
 }
 
 export interface GraphQLContext {

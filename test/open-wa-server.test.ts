@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it, type TestContext } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { defaultOpenWaSettings } from '../src/engine/open-wa/open-wa-engine.js';
 import { processesMentioning } from '../src/engine/open-wa/processes.js';
 import { startServer, tempDir, type TestServer } from './helpers/app.js';
@@ -31,8 +31,8 @@ async function until<T>(what: string, check: () => Promise<T | null | undefined 
   }
 }
 
-/** A server with a READY sandbox session and a failed open-wa session; null when open-wa is not wired in. */
-async function serverWithFailedOpenWa(t: TestContext, timeoutMs: number) {
+/** A server with a sandbox session beside an open-wa session that failed. */
+async function serverWithFailedOpenWa(timeoutMs: number) {
   const server = await startServer({}, tempDir());
   servers.push(server);
   await server.gqlOk(CREATE, { input: { sessionId: 'sandbox-beside', config: { engine: 'SANDBOX', sandbox: { autoScanMs: 20 } } } });
@@ -45,10 +45,7 @@ async function serverWithFailedOpenWa(t: TestContext, timeoutMs: number) {
     },
     timeoutMs,
   );
-  if (failed.failureReason?.includes('not available in this build')) {
-    t.skip('the open-wa engine is not wired into the app yet (src/app.ts EngineRegistry)');
-    return null;
-  }
+  assert.doesNotMatch(failed.failureReason ?? '', /not available in this build/);
   return { server, reason: failed.failureReason ?? '' };
 }
 
@@ -70,12 +67,11 @@ async function assertServerAndSandboxWork(server: TestServer) {
 }
 
 describe('open-wa in the app', () => {
-  it('without the package: FAILED with the install hint, server and sandbox fine', async (t) => {
+  it('without the package: FAILED with the install hint, server and sandbox fine', async () => {
     const previous = process.env.OPEN_WA_RUNTIME_DIR;
     process.env.OPEN_WA_RUNTIME_DIR = join(tempDir(), 'no-runtime');
     try {
-      const result = await serverWithFailedOpenWa(t, 20_000);
-      if (!result) return;
+      const result = await serverWithFailedOpenWa(20_000);
       assert.match(result.reason, /^open-wa engine is not installed: run npm run install:open-wa/);
       await assertServerAndSandboxWork(result.server);
     } finally {
@@ -84,9 +80,8 @@ describe('open-wa in the app', () => {
     }
   });
 
-  it('offline with the package and Chromium: FAILED with the library reason, no browser left, server and sandbox fine', { skip: realAvailable ? false : 'needs npm run install:open-wa and Debian chromium' }, async (t) => {
-    const result = await serverWithFailedOpenWa(t, 60_000);
-    if (!result) return;
+  it('offline with the package and Chromium: FAILED with the library reason, no browser left, server and sandbox fine', { skip: realAvailable ? false : 'needs npm run install:open-wa and Debian chromium' }, async () => {
+    const result = await serverWithFailedOpenWa(60_000);
     assert.match(result.reason, /^open-wa failed to start: /);
     await until('the browser of the session to be gone', async () => processesMentioning(join(result.server.dataDir, 'sessions', 'real')).length === 0, 5_000);
     await assertServerAndSandboxWork(result.server);

@@ -4,9 +4,15 @@ import './contact.js';
 import './session.js';
 import './events.js';
 import './server.js';
+import './message.js';
+import './chat.js';
+import './group.js';
 import '../resolvers/sessions.js';
 import '../resolvers/server.js';
 import '../resolvers/events.js';
+import '../resolvers/messaging.js';
+import '../resolvers/chats.js';
+import '../resolvers/groups.js';
 import { builder } from './builder.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
