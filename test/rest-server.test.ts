@@ -1,4 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { routeTable } from '../rest-compat/route-table.js';
@@ -74,6 +79,26 @@ describe('REST server routes, OpenAPI and docs', () => {
       assert.doesNotMatch(html, /<script[^>]+src=/i);
       assert.doesNotMatch(html, /<link[^>]+href=/i);
       assert.doesNotMatch(html, /https?:\/\/(?!localhost)/);
+    }
+  });
+
+  // .ci/run installs Chromium (the open-wa engine needs it too); here it renders the page as a browser would.
+  const chromium = process.env.PUPPETEER_EXECUTABLE_PATH || '/usr/bin/chromium';
+  it('the docs page renders every route in a headless browser (Chromium)', { skip: existsSync(chromium) ? false : `needs ${chromium}` }, async () => {
+    const profile = mkdtempSync(join(tmpdir(), 'wa-docs-chromium-'));
+    try {
+      const { stdout } = await promisify(execFile)(
+        chromium,
+        ['--headless', '--no-sandbox', '--disable-gpu', `--user-data-dir=${profile}`, '--virtual-time-budget=10000', '--dump-dom', `${server.url}/api/v1/docs`],
+        { timeout: 90_000, maxBuffer: 32 * 1024 * 1024 },
+      );
+      for (const route of routeTable) {
+        assert.ok(stdout.includes(`id="${route.id}"`), `the page shows ${route.method} ${route.path}`);
+      }
+      assert.ok(stdout.includes('/api/v1/sessions/{sessionId}/qr.png'));
+      assert.match(stdout, /<p id="desc">[^<]*\(version \d+\.\d+\.\d+\)<\/p>/, 'the document was loaded');
+    } finally {
+      rmSync(profile, { recursive: true, force: true });
     }
   });
 });
