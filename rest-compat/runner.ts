@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse, print, validate, type GraphQLSchema } from 'graphql';
 import { AppError, httpStatusFor, type ErrorCode } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
+import { noteRoute, noteSession } from '../src/observability/http-log.js';
 import { requestIdFrom } from '../src/plugins/use-request-id.js';
 import { renderDocsPage } from './docs-page.js';
 import { buildOpenApi } from './openapi.js';
@@ -87,6 +88,8 @@ export function createRestHandler(o: RestOptions): (req: IncomingMessage, res: S
         );
       }
       const { compiled: route, params } = hit;
+      noteRoute(req, `${REST_BASE}${route.route.path}`);
+      if (params.sessionId) noteSession(req, params.sessionId);
 
       const body = await readJsonBody(req, o.maxBodyBytes, route.route.body !== undefined);
       if (body instanceof AppError) {

@@ -45,6 +45,9 @@ export const settings = [
   { path: 'graphiql', flag: '--graphiql', env: 'GRAPHIQL', schema: bool, default: true, doc: 'Serve GraphiQL on /graphql to browsers' },
   { path: 'webhooks.allowCidrs', flag: '--webhook-allow-cidrs', env: 'WEBHOOK_ALLOW_CIDRS', schema: z.string(), default: '', doc: 'CIDRs webhooks may reach although private or loopback (comma-separated)' },
   { path: 'webhooks.retryScheduleMs', flag: '--webhook-retry-schedule', env: 'WEBHOOK_RETRY_SCHEDULE', schema: msList, default: [5000, 300000, 1800000, 7200000, 18000000, 36000000, 36000000], doc: 'Webhook retry delays in ms (comma-separated)' },
+  { path: 'logFormat', flag: '--log-format', env: 'LOG_FORMAT', schema: z.enum(['auto', 'json', 'pretty']), default: 'auto', doc: 'Log lines as JSON, pretty, or auto (pretty when stdout is a terminal)' },
+  { path: 'metrics.auth', flag: '--metrics-auth', env: 'METRICS_AUTH', schema: bool, default: true, doc: 'Ask for the API key on /metrics as on the API (when keys are configured)' },
+  { path: 'dashboard', flag: '--dashboard', env: 'DASHBOARD', schema: bool, default: true, doc: 'Serve the web dashboard at /' },
 ] as const;
 
 type Setting = (typeof settings)[number];
@@ -63,6 +66,9 @@ export interface Config {
   openWa: { chromiumPath: string; startDeadlineMs: number; licenceKey: string };
   graphiql: boolean;
   webhooks: { allowCidrs: string; retryScheduleMs: number[] };
+  logFormat: 'auto' | 'json' | 'pretty';
+  metrics: { auth: boolean };
+  dashboard: boolean;
 }
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
