@@ -1,4 +1,4 @@
-import { AppError, type ErrorCode } from '../src/errors.js';
+import { AppError, sessionNotFound, type ErrorCode } from '../src/errors.js';
 
 /** A JSON Schema (2020-12, as OpenAPI 3.1 uses it) for the OpenAPI document. */
 export type JsonSchema = Record<string, unknown>;
@@ -80,3 +80,12 @@ export function intParam(query: URLSearchParams, name: string, fallback: number 
 }
 
 export const errorSchemaRef = { $ref: '#/components/schemas/ErrorEnvelope' };
+
+/** The `{sessionId}` path parameter. */
+export const sessionIdOf = (req: RestRequest) => req.params.sessionId!;
+
+/** The session a query selected, or SESSION_NOT_FOUND (GraphQL's `session` answers null for an unknown id). */
+export function foundSession<T>(session: T | null | undefined, req: RestRequest): T {
+  if (!session) throw sessionNotFound(sessionIdOf(req));
+  return session;
+}

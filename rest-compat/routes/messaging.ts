@@ -1,12 +1,4 @@
-import { sessionNotFound } from '../../src/errors.js';
-import { intParam, lower, pick, restError, type JsonSchema, type RestRequest, type RestRoute } from '../route.js';
-
-const sessionId = (req: RestRequest) => req.params.sessionId!;
-
-function found<T>(session: T | null | undefined, req: RestRequest): T {
-  if (!session) throw sessionNotFound(sessionId(req));
-  return session;
-}
+import { foundSession, intParam, type JsonSchema, lower, pick, restError, type RestRoute, sessionIdOf } from '../route.js';
 
 const MESSAGE_FIELDS = `id chatId body fromMe timestamp author type ack caption filename mimetype quotedMessageId`;
 
@@ -97,7 +89,7 @@ const sendTextRoute = (id: string, path: string, aliasOf?: string): RestRoute =>
   summary: 'Send a text message',
   ...(aliasOf ? { aliasOf } : {}),
   document: `mutation RestSendText($input: SendTextInput!) { sendText(input: $input) { message { id chatId body timestamp } } }`,
-  variables: (req) => ({ input: { sessionId: sessionId(req), ...pick(req.body, ['chatId', 'content', 'quotedMessageId']) } }),
+  variables: (req) => ({ input: { sessionId: sessionIdOf(req), ...pick(req.body, ['chatId', 'content', 'quotedMessageId']) } }),
   reply: ({ sendText: { message: m } }) => ({ data: { messageId: m.id, chatId: m.chatId, content: m.body, timestamp: m.timestamp } }),
   body: {
     type: 'object',
@@ -116,7 +108,7 @@ const sendMediaRoute = (mutation: 'sendImage' | 'sendFile' | 'sendAudio', path: 
   document: `mutation Rest${mutation[0]!.toUpperCase()}${mutation.slice(1)}($input: SendMediaInput!) {
     ${mutation}(input: $input) { message { id chatId timestamp type caption filename mimetype } }
   }`,
-  variables: (req) => ({ input: { sessionId: sessionId(req), ...pick(req.body, ['chatId', 'data', 'filename', 'caption', 'quotedMessageId']) } }),
+  variables: (req) => ({ input: { sessionId: sessionIdOf(req), ...pick(req.body, ['chatId', 'data', 'filename', 'caption', 'quotedMessageId']) } }),
   reply: (data) => {
     const m = data[mutation].message;
     return { data: { messageId: m.id, chatId: m.chatId, timestamp: m.timestamp, type: lower(m.type), caption: m.caption, filename: m.filename, mimetype: m.mimetype } };
@@ -162,12 +154,12 @@ export const messagingRoutes: RestRoute[] = [
       }
     }`,
     variables: (req) => ({
-      sessionId: sessionId(req),
+      sessionId: sessionIdOf(req),
       first: intParam(req.query, 'limit', 200, 1, 200),
       after: req.query.get('after') || undefined,
     }),
     reply: (data, req) => {
-      const chats = found(data.session, req).chats;
+      const chats = foundSession(data.session, req).chats;
       return {
         data: chats.edges.map((e: { node: unknown }) => e.node),
         ...(chats.pageInfo.hasNextPage ? { headers: { 'x-next-cursor': chats.pageInfo.endCursor } } : {}),
@@ -208,14 +200,14 @@ export const messagingRoutes: RestRoute[] = [
       session(sessionId: $sessionId) { chat(chatId: $chatId) { messages(last: $last, before: $before) { edges { node { ${MESSAGE_FIELDS} } } } } }
     }`,
     variables: (req) => ({
-      sessionId: sessionId(req),
+      sessionId: sessionIdOf(req),
       chatId: req.params.chatId,
       last: intParam(req.query, 'limit', 50, 1, Number.MAX_SAFE_INTEGER),
       before: req.query.get('before') || undefined,
     }),
     reply: (data, req) => {
-      const chat = found(data.session, req).chat;
-      if (!chat) throw restError('NOT_FOUND', `Session '${sessionId(req)}' has no chat '${req.params.chatId}'`, { chatId: req.params.chatId });
+      const chat = foundSession(data.session, req).chat;
+      if (!chat) throw restError('NOT_FOUND', `Session '${sessionIdOf(req)}' has no chat '${req.params.chatId}'`, { chatId: req.params.chatId });
       return { data: chat.messages.edges.map((e: { node: GqlMessage }) => restMessage(e.node)) };
     },
     response: { data: { type: 'array', items: messageSchema } },
@@ -227,8 +219,8 @@ export const messagingRoutes: RestRoute[] = [
     tag: 'Contacts',
     summary: 'List the contacts',
     document: `query RestContacts($sessionId: String!) { session(sessionId: $sessionId) { contacts { id name pushname isMyContact isWAContact } } }`,
-    variables: (req) => ({ sessionId: sessionId(req) }),
-    reply: (data, req) => ({ data: found(data.session, req).contacts }),
+    variables: (req) => ({ sessionId: sessionIdOf(req) }),
+    reply: (data, req) => ({ data: foundSession(data.session, req).contacts }),
     response: { data: { type: 'array', items: contactSchema } },
   },
   {
@@ -241,9 +233,9 @@ export const messagingRoutes: RestRoute[] = [
     document: `query RestContact($sessionId: String!, $contactId: String!) {
       session(sessionId: $sessionId) { contact(contactId: $contactId) { id name pushname isMyContact isWAContact } }
     }`,
-    variables: (req) => ({ sessionId: sessionId(req), contactId: req.params.contactId }),
+    variables: (req) => ({ sessionId: sessionIdOf(req), contactId: req.params.contactId }),
     reply: (data, req) => {
-      const contact = found(data.session, req).contact;
+      const contact = foundSession(data.session, req).contact;
       if (!contact) throw restError('NOT_FOUND', `Contact '${req.params.contactId}' not found`, { contactId: req.params.contactId });
       return { data: { ...contact, profilePicThumbObj: null } };
     },
@@ -258,7 +250,7 @@ export const messagingRoutes: RestRoute[] = [
     tag: 'Groups',
     summary: 'Create a group',
     document: `mutation RestCreateGroup($input: CreateGroupInput!) { createGroup(input: $input) { gid participants { id status } } }`,
-    variables: (req) => ({ input: { sessionId: sessionId(req), ...pick(req.body, ['name', 'participants', 'description']) } }),
+    variables: (req) => ({ input: { sessionId: sessionIdOf(req), ...pick(req.body, ['name', 'participants', 'description']) } }),
     reply: ({ createGroup }) => ({ status: 201, data: createGroup }),
     body: {
       type: 'object',
@@ -280,7 +272,7 @@ export const messagingRoutes: RestRoute[] = [
       document: `mutation Rest${action === 'add' ? 'Add' : 'Remove'}Participants($input: GroupParticipantsInput!) {
         ${action}Participants(input: $input) { groupId participants { id status } }
       }`,
-      variables: (req) => ({ input: { sessionId: sessionId(req), groupId: req.params.groupId, ...pick(req.body, ['participants']) } }),
+      variables: (req) => ({ input: { sessionId: sessionIdOf(req), groupId: req.params.groupId, ...pick(req.body, ['participants']) } }),
       reply: (data) => ({ data: data[`${action}Participants`] }),
       body: participantsBody,
       response: {

@@ -1,13 +1,4 @@
-import { sessionNotFound } from '../../src/errors.js';
-import { lower, pick, restError, type JsonSchema, type RestRequest, type RestRoute } from '../route.js';
-
-const sessionId = (req: RestRequest) => req.params.sessionId!;
-
-/** The session or SESSION_NOT_FOUND (GraphQL's `session` answers null for an unknown id). */
-function found<T>(session: T | null | undefined, req: RestRequest): T {
-  if (!session) throw sessionNotFound(sessionId(req));
-  return session;
-}
+import { foundSession, type JsonSchema, lower, pick, restError, type RestRequest, type RestRoute, sessionIdOf } from '../route.js';
 
 // REST callers write the engine as the reference and the CLI do ("sandbox", "open-wa").
 const engineNames: Record<string, string> = { sandbox: 'SANDBOX', 'open-wa': 'OPEN_WA' };
@@ -42,10 +33,10 @@ const qrData: JsonSchema = {
 };
 
 function qrOf(data: { session: { status: string; qr: { dataUrl: string; expiresAt: string } | null } | null }, req: RestRequest) {
-  const session = found(data.session, req);
+  const session = foundSession(data.session, req);
   if (!session.qr) {
-    throw restError('INVALID_SESSION_STATE', `Session '${sessionId(req)}' has no QR code (status ${lower(session.status)})`, {
-      sessionId: sessionId(req),
+    throw restError('INVALID_SESSION_STATE', `Session '${sessionIdOf(req)}' has no QR code (status ${lower(session.status)})`, {
+      sessionId: sessionIdOf(req),
       status: lower(session.status),
     });
   }
@@ -62,7 +53,7 @@ const qrImageRoute = (id: string, path: string, aliasOf?: string): RestRoute => 
   summary: 'Get the current QR code as a PNG image',
   ...(aliasOf ? { aliasOf } : {}),
   document: QR_DOCUMENT,
-  variables: (req) => ({ sessionId: sessionId(req) }),
+  variables: (req) => ({ sessionId: sessionIdOf(req) }),
   reply: (data, req) => {
     const qr = qrOf(data, req);
     return { binary: Buffer.from(qr.dataUrl.slice(qr.dataUrl.indexOf(',') + 1), 'base64'), contentType: 'image/png' };
@@ -141,9 +132,9 @@ export const sessionRoutes: RestRoute[] = [
         config { engine multiDevice headless qrTimeout authTimeout proxyServerCredentials { protocol address username } }
       }
     }`,
-    variables: (req) => ({ sessionId: sessionId(req) }),
+    variables: (req) => ({ sessionId: sessionIdOf(req) }),
     reply: (data, req) => {
-      const s = found(data.session, req);
+      const s = foundSession(data.session, req);
       const { proxyServerCredentials, engine, ...config } = s.config;
       return {
         data: {
@@ -188,9 +179,9 @@ export const sessionRoutes: RestRoute[] = [
     tag: 'Sessions',
     summary: "Get a session's status",
     document: `query RestSessionStatus($sessionId: String!) { session(sessionId: $sessionId) { status lastActivity failureReason } }`,
-    variables: (req) => ({ sessionId: sessionId(req) }),
+    variables: (req) => ({ sessionId: sessionIdOf(req) }),
     reply: (data, req) => {
-      const s = found(data.session, req);
+      const s = foundSession(data.session, req);
       return { data: { status: lower(s.status), lastActivity: s.lastActivity, failureReason: s.failureReason } };
     },
     response: {
@@ -213,7 +204,7 @@ export const sessionRoutes: RestRoute[] = [
     summary: 'Get the current QR code',
     description: 'INVALID_SESSION_STATE (409) when the session shows no QR code (not qr_ready).',
     document: QR_DOCUMENT,
-    variables: (req) => ({ sessionId: sessionId(req) }),
+    variables: (req) => ({ sessionId: sessionIdOf(req) }),
     reply: (data, req) => {
       const qr = qrOf(data, req);
       return { data: { qrCode: qr.dataUrl, expiresAt: qr.expiresAt } };
@@ -229,7 +220,7 @@ export const sessionRoutes: RestRoute[] = [
     tag: 'Sessions',
     summary: 'Stop and remove a session',
     document: `mutation RestRemoveSession($sessionId: String!) { removeSession(sessionId: $sessionId) { sessionId removed } }`,
-    variables: (req) => ({ sessionId: sessionId(req) }),
+    variables: (req) => ({ sessionId: sessionIdOf(req) }),
     reply: () => ({ message: 'Session removed successfully' }),
     response: { message: 'Session removed successfully' },
   },
@@ -241,7 +232,7 @@ export const sessionRoutes: RestRoute[] = [
     summary: 'Scan the QR code as a phone would (sandbox engine only)',
     description: 'ENGINE_UNSUPPORTED on other engines; INVALID_SESSION_STATE when there is no QR code to scan.',
     document: `mutation RestSandboxScan($sessionId: String!) { sandboxScanQr(sessionId: $sessionId) { sessionId status } }`,
-    variables: (req) => ({ sessionId: sessionId(req) }),
+    variables: (req) => ({ sessionId: sessionIdOf(req) }),
     reply: ({ sandboxScanQr: s }) => ({ message: 'QR code scanned', data: { sessionId: s.sessionId, status: lower(s.status) } }),
     response: {
       message: 'QR code scanned',
