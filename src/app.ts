@@ -6,10 +6,14 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { routeTable } from '../rest-compat/route-table.js';
+import { createRestHandler, REST_BASE } from '../rest-compat/runner.js';
+import { createLegacySocket, WS_PATH_PREFIX } from '../rest-compat/ws-legacy.js';
 import { secureSchema } from './auth/access-policy.js';
 import { ApiKeyService } from './auth/api-keys.js';
 import { enforceBodyLimit } from './auth/body-limit.js';
 import { Authenticator } from './auth/authenticator.js';
+import { can } from './auth/principal.js';
 import { RateLimiter } from './auth/rate-limiter.js';
 import { loadConfig, type Config, type DeepPartial } from './config.js';
 import type { GraphQLContext, Services } from './context.js';
@@ -34,6 +38,7 @@ import { ServerService } from './server-service.js';
 import { SessionManager } from './sessions/session-manager.js';
 import { openStore } from './store/database.js';
 import { SessionsRepo } from './store/sessions-repo.js';
+import { version } from './version.js';
 
 export interface App {
   readonly config: Config;
@@ -112,9 +117,23 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     ],
   });
 
+  const rest = createRestHandler({ routes: routeTable, yoga, schema, maxBodyBytes: config.http.maxBodyBytes, logger, version });
+  const legacyWs = createLegacySocket({
+    bus,
+    sessions,
+    logger,
+    // `?apiKey=` (or the HTTP headers) at the upgrade; a session outside the key's scope looks unknown.
+    authorize: (req) => Boolean(auth.record(auth.fromUpgrade(req))),
+    mayRead: (req, sessionId) => can(auth.fromUpgrade(req), sessionId, 'read'),
+  });
+
   const httpServer = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     observeHttp(req, res, logger, metrics);
+    if (path === REST_BASE || path.startsWith(`${REST_BASE}/`)) {
+      void rest(req, res);
+      return;
+    }
     if (path === '/graphql' || path.startsWith('/graphql/')) {
       noteRoute(req, '/graphql');
       void enforceBodyLimit(req, res, config.http.maxBodyBytes, (status, body) => sendJson(req, res, status, body)).then(async (ok) => {
@@ -198,6 +217,10 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
       graphqlWs.handleUpgrade(req, socket, head, (ws) => graphqlWs.emit('connection', ws, req));
       return;
     }
+    if (path?.startsWith(WS_PATH_PREFIX)) {
+      legacyWs.handleUpgrade(req, socket, head);
+      return;
+    }
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
 
@@ -223,6 +246,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
       stopped ??= (async () => {
         for (const client of graphqlWs.clients) client.close(1001, 'server shutting down');
         graphqlWs.close();
+        legacyWs.close();
         await new Promise<void>((resolve) => {
           httpServer.close(() => resolve());
           httpServer.closeAllConnections();
