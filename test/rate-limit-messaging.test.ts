@@ -28,7 +28,6 @@ describe('messaging limits and the send queue', () => {
     const off = server.app.services.bus.listen('q1', (e) => {
       if (e.type === 'MESSAGE' && e.message.fromMe && e.message.chatId === BOT) sentAt.push({ at: e.at, body: e.message.body ?? '' });
     });
-    const before = server.app.services.messaging.sendQueue.counters.delayed;
     const started = Date.now();
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => gqlAs(server, SEND, { id: 'q1', text: `burst ${i}` }, withKey(sender))));
     const took = Date.now() - started;
@@ -42,7 +41,6 @@ describe('messaging limits and the send queue', () => {
     assert.deepEqual(sentAt.map((s) => s.body).sort(), Array.from({ length: 50 }, (_, i) => `burst ${i}`).sort());
     // The 50th send cannot start before 49 gaps of at least minGapMs have passed (a lower bound, not a speed test).
     assert.ok(took >= 49 * 15, `the burst was spread over ${took} ms`);
-    assert.ok(server.app.services.messaging.sendQueue.counters.delayed - before >= 45, 'the burst waited in the queue');
     // The remaining budget shows in the headers: 60 per window per session for this key, 50 used.
     const next = await gqlAs(server, SEND, { id: 'q1', text: 'after' }, withKey(sender));
     assert.equal(next.headers.get('x-ratelimit-limit'), '60');
