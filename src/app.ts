@@ -19,6 +19,11 @@ import { ServerService } from './server-service.js';
 import { SessionManager } from './sessions/session-manager.js';
 import { openStore } from './store/database.js';
 import { SessionsRepo } from './store/sessions-repo.js';
+import { DeliveryWorker } from './webhooks/delivery-worker.js';
+import { Outbox } from './webhooks/outbox.js';
+import { SsrfGuard } from './webhooks/ssrf-guard.js';
+import { WebhookService } from './webhooks/webhook-service.js';
+import { WebhookStore } from './webhooks/webhook-store.js';
 
 export interface App {
   readonly config: Config;
@@ -51,7 +56,21 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     waitForQrMs: config.sessions.waitForQrMs,
   });
   const server = new ServerService(store, sessions, config);
-  const services: Services = { config, logger, bus, sessions, server };
+  const webhookStore = new WebhookStore(store.sqlite);
+  const webhookGuard = new SsrfGuard(config.webhooks.allowCidrs);
+  const webhookWorker = new DeliveryWorker(webhookStore, webhookGuard, config.webhooks, logger);
+  const webhooks = new WebhookService({
+    store: webhookStore,
+    outbox: new Outbox(webhookStore, () => webhookWorker.kick()),
+    worker: webhookWorker,
+    guard: webhookGuard,
+    sessions,
+    bus,
+    timeoutMs: config.webhooks.timeoutMs,
+  });
+  // Attached before sessions.init(), so the events of restored sessions reach the outbox too.
+  const detachWebhooks = webhooks.attach();
+  const services: Services = { config, logger, bus, sessions, server, webhooks };
 
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
@@ -120,6 +139,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   });
 
   await sessions.init();
+  webhookWorker.start();
   let stopped: Promise<void> | null = null;
 
   return {
@@ -146,6 +166,8 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
           httpServer.closeAllConnections();
         });
         await sessions.stopAll();
+        detachWebhooks();
+        await webhookWorker.stop();
         await engines.closeAll();
         await store.close();
       })();

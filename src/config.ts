@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { cidrListProblem } from './webhooks/cidr.js';
 
 // Every setting lives in one table: its path in Config, its CLI flag, its environment twin, its parser.
 // The CLI, the README's table and the validation all read this table, so they cannot drift apart.
@@ -18,6 +19,10 @@ const msList = z
     }
     return nums;
   })]);
+const cidrList = z.string().superRefine((s, ctx) => {
+  const bad = cidrListProblem(s);
+  if (bad) ctx.addIssue({ code: 'custom', message: bad });
+});
 
 export const settings = [
   { path: 'port', flag: '--port', env: 'PORT', schema: z.coerce.number().int().min(0).max(65535), default: 8080, doc: 'HTTP port (0 picks a free one)' },
@@ -39,8 +44,12 @@ export const settings = [
   { path: 'media.maxFileBytes', flag: '--max-file-bytes', env: 'MAX_FILE_BYTES', schema: positiveInt, default: 100 * 1024 * 1024, doc: 'Largest file accepted, in bytes' },
   { path: 'http.maxBodyBytes', flag: '--max-body-bytes', env: 'MAX_BODY_BYTES', schema: positiveInt, default: 150 * 1024 * 1024, doc: 'Largest request body accepted, in bytes' },
   { path: 'graphiql', flag: '--graphiql', env: 'GRAPHIQL', schema: bool, default: true, doc: 'Serve GraphiQL on /graphql to browsers' },
-  { path: 'webhooks.allowCidrs', flag: '--webhook-allow-cidrs', env: 'WEBHOOK_ALLOW_CIDRS', schema: z.string(), default: '', doc: 'CIDRs webhooks may reach although private or loopback (comma-separated)' },
+  { path: 'webhooks.allowCidrs', flag: '--webhook-allow-cidrs', env: 'WEBHOOK_ALLOW_CIDRS', schema: cidrList, default: '', doc: 'CIDRs webhooks may reach although private or loopback (comma-separated)' },
   { path: 'webhooks.retryScheduleMs', flag: '--webhook-retry-schedule', env: 'WEBHOOK_RETRY_SCHEDULE', schema: msList, default: [5000, 300000, 1800000, 7200000, 18000000, 36000000, 36000000], doc: 'Webhook retry delays in ms (comma-separated)' },
+  { path: 'webhooks.timeoutMs', flag: '--webhook-timeout-ms', env: 'WEBHOOK_TIMEOUT_MS', schema: positiveInt, default: 15000, doc: 'Longest a webhook delivery attempt may take, in ms' },
+  { path: 'webhooks.concurrency', flag: '--webhook-concurrency', env: 'WEBHOOK_CONCURRENCY', schema: positiveInt, default: 4, doc: 'Deliveries in flight at once per webhook endpoint' },
+  { path: 'webhooks.disableAfterMs', flag: '--webhook-disable-after-ms', env: 'WEBHOOK_DISABLE_AFTER_MS', schema: positiveInt, default: 5 * 24 * 3600 * 1000, doc: 'A webhook whose deliveries keep failing for this long (ms) is disabled' },
+  { path: 'webhooks.pollIntervalMs', flag: '--webhook-poll-interval-ms', env: 'WEBHOOK_POLL_INTERVAL_MS', schema: positiveInt, default: 1000, doc: 'How often the delivery worker looks for due retries, in ms' },
 ] as const;
 
 type Setting = (typeof settings)[number];
@@ -64,7 +73,14 @@ export interface Config {
   media: { maxImageBytes: number; maxFileBytes: number };
   http: { maxBodyBytes: number };
   graphiql: boolean;
-  webhooks: { allowCidrs: string; retryScheduleMs: number[] };
+  webhooks: {
+    allowCidrs: string;
+    retryScheduleMs: number[];
+    timeoutMs: number;
+    concurrency: number;
+    disableAfterMs: number;
+    pollIntervalMs: number;
+  };
 }
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };

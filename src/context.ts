@@ -3,6 +3,7 @@ import type { EventBus } from './events/bus.js';
 import type { Logger } from './logger.js';
 import type { ServerService } from './server-service.js';
 import type { SessionManager } from './sessions/session-manager.js';
+import type { WebhookService } from './webhooks/webhook-service.js';
 
 /** The services every resolver reaches through its context. */
 export interface Services {
@@ -11,6 +12,7 @@ export interface Services {
   bus: EventBus;
   sessions: SessionManager;
   server: ServerService;
+  webhooks: WebhookService;
 }
 
 export interface GraphQLContext {

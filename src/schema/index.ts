@@ -4,9 +4,11 @@ import './contact.js';
 import './session.js';
 import './events.js';
 import './server.js';
+import './webhook.js';
 import '../resolvers/sessions.js';
 import '../resolvers/server.js';
 import '../resolvers/events.js';
+import '../resolvers/webhooks.js';
 import { builder } from './builder.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
