@@ -3,18 +3,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { CREATE, SCAN, startServer, waitFor, type TestServer } from './helpers/app.js';
-import { startReceiver, type Receiver, type Received } from './helpers/webhook-receiver.js';
-
-export const REGISTER = `mutation($input: RegisterWebhookInput!) {
-  registerWebhook(input: $input) { secret webhook { id sessionId url events allEvents headers enabled createdAt } }
-}`;
-export const DELIVERIES = `query($id: String!, $last: Int) { session(sessionId: $id) { webhooks {
-  id enabled disabledReason failingSince deliveryCounts { pending succeeded failed }
-  deliveries(last: $last) { id event status attempts lastResponseCode lastError nextAttemptAt payload }
-} } }`;
-const TEST = `mutation($s: String!, $w: ID!) { testWebhook(sessionId: $s, webhookId: $w) { id event status attempts lastResponseCode lastError nextAttemptAt } }`;
-const UPDATE = `mutation($input: UpdateWebhookInput!) { updateWebhook(input: $input) { id enabled disabledReason failingSince url events } }`;
-const REDELIVER = `mutation($id: ID!) { redeliver(deliveryId: $id) { id status attempts } }`;
+import { DELIVERIES, REDELIVER, REGISTER, startReceiver, TEST, UPDATE, type Receiver, type Received } from './helpers/webhooks.js';
 
 /** Verifies a Standard Webhooks signature with node:crypto only (an implementation independent of ours). */
 function verifyIndependently(secret: string, r: Pick<Received, 'headers' | 'body'>): boolean {

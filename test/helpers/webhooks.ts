@@ -89,3 +89,15 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+// GraphQL documents the webhook tests share.
+export const REGISTER = `mutation($input: RegisterWebhookInput!) {
+  registerWebhook(input: $input) { secret webhook { id sessionId url events allEvents headers enabled createdAt } }
+}`;
+export const DELIVERIES = `query($id: String!, $last: Int) { session(sessionId: $id) { webhooks {
+  id enabled disabledReason failingSince deliveryCounts { pending succeeded failed }
+  deliveries(last: $last) { id event status attempts lastResponseCode lastError nextAttemptAt payload }
+} } }`;
+export const TEST = `mutation($s: String!, $w: ID!) { testWebhook(sessionId: $s, webhookId: $w) { id event status attempts lastResponseCode lastError nextAttemptAt } }`;
+export const UPDATE = `mutation($input: UpdateWebhookInput!) { updateWebhook(input: $input) { id enabled disabledReason failingSince url events } }`;
+export const REDELIVER = `mutation($id: ID!) { redeliver(deliveryId: $id) { id status attempts } }`;
