@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { SandboxSettings } from './engine/sandbox/network.js';
 import { cidrListProblem } from './webhooks/cidr.js';
 
 // Every setting lives in one table: its path in Config, its CLI flag, its environment twin, its parser.
@@ -62,14 +63,7 @@ export interface Config {
   engine: 'sandbox' | 'open-wa';
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   sessions: { qrTimeout: number; authTimeout: number; waitForQrMs: number };
-  sandbox: {
-    startDelayMs: number;
-    qrRotateMs: number;
-    authDelayMs: number;
-    deliveryDelayMs: number;
-    readDelayMs: number;
-    botReplyDelayMs: number;
-  };
+  sandbox: SandboxSettings;
   media: { maxImageBytes: number; maxFileBytes: number };
   http: { maxBodyBytes: number };
   graphiql: boolean;
