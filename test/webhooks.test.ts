@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
-import { CREATE, SCAN, startServer, waitFor, type TestServer } from './helpers/app.js';
+import { CREATE, SCAN, startServer, tempDir, waitFor, type TestServer } from './helpers/app.js';
 import { DELIVERIES, REDELIVER, REGISTER, startReceiver, TEST, UPDATE, type Receiver, type Received } from './helpers/webhooks.js';
 
 /** Verifies a Standard Webhooks signature with node:crypto only (an implementation independent of ours). */
@@ -173,7 +173,7 @@ describe('webhook deliveries', () => {
     const ping = (await server.gqlOk(TEST, { s: 'hang', w: webhook.id })).testWebhook;
     assert.equal(ping.status, 'PENDING');
     assert.equal(ping.lastResponseCode, null);
-    assert.match(ping.lastError, /timed out after 400 ms/);
+    assert.match(ping.lastError, /^timed out after 400 ms$/);
     await waitFor(async () => (await webhookState(server, 'hang')).deliveries[0].status === 'SUCCEEDED', 5000, 'retried');
     assert.equal(rx.received.length, 2);
     assert.equal(rx.received[0]!.headers['webhook-id'], rx.received[1]!.headers['webhook-id']);
@@ -315,6 +315,52 @@ describe('webhook disable window', () => {
       await waitFor(async () => (await webhookState(server, 'window')).deliveries[0].status === 'SUCCEEDED', 5000);
     } finally {
       await server.dispose();
+      await rx.close();
+    }
+  });
+});
+
+describe('webhooks across session removal and restart', () => {
+  it("a removed session's webhooks still send its TERMINATED status, then are gone (a new session of that id has none)", async () => {
+    const rx = await startReceiver();
+    const server = await startServer(settings);
+    try {
+      await server.gqlOk(CREATE, { input: { sessionId: 'bye' } });
+      await server.gqlOk(REGISTER, { input: { sessionId: 'bye', url: rx.url, events: ['STATUS'] } });
+      await server.gqlOk('mutation { removeSession(sessionId: "bye") { removed } }');
+      await waitFor(() => rx.received.some((r) => r.json.data.status === 'TERMINATED'), 5000, 'TERMINATED delivery');
+      await server.gqlOk(CREATE, { input: { sessionId: 'bye' } });
+      assert.deepEqual((await server.gqlOk('{ session(sessionId: "bye") { webhooks { id } } }')).session.webhooks, []);
+    } finally {
+      await server.dispose();
+      await rx.close();
+    }
+  });
+
+  it('a delivery cut off by a shutdown is sent after the restart with the same webhook-id', async () => {
+    const rx = await startReceiver((n) => (n === 0 ? 'hang' : { status: 200 }));
+    const dataDir = tempDir();
+    const slow = { ...settings.webhooks, timeoutMs: 5000 };
+    const first = await startServer({ webhooks: slow }, dataDir);
+    let webhookId: string;
+    try {
+      await first.gqlOk(CREATE, { input: { sessionId: 'cut', waitForQR: true } });
+      webhookId = (await first.gqlOk(REGISTER, { input: { sessionId: 'cut', url: rx.url, events: ['STATUS'] } })).registerWebhook.webhook.id;
+      await first.gqlOk(SCAN, { id: 'cut' });
+      await waitFor(() => rx.received.length >= 1, 5000, 'the first delivery to be in flight');
+    } finally {
+      await first.stop();
+    }
+    const second = await startServer({ webhooks: slow }, dataDir);
+    try {
+      await waitFor(() => rx.received.some((r, i) => i > 0 && r.headers['webhook-id'] === rx.received[0]!.headers['webhook-id']), 5000, 'the resend');
+      assert.equal(rx.received.filter((r) => r.body === rx.received[0]!.body).length, 2, 'same body');
+      const state = await webhookState(second, 'cut');
+      assert.equal(state.id, webhookId);
+      const first = state.deliveries.find((d: any) => d.id === rx.received[0]!.headers['webhook-id']);
+      assert.equal(first.status, 'SUCCEEDED');
+    } finally {
+      await second.dispose();
       await rx.close();
     }
   });

@@ -138,8 +138,15 @@ export class DeliveryWorker {
   }
 
   private async send(webhook: WebhookRecord, delivery: DeliveryRecord): Promise<SendResult> {
-    // Checked again on every attempt: the name may resolve elsewhere now than at registration.
-    const target = await this.guard.resolve(SsrfGuard.parseUrl(webhook.url));
+    const started = Date.now();
+    const { timeoutMs } = this.settings;
+    // Checked again on every attempt: the name may resolve elsewhere now than at registration. A slow
+    // DNS answer counts against the attempt's timeout.
+    let timer: NodeJS.Timeout | undefined;
+    const target = await Promise.race([
+      this.guard.resolve(SsrfGuard.parseUrl(webhook.url)),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new SendError(`timed out after ${timeoutMs} ms (resolving the host)`, 'timeout')), timeoutMs))),
+    ]).finally(() => clearTimeout(timer));
     const timestamp = Math.floor(Date.now() / 1000);
     const headers = {
       ...webhook.headers,
@@ -149,7 +156,7 @@ export class DeliveryWorker {
       'webhook-timestamp': String(timestamp),
       'webhook-signature': sign(webhook.secret, delivery.id, timestamp, delivery.body),
     };
-    return post(target, headers, delivery.body, this.settings.timeoutMs, this.abort.signal);
+    return post(target, headers, delivery.body, { timeoutMs, remainingMs: Math.max(1, timeoutMs - (Date.now() - started)) }, this.abort.signal);
   }
 
   private record(webhook: WebhookRecord, delivery: DeliveryRecord, outcome: Outcome): void {

@@ -28,13 +28,14 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 
 /**
  * POSTs once to the checked address (the name is not resolved again, so DNS cannot change between the
- * check and the connection), never follows a redirect, and gives up after `timeoutMs` in total.
+ * check and the connection), never follows a redirect, and gives up after `remainingMs` (what is left of
+ * the attempt's `timeoutMs`).
  */
 export function post(
   target: ResolvedTarget,
   headers: Record<string, string>,
   body: string,
-  timeoutMs: number,
+  timing: { timeoutMs: number; remainingMs: number },
   signal: AbortSignal,
 ): Promise<SendResult> {
   const pinned: LookupFunction = (_hostname, options, callback) => {
@@ -75,7 +76,7 @@ export function post(
         res.on('error', (e) => finish(new SendError(`response failed: ${e.message}`, 'network')));
       },
     );
-    const timer = setTimeout(() => finish(new SendError(`timed out after ${timeoutMs} ms`, 'timeout')), timeoutMs);
+    const timer = setTimeout(() => finish(new SendError(`timed out after ${timing.timeoutMs} ms`, 'timeout')), timing.remainingMs);
     const onAbort = () => finish(new SendError('aborted at shutdown', 'aborted'));
     signal.addEventListener('abort', onAbort);
     req.on('error', (e: NodeJS.ErrnoException) => finish(new SendError(`${e.code ?? 'request failed'}: ${e.message}`, 'network')));
