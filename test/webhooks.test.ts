@@ -251,6 +251,9 @@ describe('webhook deliveries', () => {
     assert.deepEqual((await server.gqlOk('{ session(sessionId: "hdr") { webhooks { id } } }')).session.webhooks, []);
     const again = await server.gql('mutation($w: ID!) { removeWebhook(sessionId: "hdr", webhookId: $w) { removed } }', { w: webhook.id });
     assert.equal(again.errors?.[0]?.extensions?.code, 'NOT_FOUND');
+    assert.deepEqual((await server.gqlOk('{ webhooks(sessionId: "hdr") { id } }')).webhooks, []);
+    const unknown = await server.gql('{ webhooks(sessionId: "nobody") { id } }');
+    assert.equal(unknown.errors?.[0]?.extensions?.code, 'SESSION_NOT_FOUND');
     const other = await server.gql('mutation($w: ID!) { removeWebhook(sessionId: "nobody", webhookId: $w) { removed } }', { w: webhook.id });
     assert.equal(other.errors?.[0]?.extensions?.code, 'SESSION_NOT_FOUND');
   });

@@ -13,6 +13,15 @@ builder.objectFields(SessionRef, (t) => ({
   webhooks: t.field({ type: [WebhookRef], resolve: (s, _args, ctx) => ctx.services.webhooks.webhooksOf(s.sessionId) }),
 }));
 
+builder.queryFields((t) => ({
+  webhooks: t.field({
+    type: [WebhookRef],
+    description: "A session's webhooks (SESSION_NOT_FOUND when there is no such session; Session.webhooks is the same list)",
+    args: { sessionId: t.arg.string({ required: true }) },
+    resolve: (_root, { sessionId }, ctx) => ctx.services.webhooks.list(sessionId),
+  }),
+}));
+
 builder.mutationFields((t) => ({
   registerWebhook: t.field({
     type: RegisterWebhookPayload,
