@@ -8,10 +8,12 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { loadConfig, type Config, type DeepPartial } from './config.js';
 import type { GraphQLContext, Services } from './context.js';
+import { createOpenWaEngine } from './engine/open-wa/open-wa-engine.js';
 import { createSandboxEngine } from './engine/sandbox/sandbox-engine.js';
 import { EngineRegistry } from './engine/registry.js';
 import { EventBus } from './events/bus.js';
 import { createLogger, type Logger } from './logger.js';
+import { MessagingService } from './messaging/messaging-service.js';
 import { createMaskError, useErrorCodes } from './plugins/use-error-codes.js';
 import { requestIdFrom, requestIdOf, useRequestId } from './plugins/use-request-id.js';
 import { schema } from './schema/index.js';
@@ -43,7 +45,16 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   const store = await openStore(join(config.dataDir, 'wa-gateway.sqlite'));
   const bus = new EventBus(logger);
   const engines = new EngineRegistry({
-    sandbox: () => createSandboxEngine({ db: store.db, settings: config.sandbox }),
+    sandbox: () => createSandboxEngine({ db: store.db, sqlite: store.sqlite, settings: config.sandbox }),
+    'open-wa': () =>
+      createOpenWaEngine({
+        logger: logger.child({ engine: 'open-wa' }),
+        settings: {
+          startDeadlineMs: config.openWa.startDeadlineMs,
+          ...(config.openWa.chromiumPath ? { executablePath: config.openWa.chromiumPath } : {}),
+          ...(config.openWa.licenceKey ? { licenceKey: config.openWa.licenceKey } : {}),
+        },
+      }),
   });
   const sessions = new SessionManager({
     repo: new SessionsRepo(store.db),
@@ -70,7 +81,8 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   });
   // Attached before sessions.init(), so the events of restored sessions reach the outbox too.
   const detachWebhooks = webhooks.attach();
-  const services: Services = { config, logger, bus, sessions, server, webhooks };
+  const messaging = new MessagingService(sessions, bus, config);
+  const services: Services = { config, logger, bus, sessions, server, messaging, webhooks };
 
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,

@@ -1,6 +1,7 @@
 import type { Config } from './config.js';
 import type { EventBus } from './events/bus.js';
 import type { Logger } from './logger.js';
+import type { MessagingService } from './messaging/messaging-service.js';
 import type { ServerService } from './server-service.js';
 import type { SessionManager } from './sessions/session-manager.js';
 import type { WebhookService } from './webhooks/webhook-service.js';
@@ -13,6 +14,7 @@ export interface Services {
   sessions: SessionManager;
   server: ServerService;
   webhooks: WebhookService;
+  messaging: MessagingService;
 }
 
 export interface GraphQLContext {

@@ -17,7 +17,8 @@ function decodeQr(dataUrl: string): string {
 describe('session lifecycle', () => {
   let server: TestServer;
   before(async () => {
-    server = await startServer({ sandbox: { startDelayMs: 150, qrRotateMs: 150, authDelayMs: 80 } });
+    // The start delay leaves the status subscription ample time to be live before the first QR, even on a loaded machine.
+    server = await startServer({ sandbox: { startDelayMs: 1000, qrRotateMs: 150, authDelayMs: 80 } });
   });
   after(() => server.dispose());
 
@@ -27,6 +28,8 @@ describe('session lifecycle', () => {
 
     const ws = server.wsClient();
     const statuses = collect(ws, 'subscription($id: String!) { sessionStatus(sessionId: $id) { sessionId status reason at } }', { id: 'life-1' });
+    await statuses.next(1);
+    assert.equal(statuses.values[0].sessionStatus.status, 'INITIALIZING', 'the subscription was live before the first QR');
     const qrs = collect(ws, 'subscription($id: String!) { qr(sessionId: $id) { dataUrl expiresAt } }', { id: 'life-1' });
 
     await qrs.next(3, 5000);

@@ -25,7 +25,8 @@ type Payload =
 
 /** One event of one session; `at` is epoch ms. */
 export type BusEvent = Payload & { sessionId: string; at: number };
-export type BusEventOf<T extends EventType> = Extract<BusEvent, { type: T }>;
+// An intersection, not Extract: GROUP_JOIN and GROUP_LEAVE share one payload member.
+export type BusEventOf<T extends EventType> = BusEvent & { type: T };
 
 type Listener = (event: BusEvent) => void;
 

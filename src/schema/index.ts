@@ -4,10 +4,16 @@ import './contact.js';
 import './session.js';
 import './events.js';
 import './server.js';
+import './message.js';
+import './chat.js';
+import './group.js';
 import './webhook.js';
 import '../resolvers/sessions.js';
 import '../resolvers/server.js';
 import '../resolvers/events.js';
+import '../resolvers/messaging.js';
+import '../resolvers/chats.js';
+import '../resolvers/groups.js';
 import '../resolvers/webhooks.js';
 import { builder } from './builder.js';
 

@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 
 // Append-only: a migration's name never changes once released. Names sort in the order they run.
 export const migrations: Record<string, Migration> = {
@@ -26,6 +26,77 @@ export const migrations: Record<string, Migration> = {
         .addColumn('linked', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('created_at', 'integer', (c) => c.notNull())
         .execute();
+    },
+  },
+  '0003-sandbox-messages': {
+    // The sandbox network's message history per session, its chats, delivery receipts and the messages
+    // waiting for a session that is not READY.
+    async up(db: Kysely<any>) {
+      await sql`CREATE TABLE sandbox_messages (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        msg_key TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        from_jid TEXT NOT NULL,
+        to_jid TEXT NOT NULL,
+        from_me INTEGER NOT NULL,
+        body TEXT,
+        timestamp INTEGER NOT NULL,
+        author TEXT,
+        type TEXT NOT NULL,
+        ack TEXT,
+        caption TEXT,
+        mimetype TEXT,
+        filename TEXT,
+        size INTEGER,
+        quoted_message_id TEXT,
+        read INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (session_id, message_id)
+      )`.execute(db);
+      await sql`CREATE INDEX sandbox_messages_chat ON sandbox_messages (session_id, chat_id, seq)`.execute(db);
+      await sql`CREATE INDEX sandbox_messages_key ON sandbox_messages (session_id, msg_key)`.execute(db);
+      await sql`CREATE TABLE sandbox_chats (
+        session_id TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        name TEXT,
+        is_group INTEGER NOT NULL,
+        unread_count INTEGER NOT NULL DEFAULT 0,
+        last_seq INTEGER,
+        last_ts INTEGER NOT NULL,
+        PRIMARY KEY (session_id, chat_id)
+      )`.execute(db);
+      await sql`CREATE INDEX sandbox_chats_activity ON sandbox_chats (session_id, last_ts, last_seq)`.execute(db);
+      await sql`CREATE TABLE sandbox_receipts (
+        msg_key TEXT NOT NULL,
+        recipient_phone TEXT NOT NULL,
+        sender_phone TEXT NOT NULL,
+        state INTEGER NOT NULL,
+        PRIMARY KEY (msg_key, recipient_phone)
+      )`.execute(db);
+      await sql`CREATE TABLE sandbox_pending (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        to_phone TEXT NOT NULL,
+        payload TEXT NOT NULL
+      )`.execute(db);
+      await sql`CREATE INDEX sandbox_pending_to ON sandbox_pending (to_phone, id)`.execute(db);
+    },
+  },
+  '0003-sandbox-groups': {
+    async up(db: Kysely<any>) {
+      await sql`CREATE TABLE sandbox_groups (
+        group_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        description TEXT,
+        owner_phone TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      )`.execute(db);
+      await sql`CREATE TABLE sandbox_group_members (
+        group_id TEXT NOT NULL REFERENCES sandbox_groups (group_id) ON DELETE CASCADE,
+        phone TEXT NOT NULL,
+        is_admin INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (group_id, phone)
+      )`.execute(db);
     },
   },
   '0004-webhooks': {

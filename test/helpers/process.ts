@@ -12,7 +12,7 @@ export interface ServerProcess {
 }
 
 /** Runs src/main.ts in a real child process and waits until it prints its URL. */
-export function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<ServerProcess> {
+export function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },

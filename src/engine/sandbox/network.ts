@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
+import type SQLite from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.js';
-import type { EngineContact } from '../engine.js';
+import { EngineError, type EngineContact, type EngineMedia, type EngineMessage, type MessageType, type ParticipantResult } from '../engine.js';
 import type { SandboxSession } from './sandbox-session.js';
+import { SandboxStore, type PendingDelivery, type ReceiptAck } from './store.js';
 
 export interface SandboxSettings {
   startDelayMs: number;
@@ -22,6 +25,19 @@ const FIRST_SESSION_PHONE = 15551000001;
 
 export const toJid = (phone: string) => `${phone}@c.us`;
 export const phoneOf = (jid: string) => jid.replace(/@.*$/, '');
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+// WhatsApp message keys are upper-case hex; 10 random bytes cannot collide in practice.
+const newKey = () => randomBytes(10).toString('hex').toUpperCase();
+
+/** What a session sends: text or media, to a number or a group. */
+export interface Draft {
+  chatId: string;
+  body: string | null;
+  type: MessageType;
+  caption: string | null;
+  media: EngineMedia | null;
+  quotedMessageId: string | null;
+}
 
 /**
  * The simulated WhatsApp network: one phone number per session (persisted, so a session keeps its
@@ -30,11 +46,15 @@ export const phoneOf = (jid: string) => jid.replace(/@.*$/, '');
 export class SandboxNetwork {
   readonly online = new Map<string, SandboxSession>();
   readonly builtins = new Map<string, BuiltinContact>();
+  readonly store: SandboxStore;
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
     readonly db: Kysely<Database>,
+    sqlite: SQLite.Database,
     readonly settings: SandboxSettings,
   ) {
+    this.store = new SandboxStore(sqlite);
     this.addBuiltin({ id: toJid('15550000001'), name: 'Echo Bot', pushname: 'Echo Bot', isMyContact: true, isWAContact: true });
   }
 
@@ -58,14 +78,9 @@ export class SandboxNetwork {
   }
 
   async forget(sessionId: string): Promise<void> {
+    const account = await this.db.selectFrom('sandbox_accounts').select('phone').where('session_id', '=', sessionId).executeTakeFirst();
+    this.store.forgetSession(sessionId, account?.phone ?? null);
     await this.db.deleteFrom('sandbox_accounts').where('session_id', '=', sessionId).execute();
-  }
-
-  /** Whether a number has WhatsApp here: a built-in contact or any session's account, online or not. */
-  async isOnNetwork(phone: string): Promise<boolean> {
-    if (this.builtins.has(phone)) return true;
-    const row = await this.db.selectFrom('sandbox_accounts').select('phone').where('phone', '=', phone).executeTakeFirst();
-    return row !== undefined;
   }
 
   goOnline(phone: string, session: SandboxSession): void {
@@ -75,4 +90,261 @@ export class SandboxNetwork {
   goOffline(phone: string, session: SandboxSession): void {
     if (this.online.get(phone) === session) this.online.delete(phone);
   }
+
+  close(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.online.clear();
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  /** A built-in contact or any session's account (online or not). */
+  hasNumber(phone: string): boolean {
+    return this.builtins.has(phone) || this.store.sessionOfPhone(phone) !== null;
+  }
+
+  /** How a number appears in a chat list: a built-in's name, a session's id (its pushname), or nothing. */
+  private nameOf(phone: string): string | null {
+    return this.builtins.get(phone)?.contact.name ?? this.store.sessionOfPhone(phone);
+  }
+
+  // --- messages -----------------------------------------------------------------------------------
+
+  /**
+   * Stores the message in the sender's history (ack SERVER), then hands it to each receiver: a session
+   * gets it after the delivery delay if READY, or when it next becomes READY (the waiting copy is stored).
+   */
+  send(sender: SandboxSession, draft: Draft): EngineMessage {
+    const isGroup = draft.chatId.endsWith('@g.us');
+    let recipients: string[];
+    let chatName: string | null;
+    if (isGroup) {
+      const group = this.store.group(draft.chatId);
+      if (!group) throw new EngineError('INVALID_CHAT_ID', `Group '${draft.chatId}' does not exist`, { chatId: draft.chatId });
+      if (!group.members.has(sender.phone)) {
+        throw new EngineError('VALIDATION_ERROR', `This account is not a participant of group '${draft.chatId}'`, { chatId: draft.chatId });
+      }
+      recipients = [...group.members.keys()].filter((phone) => phone !== sender.phone);
+      chatName = group.name;
+    } else {
+      const phone = phoneOf(draft.chatId);
+      if (!this.hasNumber(phone)) {
+        throw new EngineError('NOT_ON_WHATSAPP', `The number ${phone} is not on WhatsApp`, { chatId: draft.chatId });
+      }
+      recipients = [phone];
+      chatName = this.nameOf(phone);
+    }
+    let quotedKey: string | null = null;
+    if (draft.quotedMessageId) {
+      const quoted = this.store.messageById(sender.sessionId, draft.quotedMessageId);
+      if (!quoted || quoted.chat_id !== draft.chatId) {
+        throw new EngineError('VALIDATION_ERROR', 'The quoted message is not in this chat', { quotedMessageId: draft.quotedMessageId });
+      }
+      quotedKey = quoted.msg_key;
+    }
+
+    const key = newKey();
+    const me = toJid(sender.phone);
+    const message: EngineMessage = {
+      id: `true_${draft.chatId}_${key}`,
+      chatId: draft.chatId,
+      from: me,
+      to: draft.chatId,
+      fromMe: true,
+      body: draft.body,
+      timestamp: nowSeconds(),
+      author: me,
+      type: draft.type,
+      ack: 'SERVER',
+      caption: draft.caption,
+      media: draft.media,
+      quotedMessageId: draft.quotedMessageId,
+    };
+    this.store.insertMessage(sender.sessionId, message, key, { name: chatName, isGroup }, true);
+    this.store.addReceipts(key, sender.phone, recipients);
+    sender.notify({ type: 'message', message });
+    sender.notify({ type: 'ack', messageId: message.id, chatId: message.chatId, ack: 'SERVER' });
+
+    const delivery: PendingDelivery = {
+      key,
+      chatId: isGroup ? draft.chatId : me,
+      from: me,
+      to: draft.chatId,
+      body: draft.body,
+      timestamp: message.timestamp,
+      type: draft.type,
+      caption: draft.caption,
+      media: draft.media,
+      quotedKey,
+      senderPhone: sender.phone,
+      chatName: isGroup ? chatName : sender.sessionId,
+    };
+    for (const phone of recipients) {
+      const builtin = this.builtins.get(phone);
+      if (builtin) {
+        this.later(this.settings.deliveryDelayMs, () => this.builtinReceives(builtin, delivery, isGroup));
+        continue;
+      }
+      this.store.addPending(phone, delivery);
+      this.later(this.settings.deliveryDelayMs, () => this.drain(phone));
+    }
+    return message;
+  }
+
+  /** A message from any number, arriving at `receiver` now (it must be online). */
+  inject(receiver: SandboxSession, from: string, body: string): EngineMessage {
+    const delivery = textFromOutside(from, receiver.phone, body, this.nameOf(phoneOf(from)));
+    this.store.addPending(receiver.phone, delivery);
+    this.drain(receiver.phone);
+    return incomingMessage(delivery, toJid(receiver.phone), null);
+  }
+
+  /** Delivers everything waiting for a number, oldest first, if its session is online. */
+  drain(phone: string): void {
+    const session = this.online.get(phone);
+    if (!session?.isReady) return;
+    for (const { id, delivery } of this.store.pending(phone)) {
+      const quoted = delivery.quotedKey ? (this.store.messageByKey(session.sessionId, delivery.quotedKey)?.message_id ?? null) : null;
+      const message = incomingMessage(delivery, toJid(phone), quoted);
+      const isGroup = message.chatId.endsWith('@g.us');
+      const inserted = this.store.insertMessage(session.sessionId, message, delivery.key, { name: delivery.chatName, isGroup }, false);
+      this.store.removePending(id);
+      if (inserted) session.notify({ type: 'message', message });
+      if (delivery.senderPhone) this.receipt(delivery.key, phone, 'DEVICE');
+      if (this.settings.readDelayMs > 0) this.later(this.settings.readDelayMs, () => this.markRead(session, message.chatId));
+    }
+  }
+
+  /** The built-in contacts read at once; the echo bot answers one-to-one messages with their text. */
+  private builtinReceives(builtin: BuiltinContact, delivery: PendingDelivery, isGroup: boolean): void {
+    const botJid = builtin.contact.id;
+    const botPhone = phoneOf(botJid);
+    this.receipt(delivery.key, botPhone, 'DEVICE');
+    this.receipt(delivery.key, botPhone, 'READ');
+    if (isGroup || !delivery.senderPhone) return;
+    const to = delivery.senderPhone;
+    const text = delivery.body ?? delivery.caption ?? `(${delivery.type.toLowerCase()})`;
+    this.later(this.settings.botReplyDelayMs, () => {
+      this.store.addPending(to, textFromOutside(botJid, to, text, builtin.contact.name));
+      this.drain(to);
+    });
+  }
+
+  /** One receiver's receipt moved on; the sender's ack follows the slowest receiver. */
+  private receipt(key: string, recipientPhone: string, ack: ReceiptAck): void {
+    const result = this.store.raiseReceipt(key, recipientPhone, ack);
+    if (!result) return;
+    const senderSession = this.store.sessionOfPhone(result.senderPhone);
+    if (!senderSession) return;
+    const row = this.store.raiseAck(senderSession, key, result.ack);
+    if (!row) return;
+    this.online.get(result.senderPhone)?.notify({ type: 'ack', messageId: row.message_id, chatId: row.chat_id, ack: result.ack });
+  }
+
+  markRead(reader: SandboxSession, chatId: string): void {
+    for (const key of this.store.markRead(reader.sessionId, chatId)) this.receipt(key, reader.phone, 'READ');
+  }
+
+  // --- groups -------------------------------------------------------------------------------------
+
+  createGroup(owner: SandboxSession, name: string, participants: string[], description: string | null): { gid: string; participants: ParticipantResult[] } {
+    const ts = nowSeconds();
+    let n = ts;
+    while (this.store.group(`${owner.phone}-${n}@g.us`)) n++;
+    const gid = `${owner.phone}-${n}@g.us`;
+    const members = new Map<string, boolean>([[owner.phone, true]]);
+    const results = participants.map((id): ParticipantResult => {
+      const phone = phoneOf(id);
+      // The creator may list itself, as the reference's clients do; it is in the group either way.
+      if (phone === owner.phone) return { id, status: 200 };
+      if (members.has(phone)) return { id, status: 409 };
+      if (!this.hasNumber(phone)) return { id, status: 404 };
+      members.set(phone, false);
+      return { id, status: 200 };
+    });
+    this.store.createGroup({ id: gid, name, description, ownerPhone: owner.phone, members }, Date.now());
+    for (const phone of members.keys()) {
+      const sessionId = this.store.sessionOfPhone(phone);
+      if (sessionId) this.store.ensureChat(sessionId, gid, name, true, ts);
+    }
+    const joined = [...members.keys()].map(toJid);
+    this.groupEvent('group_join', gid, joined, toJid(owner.phone), [...members.keys()]);
+    return { gid, participants: results };
+  }
+
+  changeMembers(actor: SandboxSession, groupId: string, participants: string[], change: 'add' | 'remove'): ParticipantResult[] {
+    const group = this.store.group(groupId);
+    if (!group) throw new EngineError('INVALID_CHAT_ID', `Group '${groupId}' does not exist`, { chatId: groupId });
+    const isAdmin = group.members.get(actor.phone) === true;
+    const before = [...group.members.keys()];
+    const results = participants.map((id): ParticipantResult => {
+      const phone = phoneOf(id);
+      if (!isAdmin) return { id, status: 403 };
+      if (!this.hasNumber(phone)) return { id, status: 404 };
+      if (group.members.has(phone) !== (change === 'remove')) return { id, status: 409 };
+      if (change === 'add') {
+        this.store.addMember(groupId, phone);
+        const sessionId = this.store.sessionOfPhone(phone);
+        if (sessionId) this.store.ensureChat(sessionId, groupId, group.name, true, nowSeconds());
+      } else {
+        this.store.removeMember(groupId, phone);
+      }
+      return { id, status: 200 };
+    });
+    const changed = results.filter((r) => r.status === 200).map((r) => r.id);
+    const audience = change === 'add' ? [...group.members.keys()] : before;
+    this.groupEvent(change === 'add' ? 'group_join' : 'group_leave', groupId, changed, toJid(actor.phone), audience);
+    return results;
+  }
+
+  private groupEvent(type: 'group_join' | 'group_leave', groupId: string, participants: string[], by: string, audience: string[]): void {
+    if (participants.length === 0) return;
+    for (const phone of audience) this.online.get(phone)?.notify({ type, groupId, participants, by });
+  }
+}
+
+/** A text from a number that keeps no history here (a built-in contact, or any number for an injected message). */
+function textFromOutside(from: string, toPhone: string, body: string, chatName: string | null): PendingDelivery {
+  return {
+    key: newKey(),
+    chatId: from,
+    from,
+    to: toJid(toPhone),
+    body,
+    timestamp: nowSeconds(),
+    type: 'CHAT',
+    caption: null,
+    media: null,
+    quotedKey: null,
+    senderPhone: null,
+    chatName,
+  };
+}
+
+/** The message a receiver stores for a delivery. */
+function incomingMessage(delivery: PendingDelivery, receiverJid: string, quotedMessageId: string | null): EngineMessage {
+  const isGroup = delivery.chatId.endsWith('@g.us');
+  return {
+    // WhatsApp's ids: the direction, the chat, the key, and for groups the member who wrote it.
+    id: isGroup ? `false_${delivery.chatId}_${delivery.key}_${delivery.from}` : `false_${delivery.chatId}_${delivery.key}`,
+    chatId: delivery.chatId,
+    from: delivery.from,
+    to: isGroup ? delivery.chatId : receiverJid,
+    fromMe: false,
+    body: delivery.body,
+    timestamp: delivery.timestamp,
+    author: delivery.from,
+    type: delivery.type,
+    ack: null,
+    caption: delivery.caption,
+    media: delivery.media,
+    quotedMessageId,
+  };
 }

@@ -1,3 +1,4 @@
+import type SQLite from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.js';
 import type { Engine, EngineEventSink, EngineSession, EngineStartOptions } from '../engine.js';
@@ -9,8 +10,8 @@ export interface SandboxEngine extends Engine {
   forget(sessionId: string): Promise<void>;
 }
 
-export function createSandboxEngine(options: { db: Kysely<Database>; settings: SandboxSettings }): SandboxEngine {
-  const network = new SandboxNetwork(options.db, options.settings);
+export function createSandboxEngine(options: { db: Kysely<Database>; sqlite: SQLite.Database; settings: SandboxSettings }): SandboxEngine {
+  const network = new SandboxNetwork(options.db, options.sqlite, options.settings);
   return {
     kind: 'sandbox',
     network,
@@ -21,7 +22,7 @@ export function createSandboxEngine(options: { db: Kysely<Database>; settings: S
     },
     forget: (sessionId) => network.forget(sessionId),
     async close() {
-      network.online.clear();
+      network.close();
     },
   };
 }

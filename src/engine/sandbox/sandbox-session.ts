@@ -4,6 +4,7 @@ import {
   type CreateGroupResult,
   type EngineChat,
   type EngineContact,
+  type EngineEvent,
   type EngineEventSink,
   type EngineMessage,
   type EngineSession,
@@ -13,8 +14,11 @@ import {
   type SendMediaInput,
   type SendTextInput,
 } from '../engine.js';
-import { toJid, type SandboxNetwork } from './network.js';
+import { phoneOf, toJid, type SandboxNetwork } from './network.js';
 import { qrDataUrl } from './qr.js';
+import { countEngineCall } from './stats.js';
+
+const mediaTypes = { image: 'IMAGE', file: 'DOCUMENT', audio: 'AUDIO' } as const;
 
 type Phase = 'starting' | 'qr' | 'authenticating' | 'ready' | 'stopped';
 
@@ -26,7 +30,11 @@ export class SandboxSession implements EngineSession {
 
   readonly sandbox: SandboxControls = {
     scanQr: () => this.scanQr(),
-    injectMessage: () => Promise.reject(new EngineError('ENGINE_UNSUPPORTED', 'sandbox messaging is not available yet')),
+    injectMessage: async (from, body) => {
+      this.requireReady();
+      if (!/^\d{5,20}@c\.us$/.test(from)) throw new EngineError('INVALID_CHAT_ID', `'${from}' is not a number like 15550001234@c.us`, { from });
+      return this.network.inject(this, from, body);
+    },
     markChatRead: (chatId) => this.markChatRead(chatId),
   };
 
@@ -95,6 +103,17 @@ export class SandboxSession implements EngineSession {
     this.phase = 'ready';
     this.network.goOnline(this.phone, this);
     this.emit({ type: 'ready', me: this.me() });
+    // What was sent to this number while it was away arrives now.
+    this.later(0, () => this.network.drain(this.phone));
+  }
+
+  /** An event from the network (a delivery, an ack, a group change), passed on while this session is READY. */
+  notify(event: EngineEvent): void {
+    if (this.phase === 'ready') this.emit(event);
+  }
+
+  private requireReady(): void {
+    if (this.phase !== 'ready') throw new EngineError('SESSION_NOT_READY', `Session '${this.sessionId}' is not ready`, { sessionId: this.sessionId });
   }
 
   get isReady(): boolean {
@@ -113,44 +132,101 @@ export class SandboxSession implements EngineSession {
     await this.network.setLinked(this.sessionId, false);
   }
 
-  private notYet(): never {
-    throw new EngineError('ENGINE_UNSUPPORTED', 'sandbox messaging is not available yet');
+  async sendText(input: SendTextInput): Promise<EngineMessage> {
+    this.requireReady();
+    return this.network.send(this, {
+      chatId: input.chatId,
+      body: input.content,
+      type: 'CHAT',
+      caption: null,
+      media: null,
+      quotedMessageId: input.quotedMessageId ?? null,
+    });
   }
 
-  async sendText(_input: SendTextInput): Promise<EngineMessage> {
-    return this.notYet();
+  async sendMedia(input: SendMediaInput): Promise<EngineMessage> {
+    this.requireReady();
+    return this.network.send(this, {
+      chatId: input.chatId,
+      body: null,
+      type: mediaTypes[input.kind],
+      caption: input.caption ?? null,
+      media: { mimetype: input.mimetype, ...(input.filename ? { filename: input.filename } : {}), size: input.data.length },
+      quotedMessageId: input.quotedMessageId ?? null,
+    });
   }
-  async sendMedia(_input: SendMediaInput): Promise<EngineMessage> {
-    return this.notYet();
-  }
+
   async getChats(): Promise<EngineChat[]> {
-    return [];
+    countEngineCall('getChats');
+    return this.network.store.chats(this.sessionId);
   }
-  async getChat(_chatId: string): Promise<EngineChat | null> {
-    return null;
+
+  async getChat(chatId: string): Promise<EngineChat | null> {
+    countEngineCall('getChat');
+    return this.network.store.chat(this.sessionId, chatId);
   }
-  async getMessages(_chatId: string, _options: { limit: number; before?: string | null }): Promise<EngineMessage[]> {
-    return [];
+
+  async getMessages(chatId: string, options: { limit: number; before?: string | null }): Promise<EngineMessage[]> {
+    countEngineCall('getMessages');
+    let beforeSeq: number | null = null;
+    if (options.before) {
+      const row = this.network.store.messageById(this.sessionId, options.before);
+      if (!row || row.chat_id !== chatId) {
+        throw new EngineError('VALIDATION_ERROR', `No message '${options.before}' in chat '${chatId}'`, { before: options.before });
+      }
+      beforeSeq = row.seq;
+    }
+    return this.network.store.messages(this.sessionId, chatId, options.limit, beforeSeq);
   }
+
   async getContacts(): Promise<EngineContact[]> {
-    return [...this.network.builtins.values()].map((b) => b.contact);
+    countEngineCall('getContacts');
+    const builtins = [...this.network.builtins.values()].map((b) => b.contact);
+    const known = new Set(builtins.map((c) => c.id));
+    const others = this.network.store
+      .directChats(this.sessionId)
+      .filter((c) => !known.has(c.chatId))
+      .map((c) => this.contactOf(c.chatId, c.ownerSession));
+    return [...builtins, ...others];
   }
+
   async getContact(contactId: string): Promise<EngineContact | null> {
-    return (await this.getContacts()).find((c) => c.id === contactId) ?? null;
-  }
-  async getGroupParticipants(_groupId: string): Promise<GroupParticipantInfo[] | null> {
+    countEngineCall('getContact');
+    const phone = phoneOf(contactId);
+    const builtin = this.network.builtins.get(phone);
+    if (builtin) return builtin.contact;
+    const owner = this.network.store.sessionOfPhone(phone);
+    if (owner || this.network.store.chat(this.sessionId, contactId)) return this.contactOf(contactId, owner);
     return null;
   }
-  async createGroup(_name: string, _participants: string[]): Promise<CreateGroupResult> {
-    return this.notYet();
+
+  private contactOf(id: string, ownerSession: string | null): EngineContact {
+    // Sandbox sessions have no address book: numbers are known by the pushname (their session id).
+    return { id, name: null, pushname: ownerSession, isMyContact: false, isWAContact: ownerSession !== null };
   }
-  async addParticipants(_groupId: string, _participants: string[]): Promise<ParticipantResult[]> {
-    return this.notYet();
+
+  async getGroupParticipants(groupId: string): Promise<GroupParticipantInfo[] | null> {
+    countEngineCall('getGroupParticipants');
+    return this.network.store.participants(groupId);
   }
-  async removeParticipants(_groupId: string, _participants: string[]): Promise<ParticipantResult[]> {
-    return this.notYet();
+
+  async createGroup(name: string, participants: string[], description?: string | null): Promise<CreateGroupResult> {
+    this.requireReady();
+    return this.network.createGroup(this, name, participants, description ?? null);
   }
-  async markChatRead(_chatId: string): Promise<void> {
-    return this.notYet();
+
+  async addParticipants(groupId: string, participants: string[]): Promise<ParticipantResult[]> {
+    this.requireReady();
+    return this.network.changeMembers(this, groupId, participants, 'add');
+  }
+
+  async removeParticipants(groupId: string, participants: string[]): Promise<ParticipantResult[]> {
+    this.requireReady();
+    return this.network.changeMembers(this, groupId, participants, 'remove');
+  }
+
+  async markChatRead(chatId: string): Promise<void> {
+    this.requireReady();
+    this.network.markRead(this, chatId);
   }
 }

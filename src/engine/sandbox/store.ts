@@ -1,0 +1,319 @@
+import type SQLite from 'better-sqlite3';
+import type { SandboxChatsTable, SandboxMessagesTable } from '../../store/schema.js';
+import type { EngineChat, EngineMessage, GroupParticipantInfo, MessageAck, MessageType } from '../engine.js';
+import { sandboxStats } from './stats.js';
+
+/** Receipt states, in the order a message goes through them. */
+export const ackRank = { SERVER: 1, DEVICE: 2, READ: 3 } as const;
+export type ReceiptAck = keyof typeof ackRank;
+const ackOfRank = ['PENDING', 'SERVER', 'DEVICE', 'READ'] as const;
+
+export interface SandboxGroup {
+  id: string;
+  name: string;
+  description: string | null;
+  ownerPhone: string;
+  /** phone -> isAdmin */
+  members: Map<string, boolean>;
+}
+
+/** A message travelling to a number, as its receiver will see it. */
+export interface PendingDelivery {
+  key: string;
+  chatId: string;
+  from: string;
+  to: string;
+  body: string | null;
+  timestamp: number;
+  type: MessageType;
+  caption: string | null;
+  media: { mimetype: string; filename?: string; size: number } | null;
+  quotedKey: string | null;
+  /** Whose receipts to update; null for built-in contacts and injected messages. */
+  senderPhone: string | null;
+  chatName: string | null;
+}
+
+type MessageRow = SandboxMessagesTable;
+type ChatRow = SandboxChatsTable & { m_seq: number | null } & Partial<Record<`m_${keyof MessageRow}`, unknown>>;
+
+const MESSAGE_COLUMNS = [
+  'seq', 'session_id', 'message_id', 'msg_key', 'chat_id', 'from_jid', 'to_jid', 'from_me', 'body', 'timestamp', 'author',
+  'type', 'ack', 'caption', 'mimetype', 'filename', 'size', 'quoted_message_id', 'read',
+] as const;
+
+export function toEngineMessage(row: MessageRow): EngineMessage {
+  return {
+    id: row.message_id,
+    chatId: row.chat_id,
+    from: row.from_jid,
+    to: row.to_jid,
+    fromMe: row.from_me === 1,
+    body: row.body,
+    timestamp: row.timestamp,
+    author: row.author,
+    type: row.type as MessageType,
+    ack: row.ack as MessageAck | null,
+    caption: row.caption,
+    media: row.mimetype ? { mimetype: row.mimetype, ...(row.filename ? { filename: row.filename } : {}), size: row.size ?? 0 } : null,
+    quotedMessageId: row.quoted_message_id,
+  };
+}
+
+function toEngineChat(row: ChatRow): EngineChat {
+  let lastMessage: EngineMessage | null = null;
+  if (row.m_seq !== null && row.m_seq !== undefined) {
+    const m = Object.fromEntries(MESSAGE_COLUMNS.map((c) => [c, row[`m_${c}`]])) as unknown as MessageRow;
+    lastMessage = toEngineMessage(m);
+  }
+  return {
+    id: row.chat_id,
+    name: row.name,
+    isGroup: row.is_group === 1,
+    unreadCount: row.unread_count,
+    timestamp: row.last_ts,
+    lastMessage,
+  };
+}
+
+/**
+ * The sandbox network's tables, through synchronous better-sqlite3 statements so that a delivery (history
+ * row, chat row, receipt) is one transaction and nothing interleaves. Groups are also held in memory:
+ * they are few, and participants are read on every group chat of a chat list.
+ */
+export class SandboxStore {
+  private readonly groups = new Map<string, SandboxGroup>();
+  private readonly chatSelect: string;
+
+  constructor(private readonly sqlite: SQLite.Database) {
+    this.chatSelect = `SELECT c.*, ${MESSAGE_COLUMNS.map((col) => `m.${col} AS m_${col}`).join(', ')}
+      FROM sandbox_chats c LEFT JOIN sandbox_messages m ON m.seq = c.last_seq`;
+    this.loadGroups();
+  }
+
+  private run<T>(fn: () => T): T {
+    sandboxStats.storeQueries++;
+    return fn();
+  }
+
+  // --- accounts -----------------------------------------------------------------------------------
+
+  sessionOfPhone(phone: string): string | null {
+    const row = this.run(() => this.sqlite.prepare('SELECT session_id FROM sandbox_accounts WHERE phone = ?').get(phone)) as { session_id: string } | undefined;
+    return row?.session_id ?? null;
+  }
+
+  // --- messages and chats -------------------------------------------------------------------------
+
+  /** Adds a message to a session's history and moves its chat to the top. Returns false if it was there already. */
+  insertMessage(sessionId: string, message: EngineMessage, key: string, chat: { name: string | null; isGroup: boolean }, read: boolean): boolean {
+    return this.run(() =>
+      this.sqlite.transaction(() => {
+        const result = this.sqlite
+          .prepare(
+            `INSERT OR IGNORE INTO sandbox_messages (session_id, message_id, msg_key, chat_id, from_jid, to_jid, from_me, body, timestamp, author,
+              type, ack, caption, mimetype, filename, size, quoted_message_id, read)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            sessionId, message.id, key, message.chatId, message.from, message.to, message.fromMe ? 1 : 0, message.body, message.timestamp,
+            message.author, message.type, message.ack, message.caption, message.media?.mimetype ?? null, message.media?.filename ?? null,
+            message.media?.size ?? null, message.quotedMessageId, read ? 1 : 0,
+          );
+        if (result.changes === 0) return false;
+        const unread = message.fromMe || read ? 0 : 1;
+        this.sqlite
+          .prepare(
+            `INSERT INTO sandbox_chats (session_id, chat_id, name, is_group, unread_count, last_seq, last_ts) VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (session_id, chat_id) DO UPDATE SET unread_count = unread_count + excluded.unread_count,
+               last_seq = excluded.last_seq, last_ts = excluded.last_ts, name = COALESCE(sandbox_chats.name, excluded.name)`,
+          )
+          .run(sessionId, message.chatId, chat.name, chat.isGroup ? 1 : 0, unread, result.lastInsertRowid, message.timestamp);
+        return true;
+      })(),
+    );
+  }
+
+  /** A chat without messages yet (a group one was added to). */
+  ensureChat(sessionId: string, chatId: string, name: string | null, isGroup: boolean, ts: number): void {
+    this.run(() =>
+      this.sqlite
+        .prepare('INSERT OR IGNORE INTO sandbox_chats (session_id, chat_id, name, is_group, unread_count, last_seq, last_ts) VALUES (?, ?, ?, ?, 0, NULL, ?)')
+        .run(sessionId, chatId, name, isGroup ? 1 : 0, ts),
+    );
+  }
+
+  /** Newest activity first, each with its last message: one statement whatever the number of chats. */
+  chats(sessionId: string): EngineChat[] {
+    const rows = this.run(() =>
+      this.sqlite.prepare(`${this.chatSelect} WHERE c.session_id = ? ORDER BY c.last_ts DESC, COALESCE(c.last_seq, 0) DESC`).all(sessionId),
+    ) as ChatRow[];
+    return rows.map(toEngineChat);
+  }
+
+  chat(sessionId: string, chatId: string): EngineChat | null {
+    const row = this.run(() => this.sqlite.prepare(`${this.chatSelect} WHERE c.session_id = ? AND c.chat_id = ?`).get(sessionId, chatId)) as ChatRow | undefined;
+    return row ? toEngineChat(row) : null;
+  }
+
+  /** Oldest first: the `limit` messages just before `beforeSeq` (or the newest ones). */
+  messages(sessionId: string, chatId: string, limit: number, beforeSeq: number | null): EngineMessage[] {
+    const rows = this.run(() =>
+      this.sqlite
+        .prepare('SELECT * FROM sandbox_messages WHERE session_id = ? AND chat_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?')
+        .all(sessionId, chatId, beforeSeq ?? Number.MAX_SAFE_INTEGER, limit),
+    ) as MessageRow[];
+    return rows.reverse().map(toEngineMessage);
+  }
+
+  messageById(sessionId: string, messageId: string): MessageRow | null {
+    const row = this.run(() => this.sqlite.prepare('SELECT * FROM sandbox_messages WHERE session_id = ? AND message_id = ?').get(sessionId, messageId));
+    return (row as MessageRow | undefined) ?? null;
+  }
+
+  messageByKey(sessionId: string, key: string): MessageRow | null {
+    const row = this.run(() => this.sqlite.prepare('SELECT * FROM sandbox_messages WHERE session_id = ? AND msg_key = ?').get(sessionId, key));
+    return (row as MessageRow | undefined) ?? null;
+  }
+
+  /** Raises the ack of a session's own message; returns the message when it changed. */
+  raiseAck(sessionId: string, key: string, ack: ReceiptAck): MessageRow | null {
+    const row = this.messageByKey(sessionId, key);
+    if (!row || !row.from_me) return null;
+    const current = ackOfRank.indexOf((row.ack ?? 'PENDING') as (typeof ackOfRank)[number]);
+    if (current >= ackRank[ack]) return null;
+    this.run(() => this.sqlite.prepare('UPDATE sandbox_messages SET ack = ? WHERE seq = ?').run(ack, row.seq));
+    return { ...row, ack };
+  }
+
+  /** Marks every unread incoming message of a chat read; returns their keys. */
+  markRead(sessionId: string, chatId: string): string[] {
+    return this.run(() =>
+      this.sqlite.transaction(() => {
+        const rows = this.sqlite
+          .prepare('SELECT msg_key FROM sandbox_messages WHERE session_id = ? AND chat_id = ? AND from_me = 0 AND read = 0')
+          .all(sessionId, chatId) as { msg_key: string }[];
+        this.sqlite.prepare('UPDATE sandbox_messages SET read = 1 WHERE session_id = ? AND chat_id = ? AND from_me = 0 AND read = 0').run(sessionId, chatId);
+        this.sqlite.prepare('UPDATE sandbox_chats SET unread_count = 0 WHERE session_id = ? AND chat_id = ?').run(sessionId, chatId);
+        return rows.map((r) => r.msg_key);
+      })(),
+    );
+  }
+
+  /** The one-to-one chats of a session with the session id owning each number (if any), for contacts. */
+  directChats(sessionId: string): { chatId: string; name: string | null; ownerSession: string | null }[] {
+    return this.run(() =>
+      this.sqlite
+        .prepare(
+          `SELECT c.chat_id AS chatId, c.name AS name, a.session_id AS ownerSession FROM sandbox_chats c
+           LEFT JOIN sandbox_accounts a ON a.phone = substr(c.chat_id, 1, instr(c.chat_id, '@') - 1)
+           WHERE c.session_id = ? AND c.is_group = 0 ORDER BY c.chat_id`,
+        )
+        .all(sessionId),
+    ) as { chatId: string; name: string | null; ownerSession: string | null }[];
+  }
+
+  /** A removed session's history, and what waited for its number (which a later session may get). */
+  forgetSession(sessionId: string, phone: string | null): void {
+    this.run(() =>
+      this.sqlite.transaction(() => {
+        this.sqlite.prepare('DELETE FROM sandbox_messages WHERE session_id = ?').run(sessionId);
+        this.sqlite.prepare('DELETE FROM sandbox_chats WHERE session_id = ?').run(sessionId);
+        if (phone) this.sqlite.prepare('DELETE FROM sandbox_pending WHERE to_phone = ?').run(phone);
+      })(),
+    );
+  }
+
+  // --- receipts -----------------------------------------------------------------------------------
+
+  addReceipts(key: string, senderPhone: string, recipients: string[]): void {
+    this.run(() => {
+      const insert = this.sqlite.prepare('INSERT OR IGNORE INTO sandbox_receipts (msg_key, recipient_phone, sender_phone, state) VALUES (?, ?, ?, 1)');
+      this.sqlite.transaction(() => recipients.forEach((phone) => insert.run(key, phone, senderPhone)))();
+    });
+  }
+
+  /**
+   * Raises one recipient's receipt; returns the sender and the lowest state over all recipients (what
+   * the sender's ack shows: a group message is READ once every member read it), or null if nothing changed.
+   */
+  raiseReceipt(key: string, recipientPhone: string, ack: ReceiptAck): { senderPhone: string; ack: ReceiptAck } | null {
+    return this.run(() =>
+      this.sqlite.transaction(() => {
+        const changed = this.sqlite
+          .prepare('UPDATE sandbox_receipts SET state = ? WHERE msg_key = ? AND recipient_phone = ? AND state < ?')
+          .run(ackRank[ack], key, recipientPhone, ackRank[ack]);
+        if (changed.changes === 0) return null;
+        const row = this.sqlite
+          .prepare('SELECT MIN(state) AS state, MIN(sender_phone) AS sender FROM sandbox_receipts WHERE msg_key = ?')
+          .get(key) as { state: number; sender: string };
+        return { senderPhone: row.sender, ack: ackOfRank[row.state] as ReceiptAck };
+      })(),
+    );
+  }
+
+  // --- deliveries waiting for their receiver ------------------------------------------------------
+
+  addPending(toPhone: string, delivery: PendingDelivery): void {
+    this.run(() => this.sqlite.prepare('INSERT INTO sandbox_pending (to_phone, payload) VALUES (?, ?)').run(toPhone, JSON.stringify(delivery)));
+  }
+
+  pending(toPhone: string): { id: number; delivery: PendingDelivery }[] {
+    const rows = this.run(() => this.sqlite.prepare('SELECT id, payload FROM sandbox_pending WHERE to_phone = ? ORDER BY id').all(toPhone)) as {
+      id: number;
+      payload: string;
+    }[];
+    return rows.map((r) => ({ id: r.id, delivery: JSON.parse(r.payload) as PendingDelivery }));
+  }
+
+  removePending(id: number): void {
+    this.run(() => this.sqlite.prepare('DELETE FROM sandbox_pending WHERE id = ?').run(id));
+  }
+
+  // --- groups -------------------------------------------------------------------------------------
+
+  private loadGroups(): void {
+    const groups = this.run(() => this.sqlite.prepare('SELECT * FROM sandbox_groups').all()) as {
+      group_id: string;
+      name: string;
+      description: string | null;
+      owner_phone: string;
+    }[];
+    const members = this.run(() => this.sqlite.prepare('SELECT * FROM sandbox_group_members').all()) as { group_id: string; phone: string; is_admin: number }[];
+    for (const g of groups) this.groups.set(g.group_id, { id: g.group_id, name: g.name, description: g.description, ownerPhone: g.owner_phone, members: new Map() });
+    for (const m of members) this.groups.get(m.group_id)?.members.set(m.phone, m.is_admin === 1);
+  }
+
+  group(groupId: string): SandboxGroup | null {
+    return this.groups.get(groupId) ?? null;
+  }
+
+  participants(groupId: string): GroupParticipantInfo[] | null {
+    const group = this.groups.get(groupId);
+    if (!group) return null;
+    return [...group.members].map(([phone, isAdmin]) => ({ id: `${phone}@c.us`, isAdmin }));
+  }
+
+  createGroup(group: SandboxGroup, createdAt: number): void {
+    this.run(() =>
+      this.sqlite.transaction(() => {
+        this.sqlite
+          .prepare('INSERT INTO sandbox_groups (group_id, name, description, owner_phone, created_at) VALUES (?, ?, ?, ?, ?)')
+          .run(group.id, group.name, group.description, group.ownerPhone, createdAt);
+        const insert = this.sqlite.prepare('INSERT INTO sandbox_group_members (group_id, phone, is_admin) VALUES (?, ?, ?)');
+        for (const [phone, isAdmin] of group.members) insert.run(group.id, phone, isAdmin ? 1 : 0);
+      })(),
+    );
+    this.groups.set(group.id, group);
+  }
+
+  addMember(groupId: string, phone: string): void {
+    this.run(() => this.sqlite.prepare('INSERT OR IGNORE INTO sandbox_group_members (group_id, phone, is_admin) VALUES (?, ?, 0)').run(groupId, phone));
+    this.groups.get(groupId)?.members.set(phone, false);
+  }
+
+  removeMember(groupId: string, phone: string): void {
+    this.run(() => this.sqlite.prepare('DELETE FROM sandbox_group_members WHERE group_id = ? AND phone = ?').run(groupId, phone));
+    this.groups.get(groupId)?.members.delete(phone);
+  }
+}

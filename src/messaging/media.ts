@@ -1,0 +1,56 @@
+import type { MediaKind } from '../engine/engine.js';
+import { validationError } from '../errors.js';
+
+export interface MediaLimits {
+  maxImageBytes: number;
+  maxFileBytes: number;
+}
+
+export interface ParsedMedia {
+  mimetype: string;
+  data: Buffer;
+}
+
+const DATA_URL = /^data:([a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+)((?:;[a-z0-9_.-]+=[^;,]*)*)(;base64)?,/i;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** What a mutation accepts: an image for sendImage, audio for sendAudio, anything for sendFile. */
+const accepts: Record<MediaKind, { prefix: string | null; expected: string }> = {
+  image: { prefix: 'image/', expected: 'image/*' },
+  audio: { prefix: 'audio/', expected: 'audio/*' },
+  file: { prefix: null, expected: '*/*' },
+};
+
+export function mediaLimit(kind: MediaKind, limits: MediaLimits): number {
+  return kind === 'file' ? limits.maxFileBytes : limits.maxImageBytes;
+}
+
+/**
+ * Parses a `data:<type>;base64,<data>` URL for a send mutation. The size is checked from the encoded
+ * length before anything is decoded, so an oversized upload costs no extra memory.
+ */
+export function parseMediaDataUrl(kind: MediaKind, dataUrl: string, limits: MediaLimits): ParsedMedia {
+  const head = DATA_URL.exec(dataUrl);
+  if (!head) {
+    throw validationError('data must be a data URL like data:image/png;base64,...', { field: 'data', reason: 'NOT_A_DATA_URL' });
+  }
+  const mimetype = head[1]!.toLowerCase();
+  if (!head[3]) {
+    throw validationError('data must be base64-encoded (data:<type>;base64,...)', { field: 'data', reason: 'NOT_BASE64', mimetype });
+  }
+  const { prefix, expected } = accepts[kind];
+  if (prefix && !mimetype.startsWith(prefix)) {
+    throw validationError(`data is ${mimetype}, but this mutation sends ${expected}`, { field: 'data', reason: 'WRONG_TYPE', mimetype, expected });
+  }
+  const encoded = dataUrl.slice(head[0].length).replace(/\s+/g, '');
+  if (encoded.length === 0 || encoded.length % 4 !== 0 || !BASE64.test(encoded)) {
+    throw validationError('data is not valid base64', { field: 'data', reason: 'NOT_BASE64', mimetype });
+  }
+  const padding = encoded.endsWith('==') ? 2 : encoded.endsWith('=') ? 1 : 0;
+  const size = (encoded.length / 4) * 3 - padding;
+  const limit = mediaLimit(kind, limits);
+  if (size > limit) {
+    throw validationError(`data is ${size} bytes, over the limit of ${limit} bytes`, { field: 'data', reason: 'TOO_LARGE', size, limit });
+  }
+  return { mimetype, data: Buffer.from(encoded, 'base64') };
+}

@@ -1,0 +1,205 @@
+import type { Config } from '../config.js';
+import type {
+  CreateGroupResult,
+  EngineChat,
+  EngineContact,
+  EngineMessage,
+  EngineSession,
+  GroupParticipantInfo,
+  MediaKind,
+  ParticipantResult,
+} from '../engine/engine.js';
+import { AppError, validationError } from '../errors.js';
+import type { BusEventOf, EventBus } from '../events/bus.js';
+import { mapEngineError, type SessionManager } from '../sessions/session-manager.js';
+import { checkChatId, checkContactId, checkGroupId } from './chat-id.js';
+import { parseMediaDataUrl } from './media.js';
+
+/** A chat as GraphQL serves it: the engine's chat plus the session it belongs to. */
+export interface ChatView extends EngineChat {
+  sessionId: string;
+}
+
+export interface MessagesPage {
+  /** Oldest first. */
+  messages: EngineMessage[];
+  hasOlder: boolean;
+  hasNewer: boolean;
+}
+
+export interface SendTextArgs {
+  sessionId: string;
+  chatId: string;
+  content: string;
+  quotedMessageId?: string | null;
+}
+
+export interface SendMediaArgs {
+  sessionId: string;
+  chatId: string;
+  data: string;
+  filename?: string | null;
+  caption?: string | null;
+  quotedMessageId?: string | null;
+}
+
+export interface GroupArgs {
+  sessionId: string;
+  groupId: string;
+  participants: string[];
+}
+
+const MAX_TEXT = 65_536;
+const MAX_CAPTION = 4_096;
+const MAX_FILENAME = 255;
+const MAX_GROUP_NAME = 100;
+const MAX_PARTICIPANTS = 256;
+export const DEFAULT_PAGE = 50;
+export const MAX_PAGE = 200;
+
+/** Sending, reading chats and contacts, groups: the rules GraphQL and REST share. */
+export class MessagingService {
+  constructor(
+    private readonly sessions: SessionManager,
+    private readonly bus: EventBus,
+    private readonly config: Config,
+  ) {}
+
+  /** Runs an engine call, turning its expected failures into AppErrors. */
+  private async engine<T>(sessionId: string, fn: (engine: EngineSession) => Promise<T>): Promise<T> {
+    const engine = this.sessions.engineSession(sessionId);
+    try {
+      return await fn(engine);
+    } catch (error) {
+      throw mapEngineError(error);
+    }
+  }
+
+  async sendText(args: SendTextArgs): Promise<EngineMessage> {
+    this.sessions.require(args.sessionId);
+    const chatId = checkChatId(args.chatId);
+    if (args.content.length === 0) throw validationError('content must not be empty', { field: 'content' });
+    if (args.content.length > MAX_TEXT) throw validationError(`content is longer than ${MAX_TEXT} characters`, { field: 'content', max: MAX_TEXT });
+    const quotedMessageId = optionalId(args.quotedMessageId, 'quotedMessageId');
+    return this.engine(args.sessionId, (e) => e.sendText({ chatId, content: args.content, quotedMessageId }));
+  }
+
+  async sendMedia(kind: MediaKind, args: SendMediaArgs): Promise<EngineMessage> {
+    this.sessions.require(args.sessionId);
+    const chatId = checkChatId(args.chatId);
+    const media = parseMediaDataUrl(kind, args.data, this.config.media);
+    const filename = args.filename?.trim() || null;
+    if (filename && (filename.length > MAX_FILENAME || /[/\\\0]/.test(filename))) {
+      throw validationError(`filename must be a plain name of at most ${MAX_FILENAME} characters`, { field: 'filename' });
+    }
+    if (args.caption && args.caption.length > MAX_CAPTION) throw validationError(`caption is longer than ${MAX_CAPTION} characters`, { field: 'caption', max: MAX_CAPTION });
+    const quotedMessageId = optionalId(args.quotedMessageId, 'quotedMessageId');
+    return this.engine(args.sessionId, (e) =>
+      e.sendMedia({ kind, chatId, data: media.data, mimetype: media.mimetype, filename, caption: args.caption || null, quotedMessageId }),
+    );
+  }
+
+  /** A chat id argument of a read (INVALID_CHAT_ID when malformed). */
+  checkChat(chatId: string): string {
+    return checkChatId(chatId);
+  }
+
+  async markChatRead(sessionId: string, chatId: string): Promise<void> {
+    this.sessions.require(sessionId);
+    checkChatId(chatId);
+    await this.engine(sessionId, (e) => e.markChatRead(chatId));
+  }
+
+  async chats(sessionId: string): Promise<ChatView[]> {
+    const chats = await this.engine(sessionId, (e) => e.getChats());
+    return chats.map((c) => ({ ...c, sessionId }));
+  }
+
+  /** Several chats of one session at once: one engine call whatever their number. */
+  async chatsByIds(sessionId: string, chatIds: string[]): Promise<(ChatView | null)[]> {
+    if (chatIds.length === 1) {
+      const chat = await this.engine(sessionId, (e) => e.getChat(chatIds[0]!));
+      return [chat ? { ...chat, sessionId } : null];
+    }
+    const byId = new Map((await this.chats(sessionId)).map((c) => [c.id, c]));
+    return chatIds.map((id) => byId.get(id) ?? null);
+  }
+
+  async messages(sessionId: string, chatId: string, last: number | null | undefined, before: string | null | undefined): Promise<MessagesPage> {
+    const limit = last ?? DEFAULT_PAGE;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+      throw validationError(`last must be between 1 and ${MAX_PAGE}`, { field: 'last', min: 1, max: MAX_PAGE });
+    }
+    const beforeId = optionalId(before, 'before');
+    // One more than asked tells whether older messages exist.
+    const found = await this.engine(sessionId, (e) => e.getMessages(chatId, { limit: limit + 1, before: beforeId }));
+    return { messages: found.slice(-limit), hasOlder: found.length > limit, hasNewer: beforeId !== null };
+  }
+
+  contacts(sessionId: string): Promise<EngineContact[]> {
+    return this.engine(sessionId, (e) => e.getContacts());
+  }
+
+  async contact(sessionId: string, contactId: string): Promise<EngineContact | null> {
+    this.sessions.require(sessionId);
+    checkContactId(contactId);
+    return this.engine(sessionId, (e) => e.getContact(contactId));
+  }
+
+  /** The participants of several groups of one session (null for a chat that is not a known group). */
+  participants(sessionId: string, chatIds: string[]): Promise<(GroupParticipantInfo[] | null)[]> {
+    return this.engine(sessionId, (e) => Promise.all(chatIds.map((id) => (id.endsWith('@g.us') ? e.getGroupParticipants(id) : null))));
+  }
+
+  async createGroup(args: { sessionId: string; name: string; participants: string[]; description?: string | null }): Promise<CreateGroupResult> {
+    this.sessions.require(args.sessionId);
+    const name = args.name.trim();
+    if (!name || name.length > MAX_GROUP_NAME) throw validationError(`name must be 1-${MAX_GROUP_NAME} characters`, { field: 'name' });
+    const participants = checkParticipants(args.participants);
+    return this.engine(args.sessionId, (e) => e.createGroup(name, participants, args.description ?? null));
+  }
+
+  async changeParticipants(change: 'add' | 'remove', args: GroupArgs): Promise<ParticipantResult[]> {
+    this.sessions.require(args.sessionId);
+    const groupId = checkGroupId(args.groupId);
+    const participants = checkParticipants(args.participants);
+    return this.engine(args.sessionId, (e) => (change === 'add' ? e.addParticipants(groupId, participants) : e.removeParticipants(groupId, participants)));
+  }
+
+  async injectMessage(sessionId: string, from: string, body: string): Promise<EngineMessage> {
+    const session = this.sessions.require(sessionId);
+    if (session.engine !== 'sandbox') {
+      throw new AppError('ENGINE_UNSUPPORTED', `Session '${sessionId}' does not run on the sandbox engine`, { sessionId, engine: session.engine });
+    }
+    checkContactId(from, 'from');
+    if (body.length === 0 || body.length > MAX_TEXT) throw validationError(`body must be 1-${MAX_TEXT} characters`, { field: 'body' });
+    return this.engine(sessionId, async (e) => {
+      if (!e.sandbox) throw new AppError('ENGINE_UNSUPPORTED', 'This session has no sandbox controls', { sessionId });
+      return e.sandbox.injectMessage(from, body);
+    });
+  }
+
+  /** Incoming and outgoing messages of a session, optionally of one chat. */
+  messageStream(sessionId: string, chatId: string | null | undefined): AsyncIterableIterator<EngineMessage> {
+    this.sessions.require(sessionId);
+    if (chatId) checkChatId(chatId);
+    return this.bus.subscribe(sessionId, (e) => (e.type === 'MESSAGE' && (!chatId || e.message.chatId === chatId) ? e.message : undefined));
+  }
+
+  ackStream(sessionId: string): AsyncIterableIterator<BusEventOf<'ACK'>> {
+    this.sessions.require(sessionId);
+    return this.bus.subscribe(sessionId, (e) => (e.type === 'ACK' ? e : undefined));
+  }
+}
+
+function optionalId(value: string | null | undefined, field: string): string | null {
+  if (value === null || value === undefined || value === '') return null;
+  if (value.length > 200) throw validationError(`${field} is not a message id`, { field });
+  return value;
+}
+
+function checkParticipants(participants: string[]): string[] {
+  if (participants.length === 0) throw validationError('participants must not be empty', { field: 'participants' });
+  if (participants.length > MAX_PARTICIPANTS) throw validationError(`at most ${MAX_PARTICIPANTS} participants at once`, { field: 'participants' });
+  return participants.map((p) => checkContactId(p, 'participant'));
+}

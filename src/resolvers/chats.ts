@@ -1,0 +1,70 @@
+import { resolveArrayConnection } from '@pothos/plugin-relay';
+import type { GroupParticipantInfo } from '../engine/engine.js';
+import { MAX_PAGE } from '../messaging/messaging-service.js';
+import { builder } from '../schema/builder.js';
+import { ChatRef, chatKey, loadBySession } from '../schema/chat.js';
+import { ContactRef } from '../schema/contact.js';
+import { GroupParticipantRef } from '../schema/group.js';
+import { MessageConnectionRef } from '../schema/message.js';
+import { SessionRef } from '../schema/session.js';
+
+builder.objectFields(SessionRef, (t) => ({
+  chats: t.connection(
+    {
+      type: ChatRef,
+      description: 'Newest activity first (default 50 a page, at most 200)',
+      resolve: async (session, args, ctx) =>
+        resolveArrayConnection({ args, defaultSize: 50, maxSize: MAX_PAGE }, await ctx.services.messaging.chats(session.sessionId)),
+    },
+    { name: 'ChatConnection' },
+    { name: 'ChatEdge' },
+  ),
+  chat: t.field({
+    type: ChatRef,
+    nullable: true,
+    description: 'One chat; null when this session has none with that id',
+    args: { chatId: t.arg.string({ required: true }) },
+    resolve: (session, { chatId }, ctx) => {
+      ctx.services.messaging.checkChat(chatId);
+      return chatKey(session.sessionId, chatId);
+    },
+  }),
+  contacts: t.field({
+    type: [ContactRef],
+    resolve: (session, _args, ctx) => ctx.services.messaging.contacts(session.sessionId),
+  }),
+  contact: t.field({
+    type: ContactRef,
+    nullable: true,
+    args: { contactId: t.arg.string({ required: true }) },
+    resolve: (session, { contactId }, ctx) => ctx.services.messaging.contact(session.sessionId, contactId),
+  }),
+}));
+
+builder.objectFields(ChatRef, (t) => ({
+  messages: t.field({
+    type: MessageConnectionRef,
+    description: 'Newest last: the `last` (default 50, at most 200) messages before the message id `before`',
+    args: { last: t.arg.int(), before: t.arg.string() },
+    resolve: async (chat, { last, before }, ctx) => {
+      const page = await ctx.services.messaging.messages(chat.sessionId, chat.id, last, before);
+      return {
+        edges: page.messages.map((node) => ({ cursor: node.id, node })),
+        pageInfo: {
+          hasNextPage: page.hasNewer,
+          hasPreviousPage: page.hasOlder,
+          startCursor: page.messages[0]?.id ?? null,
+          endCursor: page.messages.at(-1)?.id ?? null,
+        },
+      };
+    },
+  }),
+  participants: t.loadableList({
+    type: GroupParticipantRef,
+    nullable: true,
+    description: 'Null for one-to-one chats',
+    load: (keys: string[], ctx) =>
+      loadBySession(keys, (sessionId, ids) => ctx.services.messaging.participants(sessionId, ids)) as Promise<(GroupParticipantInfo[] | Error)[]>,
+    resolve: (chat) => chatKey(chat.sessionId, chat.id),
+  }),
+}));

@@ -1,0 +1,69 @@
+import type { MediaKind } from '../engine/engine.js';
+import { builder } from '../schema/builder.js';
+import { ChatRef, chatKey } from '../schema/chat.js';
+import { AckEventRef, MessageRef, SendMediaInput, SendMessagePayload, SendTextInput } from '../schema/message.js';
+
+const MarkChatReadPayload = builder.objectRef<{ sessionId: string; chatId: string }>('MarkChatReadPayload').implement({
+  fields: (t) => ({
+    sessionId: t.exposeString('sessionId'),
+    chatId: t.exposeString('chatId'),
+    chat: t.field({ type: ChatRef, nullable: true, resolve: (p) => chatKey(p.sessionId, p.chatId) }),
+  }),
+});
+
+const mediaMutations: [string, MediaKind, string][] = [
+  ['sendImage', 'image', 'Send an image (data URL of an image/* type); at most --max-image-bytes'],
+  ['sendFile', 'file', 'Send a document of any type; at most --max-file-bytes'],
+  ['sendAudio', 'audio', 'Send audio (data URL of an audio/* type); at most --max-image-bytes'],
+];
+
+builder.mutationFields((t) => ({
+  sendText: t.field({
+    type: SendMessagePayload,
+    args: { input: t.arg({ type: SendTextInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => ({ message: await ctx.services.messaging.sendText(input) }),
+  }),
+  ...Object.fromEntries(
+    mediaMutations.map(([name, kind, description]) => [
+      name,
+      t.field({
+        type: SendMessagePayload,
+        description,
+        args: { input: t.arg({ type: SendMediaInput, required: true }) },
+        resolve: async (_root, { input }, ctx) => ({ message: await ctx.services.messaging.sendMedia(kind, input) }),
+      }),
+    ]),
+  ),
+  markChatRead: t.field({
+    type: MarkChatReadPayload,
+    description: 'Read every message of a chat (the senders see READ)',
+    args: { sessionId: t.arg.string({ required: true }), chatId: t.arg.string({ required: true }) },
+    resolve: async (_root, { sessionId, chatId }, ctx) => {
+      await ctx.services.messaging.markChatRead(sessionId, chatId);
+      return { sessionId, chatId };
+    },
+  }),
+  sandboxInjectMessage: t.field({
+    type: MessageRef,
+    description: 'Sandbox engine only: a text message arrives at the session from any number',
+    args: { sessionId: t.arg.string({ required: true }), from: t.arg.string({ required: true }), body: t.arg.string({ required: true }) },
+    resolve: (_root, { sessionId, from, body }, ctx) => ctx.services.messaging.injectMessage(sessionId, from, body),
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  message: t.field({
+    type: MessageRef,
+    description: 'Every message of the session, incoming and outgoing; only one chat when chatId is given',
+    args: { sessionId: t.arg.string({ required: true }), chatId: t.arg.string() },
+    subscribe: (_root, { sessionId, chatId }, ctx) => ctx.services.messaging.messageStream(sessionId, chatId),
+    resolve: (message) => message,
+  }),
+  ack: t.field({
+    type: AckEventRef,
+    description: 'Ack changes of the messages this session sent (SERVER, DEVICE, READ)',
+    args: { sessionId: t.arg.string({ required: true }) },
+    subscribe: (_root, { sessionId }, ctx) => ctx.services.messaging.ackStream(sessionId),
+    resolve: (event) => event,
+  }),
+}));
