@@ -29,34 +29,38 @@ describe('webhook crash safety', () => {
       '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir,
       '--webhook-allow-cidrs', '127.0.0.1/32',
       // Long enough that nothing runs out while the receiver is down.
-      '--webhook-retry-schedule', Array(60).fill(250).join(','),
+      '--webhook-retry-schedule', Array(60).fill(1000).join(','),
       '--webhook-poll-interval-ms', '25',
-      '--sandbox-start-delay-ms', '10', '--qr-timeout', '600',
+      '--sandbox-start-delay-ms', '10', '--sandbox-auth-delay-ms', '10',
     ];
-    // A new QR every 10 ms makes events quickly; after the restart they slow down to keep the count readable.
-    let server = await spawnServer([...args, '--sandbox-qr-rotate-ms', '10']);
+    let server = await spawnServer(args);
     const receiver = { current: null as Awaited<ReturnType<typeof startReceiver>> | null };
     try {
       await gql(server, `mutation { createSession(input: { sessionId: "crash", waitForQR: true }) { session { status } } }`);
-      await gql(server, `mutation($url: String!) { registerWebhook(input: { sessionId: "crash", url: $url, events: [QR] }) { webhook { id } } }`, {
+      await gql(server, `mutation { sandboxScanQr(sessionId: "crash") { status } }`);
+      await waitFor(async () => (await gql(server, '{ session(sessionId: "crash") { status } }')).session.status === 'READY', 10000, 'READY');
+      await gql(server, `mutation($url: String!) { registerWebhook(input: { sessionId: "crash", url: $url, events: [MESSAGE] }) { webhook { id } } }`, {
         url: `http://127.0.0.1:${port}/hook`,
       });
-      // The receiver is down: every QR rotation becomes a pending delivery, none can be sent.
-      const before = await waitFor(async () => {
-        const hook = (await gql(server, DELIVERIES)).session.webhooks[0];
-        return hook.deliveryCounts.pending >= 200 ? hook : null;
-      }, 60000, '200 pending deliveries');
-      assert.equal(before.deliveryCounts.succeeded, 0);
-      assert.equal(before.deliveryCounts.failed, 0);
+      // The receiver is down: every message becomes a pending delivery, none can be sent.
+      for (let i = 0; i < 200; i += 20) {
+        await Promise.all(
+          Array.from({ length: 20 }, (_, j) =>
+            gql(server, `mutation($body: String!) { sandboxInjectMessage(sessionId: "crash", from: "4915112345678@c.us", body: $body) { id } }`, { body: `m${i + j}` }),
+          ),
+        );
+      }
+      const before = (await gql(server, DELIVERIES)).session.webhooks[0];
+      assert.deepEqual(before.deliveryCounts, { pending: 200, succeeded: 0, failed: 0 }, '200 messages, 200 pending deliveries');
 
       server.child.kill('SIGKILL');
       assert.equal(await server.exited, 'SIGKILL');
       // Read after the kill, from what the killed process had committed.
-      server = await spawnServer([...args, '--sandbox-qr-rotate-ms', '60000']);
-      const queued = (await gql(server, DELIVERIES)).session.webhooks[0].deliveries.filter((d: any) => d.event === 'qr');
-      assert.ok(queued.length >= before.deliveries.length, 'nothing queued before the kill is lost');
+      server = await spawnServer(args);
+      const queued = (await gql(server, DELIVERIES)).session.webhooks[0];
+      assert.equal(queued.deliveryCounts.pending, 200, 'nothing queued before the kill is lost');
       const ids: string[] = before.deliveries.map((d: any) => d.id);
-      for (const id of ids) assert.ok(queued.some((d: any) => d.id === id), `delivery ${id} is still there`);
+      assert.deepEqual(queued.deliveries.map((d: any) => d.id).sort(), [...ids].sort());
 
       receiver.current = await startReceiver(() => ({ status: 200 }), port);
       const rx = receiver.current;
@@ -73,7 +77,10 @@ describe('webhook crash safety', () => {
         const mine = hook.deliveries.filter((d: any) => ids.includes(d.id));
         return mine.every((d: any) => d.status === 'SUCCEEDED') ? mine : null;
       }, 10000, 'all marked SUCCEEDED');
-      assert.equal(after.length, ids.length);
+      assert.equal(after.length, 200);
+      assert.equal(new Set(rx.ids()).size, 200, 'all 200 arrived, none lost');
+      const texts = rx.received.map((r) => r.json.data.message.body);
+      assert.deepEqual([...new Set(texts)].sort(), Array.from({ length: 200 }, (_, i) => `m${i}`).sort());
     } finally {
       server.child.kill('SIGKILL');
       await server.exited;
