@@ -9,6 +9,8 @@ import type { DeliveryRecord, WebhookRecord, WebhookStore } from './webhook-stor
 /** A Retry-After longer than this is not believed (a receiver cannot park a delivery for months). */
 const MAX_RETRY_AFTER_MS = 24 * 3600 * 1000;
 const PURGE_EVERY_MS = 60_000;
+/** Delivered and failed deliveries are kept this long for `Webhook.deliveries`, then dropped. */
+const KEEP_COMPLETED_MS = 30 * 24 * 3600 * 1000;
 /** At shutdown, attempts under way get this long (at most the attempt timeout) before they are cut off. */
 const SHUTDOWN_GRACE_MS = 2000;
 
@@ -103,7 +105,7 @@ export class DeliveryWorker {
       }
       if (now - this.lastPurge > PURGE_EVERY_MS) {
         this.lastPurge = now;
-        this.store.purgeDeleted();
+        this.store.purge(now - KEEP_COMPLETED_MS);
       }
     } catch (error) {
       this.logger.error('webhook worker tick failed', { err: String(error) });

@@ -112,6 +112,7 @@ export class WebhookStore {
       softDeleteSession: p(`UPDATE webhooks SET deleted_at = ? WHERE session_id = ? AND deleted_at IS NULL`),
       purgeDeleted: p(`DELETE FROM webhooks WHERE deleted_at IS NOT NULL
         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.webhook_id = webhooks.id AND d.status = 'PENDING')`),
+      pruneCompleted: p(`DELETE FROM webhook_deliveries WHERE status != 'PENDING' AND completed_at < ?`),
       disable: p(`UPDATE webhooks SET enabled = 0, disabled_reason = ?, disabled_at = ?, updated_at = ? WHERE id = ? AND enabled = 1`),
       failPending: p(`UPDATE webhook_deliveries SET status = 'FAILED', next_attempt_at = NULL, completed_at = ?, last_error = ?
         WHERE webhook_id = ? AND status = 'PENDING'`),
@@ -180,8 +181,10 @@ export class WebhookStore {
     this.s.softDeleteSession.run(at, sessionId);
   }
 
-  purgeDeleted(): void {
+  /** Drops removed sessions' webhooks once nothing is queued for them, and completed deliveries older than `before`. */
+  purge(before: number): void {
     this.s.purgeDeleted.run();
+    this.s.pruneCompleted.run(before);
   }
 
   /** Disables the webhook and fails its queued deliveries (kept, visible, redeliverable). */
