@@ -133,7 +133,8 @@ export class DeliveryWorker {
     try {
       outcome = classify(await this.send(webhook, delivery));
     } catch (error) {
-      if (error instanceof SendError && error.kind === 'aborted') return; // still PENDING: sent after the restart
+      // Cut off by shutdown: not an attempt. The delivery stays PENDING and is sent after the restart.
+      if (this.abort.signal.aborted) return;
       outcome = { kind: 'retry', statusCode: null, error: (error as Error).message, retryAfterMs: null };
     }
     this.record(webhook, delivery, outcome);
