@@ -72,7 +72,10 @@ describe('webhooks for messages and acks', () => {
     assert.equal(new Set(rx.ids()).size, 200);
     // At-least-once: a copy (after a timeout on a loaded machine) carries the same webhook-id and body.
     assert.equal(new Set(rx.received.map((r) => r.body)).size, 200);
-    const state = (await server.gqlOk(DELIVERIES, { id: 'M', last: 1 })).session.webhooks.find((w: any) => w.deliveryCounts.succeeded === 200);
-    assert.ok(state, 'the webhook shows 200 succeeded deliveries');
+    await waitFor(
+      async () => (await server.gqlOk(DELIVERIES, { id: 'M', last: 1 })).session.webhooks.some((w: any) => w.deliveryCounts.succeeded === 200),
+      10000,
+      'the webhook to show 200 succeeded deliveries',
+    );
   });
 });
