@@ -1,4 +1,3 @@
-import { buildApp } from './app.js';
 import { ConfigError, helpText, loadConfig, parseArgs } from './config.js';
 import { createLogger } from './logger.js';
 
@@ -20,6 +19,8 @@ async function main(): Promise<void> {
   }
 
   const logger = createLogger(config.logLevel);
+  // Loaded only now, so --help and a bad flag answer without building the schema.
+  const { buildApp } = await import('./app.js');
   const app = await buildApp(config, { logger });
   let address;
   try {
