@@ -14,8 +14,13 @@ import { EngineRegistry } from './engine/registry.js';
 import { EventBus } from './events/bus.js';
 import { createLogger, type Logger } from './logger.js';
 import { MessagingService } from './messaging/messaging-service.js';
+import { isDashboardPath, serveDashboard } from './observability/dashboard-files.js';
+import { noteRoute, observeHttp } from './observability/http-log.js';
+import { Metrics } from './observability/metrics.js';
 import { createMaskError, useErrorCodes } from './plugins/use-error-codes.js';
 import { requestIdFrom, requestIdOf, useRequestId } from './plugins/use-request-id.js';
+import { useMetrics } from './plugins/use-metrics.js';
+import { useRequestLog } from './plugins/use-request-log.js';
 import { schema } from './schema/index.js';
 import { ServerService } from './server-service.js';
 import { SessionManager } from './sessions/session-manager.js';
@@ -41,7 +46,7 @@ export interface BuildOptions {
 
 export async function buildApp(overrides: DeepPartial<Config> | Config = {}, options: BuildOptions = {}): Promise<App> {
   const config = loadConfig(overrides as DeepPartial<Config>);
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger(config.logLevel, {}, undefined, config.logFormat);
   const store = await openStore(join(config.dataDir, 'wa-gateway.sqlite'));
   const bus = new EventBus(logger);
   const engines = new EngineRegistry({
@@ -81,8 +86,9 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   });
   // Attached before sessions.init(), so the events of restored sessions reach the outbox too.
   const detachWebhooks = webhooks.attach();
+  const metrics = new Metrics({ sessions: () => sessions.list(), bus });
   const messaging = new MessagingService(sessions, bus, config);
-  const services: Services = { config, logger, bus, sessions, server, messaging, webhooks };
+  const services: Services = { config, logger, bus, sessions, server, messaging, metrics, webhooks };
 
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
@@ -96,16 +102,39 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
       services,
       requestId: request ? requestIdOf(request) : requestIdFrom(new Headers()),
     }),
-    plugins: [useRequestId(), useErrorCodes()],
+    plugins: [useRequestId(), useErrorCodes(), useMetrics(metrics), useRequestLog(logger)],
   });
 
   const httpServer = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
+    observeHttp(req, res, logger, metrics);
     if (path === '/graphql' || path.startsWith('/graphql/')) {
+      noteRoute(req, '/graphql');
       void yoga(req, res);
       return;
     }
+    // --metrics-auth (config.metrics.auth): the auth layer asks for the API key here as on /graphql.
+    if (path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
+      noteRoute(req, '/metrics');
+      metrics.text().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': metrics.contentType(), 'x-request-id': String(req.headers['x-request-id']) });
+          res.end(req.method === 'HEAD' ? undefined : text);
+        },
+        (error: unknown) => {
+          logger.error('metrics collection failed', { err: String(error) });
+          sendJson(req, res, 500, { success: false, error: { code: 'INTERNAL_ERROR', message: 'metrics collection failed', details: {} } });
+        },
+      );
+      return;
+    }
+    if (config.dashboard && isDashboardPath(path) && (req.method === 'GET' || req.method === 'HEAD')) {
+      noteRoute(req, '/dashboard');
+      serveDashboard(req, res, path);
+      return;
+    }
     if (path === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
+      noteRoute(req, '/health');
       const report = server.health();
       sendJson(req, res, report.status === 'healthy' ? 200 : 503, { success: true, data: { ...report, timestamp: new Date(report.timestamp).toISOString() } });
       return;
@@ -182,6 +211,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
         await webhookWorker.stop();
         await engines.closeAll();
         await store.close();
+        metrics.close();
       })();
       return stopped;
     },

@@ -54,6 +54,9 @@ export const settings = [
   { path: 'webhooks.concurrency', flag: '--webhook-concurrency', env: 'WEBHOOK_CONCURRENCY', schema: positiveInt, default: 4, doc: 'Deliveries in flight at once per webhook endpoint' },
   { path: 'webhooks.disableAfterMs', flag: '--webhook-disable-after-ms', env: 'WEBHOOK_DISABLE_AFTER_MS', schema: positiveInt, default: 5 * 24 * 3600 * 1000, doc: 'A webhook whose deliveries keep failing for this long (ms) is disabled' },
   { path: 'webhooks.pollIntervalMs', flag: '--webhook-poll-interval-ms', env: 'WEBHOOK_POLL_INTERVAL_MS', schema: positiveInt, default: 1000, doc: 'How often the delivery worker looks for due retries, in ms' },
+  { path: 'logFormat', flag: '--log-format', env: 'LOG_FORMAT', schema: z.enum(['auto', 'json', 'pretty']), default: 'auto', doc: 'Log lines as JSON, pretty, or auto (pretty when stdout is a terminal)' },
+  { path: 'metrics.auth', flag: '--metrics-auth', env: 'METRICS_AUTH', schema: bool, default: true, doc: 'Ask for the API key on /metrics as on the API (when keys are configured)' },
+  { path: 'dashboard', flag: '--dashboard', env: 'DASHBOARD', schema: bool, default: true, doc: 'Serve the web dashboard at /' },
 ] as const;
 
 type Setting = (typeof settings)[number];
@@ -79,6 +82,9 @@ export interface Config {
     disableAfterMs: number;
     pollIntervalMs: number;
   };
+  logFormat: 'auto' | 'json' | 'pretty';
+  metrics: { auth: boolean };
+  dashboard: boolean;
 }
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };

@@ -2,6 +2,7 @@ import type { Config } from './config.js';
 import type { EventBus } from './events/bus.js';
 import type { Logger } from './logger.js';
 import type { MessagingService } from './messaging/messaging-service.js';
+import type { Metrics } from './observability/metrics.js';
 import type { ServerService } from './server-service.js';
 import type { SessionManager } from './sessions/session-manager.js';
 import type { WebhookService } from './webhooks/webhook-service.js';
@@ -15,6 +16,7 @@ export interface Services {
   server: ServerService;
   webhooks: WebhookService;
   messaging: MessagingService;
+  metrics: Metrics;
 }
 
 export interface GraphQLContext {

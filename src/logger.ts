@@ -1,4 +1,8 @@
+import { pino, stdTimeFunctions, type DestinationStream, type Logger as PinoLogger } from 'pino';
+import { prettyStream } from './observability/pretty.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+export type LogFormat = 'auto' | 'json' | 'pretty';
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -8,20 +12,39 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
-const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
-
-/** JSON lines on stderr-free stdout; one object per line. */
-export function createLogger(level: LogLevel, base: Record<string, unknown> = {}, write: (line: string) => void = (l) => process.stdout.write(l + '\n')): Logger {
-  const min = order[level];
-  const log = (lvl: Exclude<LogLevel, 'silent'>) => (msg: string, fields?: Record<string, unknown>) => {
-    if (order[lvl] < min) return;
-    write(JSON.stringify({ level: lvl, time: new Date().toISOString(), ...base, ...fields, msg }));
-  };
+function wrap(p: PinoLogger): Logger {
   return {
-    debug: log('debug'),
-    info: log('info'),
-    warn: log('warn'),
-    error: log('error'),
-    child: (fields) => createLogger(level, { ...base, ...fields }, write),
+    debug: (msg, fields) => p.debug(fields ?? {}, msg),
+    info: (msg, fields) => p.info(fields ?? {}, msg),
+    warn: (msg, fields) => p.warn(fields ?? {}, msg),
+    error: (msg, fields) => p.error(fields ?? {}, msg),
+    child: (fields) => wrap(p.child(fields)),
   };
+}
+
+/**
+ * pino, one JSON object per line on stdout (`{level, time, msg, ...fields}`); pretty lines instead when
+ * `format` is pretty, or auto and stdout is a terminal. `write` receives each line (tests, embedding).
+ */
+export function createLogger(
+  level: LogLevel,
+  base: Record<string, unknown> = {},
+  write?: (line: string) => void,
+  format: LogFormat = 'auto',
+): Logger {
+  let destination: DestinationStream;
+  if (write) destination = { write: (chunk: string) => write(chunk.replace(/\n$/, '')) };
+  else if (format === 'pretty' || (format === 'auto' && process.stdout.isTTY)) destination = prettyStream(process.stdout, Boolean(process.stdout.isTTY));
+  else destination = process.stdout;
+  const p = pino(
+    {
+      level,
+      base,
+      messageKey: 'msg',
+      timestamp: stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+  return wrap(p);
 }

@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, {}, undefined, config.logFormat);
   // Loaded only now, so --help and a bad flag answer without building the schema.
   const { buildApp } = await import('./app.js');
   const app = await buildApp(config, { logger });
@@ -35,10 +35,12 @@ async function main(): Promise<void> {
   console.log(
     [
       `wa-gateway listening on ${address.url} (engine ${config.engine}, data ${config.dataDir})`,
+      ...(config.dashboard ? [`  Dashboard           ${address.url}/`] : []),
       `  GraphQL + GraphiQL  ${address.url}/graphql`,
       `  graphql-ws          ${address.url.replace(/^http/, 'ws')}/graphql`,
       `  REST base           ${address.url}/api/v1`,
       `  Health              ${address.url}/health`,
+      `  Metrics             ${address.url}/metrics`,
     ].join('\n'),
   );
 

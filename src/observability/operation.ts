@@ -1,0 +1,128 @@
+import { GraphQLError, Kind, type DocumentNode, type ExecutionArgs, type OperationDefinitionNode, type ValueNode } from 'graphql';
+import { EngineError } from '../engine/engine.js';
+import { AppError } from '../errors.js';
+import type { Plugin } from 'graphql-yoga';
+
+export interface OperationInfo {
+  /** The operation's name, or its root fields (`createSession`) when it has none. */
+  name: string;
+  type: 'query' | 'mutation' | 'subscription' | 'unknown';
+  /** The session the operation is about, when its variables or arguments name one. */
+  sessionId: string | null;
+}
+
+const MAX_NAMES = 500;
+const seenNames = new Set<string>();
+
+// Operation names are chosen by clients; past a bound they share one label so /metrics stays small.
+function bounded(name: string): string {
+  if (seenNames.has(name)) return name;
+  if (seenNames.size >= MAX_NAMES) return 'other';
+  seenNames.add(name);
+  return name;
+}
+
+function pickOperation(document: DocumentNode | undefined, operationName: string | null | undefined): OperationDefinitionNode | undefined {
+  const ops = (document?.definitions ?? []).filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  return operationName ? ops.find((o) => o.name?.value === operationName) : ops[0];
+}
+
+function literalSessionId(value: ValueNode, variables: Record<string, unknown>): string | null {
+  if (value.kind === Kind.STRING) return value.value;
+  if (value.kind === Kind.VARIABLE) {
+    const v = variables[value.name.value];
+    return typeof v === 'string' ? v : null;
+  }
+  return null;
+}
+
+function sessionIdOf(op: OperationDefinitionNode | undefined, variables: Record<string, unknown>): string | null {
+  for (const selection of op?.selectionSet.selections ?? []) {
+    if (selection.kind !== Kind.FIELD) continue;
+    for (const arg of selection.arguments ?? []) {
+      if (arg.name.value === 'sessionId') return literalSessionId(arg.value, variables);
+      if (arg.name.value === 'input') {
+        if (arg.value.kind === Kind.OBJECT) {
+          const field = arg.value.fields.find((f) => f.name.value === 'sessionId');
+          if (field) return literalSessionId(field.value, variables);
+        } else if (arg.value.kind === Kind.VARIABLE) {
+          const input = variables[arg.value.name.value] as { sessionId?: unknown } | undefined;
+          if (typeof input?.sessionId === 'string') return input.sessionId;
+        }
+      }
+    }
+  }
+  return null;
+}
+
+export function describeOperation(
+  document: DocumentNode | undefined,
+  operationName: string | null | undefined,
+  variables: unknown,
+): OperationInfo {
+  const op = pickOperation(document, operationName);
+  const vars = variables && typeof variables === 'object' ? (variables as Record<string, unknown>) : {};
+  const rootFields = (op?.selectionSet.selections ?? []).flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : []));
+  const name = op?.name?.value ?? operationName ?? (rootFields.length ? rootFields.sort().join(',') : 'anonymous');
+  return { name: bounded(name), type: op?.operation ?? 'unknown', sessionId: sessionIdOf(op, vars) };
+}
+
+/** The code a caller sees for an error (what use-error-codes puts in extensions.code). */
+export function errorCodeOf(error: unknown): string {
+  if (error instanceof GraphQLError) {
+    const code = error.extensions?.code;
+    if (typeof code === 'string') return code;
+    if (error.originalError && error.originalError !== error) return errorCodeOf(error.originalError);
+    return 'VALIDATION_ERROR';
+  }
+  if (error instanceof AppError || error instanceof EngineError) return error.code;
+  return 'INTERNAL_ERROR';
+}
+
+/** `ok`, or the code of the first error. */
+export function outcomeOf(errors: readonly unknown[] | undefined): string {
+  return errors && errors.length > 0 ? errorCodeOf(errors[0]) : 'ok';
+}
+
+type Ctx = Record<string, any>;
+
+/** Reports every GraphQL operation once it is known how it went: parse/validation failure, execution, or subscription start. */
+export type OperationReport = (context: Ctx, info: OperationInfo, outcome: string, seconds: number) => void;
+
+const isStream = (value: unknown): boolean => typeof (value as AsyncIterable<unknown> | null)?.[Symbol.asyncIterator] === 'function';
+
+/**
+ * The envelop hooks shared by the metrics and request-log plugins, so both see operations the same way
+ * (HTTP, SSE and graphql-ws alike, since the WebSocket path runs through yoga's envelop too).
+ */
+export function operationHooks(report: OperationReport): Plugin<Ctx> {
+  const since = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
+  const fromParams = (context: Ctx, document?: DocumentNode) =>
+    describeOperation(document, context.params?.operationName, context.params?.variables);
+  const timed = (args: ExecutionArgs) => {
+    const start = process.hrtime.bigint();
+    const info = describeOperation(args.document, args.operationName, args.variableValues);
+    return (result: unknown) =>
+      report(args.contextValue as Ctx, info, isStream(result) ? 'ok' : outcomeOf((result as { errors?: readonly unknown[] }).errors), since(start));
+  };
+  return {
+    onParse({ context }) {
+      return ({ result }) => {
+        if (result instanceof Error) report(context, fromParams(context), 'VALIDATION_ERROR', 0);
+      };
+    },
+    onValidate({ context, params }) {
+      return ({ result }) => {
+        if (result.length > 0) report(context, fromParams(context, params.documentAST), outcomeOf(result), 0);
+      };
+    },
+    onExecute({ args }) {
+      const done = timed(args);
+      return { onExecuteDone: ({ result }) => done(result) };
+    },
+    onSubscribe({ args }) {
+      const done = timed(args);
+      return { onSubscribeResult: ({ result }) => done(result) };
+    },
+  };
+}
