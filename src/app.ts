@@ -78,7 +78,9 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   const server = new ServerService(store, sessions, config);
   const webhookStore = new WebhookStore(store.sqlite);
   const webhookGuard = new SsrfGuard(config.webhooks.allowCidrs);
-  const webhookWorker = new DeliveryWorker(webhookStore, webhookGuard, config.webhooks, logger);
+  const webhookWorker = new DeliveryWorker(webhookStore, webhookGuard, config.webhooks, logger, (outcome, seconds) =>
+    metrics.webhookDelivery(outcome, seconds),
+  );
   const webhooks = new WebhookService({
     store: webhookStore,
     outbox: new Outbox(webhookStore, () => webhookWorker.kick()),

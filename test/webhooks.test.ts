@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { sample, scrape } from './helpers/metrics.js';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
@@ -102,6 +103,7 @@ describe('webhook deliveries', () => {
 
   it('retries a receiver that fails twice, with the same webhook-id, until it succeeds (3 attempts)', async () => {
     const rx = await receiver((n) => ({ status: n < 2 ? 500 : 200 }));
+    const metricsBefore = await scrape(server.url);
     await server.gqlOk(CREATE, { input: { sessionId: 'retry' } });
     const { webhook } = await register('retry', rx.url, onlyPings);
     const first = (await server.gqlOk(TEST, { s: 'retry', w: webhook.id })).testWebhook;
@@ -120,6 +122,11 @@ describe('webhook deliveries', () => {
     const delivery = state.deliveries.find((d: any) => d.id === first.id);
     assert.deepEqual({ status: delivery.status, attempts: delivery.attempts, code: delivery.lastResponseCode, error: delivery.lastError, next: delivery.nextAttemptAt }, { status: 'SUCCEEDED', attempts: 3, code: 200, error: null, next: null });
     assert.equal(state.failingSince, null, 'a success clears the failing state');
+    const metricsAfter = await scrape(server.url);
+    const moved = (outcome: string) =>
+      sample(metricsAfter, 'wa_gateway_webhook_deliveries_total', { outcome }) - sample(metricsBefore, 'wa_gateway_webhook_deliveries_total', { outcome });
+    assert.ok(moved('retry') >= 2, 'the two failed attempts show in /metrics');
+    assert.ok(moved('delivered') >= 1, 'the successful attempt shows in /metrics');
   });
 
   it('410 Gone disables the webhook; nothing more is queued until an update re-enables it', async () => {

@@ -29,6 +29,9 @@ export function withJitter(ms: number, random: () => number = Math.random): numb
  * attempt's result is written, so anything in flight at a crash is sent again after the restart,
  * with the same webhook-id (at-least-once).
  */
+/** What one attempt came to: delivered, gone (410, webhook disabled), retry (scheduled again) or failed (retries exhausted). */
+export type AttemptLabel = 'delivered' | 'gone' | 'retry' | 'failed';
+
 export class DeliveryWorker {
   /** webhook id -> ids of its deliveries in flight (the per-endpoint concurrency limit). */
   private readonly inflight = new Map<string, Set<string>>();
@@ -46,6 +49,8 @@ export class DeliveryWorker {
     private readonly guard: SsrfGuard,
     private readonly settings: Config['webhooks'],
     private readonly logger: Logger,
+    /** Told the outcome and duration of every attempt (metrics). */
+    private readonly observe: (outcome: AttemptLabel, seconds: number) => void = () => undefined,
   ) {}
 
   start(): void {
@@ -129,6 +134,7 @@ export class DeliveryWorker {
   }
 
   private async attempt(webhook: WebhookRecord, delivery: DeliveryRecord): Promise<void> {
+    const started = performance.now();
     let outcome: Outcome;
     try {
       outcome = classify(await this.send(webhook, delivery));
@@ -137,7 +143,7 @@ export class DeliveryWorker {
       if (this.abort.signal.aborted) return;
       outcome = { kind: 'retry', statusCode: null, error: (error as Error).message, retryAfterMs: null };
     }
-    this.record(webhook, delivery, outcome);
+    this.observe(this.record(webhook, delivery, outcome), (performance.now() - started) / 1000);
   }
 
   private async send(webhook: WebhookRecord, delivery: DeliveryRecord): Promise<SendResult> {
@@ -162,14 +168,14 @@ export class DeliveryWorker {
     return post(target, headers, delivery.body, { timeoutMs, remainingMs: Math.max(1, timeoutMs - (Date.now() - started)) }, this.abort.signal);
   }
 
-  private record(webhook: WebhookRecord, delivery: DeliveryRecord, outcome: Outcome): void {
+  private record(webhook: WebhookRecord, delivery: DeliveryRecord, outcome: Outcome): AttemptLabel {
     const at = Date.now();
     if (outcome.kind === 'delivered') {
       this.store.transaction(() => {
         this.store.recordAttempt(delivery.id, { at, statusCode: outcome.statusCode, error: null, status: 'SUCCEEDED', nextAttemptAt: null });
         this.store.clearFailing(webhook.id);
       });
-      return;
+      return 'delivered';
     }
     if (outcome.kind === 'gone') {
       const reason = 'the endpoint answered 410 Gone';
@@ -178,7 +184,7 @@ export class DeliveryWorker {
         this.store.disable(webhook.id, reason, at);
       });
       this.logger.warn('webhook disabled', { webhookId: webhook.id, sessionId: webhook.sessionId, reason });
-      return;
+      return 'gone';
     }
     const schedule = this.settings.retryScheduleMs;
     const step = delivery.scheduleStep;
@@ -200,6 +206,7 @@ export class DeliveryWorker {
       const reason = `deliveries failing since ${new Date(failingSince).toISOString()}`;
       if (this.store.disable(webhook.id, reason, at)) this.logger.warn('webhook disabled', { webhookId: webhook.id, sessionId: webhook.sessionId, reason });
     }
+    return nextAttemptAt === null ? 'failed' : 'retry';
   }
 }
 
