@@ -38,6 +38,11 @@ import { ServerService } from './server-service.js';
 import { SessionManager } from './sessions/session-manager.js';
 import { openStore } from './store/database.js';
 import { SessionsRepo } from './store/sessions-repo.js';
+import { DeliveryWorker } from './webhooks/delivery-worker.js';
+import { Outbox } from './webhooks/outbox.js';
+import { SsrfGuard } from './webhooks/ssrf-guard.js';
+import { WebhookService } from './webhooks/webhook-service.js';
+import { WebhookStore } from './webhooks/webhook-store.js';
 import { version } from './version.js';
 
 export interface App {
@@ -80,13 +85,29 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     waitForQrMs: config.sessions.waitForQrMs,
   });
   const server = new ServerService(store, sessions, config);
+  const webhookStore = new WebhookStore(store.sqlite);
+  const webhookGuard = new SsrfGuard(config.webhooks.allowCidrs);
+  const webhookWorker = new DeliveryWorker(webhookStore, webhookGuard, config.webhooks, logger, (outcome, seconds) =>
+    metrics.webhookDelivery(outcome, seconds),
+  );
+  const webhooks = new WebhookService({
+    store: webhookStore,
+    outbox: new Outbox(webhookStore, () => webhookWorker.kick()),
+    worker: webhookWorker,
+    guard: webhookGuard,
+    sessions,
+    bus,
+    timeoutMs: config.webhooks.timeoutMs,
+  });
+  // Attached before sessions.init(), so the events of restored sessions reach the outbox too.
+  const detachWebhooks = webhooks.attach();
   const metrics = new Metrics({ sessions: () => sessions.list(), bus });
   const apiKeys = new ApiKeyService(store.db, config.auth.apiKeys);
   await apiKeys.init();
   const auth = new Authenticator(apiKeys);
   const rateLimiter = new RateLimiter(config.rateLimit);
   const messaging = new MessagingService(sessions, bus, config);
-  const services: Services = { config, logger, bus, sessions, server, messaging, metrics, apiKeys, auth, rateLimiter };
+  const services: Services = { config, logger, bus, sessions, server, messaging, metrics, webhooks, apiKeys, auth, rateLimiter };
   // Without any API key the API is open: then it listens on loopback only, unless --host says otherwise.
   if (!config.host) config.host = apiKeys.enabled ? '0.0.0.0' : '127.0.0.1';
   if (!apiKeys.enabled) {
@@ -225,6 +246,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   });
 
   await sessions.init();
+  webhookWorker.start();
   let stopped: Promise<void> | null = null;
 
   return {
@@ -252,6 +274,8 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
           httpServer.closeAllConnections();
         });
         await sessions.stopAll();
+        detachWebhooks();
+        await webhookWorker.stop();
         await engines.closeAll();
         await store.close();
         metrics.close();

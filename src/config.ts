@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { SandboxSettings } from './engine/sandbox/network.js';
+import { cidrListProblem } from './webhooks/cidr.js';
 
 // Every setting lives in one table: its path in Config, its CLI flag, its environment twin, its parser.
 // The CLI, the README's table and the validation all read this table, so they cannot drift apart.
@@ -30,6 +31,10 @@ const msList = z
     }
     return nums;
   })]);
+const cidrList = z.string().superRefine((s, ctx) => {
+  const bad = cidrListProblem(s);
+  if (bad) ctx.addIssue({ code: 'custom', message: bad });
+});
 
 export const settings = [
   { path: 'port', flag: '--port', env: 'PORT', schema: z.coerce.number().int().min(0).max(65535), default: 8080, doc: 'HTTP port (0 picks a free one)' },
@@ -54,8 +59,12 @@ export const settings = [
   { path: 'openWa.startDeadlineMs', flag: '--open-wa-start-deadline-ms', env: 'OPEN_WA_START_DEADLINE_MS', schema: positiveInt, default: 90000, doc: 'open-wa: longest a session may take from start to its first QR or login' },
   { path: 'openWa.licenceKey', flag: '--open-wa-licence-key', env: 'OPEN_WA_LICENCE_KEY', schema: z.string(), default: '', doc: 'open-wa: licence key for the methods that need one (a session config can set its own)' },
   { path: 'graphiql', flag: '--graphiql', env: 'GRAPHIQL', schema: bool, default: true, doc: 'Serve GraphiQL on /graphql to browsers' },
-  { path: 'webhooks.allowCidrs', flag: '--webhook-allow-cidrs', env: 'WEBHOOK_ALLOW_CIDRS', schema: z.string(), default: '', doc: 'CIDRs webhooks may reach although private or loopback (comma-separated)' },
+  { path: 'webhooks.allowCidrs', flag: '--webhook-allow-cidrs', env: 'WEBHOOK_ALLOW_CIDRS', schema: cidrList, default: '', doc: 'CIDRs webhooks may reach although private or loopback (comma-separated)' },
   { path: 'webhooks.retryScheduleMs', flag: '--webhook-retry-schedule', env: 'WEBHOOK_RETRY_SCHEDULE', schema: msList, default: [5000, 300000, 1800000, 7200000, 18000000, 36000000, 36000000], doc: 'Webhook retry delays in ms (comma-separated)' },
+  { path: 'webhooks.timeoutMs', flag: '--webhook-timeout-ms', env: 'WEBHOOK_TIMEOUT_MS', schema: positiveInt, default: 15000, doc: 'Longest a webhook delivery attempt may take, in ms' },
+  { path: 'webhooks.concurrency', flag: '--webhook-concurrency', env: 'WEBHOOK_CONCURRENCY', schema: positiveInt, default: 4, doc: 'Deliveries in flight at once per webhook endpoint' },
+  { path: 'webhooks.disableAfterMs', flag: '--webhook-disable-after-ms', env: 'WEBHOOK_DISABLE_AFTER_MS', schema: positiveInt, default: 5 * 24 * 3600 * 1000, doc: 'A webhook whose deliveries keep failing for this long (ms) is disabled' },
+  { path: 'webhooks.pollIntervalMs', flag: '--webhook-poll-interval-ms', env: 'WEBHOOK_POLL_INTERVAL_MS', schema: positiveInt, default: 1000, doc: 'How often the delivery worker looks for due retries, in ms' },
   { path: 'logFormat', flag: '--log-format', env: 'LOG_FORMAT', schema: z.enum(['auto', 'json', 'pretty']), default: 'auto', doc: 'Log lines as JSON, pretty, or auto (pretty when stdout is a terminal)' },
   { path: 'metrics.auth', flag: '--metrics-auth', env: 'METRICS_AUTH', schema: bool, default: true, doc: 'Ask for the API key on /metrics as on the API (when keys are configured)' },
   { path: 'dashboard', flag: '--dashboard', env: 'DASHBOARD', schema: bool, default: true, doc: 'Serve the web dashboard at /' },
@@ -95,7 +104,14 @@ export interface Config {
   http: { maxBodyBytes: number };
   openWa: { chromiumPath: string; startDeadlineMs: number; licenceKey: string };
   graphiql: boolean;
-  webhooks: { allowCidrs: string; retryScheduleMs: number[] };
+  webhooks: {
+    allowCidrs: string;
+    retryScheduleMs: number[];
+    timeoutMs: number;
+    concurrency: number;
+    disableAfterMs: number;
+    pollIntervalMs: number;
+  };
   logFormat: 'auto' | 'json' | 'pretty';
   metrics: { auth: boolean };
   dashboard: boolean;

@@ -9,6 +9,7 @@ import type { MessagingService } from './messaging/messaging-service.js';
 import type { Metrics } from './observability/metrics.js';
 import type { ServerService } from './server-service.js';
 import type { SessionManager } from './sessions/session-manager.js';
+import type { WebhookService } from './webhooks/webhook-service.js';
 
 /** The services every resolver reaches through its context. */
 export interface Services {
@@ -17,6 +18,7 @@ export interface Services {
   bus: EventBus;
   sessions: SessionManager;
   server: ServerService;
+  webhooks: WebhookService;
   messaging: MessagingService;
   metrics: Metrics;
   apiKeys: ApiKeyService;

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { after, before, describe, it } from 'node:test';
 import { accessRules, ruleFor, type AccessRule } from '../src/auth/access-policy.js';
 import { schema } from '../src/schema/index.js';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { CREATE, readySession, startServer, waitFor, type TestServer } from './helpers/app.js';
-import { ADMIN_KEY, createKey, gqlAs, gqlOkAs, withKey } from './helpers/auth.js';
+import { ADMIN_KEY, createKey, gqlAs, gqlOkAs, storeSnapshot, withKey } from './helpers/auth.js';
 
 // Every root field of the schema, called with no key, a wrong key, a key for another session and a
 // read-only key for the right session: each must answer the code its access rule promises and change nothing.
@@ -34,6 +34,7 @@ const operations: Record<RootType, Record<string, Operation>> = {
     serverInfo: { doc: '{ serverInfo { version } }', vars: () => ({}) },
     health: { doc: '{ health { status } }', vars: () => ({}) },
     apiKeys: { doc: '{ apiKeys { id } }', vars: () => ({}) },
+    webhooks: { doc: 'query($id: String!) { webhooks(sessionId: $id) { id } }', vars: ({ target }) => ({ id: target }) },
   },
   Mutation: {
     createSession: { doc: CREATE, vars: ({ target }) => ({ input: { sessionId: target } }) },
@@ -56,6 +57,17 @@ const operations: Record<RootType, Record<string, Operation>> = {
       doc: 'mutation($id: String!) { sandboxInjectMessage(sessionId: $id, from: "15550000001@c.us", body: "x") { id } }',
       vars: ({ target }) => ({ id: target }),
     },
+    registerWebhook: {
+      doc: 'mutation($input: RegisterWebhookInput!) { registerWebhook(input: $input) { secret } }',
+      vars: ({ target }) => ({ input: { sessionId: target, url: 'https://example.com/hook' } }),
+    },
+    updateWebhook: {
+      doc: 'mutation($input: UpdateWebhookInput!) { updateWebhook(input: $input) { id } }',
+      vars: ({ target }) => ({ input: { sessionId: target, webhookId: 'wh_none', enabled: false } }),
+    },
+    removeWebhook: { doc: 'mutation($id: String!) { removeWebhook(sessionId: $id, webhookId: "wh_none") { removed } }', vars: ({ target }) => ({ id: target }) },
+    redeliver: { doc: 'mutation { redeliver(deliveryId: "d_none") { __typename } }', vars: () => ({}) },
+    testWebhook: { doc: 'mutation($id: String!) { testWebhook(sessionId: $id, webhookId: "wh_none") { __typename } }', vars: ({ target }) => ({ id: target }) },
   },
   Subscription: {
     // A READY session shows no QR: this one asks a session that waits for its scan.
@@ -124,16 +136,7 @@ describe('auth matrix over every GraphQL operation', () => {
       handle.close();
     }
   };
-  /** Everything an allowed call could change: sessions, keys, messages, chats' read state, groups. */
-  const snapshot = async () => {
-    const handle = db();
-    try {
-      const rows = ['select session_id, status from sessions order by 1', 'select id, revoked_at from api_keys order by 1', 'select count(*), max(seq) from sandbox_messages', 'select session_id, chat_id, unread_count from sandbox_chats order by 1, 2', 'select count(*) from sandbox_groups', 'select group_id, phone from sandbox_group_members order by 1, 2'].map((q) => handle.prepare(q).all());
-      return JSON.stringify(rows);
-    } finally {
-      handle.close();
-    }
-  };
+  const snapshot = async () => storeSnapshot(server);
 
   it('the table covers every root field, and every root field has an explicit access rule', () => {
     const tabled = Object.entries(operations).flatMap(([type, ops]) => Object.keys(ops).map((f) => `${type}.${f}`)).sort();

@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { routeTable } from '../rest-compat/route-table.js';
 import { ruleFor } from '../src/auth/access-policy.js';
 import { CREATE, readySession, startServer, type TestServer } from './helpers/app.js';
-import { ADMIN_KEY, createKey, gqlOkAs, withKey } from './helpers/auth.js';
+import { ADMIN_KEY, createKey, gqlOkAs, storeSnapshot, withKey } from './helpers/auth.js';
 import { assertError, rest } from './rest-helpers.js';
 
 // Every REST route with no key, a wrong key, a key for another session and a read-only key: the same
@@ -49,16 +47,7 @@ describe('auth matrix over every REST route', () => {
   });
   after(() => server.dispose());
 
-  const snapshot = () => {
-    const db = new Database(join(server.dataDir, 'wa-gateway.sqlite'), { readonly: true });
-    try {
-      return JSON.stringify(
-        ['select session_id, status from sessions order by 1', 'select id, revoked_at from api_keys order by 1', 'select count(*), max(seq) from sandbox_messages', 'select session_id, chat_id, unread_count from sandbox_chats order by 1, 2', 'select count(*) from sandbox_groups', 'select group_id, phone from sandbox_group_members order by 1, 2'].map((q) => db.prepare(q).all()),
-      );
-    } finally {
-      db.close();
-    }
-  };
+  const snapshot = () => storeSnapshot(server);
 
   for (const route of routeTable) {
     it(`${route.method} ${route.path}`, async () => {

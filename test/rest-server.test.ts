@@ -50,7 +50,7 @@ describe('REST server routes, OpenAPI and docs', () => {
       for (const [method, op] of Object.entries(ops)) listed.add(`${method.toUpperCase()} ${path} ${op.operationId}`);
     }
     for (const route of routeTable) assert.ok(listed.has(`${route.method} ${route.path} ${route.id}`), `${route.method} ${route.path} is documented`);
-    // The reference's routes (webhooks come with the webhooks work) and the aliases.
+    // The reference's routes and the aliases.
     for (const expected of [
       'POST /sessions',
       'GET /sessions',
@@ -73,6 +73,9 @@ describe('REST server routes, OpenAPI and docs', () => {
       'POST /sessions/{sessionId}/groups',
       'POST /sessions/{sessionId}/groups/{groupId}/participants',
       'DELETE /sessions/{sessionId}/groups/{groupId}/participants',
+      'POST /sessions/{sessionId}/webhooks',
+      'GET /sessions/{sessionId}/webhooks',
+      'DELETE /sessions/{sessionId}/webhooks/{webhookId}',
       'GET /info',
       'GET /health',
     ]) {

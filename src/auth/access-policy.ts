@@ -28,6 +28,7 @@ export const accessRules: Record<string, Record<string, AccessRule>> = {
     serverInfo: { kind: 'any' },
     health: { kind: 'any' },
     apiKeys: { kind: 'admin' },
+    webhooks: session('read'),
   },
   Mutation: {
     createSession: session('manage', input),
@@ -45,6 +46,12 @@ export const accessRules: Record<string, Record<string, AccessRule>> = {
     removeParticipants: session('send', input),
     markChatRead: session('send'),
     sandboxInjectMessage: session('manage'),
+    registerWebhook: session('manage', input),
+    updateWebhook: session('manage', input),
+    removeWebhook: session('manage'),
+    testWebhook: session('manage'),
+    // Takes only a delivery id, so its session is not known before the call: admin keys only for now.
+    redeliver: { kind: 'admin' },
   },
   Subscription: {
     qr: session('read'),

@@ -18,6 +18,45 @@ export interface SandboxAccountsTable {
   created_at: number;
 }
 
+export interface WebhooksTable {
+  id: string;
+  session_id: string;
+  url: string;
+  /** JSON array of EventType; empty = every event. */
+  events: string;
+  /** JSON object of custom header name -> value. */
+  headers: string;
+  secret: string;
+  enabled: number;
+  disabled_reason: string | null;
+  disabled_at: number | null;
+  failing_since: number | null;
+  created_at: number;
+  updated_at: number;
+  /** Set when its session was removed; the row goes once its pending deliveries are done. */
+  deleted_at: number | null;
+}
+
+export interface WebhookDeliveriesTable {
+  /** Also the webhook-id header and the body's id: the same on every attempt. */
+  id: string;
+  webhook_id: string;
+  session_id: string;
+  event: string;
+  /** The exact JSON body sent (and signed) on every attempt. */
+  body: string;
+  status: string;
+  attempts: number;
+  /** Failed attempts since the delivery was (re)queued: the position in the retry schedule. */
+  schedule_step: number;
+  next_attempt_at: number | null;
+  last_attempt_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  completed_at: number | null;
+}
+
 export interface SandboxMessagesTable {
   seq: number;
   session_id: string;
@@ -99,6 +138,8 @@ export interface ApiKeysTable {
 export interface Database {
   sessions: SessionsTable;
   sandbox_accounts: SandboxAccountsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   sandbox_messages: SandboxMessagesTable;
   sandbox_chats: SandboxChatsTable;
   sandbox_receipts: SandboxReceiptsTable;

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { GqlResult, TestServer } from './app.js';
 
 export const ADMIN_KEY = 'admin-key-for-tests-0123456789';
@@ -33,4 +35,25 @@ export const CREATE_KEY = `mutation($input: CreateApiKeyInput!) { createApiKey(i
 export async function createKey(server: TestServer, input: Record<string, unknown>, adminKey = ADMIN_KEY): Promise<{ key: string; id: string }> {
   const data = await gqlOkAs(server, adminKey, CREATE_KEY, { input });
   return { key: data.createApiKey.key, id: data.createApiKey.apiKey.id };
+}
+
+/** Everything an allowed call could change (sessions, keys, messages, read state, groups, webhooks), as one string. */
+export function storeSnapshot(server: TestServer): string {
+  const db = new Database(join(server.dataDir, 'wa-gateway.sqlite'), { readonly: true });
+  try {
+    return JSON.stringify(
+      [
+        'select session_id, status from sessions order by 1',
+        'select id, revoked_at from api_keys order by 1',
+        'select count(*), max(seq) from sandbox_messages',
+        'select session_id, chat_id, unread_count from sandbox_chats order by 1, 2',
+        'select count(*) from sandbox_groups',
+        'select group_id, phone from sandbox_group_members order by 1, 2',
+        'select * from webhooks order by 1',
+        'select count(*) from webhook_deliveries',
+      ].map((q) => db.prepare(q).all()),
+    );
+  } finally {
+    db.close();
+  }
 }

@@ -1,0 +1,222 @@
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { version } from '../version.js';
+import { post, SendError, type SendResult } from './http-sender.js';
+import { sign } from './signer.js';
+import { SsrfGuard } from './ssrf-guard.js';
+import type { DeliveryRecord, WebhookRecord, WebhookStore } from './webhook-store.js';
+
+/** A Retry-After longer than this is not believed (a receiver cannot park a delivery for months). */
+const MAX_RETRY_AFTER_MS = 24 * 3600 * 1000;
+const PURGE_EVERY_MS = 60_000;
+/** Delivered and failed deliveries are kept this long for `Webhook.deliveries`, then dropped. */
+const KEEP_COMPLETED_MS = 30 * 24 * 3600 * 1000;
+/** At shutdown, attempts under way get this long (at most the attempt timeout) before they are cut off. */
+const SHUTDOWN_GRACE_MS = 2000;
+
+type Outcome =
+  | { kind: 'delivered'; statusCode: number }
+  | { kind: 'gone'; statusCode: number }
+  | { kind: 'retry'; statusCode: number | null; error: string; retryAfterMs: number | null };
+
+/** `ms` ±20%, so receivers coming back after an outage are not hit by every retry at once. */
+export function withJitter(ms: number, random: () => number = Math.random): number {
+  return Math.round(ms * (0.8 + 0.4 * random()));
+}
+
+/**
+ * Sends what the outbox queued. The database is the only queue: a delivery stays PENDING until an
+ * attempt's result is written, so anything in flight at a crash is sent again after the restart,
+ * with the same webhook-id (at-least-once).
+ */
+/** What one attempt came to: delivered, gone (410, webhook disabled), retry (scheduled again) or failed (retries exhausted). */
+export type AttemptLabel = 'delivered' | 'gone' | 'retry' | 'failed';
+
+export class DeliveryWorker {
+  /** webhook id -> ids of its deliveries in flight (the per-endpoint concurrency limit). */
+  private readonly inflight = new Map<string, Set<string>>();
+  private readonly running = new Set<Promise<void>>();
+  private readonly attemptWaiters = new Map<string, (() => void)[]>();
+  private readonly abort = new AbortController();
+  private readonly userAgent = `wa-gateway-webhooks/${version}`;
+  private timer: NodeJS.Timeout | null = null;
+  private kickQueued = false;
+  private stopped = false;
+  private lastPurge = 0;
+
+  constructor(
+    private readonly store: WebhookStore,
+    private readonly guard: SsrfGuard,
+    private readonly settings: Config['webhooks'],
+    private readonly logger: Logger,
+    /** Told the outcome and duration of every attempt (metrics). */
+    private readonly observe: (outcome: AttemptLabel, seconds: number) => void = () => undefined,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), this.settings.pollIntervalMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** Look for due deliveries soon (after the current synchronous work, e.g. the outbox's commit). */
+  kick(): void {
+    if (this.kickQueued || this.stopped) return;
+    this.kickQueued = true;
+    setImmediate(() => {
+      this.kickQueued = false;
+      this.tick();
+    });
+  }
+
+  /** Resolves when the next attempt of this delivery has been recorded, or after `timeoutMs`. */
+  attempted(deliveryId: string, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      const list = this.attemptWaiters.get(deliveryId) ?? [];
+      list.push(done);
+      this.attemptWaiters.set(deliveryId, list);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    const all = () => Promise.allSettled([...this.running]);
+    const grace = Math.min(SHUTDOWN_GRACE_MS, this.settings.timeoutMs);
+    await Promise.race([all(), new Promise((r) => setTimeout(r, grace).unref())]);
+    this.abort.abort();
+    await all();
+    for (const list of this.attemptWaiters.values()) for (const done of list) done();
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    try {
+      for (const webhookId of this.store.dueWebhookIds(now)) {
+        const busy = this.inflight.get(webhookId) ?? new Set<string>();
+        const free = this.settings.concurrency - busy.size;
+        if (free <= 0) continue;
+        const due = this.store.dueDeliveries(webhookId, now, free + busy.size).filter((d) => !busy.has(d.id)).slice(0, free);
+        const webhook = due.length > 0 ? this.store.webhook(webhookId, { includeDeleted: true }) : null;
+        if (!webhook?.enabled) continue;
+        this.inflight.set(webhookId, busy);
+        for (const delivery of due) this.launch(webhook, delivery, busy);
+      }
+      if (now - this.lastPurge > PURGE_EVERY_MS) {
+        this.lastPurge = now;
+        this.store.purge(now - KEEP_COMPLETED_MS);
+      }
+    } catch (error) {
+      this.logger.error('webhook worker tick failed', { err: String(error) });
+    }
+  }
+
+  private launch(webhook: WebhookRecord, delivery: DeliveryRecord, busy: Set<string>): void {
+    busy.add(delivery.id);
+    const run = this.attempt(webhook, delivery)
+      .catch((error: unknown) => this.logger.error('webhook attempt failed unexpectedly', { deliveryId: delivery.id, err: String(error) }))
+      .finally(() => {
+        busy.delete(delivery.id);
+        if (busy.size === 0 && this.inflight.get(webhook.id) === busy) this.inflight.delete(webhook.id);
+        this.running.delete(run);
+        const waiters = this.attemptWaiters.get(delivery.id);
+        this.attemptWaiters.delete(delivery.id);
+        for (const done of waiters ?? []) done();
+        this.kick();
+      });
+    this.running.add(run);
+  }
+
+  private async attempt(webhook: WebhookRecord, delivery: DeliveryRecord): Promise<void> {
+    const started = performance.now();
+    let outcome: Outcome;
+    try {
+      outcome = classify(await this.send(webhook, delivery));
+    } catch (error) {
+      // Cut off by shutdown: not an attempt. The delivery stays PENDING and is sent after the restart.
+      if (this.abort.signal.aborted) return;
+      outcome = { kind: 'retry', statusCode: null, error: (error as Error).message, retryAfterMs: null };
+    }
+    this.observe(this.record(webhook, delivery, outcome), (performance.now() - started) / 1000);
+  }
+
+  private async send(webhook: WebhookRecord, delivery: DeliveryRecord): Promise<SendResult> {
+    const started = Date.now();
+    const { timeoutMs } = this.settings;
+    // Checked again on every attempt: the name may resolve elsewhere now than at registration. A slow
+    // DNS answer counts against the attempt's timeout.
+    let timer: NodeJS.Timeout | undefined;
+    const target = await Promise.race([
+      this.guard.resolve(SsrfGuard.parseUrl(webhook.url)),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new SendError(`timed out after ${timeoutMs} ms (resolving the host)`, 'timeout')), timeoutMs))),
+    ]).finally(() => clearTimeout(timer));
+    const timestamp = Math.floor(Date.now() / 1000);
+    const headers = {
+      ...webhook.headers,
+      'content-type': 'application/json',
+      'user-agent': this.userAgent,
+      'webhook-id': delivery.id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': sign(webhook.secret, delivery.id, timestamp, delivery.body),
+    };
+    return post(target, headers, delivery.body, { timeoutMs, remainingMs: Math.max(1, timeoutMs - (Date.now() - started)) }, this.abort.signal);
+  }
+
+  private record(webhook: WebhookRecord, delivery: DeliveryRecord, outcome: Outcome): AttemptLabel {
+    const at = Date.now();
+    if (outcome.kind === 'delivered') {
+      this.store.transaction(() => {
+        this.store.recordAttempt(delivery.id, { at, statusCode: outcome.statusCode, error: null, status: 'SUCCEEDED', nextAttemptAt: null });
+        this.store.clearFailing(webhook.id);
+      });
+      return 'delivered';
+    }
+    if (outcome.kind === 'gone') {
+      const reason = 'the endpoint answered 410 Gone';
+      this.store.transaction(() => {
+        this.store.recordAttempt(delivery.id, { at, statusCode: outcome.statusCode, error: `${reason}; webhook disabled`, status: 'FAILED', nextAttemptAt: null });
+        this.store.disable(webhook.id, reason, at);
+      });
+      this.logger.warn('webhook disabled', { webhookId: webhook.id, sessionId: webhook.sessionId, reason });
+      return 'gone';
+    }
+    const schedule = this.settings.retryScheduleMs;
+    const step = delivery.scheduleStep;
+    let nextAttemptAt: number | null = null;
+    if (step < schedule.length) {
+      let delay = withJitter(schedule[step]!);
+      if (outcome.retryAfterMs !== null) delay = Math.max(delay, Math.min(outcome.retryAfterMs, MAX_RETRY_AFTER_MS));
+      nextAttemptAt = at + delay;
+    }
+    this.store.recordAttempt(delivery.id, {
+      at,
+      statusCode: outcome.statusCode,
+      error: nextAttemptAt === null ? `${outcome.error} (retries exhausted)` : outcome.error,
+      status: nextAttemptAt === null ? 'FAILED' : 'PENDING',
+      nextAttemptAt,
+    });
+    const failingSince = this.store.markFailing(webhook.id, at);
+    if (failingSince !== null && at - failingSince >= this.settings.disableAfterMs) {
+      const reason = `deliveries failing since ${new Date(failingSince).toISOString()}`;
+      if (this.store.disable(webhook.id, reason, at)) this.logger.warn('webhook disabled', { webhookId: webhook.id, sessionId: webhook.sessionId, reason });
+    }
+    return nextAttemptAt === null ? 'failed' : 'retry';
+  }
+}
+
+function classify(result: SendResult): Outcome {
+  const { statusCode } = result;
+  if (statusCode >= 200 && statusCode < 300) return { kind: 'delivered', statusCode };
+  if (statusCode === 410) return { kind: 'gone', statusCode };
+  const error =
+    statusCode >= 300 && statusCode < 400
+      ? `HTTP ${statusCode}: redirect${result.location ? ` to ${result.location}` : ''} not followed`
+      : `HTTP ${statusCode}`;
+  return { kind: 'retry', statusCode, error, retryAfterMs: result.retryAfterMs };
+}

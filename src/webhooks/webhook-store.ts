@@ -1,0 +1,245 @@
+import type SQLite from 'better-sqlite3';
+import type { EventType } from '../events/bus.js';
+import type { WebhookDeliveriesTable, WebhooksTable } from '../store/schema.js';
+
+// Webhooks and their deliveries on the raw SQLite handle: the outbox must write inside the bus's
+// synchronous publish, so every statement here is synchronous and prepared once.
+
+export type DeliveryStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
+
+export interface WebhookRecord {
+  id: string;
+  sessionId: string;
+  url: string;
+  /** Empty: every event. */
+  events: EventType[];
+  headers: Record<string, string>;
+  secret: string;
+  enabled: boolean;
+  disabledReason: string | null;
+  disabledAt: number | null;
+  failingSince: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface DeliveryRecord {
+  id: string;
+  webhookId: string;
+  sessionId: string;
+  event: string;
+  body: string;
+  status: DeliveryStatus;
+  attempts: number;
+  scheduleStep: number;
+  nextAttemptAt: number | null;
+  lastAttemptAt: number | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: number;
+  completedAt: number | null;
+}
+
+export interface NewDelivery {
+  id: string;
+  webhookId: string;
+  sessionId: string;
+  event: string;
+  body: string;
+  at: number;
+}
+
+export interface AttemptOutcome {
+  at: number;
+  statusCode: number | null;
+  error: string | null;
+  /** PENDING with nextAttemptAt for a retry, or the final status. */
+  status: DeliveryStatus;
+  nextAttemptAt: number | null;
+}
+
+function toWebhook(r: WebhooksTable): WebhookRecord {
+  return {
+    id: r.id,
+    sessionId: r.session_id,
+    url: r.url,
+    events: JSON.parse(r.events) as EventType[],
+    headers: JSON.parse(r.headers) as Record<string, string>,
+    secret: r.secret,
+    enabled: r.enabled === 1,
+    disabledReason: r.disabled_reason,
+    disabledAt: r.disabled_at,
+    failingSince: r.failing_since,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function toDelivery(r: WebhookDeliveriesTable): DeliveryRecord {
+  return {
+    id: r.id,
+    webhookId: r.webhook_id,
+    sessionId: r.session_id,
+    event: r.event,
+    body: r.body,
+    status: r.status as DeliveryStatus,
+    attempts: r.attempts,
+    scheduleStep: r.schedule_step,
+    nextAttemptAt: r.next_attempt_at,
+    lastAttemptAt: r.last_attempt_at,
+    lastStatusCode: r.last_status_code,
+    lastError: r.last_error,
+    createdAt: r.created_at,
+    completedAt: r.completed_at,
+  };
+}
+
+export class WebhookStore {
+  private readonly s;
+
+  constructor(private readonly sqlite: SQLite.Database) {
+    const p = (sql: string) => sqlite.prepare(sql);
+    this.s = {
+      insertWebhook: p(`INSERT INTO webhooks (id, session_id, url, events, headers, secret, enabled, created_at, updated_at)
+        VALUES (@id, @session_id, @url, @events, @headers, @secret, 1, @at, @at)`),
+      webhook: p(`SELECT * FROM webhooks WHERE id = ? AND deleted_at IS NULL`),
+      webhookAny: p(`SELECT * FROM webhooks WHERE id = ?`),
+      bySession: p(`SELECT * FROM webhooks WHERE session_id = ? AND deleted_at IS NULL ORDER BY created_at, id`),
+      enabledBySession: p(`SELECT * FROM webhooks WHERE session_id = ? AND enabled = 1 AND deleted_at IS NULL`),
+      updateWebhook: p(`UPDATE webhooks SET url = @url, events = @events, headers = @headers, enabled = @enabled,
+        disabled_reason = @disabled_reason, disabled_at = @disabled_at, failing_since = @failing_since, updated_at = @at WHERE id = @id`),
+      deleteWebhook: p(`DELETE FROM webhooks WHERE id = ?`),
+      softDeleteSession: p(`UPDATE webhooks SET deleted_at = ? WHERE session_id = ? AND deleted_at IS NULL`),
+      purgeDeleted: p(`DELETE FROM webhooks WHERE deleted_at IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.webhook_id = webhooks.id AND d.status = 'PENDING')`),
+      pruneCompleted: p(`DELETE FROM webhook_deliveries WHERE status != 'PENDING' AND completed_at < ?`),
+      disable: p(`UPDATE webhooks SET enabled = 0, disabled_reason = ?, disabled_at = ?, updated_at = ? WHERE id = ? AND enabled = 1`),
+      failPending: p(`UPDATE webhook_deliveries SET status = 'FAILED', next_attempt_at = NULL, completed_at = ?, last_error = ?
+        WHERE webhook_id = ? AND status = 'PENDING'`),
+      markFailing: p(`UPDATE webhooks SET failing_since = COALESCE(failing_since, ?) WHERE id = ?`),
+      clearFailing: p(`UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL`),
+      insertDelivery: p(`INSERT INTO webhook_deliveries (id, webhook_id, session_id, event, body, status, attempts, schedule_step, next_attempt_at, created_at)
+        VALUES (@id, @webhookId, @sessionId, @event, @body, 'PENDING', 0, 0, @at, @at)`),
+      delivery: p(`SELECT * FROM webhook_deliveries WHERE id = ?`),
+      lastDeliveries: p(`SELECT * FROM (SELECT rowid AS seq, * FROM webhook_deliveries WHERE webhook_id = @webhookId AND (@status IS NULL OR status = @status)
+        ORDER BY seq DESC LIMIT @limit) ORDER BY seq`),
+      countByStatus: p(`SELECT status, COUNT(*) AS n FROM webhook_deliveries WHERE webhook_id = ? GROUP BY status`),
+      dueWebhooks: p(`SELECT DISTINCT d.webhook_id AS id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+        WHERE d.status = 'PENDING' AND d.next_attempt_at <= ? AND w.enabled = 1`),
+      dueFor: p(`SELECT * FROM webhook_deliveries WHERE webhook_id = ? AND status = 'PENDING' AND next_attempt_at <= ?
+        ORDER BY next_attempt_at, created_at, rowid LIMIT ?`),
+      recordAttempt: p(`UPDATE webhook_deliveries SET attempts = attempts + 1,
+        schedule_step = CASE WHEN @status = 'PENDING' THEN schedule_step + 1 ELSE schedule_step END,
+        status = @status, next_attempt_at = @nextAttemptAt, last_attempt_at = @at, last_status_code = @statusCode,
+        last_error = @error, completed_at = CASE WHEN @status = 'PENDING' THEN NULL ELSE @at END
+        WHERE id = @id AND status = 'PENDING'`),
+      requeue: p(`UPDATE webhook_deliveries SET status = 'PENDING', schedule_step = 0, next_attempt_at = ?, completed_at = NULL WHERE id = ?`),
+    };
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.sqlite.transaction(fn)();
+  }
+
+  insertWebhook(w: Pick<WebhookRecord, 'id' | 'sessionId' | 'url' | 'events' | 'headers' | 'secret'>, at: number): void {
+    this.s.insertWebhook.run({ id: w.id, session_id: w.sessionId, url: w.url, events: JSON.stringify(w.events), headers: JSON.stringify(w.headers), secret: w.secret, at });
+  }
+
+  webhook(id: string, options: { includeDeleted?: boolean } = {}): WebhookRecord | null {
+    const row = (options.includeDeleted ? this.s.webhookAny : this.s.webhook).get(id) as WebhooksTable | undefined;
+    return row ? toWebhook(row) : null;
+  }
+
+  webhooksOf(sessionId: string): WebhookRecord[] {
+    return (this.s.bySession.all(sessionId) as WebhooksTable[]).map(toWebhook);
+  }
+
+  enabledWebhooksOf(sessionId: string): WebhookRecord[] {
+    return (this.s.enabledBySession.all(sessionId) as WebhooksTable[]).map(toWebhook);
+  }
+
+  updateWebhook(w: WebhookRecord, at: number): void {
+    this.s.updateWebhook.run({
+      id: w.id,
+      url: w.url,
+      events: JSON.stringify(w.events),
+      headers: JSON.stringify(w.headers),
+      enabled: w.enabled ? 1 : 0,
+      disabled_reason: w.disabledReason,
+      disabled_at: w.disabledAt,
+      failing_since: w.failingSince,
+      at,
+    });
+  }
+
+  deleteWebhook(id: string): void {
+    this.s.deleteWebhook.run(id);
+  }
+
+  /** A removed session's webhooks vanish from the API but still send what is already queued. */
+  softDeleteSession(sessionId: string, at: number): void {
+    this.s.softDeleteSession.run(at, sessionId);
+  }
+
+  /** Drops removed sessions' webhooks once nothing is queued for them, and completed deliveries older than `before`. */
+  purge(before: number): void {
+    this.s.purgeDeleted.run();
+    this.s.pruneCompleted.run(before);
+  }
+
+  /** Disables the webhook and fails its queued deliveries (kept, visible, redeliverable). */
+  disable(webhookId: string, reason: string, at: number): boolean {
+    return this.transaction(() => {
+      const changed = this.s.disable.run(reason, at, at, webhookId).changes > 0;
+      if (changed) this.s.failPending.run(at, `not sent: webhook disabled (${reason})`, webhookId);
+      return changed;
+    });
+  }
+
+  markFailing(webhookId: string, at: number): number | null {
+    this.s.markFailing.run(at, webhookId);
+    return this.webhook(webhookId, { includeDeleted: true })?.failingSince ?? null;
+  }
+
+  clearFailing(webhookId: string): void {
+    this.s.clearFailing.run(webhookId);
+  }
+
+  insertDelivery(d: NewDelivery): void {
+    this.s.insertDelivery.run(d);
+  }
+
+  delivery(id: string): DeliveryRecord | null {
+    const row = this.s.delivery.get(id) as WebhookDeliveriesTable | undefined;
+    return row ? toDelivery(row) : null;
+  }
+
+  /** The newest `limit` deliveries of a webhook, oldest first. */
+  lastDeliveries(webhookId: string, limit: number, status: DeliveryStatus | null = null): DeliveryRecord[] {
+    return (this.s.lastDeliveries.all({ webhookId, limit, status }) as WebhookDeliveriesTable[]).map(toDelivery);
+  }
+
+  countByStatus(webhookId: string): Record<DeliveryStatus, number> {
+    const out: Record<DeliveryStatus, number> = { PENDING: 0, SUCCEEDED: 0, FAILED: 0 };
+    for (const r of this.s.countByStatus.all(webhookId) as { status: DeliveryStatus; n: number }[]) out[r.status] = r.n;
+    return out;
+  }
+
+  /** Enabled webhooks (removed sessions' included) with a delivery due at `now`. */
+  dueWebhookIds(now: number): string[] {
+    return (this.s.dueWebhooks.all(now) as { id: string }[]).map((r) => r.id);
+  }
+
+  dueDeliveries(webhookId: string, now: number, limit: number): DeliveryRecord[] {
+    return (this.s.dueFor.all(webhookId, now, limit) as WebhookDeliveriesTable[]).map(toDelivery);
+  }
+
+  /** Records a finished attempt; a no-op when the delivery is no longer pending (removed, or requeued meanwhile). */
+  recordAttempt(id: string, o: AttemptOutcome): boolean {
+    return this.s.recordAttempt.run({ id, ...o }).changes > 0;
+  }
+
+  requeue(id: string, at: number): void {
+    this.s.requeue.run(at, id);
+  }
+}
