@@ -80,7 +80,7 @@ export const settings = [
   { path: 'armor.maxDepth', flag: '--max-query-depth', env: 'MAX_QUERY_DEPTH', schema: positiveInt, default: 12, doc: 'Deepest GraphQL selection accepted' },
   { path: 'armor.maxAliases', flag: '--max-query-aliases', env: 'MAX_QUERY_ALIASES', schema: nonNegativeInt, default: 50, doc: 'Most aliases in one GraphQL document (each aliased send still counts against the rate limits)' },
   { path: 'armor.maxTokens', flag: '--max-query-tokens', env: 'MAX_QUERY_TOKENS', schema: positiveInt, default: 2000, doc: 'Most tokens in one GraphQL document' },
-  { path: 'armor.maxCost', flag: '--max-query-cost', env: 'MAX_QUERY_COST', schema: positiveInt, default: 5000, doc: 'Highest estimated cost of one GraphQL operation' },
+  { path: 'armor.maxCost', flag: '--max-query-cost', env: 'MAX_QUERY_COST', schema: positiveInt, default: 50_000, doc: 'Highest estimated cost of one GraphQL operation (graphql-armor: page sizes multiply the cost of what they select)' },
   { path: 'armor.maxDirectives', flag: '--max-query-directives', env: 'MAX_QUERY_DIRECTIVES', schema: nonNegativeInt, default: 20, doc: 'Most directives in one GraphQL document' },
   { path: 'limits.maxStringLength', flag: '--max-string-length', env: 'MAX_STRING_LENGTH', schema: positiveInt, default: 65_536, doc: 'Longest string argument (media data is bounded by the media sizes instead)' },
   { path: 'limits.maxListLength', flag: '--max-list-length', env: 'MAX_LIST_LENGTH', schema: positiveInt, default: 1024, doc: 'Longest list argument (participants, ids)' },

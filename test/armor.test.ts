@@ -33,6 +33,13 @@ describe('GraphQL hardening (default limits)', () => {
     assert.equal((await fetch(`${server.url}/health`)).status, 200);
   });
 
+  it('rejects nested big pages by their estimated cost, while one big page passes', async () => {
+    const nested = await gqlAs(server, '{ session(sessionId: "x") { chats(first: 100) { edges { node { messages(last: 200) { edges { node { body } } } } } } } }');
+    assert.equal(ruleOf(nested), 'maxCost', JSON.stringify(nested.errors));
+    const single = await gqlAs(server, '{ session(sessionId: "x") { chats(first: 100) { edges { node { id name unreadCount } } } } }');
+    assert.equal(single.errors, undefined, JSON.stringify(single.errors));
+  });
+
   it('hides field suggestions', async () => {
     const result = await gqlAs(server, '{ sesions { sessionId } }');
     assert.equal(codeOf(result), 'VALIDATION_ERROR');

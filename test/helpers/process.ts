@@ -1,6 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+// Like fastSettings for in-process servers: suites that are not about rate limits or pacing never meet them.
+const generousLimits = {
+  RATE_LIMIT_GENERAL: '1000000',
+  RATE_LIMIT_SESSION_CREATE: '1000000',
+  RATE_LIMIT_MESSAGING: '1000000',
+  SEND_MIN_GAP_MS: '0',
+  SEND_JITTER_MS: '0',
+};
+
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 
 // A test file that times out never reaches its finally blocks: kill what it started when it exits.
@@ -34,7 +43,7 @@ export function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, timeout
   const child = track(
     spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
       cwd: root,
-      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      env: { ...process.env, LOG_LEVEL: 'warn', ...generousLimits, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
