@@ -4,8 +4,8 @@ import Database from 'better-sqlite3';
 import { after, before, describe, it } from 'node:test';
 import { accessRules, ruleFor, type AccessRule } from '../src/auth/access-policy.js';
 import { schema } from '../src/schema/index.js';
-import { CREATE, readySession, startServer, waitFor, type TestServer } from './helpers/app.js';
-import { ADMIN_KEY, createKey, gqlAs, gqlOkAs, storeSnapshot, withKey } from './helpers/auth.js';
+import { CREATE, waitFor, type TestServer } from './helpers/app.js';
+import { ADMIN_KEY, createKey, gqlAs, gqlOkAs, scopedFixture, storeSnapshot, withKey } from './helpers/auth.js';
 
 // Every root field of the schema, called with no key, a wrong key, a key for another session and a
 // read-only key for the right session: each must answer the code its access rule promises and change nothing.
@@ -113,15 +113,9 @@ describe('auth matrix over every GraphQL operation', () => {
   const target = 'target';
 
   before(async () => {
-    server = await startServer({ auth: { apiKeys: [ADMIN_KEY] } });
-    const asAdmin = { ...server, gqlOk: (q: string, v?: Record<string, unknown>) => gqlOkAs(server, ADMIN_KEY, q, v) } as TestServer;
-    await readySession(asAdmin, target);
-    peer = await readySession(asAdmin, 'other');
-    groupId = (await gqlOkAs(server, ADMIN_KEY, 'mutation($input: CreateGroupInput!) { createGroup(input: $input) { gid } }', { input: { sessionId: target, name: 'matrix', participants: [peer] } })).createGroup.gid;
+    ({ server, peer, groupId, otherKey, readKey } = await scopedFixture(['pending']));
     await gqlOkAs(server, ADMIN_KEY, 'mutation { sendText(input: { sessionId: "target", chatId: "15550000001@c.us", content: "hello" }) { message { id } } }');
     await waitFor(async () => unread() > 0, 5000, 'the echo bot answers (an unread message)');
-    otherKey = (await createKey(server, { sessionIds: ['other'], actions: ['READ', 'SEND', 'MANAGE'] })).key;
-    readKey = (await createKey(server, { sessionIds: [target, 'pending'], actions: ['READ'] })).key;
     await gqlOkAs(server, ADMIN_KEY, CREATE, { input: { sessionId: 'pending', waitForQR: true } });
     victimKeyId = (await createKey(server, { admin: true, name: 'victim' })).id;
   });

@@ -4,8 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { routeTable } from '../rest-compat/route-table.js';
 import { ruleFor } from '../src/auth/access-policy.js';
-import { CREATE, readySession, startServer, type TestServer } from './helpers/app.js';
-import { ADMIN_KEY, createKey, gqlOkAs, storeSnapshot, withKey } from './helpers/auth.js';
+import { CREATE, startServer, type TestServer } from './helpers/app.js';
+import { ADMIN_KEY, createKey, gqlOkAs, scopedFixture, storeSnapshot, withKey } from './helpers/auth.js';
 import { assertError, rest } from './rest-helpers.js';
 
 // Every REST route with no key, a wrong key, a key for another session and a read-only key: the same
@@ -37,13 +37,7 @@ describe('auth matrix over every REST route', () => {
   const target = 'target';
 
   before(async () => {
-    server = await startServer({ auth: { apiKeys: [ADMIN_KEY] } });
-    const asAdmin = { ...server, gqlOk: (q: string, v?: Record<string, unknown>) => gqlOkAs(server, ADMIN_KEY, q, v) } as TestServer;
-    await readySession(asAdmin, target);
-    peer = await readySession(asAdmin, 'other');
-    groupId = (await gqlOkAs(server, ADMIN_KEY, 'mutation($input: CreateGroupInput!) { createGroup(input: $input) { gid } }', { input: { sessionId: target, name: 'm', participants: [peer] } })).createGroup.gid;
-    otherKey = (await createKey(server, { sessionIds: ['other'], actions: ['READ', 'SEND', 'MANAGE'] })).key;
-    readKey = (await createKey(server, { sessionIds: [target], actions: ['READ'] })).key;
+    ({ server, peer, groupId, otherKey, readKey } = await scopedFixture());
   });
   after(() => server.dispose());
 

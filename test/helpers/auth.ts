@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { GqlResult, TestServer } from './app.js';
+import { readySession, startServer, type GqlResult, type TestServer } from './app.js';
 
 export const ADMIN_KEY = 'admin-key-for-tests-0123456789';
 
@@ -56,4 +56,21 @@ export function storeSnapshot(server: TestServer): string {
   } finally {
     db.close();
   }
+}
+
+/**
+ * The auth matrices' world: READY sessions `target` and `other` (a group of both in target), a key with
+ * every action on `other` only, and a read-only key on `target` (plus `readAlso`).
+ */
+export async function scopedFixture(readAlso: string[] = []) {
+  const server = await startServer({ auth: { apiKeys: [ADMIN_KEY] } });
+  const asAdmin = { ...server, gqlOk: (q: string, v?: Record<string, unknown>) => gqlOkAs(server, ADMIN_KEY, q, v) } as TestServer;
+  await readySession(asAdmin, 'target');
+  const peer = await readySession(asAdmin, 'other');
+  const groupId: string = (
+    await gqlOkAs(server, ADMIN_KEY, 'mutation($input: CreateGroupInput!) { createGroup(input: $input) { gid } }', { input: { sessionId: 'target', name: 'm', participants: [peer] } })
+  ).createGroup.gid;
+  const otherKey = (await createKey(server, { sessionIds: ['other'], actions: ['READ', 'SEND', 'MANAGE'] })).key;
+  const readKey = (await createKey(server, { sessionIds: ['target', ...readAlso], actions: ['READ'] })).key;
+  return { server, peer, groupId, otherKey, readKey };
 }
