@@ -6,6 +6,9 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { routeTable } from '../rest-compat/route-table.js';
+import { createRestHandler, REST_BASE } from '../rest-compat/runner.js';
+import { createLegacySocket, WS_PATH_PREFIX } from '../rest-compat/ws-legacy.js';
 import { loadConfig, type Config, type DeepPartial } from './config.js';
 import type { GraphQLContext, Services } from './context.js';
 import { createOpenWaEngine } from './engine/open-wa/open-wa-engine.js';
@@ -26,6 +29,7 @@ import { ServerService } from './server-service.js';
 import { SessionManager } from './sessions/session-manager.js';
 import { openStore } from './store/database.js';
 import { SessionsRepo } from './store/sessions-repo.js';
+import { version } from './version.js';
 
 export interface App {
   readonly config: Config;
@@ -86,9 +90,16 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     plugins: [useRequestId(), useErrorCodes(), useMetrics(metrics), useRequestLog(logger)],
   });
 
+  const rest = createRestHandler({ routes: routeTable, yoga, schema, maxBodyBytes: config.http.maxBodyBytes, logger, version });
+  const legacyWs = createLegacySocket({ bus, sessions, logger });
+
   const httpServer = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     observeHttp(req, res, logger, metrics);
+    if (path === REST_BASE || path.startsWith(`${REST_BASE}/`)) {
+      void rest(req, res);
+      return;
+    }
     if (path === '/graphql' || path.startsWith('/graphql/')) {
       noteRoute(req, '/graphql');
       void yoga(req, res);
@@ -157,6 +168,10 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
       graphqlWs.handleUpgrade(req, socket, head, (ws) => graphqlWs.emit('connection', ws, req));
       return;
     }
+    if (path?.startsWith(WS_PATH_PREFIX)) {
+      legacyWs.handleUpgrade(req, socket, head);
+      return;
+    }
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
 
@@ -182,6 +197,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
       stopped ??= (async () => {
         for (const client of graphqlWs.clients) client.close(1001, 'server shutting down');
         graphqlWs.close();
+        legacyWs.close();
         await new Promise<void>((resolve) => {
           httpServer.close(() => resolve());
           httpServer.closeAllConnections();

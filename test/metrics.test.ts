@@ -45,7 +45,7 @@ describe('/metrics', () => {
     // HTTP: two health checks, one unknown path, one REST path.
     for (let i = 0; i < 2; i++) assert.equal((await fetch(`${server.url}/health`)).status, 200);
     assert.equal((await fetch(`${server.url}/nowhere`)).status, 404);
-    await fetch(`${server.url}/api/v1/sessions`);
+    await fetch(`${server.url}/api/v1/no-such-route`); // an unknown REST route: 404 under /api/*
 
     // Messages: one text to the Echo Bot (sent) and its echo (received).
     const echoes = await live(server, server.wsClient(), 'subscription($id: String!) { message(sessionId: $id, chatId: "15550000001@c.us") { body fromMe } }', { id: 'metrics-ready' });

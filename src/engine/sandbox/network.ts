@@ -56,6 +56,8 @@ export class SandboxNetwork {
   ) {
     this.store = new SandboxStore(sqlite);
     this.addBuiltin({ id: toJid('15550000001'), name: 'Echo Bot', pushname: 'Echo Bot', isMyContact: true, isWAContact: true });
+    // The number the REST reference's examples write to, so they run as written against the sandbox.
+    this.addBuiltin({ id: toJid('1234567890'), name: 'John Doe', pushname: 'John', isMyContact: true, isWAContact: true });
   }
 
   addBuiltin(contact: EngineContact): void {

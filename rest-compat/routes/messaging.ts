@@ -1,0 +1,283 @@
+import { foundSession, intParam, type JsonSchema, lower, pick, restError, type RestRoute, sessionIdOf } from '../route.js';
+
+const MESSAGE_FIELDS = `id chatId body fromMe timestamp author type ack caption filename mimetype quotedMessageId`;
+
+interface GqlMessage {
+  id: string;
+  chatId: string;
+  body: string | null;
+  fromMe: boolean;
+  timestamp: number;
+  author: string | null;
+  type: string;
+  ack: string | null;
+  caption: string | null;
+  filename: string | null;
+  mimetype: string | null;
+  quotedMessageId: string | null;
+}
+
+/** A message as the reference lists it: `type` lower-case ("chat"), timestamp in unix seconds. */
+const restMessage = (m: GqlMessage) => ({ ...m, type: lower(m.type), ack: lower(m.ack) });
+
+const messageSchema: JsonSchema = {
+  type: 'object',
+  required: ['id', 'body', 'fromMe', 'timestamp', 'type'],
+  properties: {
+    id: { type: 'string' },
+    chatId: { type: 'string' },
+    body: { type: ['string', 'null'] },
+    fromMe: { type: 'boolean' },
+    timestamp: { type: 'integer', description: 'Unix seconds' },
+    author: { type: ['string', 'null'] },
+    type: { type: 'string', description: 'chat, image, document, audio, ptt, ...' },
+    ack: { type: ['string', 'null'], description: 'error, pending, server, device, read, played (sent messages)' },
+    caption: { type: ['string', 'null'] },
+    filename: { type: ['string', 'null'] },
+    mimetype: { type: ['string', 'null'] },
+    quotedMessageId: { type: ['string', 'null'] },
+  },
+};
+
+const contactSchema: JsonSchema = {
+  type: 'object',
+  required: ['id', 'isMyContact', 'isWAContact'],
+  properties: {
+    id: { type: 'string' },
+    name: { type: ['string', 'null'] },
+    pushname: { type: ['string', 'null'] },
+    isMyContact: { type: 'boolean' },
+    isWAContact: { type: 'boolean' },
+  },
+};
+
+const sentSchema: JsonSchema = {
+  type: 'object',
+  required: ['messageId', 'chatId', 'timestamp'],
+  properties: {
+    messageId: { type: 'string' },
+    chatId: { type: 'string' },
+    content: { type: ['string', 'null'] },
+    timestamp: { type: 'integer', description: 'Unix seconds' },
+    type: { type: 'string' },
+    caption: { type: ['string', 'null'] },
+    filename: { type: ['string', 'null'] },
+    mimetype: { type: ['string', 'null'] },
+  },
+};
+
+const participantResults: JsonSchema = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['id', 'status'],
+    properties: { id: { type: 'string' }, status: { type: 'integer', description: '200 done, 403, 404, 409 ...' } },
+  },
+};
+
+const participantsBody: JsonSchema = {
+  type: 'object',
+  required: ['participants'],
+  properties: { participants: { type: 'array', items: { type: 'string' } } },
+};
+
+const sendTextRoute = (id: string, path: string, aliasOf?: string): RestRoute => ({
+  id,
+  method: 'POST',
+  path,
+  tag: 'Messaging',
+  summary: 'Send a text message',
+  ...(aliasOf ? { aliasOf } : {}),
+  document: `mutation RestSendText($input: SendTextInput!) { sendText(input: $input) { message { id chatId body timestamp } } }`,
+  variables: (req) => ({ input: { sessionId: sessionIdOf(req), ...pick(req.body, ['chatId', 'content', 'quotedMessageId']) } }),
+  reply: ({ sendText: { message: m } }) => ({ data: { messageId: m.id, chatId: m.chatId, content: m.body, timestamp: m.timestamp } }),
+  body: {
+    type: 'object',
+    required: ['chatId', 'content'],
+    properties: { chatId: { type: 'string', examples: ['1234567890@c.us'] }, content: { type: 'string' }, quotedMessageId: { type: 'string' } },
+  },
+  response: { data: sentSchema },
+});
+
+const sendMediaRoute = (mutation: 'sendImage' | 'sendFile' | 'sendAudio', path: string, summary: string, example: string): RestRoute => ({
+  id: mutation,
+  method: 'POST',
+  path,
+  tag: 'Messaging',
+  summary,
+  document: `mutation Rest${mutation[0]!.toUpperCase()}${mutation.slice(1)}($input: SendMediaInput!) {
+    ${mutation}(input: $input) { message { id chatId timestamp type caption filename mimetype } }
+  }`,
+  variables: (req) => ({ input: { sessionId: sessionIdOf(req), ...pick(req.body, ['chatId', 'data', 'filename', 'caption', 'quotedMessageId']) } }),
+  reply: (data) => {
+    const m = data[mutation].message;
+    return { data: { messageId: m.id, chatId: m.chatId, timestamp: m.timestamp, type: lower(m.type), caption: m.caption, filename: m.filename, mimetype: m.mimetype } };
+  },
+  body: {
+    type: 'object',
+    required: ['chatId', 'data'],
+    properties: {
+      chatId: { type: 'string' },
+      data: { type: 'string', description: 'A base64 data URL', examples: [example] },
+      filename: { type: 'string' },
+      caption: { type: 'string' },
+      quotedMessageId: { type: 'string' },
+    },
+  },
+  response: { data: sentSchema },
+});
+
+export const messagingRoutes: RestRoute[] = [
+  sendTextRoute('sendText', '/sessions/{sessionId}/send-text'),
+  sendTextRoute('sendMessage', '/sessions/{sessionId}/send-message', 'sendText'),
+  sendMediaRoute('sendImage', '/sessions/{sessionId}/send-image', 'Send an image', 'data:image/png;base64,iVBORw0KGgo...'),
+  sendMediaRoute('sendFile', '/sessions/{sessionId}/send-file', 'Send a file', 'data:application/pdf;base64,JVBERi0xLjQK...'),
+  sendMediaRoute('sendAudio', '/sessions/{sessionId}/send-audio', 'Send an audio file', 'data:audio/mp3;base64,SUQzAwAAAAAB...'),
+  {
+    id: 'listChats',
+    method: 'GET',
+    path: '/sessions/{sessionId}/chats',
+    tag: 'Chats',
+    summary: 'List the chats, newest activity first',
+    description:
+      'One page of at most `limit` chats (default and most 200). When more remain, the answer has the header `x-next-cursor`; pass it back as `after`.',
+    query: [
+      { name: 'limit', description: 'Chats per page (1-200, default 200)', schema: { type: 'integer', minimum: 1, maximum: 200 } },
+      { name: 'after', description: 'The x-next-cursor of the previous page', schema: { type: 'string' } },
+    ],
+    document: `query RestListChats($sessionId: String!, $first: Int, $after: String) {
+      session(sessionId: $sessionId) {
+        chats(first: $first, after: $after) {
+          edges { node { id name isGroup unreadCount lastMessage { body timestamp } } }
+          pageInfo { hasNextPage endCursor }
+        }
+      }
+    }`,
+    variables: (req) => ({
+      sessionId: sessionIdOf(req),
+      first: intParam(req.query, 'limit', 200, 1, 200),
+      after: req.query.get('after') || undefined,
+    }),
+    reply: (data, req) => {
+      const chats = foundSession(data.session, req).chats;
+      return {
+        data: chats.edges.map((e: { node: unknown }) => e.node),
+        ...(chats.pageInfo.hasNextPage ? { headers: { 'x-next-cursor': chats.pageInfo.endCursor } } : {}),
+      };
+    },
+    response: {
+      data: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['id', 'isGroup', 'unreadCount'],
+          properties: {
+            id: { type: 'string' },
+            name: { type: ['string', 'null'] },
+            isGroup: { type: 'boolean' },
+            unreadCount: { type: 'integer' },
+            lastMessage: {
+              type: ['object', 'null'],
+              properties: { body: { type: ['string', 'null'] }, timestamp: { type: 'integer' } },
+            },
+          },
+        },
+      },
+    },
+  },
+  {
+    id: 'listChatMessages',
+    method: 'GET',
+    path: '/sessions/{sessionId}/chats/{chatId}/messages',
+    tag: 'Chats',
+    summary: 'List the messages of a chat, oldest first',
+    description: 'NOT_FOUND (404) when the session has no chat with this id.',
+    query: [
+      { name: 'limit', description: 'How many messages (default 50, at most 200)', schema: { type: 'integer', minimum: 1, maximum: 200 } },
+      { name: 'before', description: 'A message id: only messages older than it', schema: { type: 'string' } },
+    ],
+    document: `query RestChatMessages($sessionId: String!, $chatId: String!, $last: Int, $before: String) {
+      session(sessionId: $sessionId) { chat(chatId: $chatId) { messages(last: $last, before: $before) { edges { node { ${MESSAGE_FIELDS} } } } } }
+    }`,
+    variables: (req) => ({
+      sessionId: sessionIdOf(req),
+      chatId: req.params.chatId,
+      last: intParam(req.query, 'limit', 50, 1, Number.MAX_SAFE_INTEGER),
+      before: req.query.get('before') || undefined,
+    }),
+    reply: (data, req) => {
+      const chat = foundSession(data.session, req).chat;
+      if (!chat) throw restError('NOT_FOUND', `Session '${sessionIdOf(req)}' has no chat '${req.params.chatId}'`, { chatId: req.params.chatId });
+      return { data: chat.messages.edges.map((e: { node: GqlMessage }) => restMessage(e.node)) };
+    },
+    response: { data: { type: 'array', items: messageSchema } },
+  },
+  {
+    id: 'listContacts',
+    method: 'GET',
+    path: '/sessions/{sessionId}/contacts',
+    tag: 'Contacts',
+    summary: 'List the contacts',
+    document: `query RestContacts($sessionId: String!) { session(sessionId: $sessionId) { contacts { id name pushname isMyContact isWAContact } } }`,
+    variables: (req) => ({ sessionId: sessionIdOf(req) }),
+    reply: (data, req) => ({ data: foundSession(data.session, req).contacts }),
+    response: { data: { type: 'array', items: contactSchema } },
+  },
+  {
+    id: 'getContact',
+    method: 'GET',
+    path: '/sessions/{sessionId}/contacts/{contactId}',
+    tag: 'Contacts',
+    summary: 'Get one contact',
+    description: 'NOT_FOUND (404) when the number is unknown; `profilePicThumbObj` is null (not provided by this gateway).',
+    document: `query RestContact($sessionId: String!, $contactId: String!) {
+      session(sessionId: $sessionId) { contact(contactId: $contactId) { id name pushname isMyContact isWAContact } }
+    }`,
+    variables: (req) => ({ sessionId: sessionIdOf(req), contactId: req.params.contactId }),
+    reply: (data, req) => {
+      const contact = foundSession(data.session, req).contact;
+      if (!contact) throw restError('NOT_FOUND', `Contact '${req.params.contactId}' not found`, { contactId: req.params.contactId });
+      return { data: { ...contact, profilePicThumbObj: null } };
+    },
+    response: {
+      data: { ...contactSchema, properties: { ...(contactSchema.properties as object), profilePicThumbObj: { type: ['object', 'null'] } } },
+    },
+  },
+  {
+    id: 'createGroup',
+    method: 'POST',
+    path: '/sessions/{sessionId}/groups',
+    tag: 'Groups',
+    summary: 'Create a group',
+    document: `mutation RestCreateGroup($input: CreateGroupInput!) { createGroup(input: $input) { gid participants { id status } } }`,
+    variables: (req) => ({ input: { sessionId: sessionIdOf(req), ...pick(req.body, ['name', 'participants', 'description']) } }),
+    reply: ({ createGroup }) => ({ status: 201, data: createGroup }),
+    body: {
+      type: 'object',
+      required: ['name', 'participants'],
+      properties: { name: { type: 'string' }, participants: { type: 'array', items: { type: 'string' } }, description: { type: 'string' } },
+    },
+    response: {
+      status: 201,
+      data: { type: 'object', required: ['gid', 'participants'], properties: { gid: { type: 'string' }, participants: participantResults } },
+    },
+  },
+  ...(['add', 'remove'] as const).map(
+    (action): RestRoute => ({
+      id: `${action}Participants`,
+      method: action === 'add' ? 'POST' : 'DELETE',
+      path: '/sessions/{sessionId}/groups/{groupId}/participants',
+      tag: 'Groups',
+      summary: action === 'add' ? 'Add participants to a group' : 'Remove participants from a group (DELETE with a JSON body)',
+      document: `mutation Rest${action === 'add' ? 'Add' : 'Remove'}Participants($input: GroupParticipantsInput!) {
+        ${action}Participants(input: $input) { groupId participants { id status } }
+      }`,
+      variables: (req) => ({ input: { sessionId: sessionIdOf(req), groupId: req.params.groupId, ...pick(req.body, ['participants']) } }),
+      reply: (data) => ({ data: data[`${action}Participants`] }),
+      body: participantsBody,
+      response: {
+        data: { type: 'object', required: ['groupId', 'participants'], properties: { groupId: { type: 'string' }, participants: participantResults } },
+      },
+    }),
+  ),
+];

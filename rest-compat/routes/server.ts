@@ -1,0 +1,52 @@
+import type { RestRoute } from '../route.js';
+
+export const serverRoutes: RestRoute[] = [
+  {
+    id: 'getServerInfo',
+    method: 'GET',
+    path: '/info',
+    tag: 'Server',
+    summary: 'Server information',
+    document: `query RestServerInfo { serverInfo { version maxSessions activeSessions uptime memory { used total } } }`,
+    variables: () => ({}),
+    reply: ({ serverInfo }) => ({ data: serverInfo }),
+    response: {
+      data: {
+        type: 'object',
+        required: ['version', 'maxSessions', 'activeSessions', 'uptime', 'memory'],
+        properties: {
+          version: { type: 'string' },
+          maxSessions: { type: 'integer' },
+          activeSessions: { type: 'integer' },
+          uptime: { type: 'integer', description: 'Seconds' },
+          memory: { type: 'object', properties: { used: { type: 'string' }, total: { type: 'string' } } },
+        },
+      },
+    },
+  },
+  {
+    id: 'getHealth',
+    method: 'GET',
+    path: '/health',
+    tag: 'Server',
+    summary: 'Health check',
+    description: 'Answers 503 (with the same body) when a check fails.',
+    document: `query RestHealth { health { status timestamp checks { database sessions memory } } }`,
+    variables: () => ({}),
+    reply: ({ health }) => ({ status: health.status === 'healthy' ? 200 : 503, data: health }),
+    response: {
+      data: {
+        type: 'object',
+        required: ['status', 'timestamp', 'checks'],
+        properties: {
+          status: { type: 'string', enum: ['healthy', 'unhealthy'] },
+          timestamp: { type: 'string', format: 'date-time' },
+          checks: {
+            type: 'object',
+            properties: { database: { type: 'string' }, sessions: { type: 'string' }, memory: { type: 'string' } },
+          },
+        },
+      },
+    },
+  },
+];

@@ -1,0 +1,246 @@
+import { foundSession, type JsonSchema, lower, pick, restError, type RestRequest, type RestRoute, sessionIdOf } from '../route.js';
+
+// REST callers write the engine as the reference and the CLI do ("sandbox", "open-wa").
+const engineNames: Record<string, string> = { sandbox: 'SANDBOX', 'open-wa': 'OPEN_WA' };
+
+function configVariable(config: unknown): unknown {
+  if (!config || typeof config !== 'object' || Array.isArray(config)) return config ?? undefined;
+  const out = { ...(config as Record<string, unknown>) };
+  if (typeof out.engine === 'string') out.engine = engineNames[out.engine] ?? out.engine;
+  return out;
+}
+
+const summaryFields = `sessionId status createdAt lastActivity`;
+
+const sessionSummary: JsonSchema = {
+  type: 'object',
+  required: ['sessionId', 'status', 'createdAt', 'lastActivity'],
+  properties: {
+    sessionId: { type: 'string' },
+    status: { $ref: '#/components/schemas/SessionStatus' },
+    createdAt: { type: 'string', format: 'date-time' },
+    lastActivity: { type: 'string', format: 'date-time' },
+  },
+};
+
+const qrData: JsonSchema = {
+  type: 'object',
+  required: ['qrCode', 'expiresAt'],
+  properties: {
+    qrCode: { type: 'string', description: 'data:image/png;base64,...' },
+    expiresAt: { type: 'string', format: 'date-time' },
+  },
+};
+
+function qrOf(data: { session: { status: string; qr: { dataUrl: string; expiresAt: string } | null } | null }, req: RestRequest) {
+  const session = foundSession(data.session, req);
+  if (!session.qr) {
+    throw restError('INVALID_SESSION_STATE', `Session '${sessionIdOf(req)}' has no QR code (status ${lower(session.status)})`, {
+      sessionId: sessionIdOf(req),
+      status: lower(session.status),
+    });
+  }
+  return session.qr;
+}
+
+const QR_DOCUMENT = `query RestSessionQr($sessionId: String!) { session(sessionId: $sessionId) { status qr { dataUrl expiresAt } } }`;
+
+const qrImageRoute = (id: string, path: string, aliasOf?: string): RestRoute => ({
+  id,
+  method: 'GET',
+  path,
+  tag: 'Sessions',
+  summary: 'Get the current QR code as a PNG image',
+  ...(aliasOf ? { aliasOf } : {}),
+  document: QR_DOCUMENT,
+  variables: (req) => ({ sessionId: sessionIdOf(req) }),
+  reply: (data, req) => {
+    const qr = qrOf(data, req);
+    return { binary: Buffer.from(qr.dataUrl.slice(qr.dataUrl.indexOf(',') + 1), 'base64'), contentType: 'image/png' };
+  },
+  response: { contentType: 'image/png' },
+});
+
+export const sessionRoutes: RestRoute[] = [
+  {
+    id: 'createSession',
+    method: 'POST',
+    path: '/sessions',
+    tag: 'Sessions',
+    summary: 'Create a session',
+    description: 'With `waitForQR: true` the answer waits for the first QR code and carries it in `qrCode`.',
+    document: `mutation RestCreateSession($input: CreateSessionInput!) {
+      createSession(input: $input) { session { ${summaryFields} qr { dataUrl expiresAt } } }
+    }`,
+    variables: (req) => ({ input: { ...pick(req.body, ['sessionId', 'waitForQR']), config: configVariable(req.body.config) } }),
+    reply: ({ createSession: { session } }) => ({
+      status: 201,
+      message: 'Session created successfully',
+      data: {
+        sessionId: session.sessionId,
+        status: lower(session.status),
+        createdAt: session.createdAt,
+        qrCode: session.qr?.dataUrl ?? null,
+        expiresAt: session.qr?.expiresAt ?? null,
+      },
+    }),
+    body: {
+      type: 'object',
+      required: ['sessionId'],
+      properties: {
+        sessionId: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
+        waitForQR: { type: 'boolean' },
+        config: { $ref: '#/components/schemas/SessionConfigInput' },
+      },
+    },
+    response: {
+      status: 201,
+      message: 'Session created successfully',
+      data: {
+        type: 'object',
+        required: ['sessionId', 'status', 'createdAt', 'qrCode'],
+        properties: {
+          sessionId: { type: 'string' },
+          status: { $ref: '#/components/schemas/SessionStatus' },
+          createdAt: { type: 'string', format: 'date-time' },
+          qrCode: { type: ['string', 'null'], description: 'The first QR code as a PNG data URL (with waitForQR)' },
+          expiresAt: { type: ['string', 'null'], format: 'date-time' },
+        },
+      },
+    },
+  },
+  {
+    id: 'listSessions',
+    method: 'GET',
+    path: '/sessions',
+    tag: 'Sessions',
+    summary: 'List every session',
+    document: `query RestListSessions { sessions { ${summaryFields} } }`,
+    variables: () => ({}),
+    reply: ({ sessions }) => ({ data: sessions.map((s: { status: string }) => ({ ...s, status: lower(s.status) })) }),
+    response: { data: { type: 'array', items: sessionSummary } },
+  },
+  {
+    id: 'getSession',
+    method: 'GET',
+    path: '/sessions/{sessionId}',
+    tag: 'Sessions',
+    summary: 'Get one session',
+    document: `query RestGetSession($sessionId: String!) {
+      session(sessionId: $sessionId) {
+        ${summaryFields} engine failureReason me { id }
+        config { engine multiDevice headless qrTimeout authTimeout proxyServerCredentials { protocol address username } }
+      }
+    }`,
+    variables: (req) => ({ sessionId: sessionIdOf(req) }),
+    reply: (data, req) => {
+      const s = foundSession(data.session, req);
+      const { proxyServerCredentials, engine, ...config } = s.config;
+      return {
+        data: {
+          sessionId: s.sessionId,
+          status: lower(s.status),
+          createdAt: s.createdAt,
+          lastActivity: s.lastActivity,
+          config: { ...config, ...(proxyServerCredentials ? { proxyServerCredentials } : {}) },
+          engine: engine === 'OPEN_WA' ? 'open-wa' : 'sandbox',
+          failureReason: s.failureReason,
+          me: s.me?.id ?? null,
+        },
+      };
+    },
+    response: {
+      data: {
+        type: 'object',
+        required: ['sessionId', 'status', 'createdAt', 'lastActivity', 'config'],
+        properties: {
+          ...(sessionSummary.properties as object),
+          config: {
+            type: 'object',
+            properties: {
+              multiDevice: { type: 'boolean' },
+              headless: { type: 'boolean' },
+              qrTimeout: { type: 'number' },
+              authTimeout: { type: 'number' },
+              proxyServerCredentials: { type: 'object', description: 'Without the password' },
+            },
+          },
+          engine: { type: 'string', enum: ['sandbox', 'open-wa'] },
+          failureReason: { type: ['string', 'null'] },
+          me: { type: ['string', 'null'], description: "The account's own id once ready, e.g. 15551000001@c.us" },
+        },
+      },
+    },
+  },
+  {
+    id: 'getSessionStatus',
+    method: 'GET',
+    path: '/sessions/{sessionId}/status',
+    tag: 'Sessions',
+    summary: "Get a session's status",
+    document: `query RestSessionStatus($sessionId: String!) { session(sessionId: $sessionId) { status lastActivity failureReason } }`,
+    variables: (req) => ({ sessionId: sessionIdOf(req) }),
+    reply: (data, req) => {
+      const s = foundSession(data.session, req);
+      return { data: { status: lower(s.status), lastActivity: s.lastActivity, failureReason: s.failureReason } };
+    },
+    response: {
+      data: {
+        type: 'object',
+        required: ['status', 'lastActivity'],
+        properties: {
+          status: { $ref: '#/components/schemas/SessionStatus' },
+          lastActivity: { type: 'string', format: 'date-time' },
+          failureReason: { type: ['string', 'null'] },
+        },
+      },
+    },
+  },
+  {
+    id: 'getSessionQr',
+    method: 'GET',
+    path: '/sessions/{sessionId}/qr',
+    tag: 'Sessions',
+    summary: 'Get the current QR code',
+    description: 'INVALID_SESSION_STATE (409) when the session shows no QR code (not qr_ready).',
+    document: QR_DOCUMENT,
+    variables: (req) => ({ sessionId: sessionIdOf(req) }),
+    reply: (data, req) => {
+      const qr = qrOf(data, req);
+      return { data: { qrCode: qr.dataUrl, expiresAt: qr.expiresAt } };
+    },
+    response: { data: qrData },
+  },
+  qrImageRoute('getSessionQrImage', '/sessions/{sessionId}/qr/image'),
+  qrImageRoute('getSessionQrPng', '/sessions/{sessionId}/qr.png', 'getSessionQrImage'),
+  {
+    id: 'removeSession',
+    method: 'DELETE',
+    path: '/sessions/{sessionId}',
+    tag: 'Sessions',
+    summary: 'Stop and remove a session',
+    document: `mutation RestRemoveSession($sessionId: String!) { removeSession(sessionId: $sessionId) { sessionId removed } }`,
+    variables: (req) => ({ sessionId: sessionIdOf(req) }),
+    reply: () => ({ message: 'Session removed successfully' }),
+    response: { message: 'Session removed successfully' },
+  },
+  {
+    id: 'sandboxScanQr',
+    method: 'POST',
+    path: '/sessions/{sessionId}/sandbox/scan',
+    tag: 'Sandbox',
+    summary: 'Scan the QR code as a phone would (sandbox engine only)',
+    description: 'ENGINE_UNSUPPORTED on other engines; INVALID_SESSION_STATE when there is no QR code to scan.',
+    document: `mutation RestSandboxScan($sessionId: String!) { sandboxScanQr(sessionId: $sessionId) { sessionId status } }`,
+    variables: (req) => ({ sessionId: sessionIdOf(req) }),
+    reply: ({ sandboxScanQr: s }) => ({ message: 'QR code scanned', data: { sessionId: s.sessionId, status: lower(s.status) } }),
+    response: {
+      message: 'QR code scanned',
+      data: {
+        type: 'object',
+        required: ['sessionId', 'status'],
+        properties: { sessionId: { type: 'string' }, status: { $ref: '#/components/schemas/SessionStatus' } },
+      },
+    },
+  },
+];

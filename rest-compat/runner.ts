@@ -1,0 +1,278 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse, print, validate, type GraphQLSchema } from 'graphql';
+import { AppError, httpStatusFor, type ErrorCode } from '../src/errors.js';
+import type { Logger } from '../src/logger.js';
+import { noteRoute, noteSession } from '../src/observability/http-log.js';
+import { requestIdFrom } from '../src/plugins/use-request-id.js';
+import { renderDocsPage } from './docs-page.js';
+import { buildOpenApi } from './openapi.js';
+import type { RestReply, RestRequest, RestRoute } from './route.js';
+
+export const REST_BASE = '/api/v1';
+
+/** What the runner needs of yoga: its fetch handler, the same one /graphql is served by. */
+export interface GraphQLFetch {
+  fetch(request: Request, serverContext: Record<string, unknown>): Response | Promise<Response>;
+}
+
+export interface RestOptions {
+  routes: readonly RestRoute[];
+  yoga: GraphQLFetch;
+  schema: GraphQLSchema;
+  maxBodyBytes: number;
+  logger: Logger;
+  version: string;
+}
+
+interface CompiledRoute {
+  route: RestRoute;
+  segments: (string | { param: string })[];
+  query: string;
+  operationName: string | undefined;
+}
+
+// Request headers that describe the REST request itself, not the caller; everything else (auth, ip,
+// request id ...) is passed on so the GraphQL plugins see the caller as /graphql would.
+const DROPPED_REQUEST_HEADERS = new Set(['content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'accept', 'accept-encoding', 'connection', 'keep-alive', 'expect', 'upgrade', 'host']);
+const DROPPED_RESPONSE_HEADERS = new Set(['content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive']);
+
+/**
+ * Parses and validates every route's document against the schema once (a broken route stops start-up),
+ * and returns the request handler for everything under /api/v1.
+ */
+export function createRestHandler(o: RestOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const compiled = o.routes.map((route) => compile(route, o.schema));
+  const ids = new Set<string>();
+  for (const { route } of compiled) {
+    if (ids.has(route.id)) throw new Error(`REST route id '${route.id}' is used twice`);
+    ids.add(route.id);
+  }
+  const openApi = JSON.stringify(buildOpenApi(o.routes, { version: o.version, basePath: REST_BASE }));
+  const docsPage = renderDocsPage({ openApiUrl: `${REST_BASE}/openapi.json`, title: 'wa-gateway REST API' });
+
+  return async (req, res) => {
+    const requestId = requestIdFrom({ get: (name) => headerOf(req, name) });
+    const send = (status: number, body: string | Buffer, headers: Record<string, string | number> = {}) => {
+      if (res.headersSent) return;
+      res.writeHead(status, { 'content-length': Buffer.byteLength(body), ...headers, 'x-request-id': requestId });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    const sendJson = (status: number, value: unknown, headers: Record<string, string | number> = {}) =>
+      send(status, JSON.stringify(value), { 'content-type': 'application/json; charset=utf-8', ...headers });
+    const sendError = (error: AppError, headers: Record<string, string | number> = {}) =>
+      sendJson(httpStatusFor(error.code), { success: false, error: { code: error.code, message: error.message, details: error.details } }, headers);
+
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      let path = url.pathname.slice(REST_BASE.length);
+      if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+      const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
+
+      if (method === 'GET' && path === '/openapi.json') return discard(req, () => send(200, openApi, { 'content-type': 'application/json; charset=utf-8' }));
+      if (method === 'GET' && (path === '/docs' || path === '' || path === '/')) {
+        return discard(req, () => send(200, docsPage, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' }));
+      }
+
+      const matches = match(compiled, path);
+      const hit = matches.find((m) => m.compiled.route.method === method);
+      if (!hit) {
+        const allowed: string[] = [...new Set(matches.map((m) => m.compiled.route.method))];
+        if (allowed.length === 0) {
+          return discard(req, () => sendError(new AppError('NOT_FOUND', `No route for ${req.method} ${url.pathname}`, { method: req.method, path: url.pathname })));
+        }
+        if (allowed.includes('GET')) allowed.push('HEAD');
+        const allow = allowed.join(', ');
+        if (method === 'OPTIONS') return discard(req, () => send(204, '', { allow }));
+        return discard(req, () =>
+          sendError(new AppError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname} (allowed: ${allow})`, { method: req.method, allowed }), { allow }),
+        );
+      }
+      const { compiled: route, params } = hit;
+      noteRoute(req, `${REST_BASE}${route.route.path}`);
+      if (params.sessionId) noteSession(req, params.sessionId);
+
+      const body = await readJsonBody(req, o.maxBodyBytes, route.route.body !== undefined);
+      if (body instanceof AppError) {
+        // The rest of an oversized body is not read: answer now and close the connection.
+        return sendError(body, body.code === 'PAYLOAD_TOO_LARGE' ? { connection: 'close' } : {});
+      }
+      const restRequest: RestRequest = { method, params, query: url.searchParams, body };
+      const variables = route.route.variables(restRequest);
+
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (value === undefined || DROPPED_REQUEST_HEADERS.has(name)) continue;
+        headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+      }
+      headers.set('content-type', 'application/json');
+      headers.set('accept', 'application/json');
+      headers.set('x-request-id', requestId);
+      // Through yoga's own fetch handler rather than getEnveloped: HTTP-level hooks (onRequest, onParams,
+      // where the auth and limit plugins refuse a request) run only there. Yoga caches the parse and
+      // validation of each route's fixed query text, so the document is parsed once per route.
+      const response = await o.yoga.fetch(
+        new Request(`http://${headerOf(req, 'host') ?? 'localhost'}/graphql`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ query: route.query, variables, operationName: route.operationName }),
+        }),
+        { req },
+      );
+      const passOn: Record<string, string> = {};
+      response.headers.forEach((value, key) => {
+        // whatwg-node's Headers keeps the case a plugin used; node's writeHead would repeat such a header.
+        const name = key.toLowerCase();
+        if (!DROPPED_RESPONSE_HEADERS.has(name)) passOn[name] = value;
+      });
+      const result = await graphqlResult(response);
+      const first = result.errors?.[0];
+      if (first) {
+        const code = (first.extensions?.code as ErrorCode | undefined) ?? 'INTERNAL_ERROR';
+        return sendError(new AppError(code, first.message, (first.extensions?.details as Record<string, unknown> | undefined) ?? {}), passOn);
+      }
+      if (!result.data) throw new Error(`GraphQL answered ${response.status} without data or errors`);
+      const reply: RestReply = route.route.reply(result.data, restRequest);
+      const status = reply.status ?? 200;
+      if ('binary' in reply) {
+        return send(status, reply.binary, { ...passOn, ...reply.headers, 'content-type': reply.contentType, 'cache-control': 'no-store' });
+      }
+      const envelope: Record<string, unknown> = { success: true };
+      if (reply.message !== undefined) envelope.message = reply.message;
+      if (reply.data !== undefined) envelope.data = reply.data;
+      return sendJson(status, envelope, { ...passOn, ...reply.headers });
+    } catch (error) {
+      if (error instanceof AppError) return sendError(error);
+      o.logger.error('REST route failed', { url: req.url, requestId, err: String((error as Error)?.stack ?? error) });
+      return sendError(new AppError('INTERNAL_ERROR', 'Unexpected error.', {}));
+    }
+  };
+}
+
+function compile(route: RestRoute, schema: GraphQLSchema): CompiledRoute {
+  const document = parse(route.document);
+  const errors = validate(schema, document);
+  if (errors.length > 0) throw new Error(`REST route ${route.id}: its GraphQL document is invalid: ${errors.map((e) => e.message).join('; ')}`);
+  const operations = document.definitions.filter((d) => d.kind === 'OperationDefinition');
+  if (operations.length !== 1) throw new Error(`REST route ${route.id}: the document must hold exactly one operation`);
+  const operation = operations[0]!;
+  return {
+    route,
+    segments: route.path.split('/').slice(1).map((s) => (s.startsWith('{') && s.endsWith('}') ? { param: s.slice(1, -1) } : s)),
+    query: print(document),
+    operationName: operation.kind === 'OperationDefinition' ? operation.name?.value : undefined,
+  };
+}
+
+/** Every route whose path matches, literal segments preferred over parameters. */
+function match(routes: CompiledRoute[], path: string): { compiled: CompiledRoute; params: Record<string, string> }[] {
+  const parts = path.split('/').slice(1);
+  const out: { compiled: CompiledRoute; params: Record<string, string>; literals: number }[] = [];
+  for (const compiled of routes) {
+    if (compiled.segments.length !== parts.length) continue;
+    const params: Record<string, string> = {};
+    let literals = 0;
+    let ok = true;
+    for (let i = 0; i < parts.length && ok; i++) {
+      const segment = compiled.segments[i]!;
+      const part = parts[i]!;
+      if (typeof segment === 'string') {
+        ok = segment === part;
+        literals++;
+      } else {
+        ok = part.length > 0;
+        if (ok) params[segment.param] = decodeSegment(part);
+      }
+    }
+    if (ok) out.push({ compiled, params, literals });
+  }
+  return out.sort((a, b) => b.literals - a.literals);
+}
+
+function decodeSegment(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new AppError('VALIDATION_ERROR', `the path segment '${part}' is not valid URL encoding`, { segment: part });
+  }
+}
+
+function headerOf(req: IncomingMessage, name: string): string | null {
+  const value = req.headers[name];
+  return (Array.isArray(value) ? value[0] : value) ?? null;
+}
+
+function isJsonType(contentType: string | null): boolean {
+  const type = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
+  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
+}
+
+/** Reads the body of a route that takes one (a JSON object), or discards it. Errors are returned, not thrown. */
+async function readJsonBody(req: IncomingMessage, maxBytes: number, wanted: boolean): Promise<Record<string, unknown> | AppError> {
+  if (!wanted) {
+    await drain(req);
+    return {};
+  }
+  const declared = Number(headerOf(req, 'content-length') ?? NaN);
+  if (declared > maxBytes) {
+    req.resume();
+    return tooLarge(maxBytes);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBytes) {
+        req.resume();
+        return tooLarge(maxBytes);
+      }
+      chunks.push(chunk);
+    }
+  } catch {
+    return new AppError('BAD_REQUEST', 'the request body could not be read (the connection was aborted)', {});
+  }
+  if (size === 0) return {};
+  const contentType = headerOf(req, 'content-type');
+  if (!isJsonType(contentType)) {
+    return new AppError('UNSUPPORTED_MEDIA_TYPE', `the request body must be JSON (Content-Type: application/json), not ${contentType ?? 'untyped'}`, {
+      contentType,
+    });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.concat(chunks, size).toString('utf8'));
+  } catch (error) {
+    return new AppError('BAD_REQUEST', `the request body is not valid JSON: ${(error as Error).message}`, {});
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return new AppError('VALIDATION_ERROR', 'the request body must be a JSON object', { received: Array.isArray(value) ? 'array' : typeof value });
+  }
+  return value as Record<string, unknown>;
+}
+
+const tooLarge = (maxBytes: number) =>
+  new AppError('PAYLOAD_TOO_LARGE', `the request body is larger than ${maxBytes} bytes`, { maxBytes });
+
+async function drain(req: IncomingMessage): Promise<void> {
+  if (req.readableEnded) return;
+  req.resume();
+  await new Promise<void>((resolve) => {
+    req.once('end', resolve);
+    req.once('error', () => resolve());
+    req.once('close', resolve);
+  });
+}
+
+async function discard(req: IncomingMessage, then: () => void): Promise<void> {
+  await drain(req);
+  then();
+}
+
+async function graphqlResult(response: Response): Promise<{ data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] }> {
+  const text = await response.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`GraphQL answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`);
+  }
+}

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { routeTable } from '../rest-compat/route-table.js';
+import { startServer, type TestServer } from './helpers/app.js';
+import { ISO, rest } from './rest-helpers.js';
+
+describe('REST server routes, OpenAPI and docs', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer({ maxSessions: 7 });
+  });
+  after(() => server.dispose());
+
+  it('GET /info has the reference fields', async () => {
+    await rest(server, 'POST', '/sessions', { sessionId: 'info-1' });
+    const res = await rest(server, 'GET', '/info');
+    assert.equal(res.status, 200);
+    assert.equal(res.body.success, true);
+    const d = res.body.data;
+    assert.match(d.version, /^\d+\.\d+\.\d+/);
+    assert.equal(d.maxSessions, 7);
+    assert.equal(d.activeSessions, 1);
+    assert.equal(typeof d.uptime, 'number');
+    assert.match(d.memory.used, /^\d+(\.\d+)?[MG]B$/);
+    assert.match(d.memory.total, /^\d+(\.\d+)?[MG]B$/);
+  });
+
+  it('GET /health has the reference fields', async () => {
+    const res = await rest(server, 'GET', '/health');
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body.data.checks, { database: 'ok', sessions: 'ok', memory: 'ok' });
+    assert.equal(res.body.data.status, 'healthy');
+    assert.match(res.body.data.timestamp, ISO);
+  });
+
+  it('GET /openapi.json is a valid OpenAPI 3.1 document listing every route of the table', async () => {
+    const res = await rest(server, 'GET', '/openapi.json');
+    assert.equal(res.status, 200);
+    const doc = res.body;
+    assert.equal(doc.openapi, '3.1.0');
+    await SwaggerParser.validate(structuredClone(doc));
+    const listed = new Set<string>();
+    for (const [path, ops] of Object.entries<Record<string, any>>(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) listed.add(`${method.toUpperCase()} ${path} ${op.operationId}`);
+    }
+    for (const route of routeTable) assert.ok(listed.has(`${route.method} ${route.path} ${route.id}`), `${route.method} ${route.path} is documented`);
+    // The reference's routes (webhooks come with the webhooks work) and the aliases.
+    for (const expected of [
+      'POST /sessions',
+      'GET /sessions',
+      'GET /sessions/{sessionId}',
+      'GET /sessions/{sessionId}/status',
+      'GET /sessions/{sessionId}/qr',
+      'GET /sessions/{sessionId}/qr/image',
+      'GET /sessions/{sessionId}/qr.png',
+      'DELETE /sessions/{sessionId}',
+      'POST /sessions/{sessionId}/sandbox/scan',
+      'POST /sessions/{sessionId}/send-text',
+      'POST /sessions/{sessionId}/send-message',
+      'POST /sessions/{sessionId}/send-image',
+      'POST /sessions/{sessionId}/send-file',
+      'POST /sessions/{sessionId}/send-audio',
+      'GET /sessions/{sessionId}/chats',
+      'GET /sessions/{sessionId}/chats/{chatId}/messages',
+      'GET /sessions/{sessionId}/contacts',
+      'GET /sessions/{sessionId}/contacts/{contactId}',
+      'POST /sessions/{sessionId}/groups',
+      'POST /sessions/{sessionId}/groups/{groupId}/participants',
+      'DELETE /sessions/{sessionId}/groups/{groupId}/participants',
+      'GET /info',
+      'GET /health',
+    ]) {
+      assert.ok([...listed].some((l) => l.startsWith(`${expected} `)), `${expected} is listed`);
+    }
+    assert.equal(doc.paths['/sessions/{sessionId}/qr/image'].get.responses['200'].content['image/png'] !== undefined, true);
+  });
+
+  it('GET /docs is a self-contained page (no external scripts or styles) that loads the document', async () => {
+    for (const path of ['/docs', '/docs/', '']) {
+      const res = await fetch(`${server.url}/api/v1${path}`);
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type')!, /^text\/html/);
+      const html = await res.text();
+      assert.match(html, /data-openapi="\/api\/v1\/openapi.json"/);
+      assert.doesNotMatch(html, /<script[^>]+src=/i);
+      assert.doesNotMatch(html, /<link[^>]+href=/i);
+      assert.doesNotMatch(html, /https?:\/\/(?!localhost)/);
+    }
+  });
+
+  // .ci/run installs Chromium (the open-wa engine needs it too); here it renders the page as a browser would.
+  const chromium = process.env.PUPPETEER_EXECUTABLE_PATH || '/usr/bin/chromium';
+  it('the docs page renders every route in a headless browser (Chromium)', { skip: existsSync(chromium) ? false : `needs ${chromium}` }, async () => {
+    const profile = mkdtempSync(join(tmpdir(), 'wa-docs-chromium-'));
+    try {
+      const { stdout } = await promisify(execFile)(
+        chromium,
+        ['--headless', '--no-sandbox', '--disable-gpu', `--user-data-dir=${profile}`, '--virtual-time-budget=10000', '--dump-dom', `${server.url}/api/v1/docs`],
+        { timeout: 90_000, maxBuffer: 32 * 1024 * 1024 },
+      );
+      for (const route of routeTable) {
+        assert.ok(stdout.includes(`id="${route.id}"`), `the page shows ${route.method} ${route.path}`);
+      }
+      assert.ok(stdout.includes('/api/v1/sessions/{sessionId}/qr.png'));
+      assert.match(stdout, /<p id="desc">[^<]*\(version \d+\.\d+\.\d+\)<\/p>/, 'the document was loaded');
+    } finally {
+      rmSync(profile, { recursive: true, force: true });
+    }
+  });
+});
