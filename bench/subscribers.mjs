@@ -12,6 +12,7 @@ const INJECT = `mutation($s: String!, $b: String!) { sandboxInjectMessage(sessio
 const latencies = new Float64Array(o.subscribers * o.events);
 let deliveries = 0;
 let warm = 0;
+const warmed = new Uint8Array(o.subscribers);
 let lastDelivery = 0;
 let errors = 0;
 let onProgress = () => {};
@@ -27,12 +28,15 @@ for (let i = 0; i < o.subscribers; i += connectBatch) {
       const off = client.on('connected', () => (off(), resolve()));
       client.on('error', () => (errors++, resolve()));
     }));
+    const index = j;
     client.subscribe({ query: SUB, variables: { s: o.sessionId } }, {
       next: (value) => {
         const body = value.data?.message?.body;
         if (!body) return void errors++;
         const now = performance.now();
-        if (body.startsWith('warm')) warm++;
+        if (body.startsWith('warm')) {
+          if (!warmed[index]) (warmed[index] = 1), warm++;
+        }
         else {
           latencies[deliveries++] = now - Number(body.split(':')[2]);
           lastDelivery = now;
@@ -72,12 +76,11 @@ function until(check, timeoutMs) {
 
 // A warm-up event proves every subscription is live before the clock starts (retried: a subscribe may still be in flight).
 let held = false;
-for (let attempt = 0; attempt < 20 && !held; attempt++) {
-  warm = 0;
+for (let attempt = 0; attempt < 5 && !held; attempt++) {
   await inject(`warm:${attempt}:0`);
-  held = await until(() => warm >= o.subscribers, 3000 + o.subscribers);
+  held = await until(() => warm >= o.subscribers, 5000 + o.subscribers);
 }
-process.stdout.write(`${JSON.stringify({ ready: true, held, warm })}\n`);
+process.stdout.write(`${JSON.stringify({ ready: true, held, warm, errors })}\n`);
 
 const start = performance.now();
 for (let k = 0; k < o.events; k++) await inject(`ev:${k}:${performance.now()}`);
