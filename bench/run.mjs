@@ -1,0 +1,304 @@
+// wa-gateway benchmarks: the real server against a bare node:http ceiling and a stock yoga + Pothos peer, all in
+// child processes, load from another child (autocannon). Writes bench/REPORT.md.
+// Usage: npm run bench [-- --quick] [-- --only a,c,g]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const onlyArg = args.find((a) => a.startsWith('--only'));
+const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1]).split(',') : null;
+const want = (s) => !only || only.includes(s);
+const REPS = 3;
+const DURATION = quick ? 2 : 5;
+const FANOUT = quick ? [1000] : [1000, 10000];
+const MEMORY = quick ? [1000] : [1000, 10000];
+const env = { ...process.env, NODE_ENV: 'production' };
+const children = new Set();
+
+const log = (...m) => console.error('[bench]', ...m);
+const median = (xs) => {
+  const s = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (!s.length) return null;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const rssMb = (pid) => {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : null;
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Spawn a node process and resolve with its first JSON stdout line and the child. */
+function startNode(script, argv = [], nodeArgs = []) {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...argv], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  const lines = createInterface({ input: child.stdout });
+  const queue = [];
+  let waiter = null;
+  lines.on('line', (line) => {
+    if (!line.startsWith('{')) return;
+    const value = JSON.parse(line);
+    if (waiter) (waiter(value), (waiter = null));
+    else queue.push(value);
+  });
+  const next = () =>
+    queue.length
+      ? Promise.resolve(queue.shift())
+      : new Promise((resolve, reject) => {
+          waiter = resolve;
+          child.once('exit', (code) => reject(new Error(`${script} exited ${code} before answering`)));
+        });
+  return { child, next };
+}
+
+async function startServer(script, argv = []) {
+  const { child, next } = startNode(join(here, 'servers', script), argv);
+  const { port } = await next();
+  return { child, pid: child.pid, url: `http://127.0.0.1:${port}`, stop: () => stopChild(child) };
+}
+
+function stopChild(child) {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => child.kill('SIGKILL'), 15000);
+    child.once('exit', () => (clearTimeout(t), resolve()));
+    child.kill('SIGTERM');
+  });
+}
+
+async function load(options) {
+  const { next } = startNode(join(here, 'load.mjs'), [JSON.stringify({ duration: DURATION, connections: 32, ...options })]);
+  return next();
+}
+
+async function gql(url, query, variables = {}) {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  const json = await res.json();
+  if (json.errors) throw new Error(`GraphQL: ${JSON.stringify(json.errors)}`);
+  return json.data;
+}
+
+const appConfig = (dataDir) =>
+  JSON.stringify({
+    host: '127.0.0.1',
+    dataDir,
+    logLevel: 'warn',
+    maxSessions: 20000,
+    sandbox: { startDelayMs: 0, authDelayMs: 0, deliveryDelayMs: 0, botReplyDelayMs: 0, readDelayMs: 0 },
+  });
+
+async function startApp() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'wa-gateway-bench-'));
+  const server = await startServer('app-server.mjs', [appConfig(dataDir)]);
+  return { ...server, stop: async () => (await server.stop(), rmSync(dataDir, { recursive: true, force: true })) };
+}
+
+const CREATE = `mutation($id: String!) { createSession(input: { sessionId: $id, config: { sandbox: { autoScanMs: 0 } } }) { session { sessionId } } }`;
+/** Create `count` sandbox sessions that scan their own QR, and wait until all are READY. */
+async function readySessions(url, from, count, concurrency = 16) {
+  let i = from;
+  const worker = async () => {
+    while (i < from + count) await gql(url, CREATE, { id: `bench-${i++}` });
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  for (let tries = 0; ; tries++) {
+    const { serverInfo } = await gql(url, `{ serverInfo { totalSessions } sessions { status } }`).then((d) => ({
+      serverInfo: { ready: d.sessions.filter((s) => s.status === 'READY').length },
+    }));
+    if (serverInfo.ready >= from + count) return;
+    if (tries > 600) throw new Error(`only ${serverInfo.ready} sessions READY`);
+    await sleep(200);
+  }
+}
+
+const results = {};
+const SESSIONS_QUERY = JSON.stringify({ query: '{ sessions { sessionId status lastActivity } }' });
+const gqlPost = (url) => ({ url: `${url}/graphql`, method: 'POST', body: SESSIONS_QUERY, headers: { 'content-type': 'application/json' } });
+
+async function main() {
+  const t0 = Date.now();
+  const bare = await startServer('bare.mjs');
+  const peer = await startServer('peer.mjs');
+  const app = await startApp();
+  log('servers up', { bare: bare.url, peer: peer.url, app: app.url });
+  await readySessions(app.url, 0, 100);
+  const me = (id) => gql(app.url, `query($id: String!) { session(sessionId: $id) { me { id } } }`, { id }).then((d) => d.session.me.id);
+
+  // Warm every server once (JIT, caches) before any repetition counts.
+  for (const target of [gqlPost(bare.url), gqlPost(peer.url), gqlPost(app.url)]) await load({ ...target, duration: 1 });
+
+  if (want('a') || want('b')) {
+    const probe = await fetch(`${app.url}/api/v1/sessions`).catch(() => null);
+    const hasRest = probe !== null && probe.status === 200;
+    const runs = { bare: [], peer: [], app: [], rest: [] };
+    for (let rep = 0; rep < REPS; rep++) {
+      runs.bare.push(await load(gqlPost(bare.url)));
+      if (want('a')) runs.peer.push(await load(gqlPost(peer.url)));
+      if (want('a')) runs.app.push(await load(gqlPost(app.url)));
+      if (want('b') && hasRest) runs.rest.push(await load({ url: `${app.url}/api/v1/sessions` }));
+    }
+    const sum = (rs) => ({ rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), errors: rs.reduce((n, r) => n + r.errors + r.non2xx, 0) });
+    results.ceiling = sum(runs.bare);
+    if (want('a')) (results.peer = sum(runs.peer)), (results.a = sum(runs.app));
+    if (want('b')) results.b = hasRest ? sum(runs.rest) : { notRun: 'REST layer (/api/v1) not on this branch' };
+    log('a/b', results);
+  }
+
+  if (want('c')) {
+    const to = await me('bench-1');
+    const body = JSON.stringify({
+      query: 'mutation($i: SendTextInput!) { sendText(input: $i) { message { id } } }',
+      variables: { i: { sessionId: 'bench-0', chatId: to, content: 'bench' } },
+    });
+    const runs = [];
+    await load({ url: `${app.url}/graphql`, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: 64, duration: 1 });
+    for (let rep = 0; rep < REPS; rep++) runs.push(await load({ url: `${app.url}/graphql`, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: 64 }));
+    results.c = { rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), errors: runs.reduce((n, r) => n + r.errors + r.non2xx, 0) };
+    log('c', results.c);
+  }
+  await bare.stop();
+  await peer.stop();
+
+  if (want('d')) {
+    results.d = [];
+    for (const n of FANOUT) {
+      const reps = n >= 10000 ? 1 : REPS;
+      const runs = [];
+      let peakRss = 0;
+      for (let rep = 0; rep < reps; rep++) {
+        const { child, next } = startNode(join(here, 'subscribers.mjs'), [
+          JSON.stringify({ httpUrl: `${app.url}/graphql`, wsUrl: `${app.url.replace('http', 'ws')}/graphql`, sessionId: 'bench-2', subscribers: n, events: 100 }),
+        ], ['--max-old-space-size=4096']);
+        const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(app.pid) ?? 0)), 100);
+        const ready = await next();
+        const heldRss = rssMb(app.pid);
+        const r = await next();
+        clearInterval(sampler);
+        await stopChild(child);
+        runs.push({ ...r, heldRss, ready });
+        log('d', n, r, { heldRss, peakRss });
+      }
+      results.d.push({
+        subscribers: n,
+        reps,
+        perSecond: median(runs.map((r) => r.perSecond)),
+        p50: median(runs.map((r) => r.p50)),
+        p99: median(runs.map((r) => r.p99)),
+        allDelivered: runs.every((r) => r.deliveries === r.expected && r.held),
+        deliveries: runs.map((r) => `${r.deliveries}/${r.expected}`).join(', '),
+        heldRss: median(runs.map((r) => r.heldRss)),
+        peakRss,
+      });
+      await sleep(1000);
+    }
+  }
+  await app.stop();
+
+  if (want('e')) {
+    const fresh = await startApp();
+    await sleep(1000);
+    const base = rssMb(fresh.pid);
+    results.e = { baseRss: base, points: [] };
+    let made = 0;
+    for (const n of MEMORY) {
+      const t = Date.now();
+      await readySessions(fresh.url, made, n - made, 32);
+      made = n;
+      await sleep(2000);
+      const rss = rssMb(fresh.pid);
+      results.e.points.push({ sessions: n, rss, perSessionKb: ((rss - base) * 1024) / n, createSeconds: (Date.now() - t) / 1000 });
+      log('e', results.e.points.at(-1));
+    }
+    await fresh.stop();
+  }
+
+  if (want('f')) results.f = { notRun: 'webhooks are not on this branch' };
+
+  if (want('g')) {
+    const runs = [];
+    for (let rep = 0; rep < (quick ? 3 : 5); rep++) runs.push(await coldStart());
+    results.g = { ms: median(runs), runs };
+    log('g', results.g);
+  }
+
+  results.wallSeconds = (Date.now() - t0) / 1000;
+  writeFileSync(join(here, 'REPORT.md'), report(results));
+  log(`wrote bench/REPORT.md in ${results.wallSeconds.toFixed(0)} s`);
+}
+
+/** Spawn the compiled CLI and time from spawn to the first answered GraphQL request. */
+async function coldStart() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'wa-gateway-cold-'));
+  const start = performance.now();
+  const child = spawn(process.execPath, [join(root, 'dist/src/main.js'), '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'warn'], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.add(child);
+  const port = await new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.on('line', (line) => {
+      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(line);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`main.js exited ${code}`)));
+  });
+  const res = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+  await res.text();
+  const ms = performance.now() - start;
+  await stopChild(child);
+  rmSync(dataDir, { recursive: true, force: true });
+  return ms;
+}
+
+const fmt = (x, d = 0) => (x === null || x === undefined ? 'n/a' : Number(x).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+const pct = (x) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : `${(x * 100).toFixed(0)}%`);
+const verdict = (ok) => (ok === null ? 'not run' : ok ? '**met**' : '**missed**');
+
+function report(r) {
+  const c = r.ceiling?.rps;
+  const p = r.peer?.rps;
+  const lines = [];
+  lines.push('# wa-gateway benchmark report', '');
+  lines.push(`Written by \`npm run bench${quick ? ' -- --quick' : ''}${only ? ` -- --only ${only.join(',')}` : ''}\` on ${new Date().toISOString()} (${fmt(r.wallSeconds)} s).`, '');
+  lines.push(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30, 1)} GiB memory, Node ${process.version}, ${process.platform}/${process.arch}. Shared and noisy: read ratios, not absolutes.`, '');
+  lines.push(`Method: every server is its own child process (NODE_ENV=production); load comes from another child process (autocannon, 32 connections unless said, ${DURATION} s runs); figures are medians of ${REPS} repetitions interleaved across the servers, after a 1 s warm-up each. The real server is the compiled app (\`buildApp\`, sandbox engine, temp data dir, log level warn, sandbox delays 0). The ceiling is a bare \`node:http\` server answering the same JSON bytes; the peer is stock graphql-yoga + Pothos with the same \`sessions { sessionId status lastActivity }\` shape (100 items).`, '');
+  lines.push('| scenario | figure | vs ceiling | vs peer | goal | verdict |', '|---|---|---|---|---|---|');
+  if (r.ceiling) lines.push(`| ceiling: bare node:http, same JSON | ${fmt(c)} req/s, p99 ${fmt(r.ceiling.p99)} ms | 100% | ${pct(c / p)} | | |`);
+  if (r.peer) lines.push(`| peer: stock yoga + Pothos, 100 sessions | ${fmt(p)} req/s, p99 ${fmt(r.peer.p99)} ms | ${pct(p / c)} | 100% | | |`);
+  if (r.a) lines.push(`| (a) GraphQL \`sessions\`, 100 sessions | ${fmt(r.a.rps)} req/s, p50 ${fmt(r.a.p50)} ms, p99 ${fmt(r.a.p99)} ms | ${pct(r.a.rps / c)} | ${pct(r.a.rps / p)} | ≥ 35% of ceiling (> 3× peer) | ${verdict(r.a.rps / c >= 0.35)} |`);
+  if (r.b) lines.push(r.b.notRun ? `| (b) REST \`GET /api/v1/sessions\` | not run: ${r.b.notRun} | | | ≥ 90% of (a) | not run |` : `| (b) REST \`GET /api/v1/sessions\` | ${fmt(r.b.rps)} req/s, p99 ${fmt(r.b.p99)} ms (${pct(r.b.rps / r.a?.rps)} of (a)) | ${pct(r.b.rps / c)} | ${pct(r.b.rps / p)} | ≥ 90% of (a) | ${verdict(r.a ? r.b.rps / r.a.rps >= 0.9 : null)} |`);
+  if (r.c) lines.push(`| (c) \`sendText\` between two READY sandbox sessions, 64 connections | ${fmt(r.c.rps)} sends/s, p50 ${fmt(r.c.p50)} ms, p99 ${fmt(r.c.p99)} ms, ${r.c.errors} errors | ${c ? pct(r.c.rps / c) : 'n/a'} | n/a (the peer has no mutation) | ≥ 3,000/s, p99 ≤ 25 ms | ${verdict(r.c.rps >= 3000 && r.c.p99 <= 25)} |`);
+  for (const d of r.d ?? []) {
+    const goal = d.subscribers >= 10000 ? 'held, RSS ≤ 600 MB, every event delivered' : 'p99 ≤ 50 ms, ≥ 30,000 deliveries/s';
+    const ok = d.subscribers >= 10000 ? d.allDelivered && d.peakRss <= 600 : d.p99 <= 50 && d.perSecond >= 30000;
+    lines.push(`| (d) graphql-ws fan-out, ${fmt(d.subscribers)} subscribers × 100 events (${d.reps} run${d.reps > 1 ? 's' : ''}) | ${fmt(d.perSecond)} deliveries/s, p50 ${fmt(d.p50, 1)} ms, p99 ${fmt(d.p99, 1)} ms; delivered ${d.deliveries}; server RSS ${fmt(d.heldRss)} MB held, ${fmt(d.peakRss)} MB peak | n/a | n/a | ${goal} | ${verdict(ok)} |`);
+  }
+  if (r.e) for (const e of r.e.points) lines.push(`| (e) RSS per READY sandbox session, ${fmt(e.sessions)} sessions | ${fmt(e.perSessionKb, 1)} KB/session (RSS ${fmt(e.rss)} MB, idle ${fmt(r.e.baseRss)} MB; created in ${fmt(e.createSeconds, 1)} s) | n/a | n/a | ≤ 64 KB at 10,000 | ${e.sessions >= 10000 ? verdict(e.perSessionKb <= 64) : 'info'} |`);
+  if (r.f) lines.push(`| (f) webhook deliveries/s | not run: ${r.f.notRun} | | | ≥ 1,000/s | not run |`);
+  if (r.g) lines.push(`| (g) cold start, \`node dist/src/main.js\` to first answered request | ${fmt(r.g.ms)} ms (runs: ${r.g.runs.map((x) => fmt(x)).join(', ')}) | n/a | n/a | ≤ 1.0 s | ${verdict(r.g.ms <= 1000)} |`);
+  if (quick) lines.push('', '`--quick`: 2 s runs; fan-out and memory at 1,000 only (10,000 not run).');
+  lines.push('', 'Notes: (d) injects the 100 events back to back (each `sandboxInjectMessage` awaited) and times each delivery from just before its injection, in the subscriber process, so latency includes queueing under full load and the subscriber process\'s own work on the same 2 cores. (e) is (RSS with N READY sessions − RSS of the idle server) / N.', '');
+  return lines.join('\n');
+}
+
+const cleanup = () => {
+  for (const child of children) child.kill('SIGKILL');
+};
+process.on('SIGINT', () => (cleanup(), process.exit(130)));
+main().then(
+  () => (cleanup(), process.exit(0)),
+  (error) => (console.error(error), cleanup(), process.exit(1)),
+);

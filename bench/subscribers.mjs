@@ -1,0 +1,97 @@
+// graphql-ws fan-out, run as its own process: N subscribers to one session's `message` subscription, then
+// `events` messages injected one after another (each awaited); every delivery's latency is measured from
+// just before its injection (same process, so one clock). Prints one JSON line.
+// Usage: node bench/subscribers.mjs '{"httpUrl","wsUrl","sessionId","subscribers","events"}'
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+
+const o = JSON.parse(process.argv[2]);
+const SUB = `subscription($s: String!) { message(sessionId: $s) { body } }`;
+const INJECT = `mutation($s: String!, $b: String!) { sandboxInjectMessage(sessionId: $s, from: "15557770001@c.us", body: $b) { id } }`;
+
+const latencies = new Float64Array(o.subscribers * o.events);
+let deliveries = 0;
+let warm = 0;
+const warmed = new Uint8Array(o.subscribers);
+let lastDelivery = 0;
+let errors = 0;
+let onProgress = () => {};
+
+const clients = [];
+const connectBatch = 250;
+for (let i = 0; i < o.subscribers; i += connectBatch) {
+  const batch = [];
+  for (let j = i; j < Math.min(o.subscribers, i + connectBatch); j++) {
+    const client = createClient({ url: o.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
+    clients.push(client);
+    batch.push(new Promise((resolve) => {
+      const off = client.on('connected', () => (off(), resolve()));
+      client.on('error', () => (errors++, resolve()));
+    }));
+    const index = j;
+    client.subscribe({ query: SUB, variables: { s: o.sessionId } }, {
+      next: (value) => {
+        const body = value.data?.message?.body;
+        if (!body) return void errors++;
+        const now = performance.now();
+        if (body.startsWith('warm')) {
+          if (!warmed[index]) (warmed[index] = 1), warm++;
+        }
+        else {
+          latencies[deliveries++] = now - Number(body.split(':')[2]);
+          lastDelivery = now;
+        }
+        onProgress();
+      },
+      error: () => errors++,
+      complete: () => {},
+    });
+  }
+  await Promise.all(batch);
+}
+
+async function inject(body) {
+  const res = await fetch(o.httpUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: INJECT, variables: { s: o.sessionId, b: body } }),
+  });
+  const json = await res.json();
+  if (json.errors) throw new Error(JSON.stringify(json.errors));
+}
+
+function until(check, timeoutMs) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => ((onProgress = () => {}), resolve(false)), timeoutMs);
+    onProgress = () => {
+      if (check()) {
+        clearTimeout(timer);
+        onProgress = () => {};
+        resolve(true);
+      }
+    };
+    onProgress();
+  });
+}
+
+// A warm-up event proves every subscription is live before the clock starts (retried: a subscribe may still be in flight).
+let held = false;
+for (let attempt = 0; attempt < 5 && !held; attempt++) {
+  await inject(`warm:${attempt}:0`);
+  held = await until(() => warm >= o.subscribers, 5000 + o.subscribers);
+}
+process.stdout.write(`${JSON.stringify({ ready: true, held, warm, errors })}\n`);
+
+const start = performance.now();
+for (let k = 0; k < o.events; k++) await inject(`ev:${k}:${performance.now()}`);
+const total = o.subscribers * o.events;
+await until(() => deliveries >= total, 30_000);
+
+const got = latencies.subarray(0, deliveries).sort();
+const pct = (p) => (got.length ? got[Math.min(got.length - 1, Math.floor((p / 100) * got.length))] : null);
+const seconds = (lastDelivery - start) / 1000;
+process.stdout.write(
+  `${JSON.stringify({ subscribers: o.subscribers, events: o.events, held, expected: total, deliveries, perSecond: deliveries / seconds, p50: pct(50), p99: pct(99), errors })}\n`,
+);
+await Promise.allSettled(clients.map((c) => c.dispose()));
+process.exit(0);
