@@ -96,6 +96,10 @@ const appConfig = (dataDir) =>
     logLevel: 'warn',
     maxSessions: 20000,
     sandbox: { startDelayMs: 0, authDelayMs: 0, deliveryDelayMs: 0, botReplyDelayMs: 0, readDelayMs: 0 },
+    // The bench measures the gateway's own overhead: the per-client limits and the anti-ban send pacing
+    // would turn every run into a count of 429s and queued waits.
+    rateLimit: { enabled: false },
+    sendQueue: { minGapMs: 0, jitterMs: 0 },
   });
 
 async function startApp() {

@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { errorCodes, errorStatus, type ErrorCode } from '../src/errors.js';
 import { CREATE, SCAN, startServer, waitFor, type GqlResult, type TestServer } from './helpers/app.js';
 import { assertError, rest, restReadySession, type RestResult } from './rest-helpers.js';
+
+// The open-wa session here only has to be on another engine than the sandbox: point the engine at a
+// missing runtime so it fails at once with the install hint instead of starting Chromium.
+process.env.OPEN_WA_RUNTIME_DIR = join(tmpdir(), 'wa-gateway-no-open-wa-runtime');
 
 // Codes that only the HTTP layer of REST produces (GraphQL has no such failure of an operation), or that
 // no test can provoke on demand. Every other code must have a case below: a new code fails this file

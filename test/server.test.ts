@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { after, before, describe, it } from 'node:test';
 import { version } from '../src/version.js';
-import { CREATE, readySession, startServer, type TestServer } from './helpers/app.js';
+import { CREATE, readySession, startServer, waitFor, type TestServer } from './helpers/app.js';
 
 describe('server info, health and GraphiQL', () => {
   let server: TestServer;
@@ -15,7 +15,7 @@ describe('server info, health and GraphiQL', () => {
   it('serverInfo reports real figures', async () => {
     await readySession(server, 'info-1');
     await server.gqlOk(CREATE, { input: { sessionId: 'info-2', config: { qrTimeout: 0.05 } } });
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(async () => (await server.gqlOk('{ session(sessionId: "info-2") { status } }')).session.status === 'FAILED', 10_000, 'info-2 FAILED');
     const data = await server.gqlOk('{ serverInfo { version maxSessions activeSessions totalSessions uptime memory { used total rssBytes } } }');
     const info = data.serverInfo;
     assert.equal(info.version, version);
