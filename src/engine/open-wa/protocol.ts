@@ -9,12 +9,14 @@ import type {
   EngineMessage,
   GroupParticipantInfo,
   ParticipantResult,
-  ProxyServerCredentials,
   SendMediaInput,
+  SessionConfig,
   SendTextInput,
 } from '../engine.js';
 
-export interface WorkerStartConfig {
+/** What the worker starts a session with: the session config fields the library uses, and where things are. */
+export interface WorkerStartConfig
+  extends Pick<SessionConfig, 'multiDevice' | 'headless' | 'qrTimeout' | 'authTimeout' | 'proxyServerCredentials' | 'licenceKey'> {
   sessionId: string;
   /** The session's own folder; the library's files (browser profile, saved login) go under it. */
   dataDir: string;
@@ -23,13 +25,6 @@ export interface WorkerStartConfig {
   /** The command to show when the package is missing. */
   installCommand: string;
   executablePath: string;
-  multiDevice: boolean;
-  headless: boolean;
-  /** Seconds, as in the session config (may be fractional). */
-  qrTimeout: number;
-  authTimeout: number;
-  proxyServerCredentials?: ProxyServerCredentials;
-  licenceKey?: string;
   /** How long a QR code shown to the user stays valid. */
   qrLifetimeMs: number;
 }
