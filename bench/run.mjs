@@ -60,7 +60,9 @@ function startNode(script, argv = [], nodeArgs = []) {
 
 async function startServer(script, argv = []) {
   const { child, next } = startNode(join(here, 'servers', script), argv);
-  const { port } = await next();
+  // The app logs JSON lines to stdout too (e.g. the no-API-key warning): wait for the one that names the port.
+  let port;
+  while (port === undefined) ({ port } = await next());
   return { child, pid: child.pid, url: `http://127.0.0.1:${port}`, stop: () => stopChild(child) };
 }
 

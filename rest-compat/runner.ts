@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parse, print, validate, type GraphQLSchema } from 'graphql';
+import { parse, print, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import type { GraphQLRunner } from '../src/http/graphql-runner.js';
+import { rateLimitHeaders } from '../src/plugins/use-rate-limit.js';
 import { AppError, httpStatusFor, type ErrorCode } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import { noteRoute, noteSession } from '../src/observability/http-log.js';
@@ -18,6 +20,8 @@ export interface GraphQLFetch {
 export interface RestOptions {
   routes: readonly RestRoute[];
   yoga: GraphQLFetch;
+  /** Runs a route's operation without the Fetch-API layer; when absent or when it declines, yoga.fetch does. */
+  runner?: GraphQLRunner;
   schema: GraphQLSchema;
   maxBodyBytes: number;
   logger: Logger;
@@ -28,6 +32,7 @@ interface CompiledRoute {
   route: RestRoute;
   segments: (string | { param: string })[];
   query: string;
+  document: DocumentNode;
   operationName: string | undefined;
 }
 
@@ -99,38 +104,45 @@ export function createRestHandler(o: RestOptions): (req: IncomingMessage, res: S
       const restRequest: RestRequest = { method, params, query: url.searchParams, body };
       const variables = route.route.variables(restRequest);
 
-      const headers = new Headers();
-      for (const [name, value] of Object.entries(req.headers)) {
-        if (value === undefined || DROPPED_REQUEST_HEADERS.has(name)) continue;
-        headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-      }
-      headers.set('content-type', 'application/json');
-      headers.set('accept', 'application/json');
-      headers.set('x-request-id', requestId);
-      // Through yoga's own fetch handler rather than getEnveloped: HTTP-level hooks (onRequest, onParams,
-      // where the auth and limit plugins refuse a request) run only there. Yoga caches the parse and
-      // validation of each route's fixed query text, so the document is parsed once per route.
-      const response = await o.yoga.fetch(
-        new Request(`http://${headerOf(req, 'host') ?? 'localhost'}/graphql`, {
-          method: 'POST',
-          headers,
-          body: JSON.stringify({ query: route.query, variables, operationName: route.operationName }),
-        }),
-        { req },
-      );
+      const operation = { query: route.query, variables, operationName: route.operationName };
+      const executed = o.runner ? await o.runner.execute(req, res, requestId, operation, route.document) : null;
+      let result: GraphQLResult;
       const passOn: Record<string, string> = {};
-      response.headers.forEach((value, key) => {
-        // whatwg-node's Headers keeps the case a plugin used; node's writeHead would repeat such a header.
-        const name = key.toLowerCase();
-        if (!DROPPED_RESPONSE_HEADERS.has(name)) passOn[name] = value;
-      });
-      const result = await graphqlResult(response);
+      if (executed) {
+        result = executed.result as GraphQLResult;
+        for (const error of executed.result.errors ?? []) {
+          const http = error.extensions?.http as { headers?: Record<string, string> } | undefined;
+          for (const [name, value] of Object.entries(http?.headers ?? {})) passOn[name.toLowerCase()] = value;
+        }
+        if (executed.rateLimit) for (const [name, value] of Object.entries(rateLimitHeaders(executed.rateLimit))) passOn[name.toLowerCase()] = value;
+      } else {
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(req.headers)) {
+          if (value === undefined || DROPPED_REQUEST_HEADERS.has(name)) continue;
+          headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+        }
+        headers.set('content-type', 'application/json');
+        headers.set('accept', 'application/json');
+        headers.set('x-request-id', requestId);
+        // Through yoga's own fetch handler rather than getEnveloped: HTTP-level hooks (onRequest, onParams,
+        // where the auth plugin refuses a request) run only there.
+        const response = await o.yoga.fetch(
+          new Request(`http://${headerOf(req, 'host') ?? 'localhost'}/graphql`, { method: 'POST', headers, body: JSON.stringify(operation) }),
+          { req },
+        );
+        response.headers.forEach((value, key) => {
+          // whatwg-node's Headers keeps the case a plugin used; node's writeHead would repeat such a header.
+          const name = key.toLowerCase();
+          if (!DROPPED_RESPONSE_HEADERS.has(name)) passOn[name] = value;
+        });
+        result = await graphqlResult(response);
+      }
       const first = result.errors?.[0];
       if (first) {
         const code = (first.extensions?.code as ErrorCode | undefined) ?? 'INTERNAL_ERROR';
         return sendError(new AppError(code, first.message, (first.extensions?.details as Record<string, unknown> | undefined) ?? {}), passOn);
       }
-      if (!result.data) throw new Error(`GraphQL answered ${response.status} without data or errors`);
+      if (!result.data) throw new Error('GraphQL answered without data or errors');
       const reply: RestReply = route.route.reply(result.data, restRequest);
       const status = reply.status ?? 200;
       if ('binary' in reply) {
@@ -159,6 +171,7 @@ function compile(route: RestRoute, schema: GraphQLSchema): CompiledRoute {
     route,
     segments: route.path.split('/').slice(1).map((s) => (s.startsWith('{') && s.endsWith('}') ? { param: s.slice(1, -1) } : s)),
     query: print(document),
+    document,
     operationName: operation.kind === 'OperationDefinition' ? operation.name?.value : undefined,
   };
 }
@@ -268,7 +281,9 @@ async function discard(req: IncomingMessage, then: () => void): Promise<void> {
   then();
 }
 
-async function graphqlResult(response: Response): Promise<{ data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] }> {
+type GraphQLResult = { data?: any; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] };
+
+async function graphqlResult(response: Response): Promise<GraphQLResult> {
   const text = await response.text();
   try {
     return JSON.parse(text);

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga } from 'graphql-yoga';
+import { useGraphQlJit } from '@envelop/graphql-jit';
+import { createYoga, type Plugin } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { routeTable } from '../rest-compat/route-table.js';
@@ -11,7 +12,6 @@ import { createRestHandler, REST_BASE } from '../rest-compat/runner.js';
 import { createLegacySocket, WS_PATH_PREFIX } from '../rest-compat/ws-legacy.js';
 import { secureSchema } from './auth/access-policy.js';
 import { ApiKeyService } from './auth/api-keys.js';
-import { enforceBodyLimit } from './auth/body-limit.js';
 import { Authenticator } from './auth/authenticator.js';
 import { can } from './auth/principal.js';
 import { RateLimiter } from './auth/rate-limiter.js';
@@ -24,12 +24,15 @@ import { EventBus } from './events/bus.js';
 import { createLogger, type Logger } from './logger.js';
 import { useArmor } from './plugins/use-armor.js';
 import { authContext, unauthenticatedError, useAuth, WWW_AUTHENTICATE } from './plugins/use-auth.js';
+import { createGraphQLHttpHandler } from './http/graphql-http.js';
+import { GraphQLRunner } from './http/graphql-runner.js';
 import { MessagingService } from './messaging/messaging-service.js';
 import { isDashboardPath, serveDashboard } from './observability/dashboard-files.js';
 import { noteRoute, observeHttp } from './observability/http-log.js';
 import { Metrics } from './observability/metrics.js';
 import { createMaskError, useErrorCodes } from './plugins/use-error-codes.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
+import { DocumentRegistry, useDocumentRegistry } from './plugins/use-document-registry.js';
 import { requestIdFrom, requestIdOf, useRequestId } from './plugins/use-request-id.js';
 import { useMetrics } from './plugins/use-metrics.js';
 import { useRequestLog } from './plugins/use-request-log.js';
@@ -114,6 +117,8 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     logger.warn('NO API KEY CONFIGURED: anyone who can reach this server controls every session. Set --api-key (API_KEY).', { host: config.host });
   }
 
+  const documents = new DocumentRegistry();
+  const maskError = createMaskError(logger);
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema: secureSchema(schema),
     graphqlEndpoint: '/graphql',
@@ -121,13 +126,16 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     graphiql: config.graphiql ? { title: 'wa-gateway GraphiQL', subscriptionsProtocol: 'WS' } : false,
     renderGraphiQL,
     logging: false,
-    maskedErrors: { maskError: createMaskError(logger) },
+    maskedErrors: { maskError },
     context: (init: Record<string, unknown>) => ({
       services,
-      requestId: init.request ? requestIdOf(init.request as Request) : requestIdFrom(new Headers()),
+      requestId: typeof init.requestId === 'string' ? init.requestId : init.request ? requestIdOf(init.request as Request) : requestIdFrom(new Headers()),
       ...authContext(auth, init),
     }),
     plugins: [
+      // Queries and mutations run compiled (graphql-jit, one compilation per document); subscriptions
+      // keep graphql-js's subscribe.
+      config.http.fastPath && ({ onExecute: (useGraphQlJit() as Plugin).onExecute } as Plugin),
       useRequestId(),
       useErrorCodes(),
       useAuth(auth),
@@ -135,10 +143,20 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
       useRateLimit(rateLimiter),
       useMetrics(metrics),
       useRequestLog(logger),
+      useDocumentRegistry(documents),
     ],
   });
+  const runner = new GraphQLRunner(yoga, documents, auth, maskError);
+  const graphqlHttp = createGraphQLHttpHandler({
+    runner,
+    yoga,
+    maxBodyBytes: config.http.maxBodyBytes,
+    fastPath: config.http.fastPath,
+    logger,
+    refuse: sendJson,
+  });
 
-  const rest = createRestHandler({ routes: routeTable, yoga, schema, maxBodyBytes: config.http.maxBodyBytes, logger, version });
+  const rest = createRestHandler({ routes: routeTable, yoga, runner: config.http.fastPath ? runner : undefined, schema, maxBodyBytes: config.http.maxBodyBytes, logger, version });
   const legacyWs = createLegacySocket({
     bus,
     sessions,
@@ -157,9 +175,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     }
     if (path === '/graphql' || path.startsWith('/graphql/')) {
       noteRoute(req, '/graphql');
-      void enforceBodyLimit(req, res, config.http.maxBodyBytes, (status, body) => sendJson(req, res, status, body)).then(async (ok) => {
-        if (ok) await yoga(req, res);
-      });
+      void graphqlHttp(req, res);
       return;
     }
     // --metrics-auth (config.metrics.auth): the auth layer asks for the API key here as on /graphql.

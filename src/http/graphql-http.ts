@@ -1,0 +1,105 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { enforceBodyLimit } from '../auth/body-limit.js';
+import type { Logger } from '../logger.js';
+import { plainParams, type GraphQLRunner } from './graphql-runner.js';
+
+export interface GraphQLHttpOptions {
+  runner: GraphQLRunner;
+  /** yoga's node handler: GET, multipart, SSE, GraphiQL, CORS, errors in the request itself. */
+  yoga: (req: IncomingMessage, res: ServerResponse) => unknown;
+  maxBodyBytes: number;
+  /** false: every request goes to yoga (config http.fastPath). */
+  fastPath: boolean;
+  logger: Logger;
+  refuse: (req: IncomingMessage, res: ServerResponse, status: number, body: unknown) => void;
+}
+
+/**
+ * /graphql over HTTP. A plain JSON POST (no Origin, so no CORS; JSON accepted back) of a document yoga
+ * has already validated runs through GraphQLRunner; everything else, and anything the runner declines,
+ * is yoga's, with the body already read handed over on `req.body`.
+ */
+export function createGraphQLHttpHandler(o: GraphQLHttpOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const slow = async (req: IncomingMessage, res: ServerResponse) => {
+    if (await enforceBodyLimit(req, res, o.maxBodyBytes, (status, body) => o.refuse(req, res, status, body))) await o.yoga(req, res);
+  };
+  return async (req, res) => {
+    if (!o.fastPath || req.method !== 'POST' || req.headers.origin !== undefined || !isJsonBody(req.headers['content-type']) || !answersJson(req.headers.accept)) {
+      return slow(req, res);
+    }
+    if (!(await enforceBodyLimit(req, res, o.maxBodyBytes, (status, body) => o.refuse(req, res, status, body)))) return;
+    const withBody = req as IncomingMessage & { body?: Buffer };
+    const body = withBody.body ?? (await readBody(req));
+    if (body === null) return; // the client went away
+    const handOver = async () => {
+      withBody.body = body;
+      await o.yoga(req, res);
+    };
+    // An empty body is yoga's to refuse; it would otherwise read the (already drained) stream again.
+    if (body.length === 0) return slow(req, res);
+    let params;
+    try {
+      params = plainParams(JSON.parse(body.toString('utf8')));
+    } catch {
+      return handOver();
+    }
+    if (!params) return handOver();
+    try {
+      const outcome = await o.runner.run(req, res, String(req.headers['x-request-id']), params);
+      if (!outcome) return handOver();
+      res.writeHead(outcome.status, { ...outcome.headers, 'content-length': Buffer.byteLength(outcome.body) });
+      res.end(outcome.body);
+    } catch (error) {
+      o.logger.error('GraphQL request failed', { url: req.url, err: String((error as Error)?.stack ?? error) });
+      if (!res.headersSent) o.refuse(req, res, 500, { errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_ERROR' } }] });
+    }
+  };
+}
+
+function isJsonBody(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  const [type, ...rest] = contentType.toLowerCase().split(';');
+  if (type!.trim() !== 'application/json') return false;
+  return rest.every((p) => !p.includes('charset=') || p.trim() === 'charset=utf-8');
+}
+
+const acceptCache = new Map<string, boolean>();
+// yoga's result processors in its order (useResultProcessors); for a single result the last match wins.
+const PROCESSORS = [['text/event-stream'], ['multipart/mixed'], ['application/graphql-response+json', 'application/json']];
+
+/** Whether yoga would answer this Accept header with application/json (its legacy-status writer). */
+export function answersJson(accept: string | undefined): boolean {
+  if (accept === undefined || accept === '') return true;
+  let known = acceptCache.get(accept);
+  if (known !== undefined) return known;
+  const asked: string[] = [];
+  for (const part of accept.replace(/\s/g, '').toLowerCase().split(',')) {
+    const [type, ...params] = part.split(';');
+    const charset = params.find((p) => p.includes('charset=')) ?? 'charset=utf-8';
+    if (type !== undefined && charset === 'charset=utf-8') asked.push(type);
+  }
+  asked.reverse();
+  let chosen: string | null = null;
+  for (const processor of PROCESSORS) {
+    for (const type of asked) for (const processorType of processor) if (matches(processorType, type)) chosen = processorType;
+  }
+  known = chosen === 'application/json';
+  if (acceptCache.size < 200) acceptCache.set(accept, known);
+  return known;
+}
+
+function matches(processorType: string, askedType: string): boolean {
+  const [processorPre, processorSuf] = processorType.split('/');
+  const [pre, suf] = askedType.split('/');
+  return (pre === '*' || pre === processorPre) && (suf === '*' || suf === processorSuf);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | null> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.once('error', () => resolve(null));
+    req.once('aborted', () => resolve(null));
+  });
+}
