@@ -32,6 +32,7 @@ import { noteRoute, observeHttp } from './observability/http-log.js';
 import { Metrics } from './observability/metrics.js';
 import { createMaskError, useErrorCodes } from './plugins/use-error-codes.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
+import { useCommitBeforeAnswer } from './plugins/use-commit-before-answer.js';
 import { DocumentRegistry, useDocumentRegistry } from './plugins/use-document-registry.js';
 import { requestIdFrom, requestIdOf, useRequestId } from './plugins/use-request-id.js';
 import { useMetrics } from './plugins/use-metrics.js';
@@ -66,7 +67,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   const store = await openStore(join(config.dataDir, 'wa-gateway.sqlite'));
   const bus = new EventBus(logger);
   const engines = new EngineRegistry({
-    sandbox: () => createSandboxEngine({ db: store.db, sqlite: store.sqlite, settings: config.sandbox }),
+    sandbox: () => createSandboxEngine({ db: store.db, sqlite: store.sqlite, batch: store.batch, settings: config.sandbox }),
     'open-wa': () =>
       createOpenWaEngine({
         logger: logger.child({ engine: 'open-wa' }),
@@ -88,7 +89,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     waitForQrMs: config.sessions.waitForQrMs,
   });
   const server = new ServerService(store, sessions, config);
-  const webhookStore = new WebhookStore(store.sqlite);
+  const webhookStore = new WebhookStore(store.sqlite, store.batch);
   const webhookGuard = new SsrfGuard(config.webhooks.allowCidrs);
   const webhookWorker = new DeliveryWorker(webhookStore, webhookGuard, config.webhooks, logger, (outcome, seconds) =>
     metrics.webhookDelivery(outcome, seconds),
@@ -143,10 +144,11 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
       useRateLimit(rateLimiter),
       useMetrics(metrics),
       useRequestLog(logger),
+      useCommitBeforeAnswer(store.batch),
       useDocumentRegistry(documents),
     ],
   });
-  const runner = new GraphQLRunner(yoga, documents, auth, maskError);
+  const runner = new GraphQLRunner(yoga, documents, auth, maskError, () => store.batch.committed());
   const graphqlHttp = createGraphQLHttpHandler({
     runner,
     yoga,
@@ -220,7 +222,12 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   const graphqlWs = new WebSocketServer({ noServer: true });
   useServer(
     {
-      execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
+      // A mutation's answer waits for its writes' commit here too (see WriteBatch).
+      execute: async (args) => {
+        const result = await (args.rootValue as { execute: typeof import('graphql').execute }).execute(args);
+        await store.batch.committed();
+        return result;
+      },
       subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
       // A connection needs a valid key up front; every subscribe checks it again (a key may be revoked meanwhile).
       onConnect: (ctx) => !auth.enabled || Boolean(auth.record(auth.fromConnectionParams(ctx.connectionParams))),

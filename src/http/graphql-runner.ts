@@ -54,6 +54,8 @@ export class GraphQLRunner {
     private readonly registry: DocumentRegistry,
     private readonly auth: Authenticator,
     private readonly maskError: MaskError,
+    /** Resolves once the writes made so far are committed (WriteBatch); awaited before an answer. */
+    private readonly committed: () => Promise<void> = () => Promise.resolve(),
   ) {}
 
   /** Executes, or answers null (the caller hands the request to yoga). Never throws for an operation's own errors. */
@@ -74,6 +76,7 @@ export class GraphQLRunner {
         variableValues: params.variables,
         operationName: params.operationName,
       })) as ExecutionResult;
+      await this.committed();
       return { result, rateLimit: contextValue.rateLimit };
     } catch (error) {
       const masked = this.maskError(error, 'Unexpected error.');

@@ -4,11 +4,14 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
 import { migrations } from './migrations.js';
 import type { Database } from './schema.js';
+import { WriteBatch } from './write-batch.js';
 
 export interface Store {
   db: Kysely<Database>;
   /** The raw handle, for the few hot paths that need a synchronous transaction. */
   sqlite: SQLite.Database;
+  /** Group commit of the hot write paths (sandbox network, webhook outbox and worker). */
+  batch: WriteBatch;
   close(): Promise<void>;
 }
 
@@ -32,9 +35,14 @@ export async function openStore(file: string): Promise<Store> {
     await db.destroy();
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String((error as Error | undefined)?.message ?? error)}`);
   }
+  const batch = new WriteBatch(sqlite);
   return {
     db,
     sqlite,
-    close: () => db.destroy(),
+    batch,
+    close: async () => {
+      batch.commit();
+      await db.destroy();
+    },
   };
 }

@@ -1,4 +1,5 @@
 import type SQLite from 'better-sqlite3';
+import type { WriteBatch } from '../store/write-batch.js';
 import type { EventType } from '../events/bus.js';
 import type { WebhookDeliveriesTable, WebhooksTable } from '../store/schema.js';
 
@@ -97,7 +98,13 @@ function toDelivery(r: WebhookDeliveriesTable): DeliveryRecord {
 export class WebhookStore {
   private readonly s;
 
-  constructor(private readonly sqlite: SQLite.Database) {
+  /** Enabled webhooks per session, read on every bus event; dropped whenever a webhook row changes. */
+  private readonly enabledCache = new Map<string, WebhookRecord[]>();
+
+  constructor(
+    private readonly sqlite: SQLite.Database,
+    private readonly batch?: WriteBatch,
+  ) {
     const p = (sql: string) => sqlite.prepare(sql);
     this.s = {
       insertWebhook: p(`INSERT INTO webhooks (id, session_id, url, events, headers, secret, enabled, created_at, updated_at)
@@ -138,10 +145,12 @@ export class WebhookStore {
   }
 
   transaction<T>(fn: () => T): T {
+    this.batch?.join();
     return this.sqlite.transaction(fn)();
   }
 
   insertWebhook(w: Pick<WebhookRecord, 'id' | 'sessionId' | 'url' | 'events' | 'headers' | 'secret'>, at: number): void {
+    this.enabledCache.clear();
     this.s.insertWebhook.run({ id: w.id, session_id: w.sessionId, url: w.url, events: JSON.stringify(w.events), headers: JSON.stringify(w.headers), secret: w.secret, at });
   }
 
@@ -155,10 +164,17 @@ export class WebhookStore {
   }
 
   enabledWebhooksOf(sessionId: string): WebhookRecord[] {
-    return (this.s.enabledBySession.all(sessionId) as WebhooksTable[]).map(toWebhook);
+    let found = this.enabledCache.get(sessionId);
+    if (!found) {
+      found = (this.s.enabledBySession.all(sessionId) as WebhooksTable[]).map(toWebhook);
+      if (this.enabledCache.size >= 10_000) this.enabledCache.clear();
+      this.enabledCache.set(sessionId, found);
+    }
+    return found;
   }
 
   updateWebhook(w: WebhookRecord, at: number): void {
+    this.enabledCache.clear();
     this.s.updateWebhook.run({
       id: w.id,
       url: w.url,
@@ -173,16 +189,19 @@ export class WebhookStore {
   }
 
   deleteWebhook(id: string): void {
+    this.enabledCache.clear();
     this.s.deleteWebhook.run(id);
   }
 
   /** A removed session's webhooks vanish from the API but still send what is already queued. */
   softDeleteSession(sessionId: string, at: number): void {
+    this.enabledCache.clear();
     this.s.softDeleteSession.run(at, sessionId);
   }
 
   /** Drops removed sessions' webhooks once nothing is queued for them, and completed deliveries older than `before`. */
   purge(before: number): void {
+    this.enabledCache.clear();
     this.s.purgeDeleted.run();
     this.s.pruneCompleted.run(before);
   }
@@ -190,6 +209,7 @@ export class WebhookStore {
   /** Disables the webhook and fails its queued deliveries (kept, visible, redeliverable). */
   disable(webhookId: string, reason: string, at: number): boolean {
     return this.transaction(() => {
+      this.enabledCache.clear();
       const changed = this.s.disable.run(reason, at, at, webhookId).changes > 0;
       if (changed) this.s.failPending.run(at, `not sent: webhook disabled (${reason})`, webhookId);
       return changed;
@@ -197,11 +217,13 @@ export class WebhookStore {
   }
 
   markFailing(webhookId: string, at: number): number | null {
+    this.enabledCache.clear();
     this.s.markFailing.run(at, webhookId);
     return this.webhook(webhookId, { includeDeleted: true })?.failingSince ?? null;
   }
 
   clearFailing(webhookId: string): void {
+    this.enabledCache.clear();
     this.s.clearFailing.run(webhookId);
   }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type SQLite from 'better-sqlite3';
+import type { WriteBatch } from '../../store/write-batch.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.js';
 import { EngineError, type EngineContact, type EngineMedia, type EngineMessage, type MessageType, type ParticipantResult } from '../engine.js';
@@ -53,8 +54,9 @@ export class SandboxNetwork {
     readonly db: Kysely<Database>,
     sqlite: SQLite.Database,
     readonly settings: SandboxSettings,
+    batch?: WriteBatch,
   ) {
-    this.store = new SandboxStore(sqlite);
+    this.store = new SandboxStore(sqlite, batch);
     this.addBuiltin({ id: toJid('15550000001'), name: 'Echo Bot', pushname: 'Echo Bot', isMyContact: true, isWAContact: true });
     // The number the REST reference's examples write to, so they run as written against the sandbox.
     this.addBuiltin({ id: toJid('1234567890'), name: 'John Doe', pushname: 'John', isMyContact: true, isWAContact: true });

@@ -1,4 +1,5 @@
 import type SQLite from 'better-sqlite3';
+import type { WriteBatch } from '../../store/write-batch.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.js';
 import type { Engine, EngineEventSink, EngineSession, EngineStartOptions } from '../engine.js';
@@ -10,8 +11,8 @@ export interface SandboxEngine extends Engine {
   forget(sessionId: string): Promise<void>;
 }
 
-export function createSandboxEngine(options: { db: Kysely<Database>; sqlite: SQLite.Database; settings: SandboxSettings }): SandboxEngine {
-  const network = new SandboxNetwork(options.db, options.sqlite, options.settings);
+export function createSandboxEngine(options: { db: Kysely<Database>; sqlite: SQLite.Database; batch?: WriteBatch; settings: SandboxSettings }): SandboxEngine {
+  const network = new SandboxNetwork(options.db, options.sqlite, options.settings, options.batch);
   return {
     kind: 'sandbox',
     network,

@@ -1,6 +1,7 @@
 import type SQLite from 'better-sqlite3';
 import type { SandboxChatsTable, SandboxMessagesTable } from '../../store/schema.js';
 import type { EngineChat, EngineMessage, GroupParticipantInfo, MessageAck, MessageType } from '../engine.js';
+import type { WriteBatch } from '../../store/write-batch.js';
 import { sandboxStats } from './stats.js';
 
 /** Receipt states, in the order a message goes through them. */
@@ -85,7 +86,10 @@ export class SandboxStore {
   private readonly groups = new Map<string, SandboxGroup>();
   private readonly chatSelect: string;
 
-  constructor(private readonly sqlite: SQLite.Database) {
+  constructor(
+    private readonly sqlite: SQLite.Database,
+    private readonly batch?: WriteBatch,
+  ) {
     this.chatSelect = `SELECT c.*, ${MESSAGE_COLUMNS.map((col) => `m.${col} AS m_${col}`).join(', ')}
       FROM sandbox_chats c LEFT JOIN sandbox_messages m ON m.seq = c.last_seq`;
     this.loadGroups();
@@ -105,6 +109,7 @@ export class SandboxStore {
 
   private run<T>(fn: () => T): T {
     sandboxStats.storeQueries++;
+    this.batch?.join();
     return fn();
   }
 

@@ -1,0 +1,56 @@
+import type SQLite from 'better-sqlite3';
+
+/**
+ * Group commit: the writes of one event-loop turn share one SQLite transaction, committed when the turn
+ * ends (setImmediate). A sandbox send touches five tables in as many statements, and each commit of its
+ * own rewrote the same WAL pages; under load a turn now holds many sends and commits them once.
+ * Transactions started inside the batch (better-sqlite3's `transaction()`) become savepoints, so they
+ * stay atomic. Nothing is answered as done before its batch commits: the HTTP and WebSocket paths wait
+ * for `committed()` before they write a response.
+ */
+export class WriteBatch {
+  private open = false;
+  private waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  private lastError: Error | null = null;
+
+  constructor(private readonly sqlite: SQLite.Database) {}
+
+  /** Joins this turn's transaction, opening it if there is none. */
+  join(): void {
+    if (this.open || this.sqlite.inTransaction || !this.sqlite.open) return;
+    this.sqlite.exec('BEGIN');
+    this.open = true;
+    setImmediate(() => this.commit());
+  }
+
+  /** Resolves once everything written so far is committed (at once when no batch is open). */
+  committed(): Promise<void> {
+    if (!this.open) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  get pending(): boolean {
+    return this.open;
+  }
+
+  /** Commits now (the end of the turn, or before the database closes). */
+  commit(): void {
+    if (!this.open) return;
+    this.open = false;
+    const waiters = this.waiters;
+    this.waiters = [];
+    try {
+      this.sqlite.exec('COMMIT');
+    } catch (error) {
+      this.lastError = error as Error;
+      try {
+        if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK');
+      } catch {
+        // the rollback's own failure adds nothing to the commit's
+      }
+      for (const w of waiters) w.reject(this.lastError);
+      return;
+    }
+    for (const w of waiters) w.resolve();
+  }
+}
