@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import type { MessageAck } from '../src/engine/engine.js';
 import type { BusEvent, EventBus } from '../src/events/bus.js';
 import type { Logger } from '../src/logger.js';
@@ -81,6 +81,8 @@ export interface LegacySocketOptions {
   authorize?: (req: IncomingMessage) => boolean;
   /** Whether the caller may watch this session; one it may not is answered like an unknown session. */
   mayRead?: (req: IncomingMessage, sessionId: string) => boolean;
+  /** ws's server class, passed in so that ws is loaded only once a socket is asked for. */
+  WebSocketServer: typeof WebSocketServer;
 }
 
 /**
@@ -89,7 +91,7 @@ export interface LegacySocketOptions {
  * session is closed with 4404, a removed one with 4410.
  */
 export function createLegacySocket(o: LegacySocketOptions) {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const wss = new o.WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const alive = new WeakSet<WebSocket>();
   const pinger = setInterval(() => {
     for (const ws of wss.clients) {

@@ -2,14 +2,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { useGraphQlJit } from '@envelop/graphql-jit';
-import { createYoga, type Plugin } from 'graphql-yoga';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { createYoga } from 'graphql-yoga';
 import { routeTable } from '../rest-compat/route-table.js';
 import { createRestHandler, REST_BASE } from '../rest-compat/runner.js';
-import { createLegacySocket, WS_PATH_PREFIX } from '../rest-compat/ws-legacy.js';
 import { secureSchema } from './auth/access-policy.js';
 import { ApiKeyService } from './auth/api-keys.js';
 import { Authenticator } from './auth/authenticator.js';
@@ -26,6 +21,7 @@ import { useArmor } from './plugins/use-armor.js';
 import { authContext, unauthenticatedError, useAuth, WWW_AUTHENTICATE } from './plugins/use-auth.js';
 import { createGraphQLHttpHandler } from './http/graphql-http.js';
 import { GraphQLRunner } from './http/graphql-runner.js';
+import { createSockets } from './http/sockets.js';
 import { MessagingService } from './messaging/messaging-service.js';
 import { isDashboardPath, serveDashboard } from './observability/dashboard-files.js';
 import { noteRoute, observeHttp } from './observability/http-log.js';
@@ -34,6 +30,7 @@ import { createMaskError, useErrorCodes } from './plugins/use-error-codes.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useCommitBeforeAnswer } from './plugins/use-commit-before-answer.js';
 import { DocumentRegistry, useDocumentRegistry } from './plugins/use-document-registry.js';
+import { useJit } from './plugins/use-jit.js';
 import { requestIdFrom, requestIdOf, useRequestId } from './plugins/use-request-id.js';
 import { useMetrics } from './plugins/use-metrics.js';
 import { useRequestLog } from './plugins/use-request-log.js';
@@ -125,7 +122,8 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: config.graphiql ? { title: 'wa-gateway GraphiQL', subscriptionsProtocol: 'WS' } : false,
-    renderGraphiQL,
+    // Loaded on the first GraphiQL page: the renderer is ~0.4 s of start-up otherwise.
+    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     logging: false,
     maskedErrors: { maskError },
     context: (init: Record<string, unknown>) => ({
@@ -134,9 +132,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
       ...authContext(auth, init),
     }),
     plugins: [
-      // Queries and mutations run compiled (graphql-jit, one compilation per document); subscriptions
-      // keep graphql-js's subscribe.
-      config.http.fastPath && ({ onExecute: (useGraphQlJit() as Plugin).onExecute } as Plugin),
+      config.http.fastPath && useJit(),
       useRequestId(),
       useErrorCodes(),
       useAuth(auth),
@@ -148,7 +144,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
       useDocumentRegistry(documents),
     ],
   });
-  const runner = new GraphQLRunner(yoga, documents, auth, maskError, () => store.batch.committed());
+  const runner = new GraphQLRunner(yoga, documents, auth, maskError, () => store.batch.committed(), (path) => metrics.graphqlPath(path));
   const graphqlHttp = createGraphQLHttpHandler({
     runner,
     yoga,
@@ -156,18 +152,10 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     fastPath: config.http.fastPath,
     logger,
     refuse: sendJson,
+    observe: (path) => metrics.graphqlPath(path),
   });
 
   const rest = createRestHandler({ routes: routeTable, yoga, runner: config.http.fastPath ? runner : undefined, schema, maxBodyBytes: config.http.maxBodyBytes, logger, version });
-  const legacyWs = createLegacySocket({
-    bus,
-    sessions,
-    logger,
-    // `?apiKey=` (or the HTTP headers) at the upgrade; a session outside the key's scope looks unknown.
-    authorize: (req) => Boolean(auth.record(auth.fromUpgrade(req))),
-    mayRead: (req, sessionId) => can(auth.fromUpgrade(req), sessionId, 'read'),
-  });
-
   const httpServer = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     observeHttp(req, res, logger, metrics);
@@ -219,54 +207,20 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     sendJson(req, res, 404, { success: false, error: { code: 'NOT_FOUND', message: `No route for ${req.method} ${path}`, details: {} } });
   });
 
-  const graphqlWs = new WebSocketServer({ noServer: true });
-  useServer(
-    {
-      // A mutation's answer waits for its writes' commit here too (see WriteBatch).
-      execute: async (args) => {
-        const result = await (args.rootValue as { execute: typeof import('graphql').execute }).execute(args);
-        await store.batch.committed();
-        return result;
-      },
-      subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
-      // A connection needs a valid key up front; every subscribe checks it again (a key may be revoked meanwhile).
-      onConnect: (ctx) => !auth.enabled || Boolean(auth.record(auth.fromConnectionParams(ctx.connectionParams))),
-      onSubscribe: async (ctx, _id, params) => {
-        if (!authContext(auth, { connectionParams: ctx.connectionParams }).auth) return [unauthenticatedError()];
-        const { schema: envelopedSchema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params,
-        });
-        const document = parse(params.query);
-        const errors = validate(envelopedSchema, document);
-        if (errors.length > 0) return errors;
-        return {
-          schema: envelopedSchema,
-          operationName: params.operationName,
-          document,
-          variableValues: params.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-      },
+  const sockets = createSockets({
+    yoga,
+    auth,
+    batch: store.batch,
+    legacy: {
+      bus,
+      sessions,
+      logger,
+      // `?apiKey=` (or the HTTP headers) at the upgrade; a session outside the key's scope looks unknown.
+      authorize: (req) => Boolean(auth.record(auth.fromUpgrade(req))),
+      mayRead: (req, sessionId) => can(auth.fromUpgrade(req), sessionId, 'read'),
     },
-    graphqlWs,
-  );
-
-  httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/graphql') {
-      graphqlWs.handleUpgrade(req, socket, head, (ws) => graphqlWs.emit('connection', ws, req));
-      return;
-    }
-    if (path?.startsWith(WS_PATH_PREFIX)) {
-      legacyWs.handleUpgrade(req, socket, head);
-      return;
-    }
-    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
+  httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => sockets.upgrade(req, socket, head));
 
   await sessions.init();
   webhookWorker.start();
@@ -289,9 +243,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     },
     stop() {
       stopped ??= (async () => {
-        for (const client of graphqlWs.clients) client.close(1001, 'server shutting down');
-        graphqlWs.close();
-        legacyWs.close();
+        await sockets.close();
         await new Promise<void>((resolve) => {
           httpServer.close(() => resolve());
           httpServer.closeAllConnections();

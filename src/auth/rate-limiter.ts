@@ -1,7 +1,17 @@
-import { getFieldIdentity, getGraphQLRateLimiter, type Identity, type Store } from 'graphql-rate-limit';
+// Sliding-window rate limits. The Store interface is graphql-rate-limit's (so its RedisStore fits the seam
+// for a multi-node setup); the algorithm is the same as its limiter's, written out here because importing
+// that package (graphql-shield and @graphql-tools/utils behind it) cost ~150 ms of every cold start.
 
-// Rate limits on top of graphql-rate-limit's sliding-window limiter. Its Store interface is the seam a
-// Redis store (graphql-rate-limit ships a RedisStore) can fill; the in-memory one here is bounded.
+/** Who is counted (`contextIdentity`: a key id or `ip:<address>`) for what (`fieldIdentity`: bucket and scope). */
+export interface Identity {
+  contextIdentity: string;
+  fieldIdentity: string;
+}
+
+export interface Store {
+  setForIdentity(identity: Identity, timestamps: readonly number[], windowMs?: number): void | Promise<void>;
+  getForIdentity(identity: Identity): readonly number[] | Promise<readonly number[]>;
+}
 
 export type Bucket = 'general' | 'sessionCreate' | 'messaging';
 
@@ -35,7 +45,7 @@ export class BoundedMemoryStore implements Store {
     const key = `${identity.contextIdentity}\u0000${identity.fieldIdentity}`;
     this.entries.delete(key);
     if (timestamps.length === 0) return;
-    const newest = Math.max(...timestamps);
+    const newest = timestamps[timestamps.length - 1]!;
     this.entries.set(key, { timestamps: [...timestamps], expiresAt: newest + (windowMs ?? 60_000) });
     while (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next().value as string;
@@ -69,14 +79,11 @@ export class RateLimiter {
     allowed: { general: 0, sessionCreate: 0, messaging: 0 },
     limited: { general: 0, sessionCreate: 0, messaging: 0 },
   };
-  private readonly limiter: ReturnType<typeof getGraphQLRateLimiter>;
 
   constructor(
     readonly settings: RateLimitSettings,
     readonly store: Store = new BoundedMemoryStore(settings.maxClients),
-  ) {
-    this.limiter = getGraphQLRateLimiter({ identifyContext: (ctx: { client: string }) => ctx.client, store });
-  }
+  ) {}
 
   limitOf(bucket: Bucket): number {
     return this.settings[bucket];
@@ -88,19 +95,16 @@ export class RateLimiter {
    */
   async hit(bucket: Bucket, client: string, scope = ''): Promise<RateLimitState> {
     const max = this.limitOf(bucket);
-    const args = { scope };
-    const info = { fieldName: bucket };
-    const message = await this.limiter(
-      { parent: undefined, args, context: { client }, info: info as never },
-      { max, window: `${this.settings.windowMs}ms`, identityArgs: ['scope'], uncountRejected: true },
-    );
-    const limited = typeof message === 'string';
-    this.counters[limited ? 'limited' : 'allowed'][bucket]++;
+    const windowMs = this.settings.windowMs;
+    const identity = { contextIdentity: client, fieldIdentity: `${bucket}:${scope}` };
     const now = Date.now();
-    const timestamps = (await this.store.getForIdentity({ contextIdentity: client, fieldIdentity: getFieldIdentity(bucket, ['scope'], args) })).filter(
-      (t) => t + this.settings.windowMs > now,
-    );
-    const oldest = timestamps.length > 0 ? Math.min(...timestamps) : now;
+    const timestamps = (await this.store.getForIdentity(identity)).filter((t) => t + windowMs > now);
+    // Rejected calls are not counted, so a client that keeps retrying is let in once the window moves.
+    const limited = timestamps.length + 1 > max;
+    if (!limited) timestamps.push(now);
+    await this.store.setForIdentity(identity, timestamps, windowMs);
+    this.counters[limited ? 'limited' : 'allowed'][bucket]++;
+    const oldest = timestamps[0] ?? now;
     const resetMs = oldest + this.settings.windowMs;
     return {
       bucket,

@@ -12,6 +12,8 @@ export interface GraphQLHttpOptions {
   fastPath: boolean;
   logger: Logger;
   refuse: (req: IncomingMessage, res: ServerResponse, status: number, body: unknown) => void;
+  /** Told of the requests yoga gets before the runner sees them (the runner reports its own). */
+  observe?: (path: 'yoga') => void;
 }
 
 /**
@@ -21,10 +23,12 @@ export interface GraphQLHttpOptions {
  */
 export function createGraphQLHttpHandler(o: GraphQLHttpOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const slow = async (req: IncomingMessage, res: ServerResponse) => {
+    o.observe?.('yoga');
     if (await enforceBodyLimit(req, res, o.maxBodyBytes, (status, body) => o.refuse(req, res, status, body))) await o.yoga(req, res);
   };
   return async (req, res) => {
-    if (!o.fastPath || req.method !== 'POST' || req.headers.origin !== undefined || !isJsonBody(req.headers['content-type']) || !answersJson(req.headers.accept)) {
+    const answerType = o.fastPath ? jsonAnswerType(req.headers.accept) : null;
+    if (!answerType || req.method !== 'POST' || req.headers.origin !== undefined || !isJsonBody(req.headers['content-type'])) {
       return slow(req, res);
     }
     if (!(await enforceBodyLimit(req, res, o.maxBodyBytes, (status, body) => o.refuse(req, res, status, body)))) return;
@@ -41,11 +45,14 @@ export function createGraphQLHttpHandler(o: GraphQLHttpOptions): (req: IncomingM
     try {
       params = plainParams(JSON.parse(body.toString('utf8')));
     } catch {
+      params = null;
+    }
+    if (!params) {
+      o.observe?.('yoga');
       return handOver();
     }
-    if (!params) return handOver();
     try {
-      const outcome = await o.runner.run(req, res, String(req.headers['x-request-id']), params);
+      const outcome = await o.runner.run(req, res, String(req.headers['x-request-id']), params, answerType);
       if (!outcome) return handOver();
       res.writeHead(outcome.status, { ...outcome.headers, 'content-length': Buffer.byteLength(outcome.body) });
       res.end(outcome.body);
@@ -63,13 +70,17 @@ function isJsonBody(contentType: string | undefined): boolean {
   return rest.every((p) => !p.includes('charset=') || p.trim() === 'charset=utf-8');
 }
 
-const acceptCache = new Map<string, boolean>();
+type JsonAnswerType = 'application/json' | 'application/graphql-response+json';
+const acceptCache = new Map<string, JsonAnswerType | null>();
 // yoga's result processors in its order (useResultProcessors); for a single result the last match wins.
 const PROCESSORS = [['text/event-stream'], ['multipart/mixed'], ['application/graphql-response+json', 'application/json']];
 
-/** Whether yoga would answer this Accept header with application/json (its legacy-status writer). */
-export function answersJson(accept: string | undefined): boolean {
-  if (accept === undefined || accept === '') return true;
+/**
+ * The JSON media type yoga would answer a query or mutation with, given this Accept header; null when it
+ * would not answer JSON (a 406, or only event streams and multipart accepted).
+ */
+export function jsonAnswerType(accept: string | undefined): JsonAnswerType | null {
+  if (accept === undefined || accept === '') return 'application/json';
   let known = acceptCache.get(accept);
   if (known !== undefined) return known;
   const asked: string[] = [];
@@ -83,7 +94,7 @@ export function answersJson(accept: string | undefined): boolean {
   for (const processor of PROCESSORS) {
     for (const type of asked) for (const processorType of processor) if (matches(processorType, type)) chosen = processorType;
   }
-  known = chosen === 'application/json';
+  known = chosen === 'application/json' || chosen === 'application/graphql-response+json' ? chosen : null;
   if (acceptCache.size < 200) acceptCache.set(accept, known);
   return known;
 }

@@ -56,15 +56,15 @@ export class GraphQLRunner {
     private readonly maskError: MaskError,
     /** Resolves once the writes made so far are committed (WriteBatch); awaited before an answer. */
     private readonly committed: () => Promise<void> = () => Promise.resolve(),
+    /** Told whether each operation ran here ('lean') or was declined and handed to yoga. */
+    private readonly observe: (path: 'lean' | 'yoga') => void = () => undefined,
   ) {}
 
   /** Executes, or answers null (the caller hands the request to yoga). Never throws for an operation's own errors. */
   async execute(req: IncomingMessage, res: ServerResponse | undefined, requestId: string, params: GraphQLParams, document?: DocumentNode): Promise<Executed | null> {
-    if (this.auth.enabled && !this.auth.record(this.auth.fromNodeRequest(req))) return null;
-    const doc = document ?? this.registry.get(params.query);
+    const doc = this.runnable(req, params, document);
+    this.observe(doc ? 'lean' : 'yoga');
     if (!doc) return null;
-    const operation = getOperationAST(doc, params.operationName);
-    if (!operation || operation.operation === 'subscription') return null;
     try {
       // What yoga's server context and handleParams would put in the initial context, minus `request`.
       const enveloped = this.yoga.getEnveloped({ req, res, params, requestId });
@@ -84,11 +84,25 @@ export class GraphQLRunner {
     }
   }
 
+  private runnable(req: IncomingMessage, params: GraphQLParams, document?: DocumentNode): DocumentNode | null {
+    if (this.auth.enabled && !this.auth.record(this.auth.fromNodeRequest(req))) return null;
+    const doc = document ?? this.registry.get(params.query);
+    if (!doc) return null;
+    const operation = getOperationAST(doc, params.operationName);
+    return operation && operation.operation !== 'subscription' ? doc : null;
+  }
+
   /** `execute`, answered as yoga answers a JSON request: its status rules, headers and serialization. */
-  async run(req: IncomingMessage, res: ServerResponse | undefined, requestId: string, params: GraphQLParams): Promise<RunOutcome | null> {
+  async run(
+    req: IncomingMessage,
+    res: ServerResponse | undefined,
+    requestId: string,
+    params: GraphQLParams,
+    answerType: 'application/json' | 'application/graphql-response+json' = 'application/json',
+  ): Promise<RunOutcome | null> {
     const executed = await this.execute(req, res, requestId, params);
     if (!executed) return null;
-    const response = processRegularResult(executed.result, captureFetchApi, 'application/json') as unknown as CapturedResponse;
+    const response = processRegularResult(executed.result, captureFetchApi, answerType) as unknown as CapturedResponse;
     const headers: Record<string, string> = { 'x-request-id': requestId };
     for (const [name, value] of Object.entries(response.init.headers)) headers[name.toLowerCase()] = value;
     if (executed.rateLimit) for (const [name, value] of Object.entries(rateLimitHeaders(executed.rateLimit))) headers[name.toLowerCase()] = value;

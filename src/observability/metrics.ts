@@ -25,6 +25,7 @@ export class Metrics {
   private readonly httpRequests: Counter<'route' | 'method' | 'status'>;
   private readonly httpSeconds: Histogram<'route' | 'method'>;
   private readonly restRequests: Counter<'route' | 'method' | 'status'>;
+  private readonly graphqlPaths: Counter<'path'>;
   private readonly webhookDeliveries: Counter<'outcome'>;
   private readonly webhookSeconds: Histogram<'outcome'>;
   private readonly detach: () => void;
@@ -82,6 +83,12 @@ export class Metrics {
       labelNames: ['route', 'method', 'status'],
       registers,
     });
+    this.graphqlPaths = new Counter({
+      name: 'wa_gateway_graphql_execution_path_total',
+      help: 'GraphQL operations over HTTP and REST by how they ran: lean (no Fetch-API layer) or yoga',
+      labelNames: ['path'],
+      registers,
+    });
     this.webhookDeliveries = new Counter({
       name: 'wa_gateway_webhook_deliveries_total',
       help: 'Webhook delivery attempts by outcome (delivered, retry, failed, gone)',
@@ -110,6 +117,11 @@ export class Metrics {
     this.httpRequests.inc({ route, method, status: String(status) });
     this.httpSeconds.observe({ route, method }, seconds);
     if (route.startsWith('/api/')) this.restRequests.inc({ route, method, status: String(status) });
+  }
+
+  /** An HTTP GraphQL or REST operation ran on the lean path, or was handed to yoga. */
+  graphqlPath(path: 'lean' | 'yoga'): void {
+    this.graphqlPaths.inc({ path });
   }
 
   /** One webhook delivery attempt; `seconds` from sending the request to its answer (or failure). */

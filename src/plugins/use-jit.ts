@@ -1,0 +1,40 @@
+import { getOperationAST, getVariableValues, type DocumentNode, type GraphQLSchema } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+type ExecuteHook = NonNullable<Plugin['onExecute']>;
+
+/**
+ * Queries and mutations run compiled by graphql-jit (one compilation per document, cached); subscriptions
+ * keep graphql-js's subscribe. graphql-jit is loaded in the background after the first operation, so it
+ * costs nothing at start-up: the operations before it is ready run on graphql-js. Operations whose
+ * variables do not coerce also run on graphql-js, whose errors (locations, HTTP 400) clients know.
+ */
+export function useJit(): Plugin {
+  let jit: ExecuteHook | null = null;
+  let loading = false;
+  return {
+    onExecute(payload) {
+      if (jit) {
+        const { schema, document, operationName, variableValues } = payload.args;
+        if (variablesCoerce(schema, document, operationName, variableValues)) return jit(payload);
+        return;
+      }
+      if (!loading) {
+        loading = true;
+        setImmediate(() => {
+          import('@envelop/graphql-jit').then(
+            ({ useGraphQlJit }) => (jit = (useGraphQlJit() as Plugin).onExecute ?? null),
+            () => undefined, // stays on graphql-js
+          );
+        });
+      }
+    },
+  };
+}
+
+function variablesCoerce(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: unknown): boolean {
+  const operation = getOperationAST(document, operationName);
+  if (!operation?.variableDefinitions?.length) return true;
+  const coerced = getVariableValues(schema, operation.variableDefinitions, (variables ?? {}) as Record<string, unknown>, { maxErrors: 1 });
+  return !coerced.errors;
+}
