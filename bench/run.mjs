@@ -253,6 +253,49 @@ async function main() {
   log(`wrote bench/REPORT.md in ${results.wallSeconds.toFixed(0)} s`);
 }
 
+/**
+ * (f): a fresh app with one READY session and a webhook (signed, as every webhook is) to a local receiver;
+ * `events` messages are injected 50 per request (aliases), 4 requests at a time, and the rate is deliveries the receiver got per second from
+ * the first injection to the last delivery. Every delivery passes through the durable outbox (a row
+ * written before anything is sent, marked once the receiver answered).
+ */
+async function webhookRun(events) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'wa-gateway-bench-'));
+  const app = await startServer('app-server.mjs', [
+    JSON.stringify({ ...JSON.parse(appConfig(dataDir)), webhooks: { allowCidrs: '127.0.0.0/8' } }),
+  ]);
+  const { child: receiverChild, next: receiverNext } = startNode(join(here, 'servers', 'receiver.mjs'), [String(events)]);
+  try {
+    const { port } = await receiverNext();
+    await readySessions(app.url, 0, 1);
+    await gql(app.url, `mutation($url: String!) { registerWebhook(input: { sessionId: "bench-0", url: $url, events: [MESSAGE] }) { secret } }`, {
+      url: `http://127.0.0.1:${port}/hook`,
+    });
+    const done = receiverNext();
+    const start = performance.timeOrigin + performance.now();
+    // 50 events per request (aliases), so the injection's own HTTP cost stays small next to the deliveries.
+    const PER_REQUEST = 50;
+    const inject = (from) =>
+      `mutation { ${Array.from({ length: PER_REQUEST }, (_, k) => `m${k}: sandboxInjectMessage(sessionId: "bench-0", from: "15550001234@c.us", body: "event ${from + k}") { id }`).join(' ')} }`;
+    let i = 0;
+    await Promise.all(Array.from({ length: 4 }, async () => {
+      while (i < events) {
+        const from = i;
+        i += PER_REQUEST;
+        await gql(app.url, inject(from));
+      }
+    }));
+    const injectedAt = performance.timeOrigin + performance.now();
+    const r = await Promise.race([done, sleep(120_000).then(() => null)]);
+    if (!r) return { expected: events, received: 0, unsigned: 0, perSecond: 0, timedOut: true };
+    return { expected: events, received: r.received, unsigned: r.unsigned, perSecond: r.received / ((r.lastAt - start) / 1000), injectSeconds: (injectedAt - start) / 1000 };
+  } finally {
+    await stopChild(receiverChild);
+    await app.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 /** Spawn the compiled CLI and time from spawn to the first answered GraphQL request. */
 async function coldStart() {
   const dataDir = mkdtempSync(join(tmpdir(), 'wa-gateway-cold-'));

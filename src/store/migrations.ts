@@ -156,4 +156,15 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0006-webhook-due-index': {
+    // The delivery worker asks "what is due for this webhook, oldest first" after every attempt; without
+    // this index each ask scanned every delivery the webhook ever had.
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createIndex('webhook_deliveries_due_by_webhook')
+        .on('webhook_deliveries')
+        .columns(['webhook_id', 'status', 'next_attempt_at', 'created_at'])
+        .execute();
+    },
+  },
 };

@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { version } from '../version.js';
-import { post, SendError, type SendResult } from './http-sender.js';
+import { post, SendError, senderAgents, type SenderAgents, type SendResult } from './http-sender.js';
 import { sign } from './signer.js';
 import { SsrfGuard } from './ssrf-guard.js';
 import type { DeliveryRecord, WebhookRecord, WebhookStore } from './webhook-store.js';
@@ -41,6 +41,7 @@ export class DeliveryWorker {
   private readonly userAgent = `wa-gateway-webhooks/${version}`;
   private timer: NodeJS.Timeout | null = null;
   private kickQueued = false;
+  private readonly agents: SenderAgents;
   private stopped = false;
   private lastPurge = 0;
 
@@ -51,7 +52,9 @@ export class DeliveryWorker {
     private readonly logger: Logger,
     /** Told the outcome and duration of every attempt (metrics). */
     private readonly observe: (outcome: AttemptLabel, seconds: number) => void = () => undefined,
-  ) {}
+  ) {
+    this.agents = senderAgents(settings.concurrency);
+  }
 
   start(): void {
     this.timer = setInterval(() => this.tick(), this.settings.pollIntervalMs);
@@ -91,6 +94,8 @@ export class DeliveryWorker {
     await Promise.race([all(), new Promise((r) => setTimeout(r, grace).unref())]);
     this.abort.abort();
     await all();
+    this.agents.http.destroy();
+    this.agents.https.destroy();
     for (const list of this.attemptWaiters.values()) for (const done of list) done();
   }
 
@@ -165,7 +170,7 @@ export class DeliveryWorker {
       'webhook-timestamp': String(timestamp),
       'webhook-signature': sign(webhook.secret, delivery.id, timestamp, delivery.body),
     };
-    return post(target, headers, delivery.body, { timeoutMs, remainingMs: Math.max(1, timeoutMs - (Date.now() - started)) }, this.abort.signal);
+    return post(target, headers, delivery.body, { timeoutMs, remainingMs: Math.max(1, timeoutMs - (Date.now() - started)) }, this.abort.signal, this.agents);
   }
 
   private record(webhook: WebhookRecord, delivery: DeliveryRecord, outcome: Outcome): AttemptLabel {

@@ -1,5 +1,5 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { ResolvedTarget } from './ssrf-guard.js';
 
@@ -27,6 +27,20 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 }
 
 /**
+ * Keep-alive connection pools for deliveries. A pooled connection goes to an address that passed the
+ * SSRF check when it was opened; every attempt is still checked (resolve) before it may use one.
+ */
+export interface SenderAgents {
+  http: HttpAgent;
+  https: HttpsAgent;
+}
+
+export function senderAgents(maxSocketsPerHost: number): SenderAgents {
+  const options = { keepAlive: true, maxSockets: maxSocketsPerHost, maxFreeSockets: maxSocketsPerHost, timeout: 60_000 };
+  return { http: new HttpAgent(options), https: new HttpsAgent(options) };
+}
+
+/**
  * POSTs once to the checked address (the name is not resolved again, so DNS cannot change between the
  * check and the connection), never follows a redirect, and gives up after `remainingMs` (what is left of
  * the attempt's `timeoutMs`).
@@ -37,6 +51,7 @@ export function post(
   body: string,
   timing: { timeoutMs: number; remainingMs: number },
   signal: AbortSignal,
+  agents?: SenderAgents,
 ): Promise<SendResult> {
   const pinned: LookupFunction = (_hostname, options, callback) => {
     if (options.all) callback(null, [{ address: target.address, family: target.family }]);
@@ -62,7 +77,7 @@ export function post(
         method: 'POST',
         headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
         lookup: pinned,
-        agent: false,
+        agent: (target.url.protocol === 'https:' ? agents?.https : agents?.http) ?? false,
       },
       (res: IncomingMessage) => {
         const result: SendResult = {

@@ -131,8 +131,8 @@ export class WebhookStore {
       lastDeliveries: p(`SELECT * FROM (SELECT rowid AS seq, * FROM webhook_deliveries WHERE webhook_id = @webhookId AND (@status IS NULL OR status = @status)
         ORDER BY seq DESC LIMIT @limit) ORDER BY seq`),
       countByStatus: p(`SELECT status, COUNT(*) AS n FROM webhook_deliveries WHERE webhook_id = ? GROUP BY status`),
-      dueWebhooks: p(`SELECT DISTINCT d.webhook_id AS id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-        WHERE d.status = 'PENDING' AND d.next_attempt_at <= ? AND w.enabled = 1`),
+      dueWebhooks: p(`SELECT w.id AS id FROM webhooks w WHERE w.enabled = 1 AND EXISTS (SELECT 1 FROM webhook_deliveries d
+        WHERE d.webhook_id = w.id AND d.status = 'PENDING' AND d.next_attempt_at <= ?)`),
       dueFor: p(`SELECT * FROM webhook_deliveries WHERE webhook_id = ? AND status = 'PENDING' AND next_attempt_at <= ?
         ORDER BY next_attempt_at, created_at, rowid LIMIT ?`),
       recordAttempt: p(`UPDATE webhook_deliveries SET attempts = attempts + 1,
@@ -217,14 +217,12 @@ export class WebhookStore {
   }
 
   markFailing(webhookId: string, at: number): number | null {
-    this.enabledCache.clear();
-    this.s.markFailing.run(at, webhookId);
+    if (this.s.markFailing.run(at, webhookId).changes > 0) this.enabledCache.clear();
     return this.webhook(webhookId, { includeDeleted: true })?.failingSince ?? null;
   }
 
   clearFailing(webhookId: string): void {
-    this.enabledCache.clear();
-    this.s.clearFailing.run(webhookId);
+    if (this.s.clearFailing.run(webhookId).changes > 0) this.enabledCache.clear();
   }
 
   insertDelivery(d: NewDelivery): void {
