@@ -1,4 +1,3 @@
-import { Repeater } from 'graphql-yoga';
 import type { EngineContact, EngineMessage, MessageAck } from '../engine/engine.js';
 import type { Logger } from '../logger.js';
 
@@ -78,21 +77,93 @@ export class EventBus {
     map: (event: BusEvent) => T | undefined,
     options: { initial?: T[]; endWhen?: (event: BusEvent) => boolean } = {},
   ): AsyncIterableIterator<T> {
-    return new Repeater<T>(async (push, stop) => {
-      for (const value of options.initial ?? []) await push(value);
-      const off = this.listen(sessionId, (event) => {
-        const value = map(event);
-        if (value !== undefined) void push(value);
-        if (options.endWhen?.(event)) stop();
-      });
-      await stop;
-      off();
+    const stream = new EventStream<T>(options.initial ?? []);
+    stream.off = this.listen(sessionId, (event) => {
+      const value = map(event);
+      if (value !== undefined) stream.push(value);
+      if (options.endWhen?.(event)) stream.end();
     });
+    return stream;
   }
 
   listenerCount(): number {
     let n = 0;
     for (const set of this.listeners.values()) n += set.size;
     return n;
+  }
+}
+
+/** Most events a subscriber may fall behind by; past it the stream ends rather than hold memory without bound. */
+const MAX_QUEUED = 10_000;
+
+/**
+ * A subscription's event stream: a queue with one waiting reader. Leaner than a Repeater, which mattered
+ * at fan-out (one stream per subscriber, every event pushed into each).
+ */
+class EventStream<T> implements AsyncIterableIterator<T> {
+  off: () => void = () => undefined;
+  private queue: T[];
+  private head = 0;
+  private reader: ((result: IteratorResult<T>) => void) | null = null;
+  private ended = false;
+
+  constructor(initial: T[]) {
+    this.queue = [...initial];
+  }
+
+  push(value: T): void {
+    if (this.ended) return;
+    if (this.reader) {
+      const reader = this.reader;
+      this.reader = null;
+      reader({ value, done: false });
+      return;
+    }
+    if (this.queue.length - this.head >= MAX_QUEUED) {
+      this.end();
+      return;
+    }
+    this.queue.push(value);
+  }
+
+  /** No more events; what is queued is still read. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.off();
+    if (this.reader) {
+      const reader = this.reader;
+      this.reader = null;
+      reader({ value: undefined, done: true });
+    }
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.head < this.queue.length) {
+      const value = this.queue[this.head++]!;
+      if (this.head === this.queue.length) {
+        this.queue = [];
+        this.head = 0;
+      }
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.ended) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => (this.reader = resolve));
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    this.end();
+    this.queue = [];
+    this.head = 0;
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(error: unknown): Promise<IteratorResult<T>> {
+    this.return();
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
   }
 }

@@ -1,33 +1,30 @@
 import { getOperationAST, getVariableValues, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
-type ExecuteHook = NonNullable<Plugin['onExecute']>;
-
 /**
- * Queries and mutations run compiled by graphql-jit (one compilation per document, cached); subscriptions
- * keep graphql-js's subscribe. graphql-jit is loaded in the background after the first operation, so it
+ * Queries and mutations run compiled by graphql-jit (one compilation per document, cached). Subscriptions
+ * stay on graphql-js: graphql-jit 0.8.7's subscribe passed the subscribe resolver no arguments. graphql-jit is loaded in the background after the first operation, so it
  * costs nothing at start-up: the operations before it is ready run on graphql-js. Operations whose
  * variables do not coerce also run on graphql-js, whose errors (locations, HTTP 400) clients know.
  */
 export function useJit(): Plugin {
-  let jit: ExecuteHook | null = null;
+  let jit: Plugin | null = null;
   let loading = false;
+  const load = () => {
+    if (loading) return;
+    loading = true;
+    setImmediate(() => {
+      import('@envelop/graphql-jit').then(
+        ({ useGraphQlJit }) => (jit = useGraphQlJit() as Plugin),
+        () => undefined, // stays on graphql-js
+      );
+    });
+  };
   return {
     onExecute(payload) {
-      if (jit) {
-        const { schema, document, operationName, variableValues } = payload.args;
-        if (variablesCoerce(schema, document, operationName, variableValues)) return jit(payload);
-        return;
-      }
-      if (!loading) {
-        loading = true;
-        setImmediate(() => {
-          import('@envelop/graphql-jit').then(
-            ({ useGraphQlJit }) => (jit = (useGraphQlJit() as Plugin).onExecute ?? null),
-            () => undefined, // stays on graphql-js
-          );
-        });
-      }
+      if (!jit?.onExecute) return load();
+      const { schema, document, operationName, variableValues } = payload.args;
+      if (variablesCoerce(schema, document, operationName, variableValues)) return jit.onExecute(payload);
     },
   };
 }
