@@ -61,7 +61,9 @@ export interface BuildOptions {
 export async function buildApp(overrides: DeepPartial<Config> | Config = {}, options: BuildOptions = {}): Promise<App> {
   const config = loadConfig(overrides as DeepPartial<Config>);
   const logger = options.logger ?? createLogger(config.logLevel, {}, undefined, config.logFormat);
-  const store = await openStore(join(config.dataDir, 'wa-gateway.sqlite'));
+  const store = await openStore(join(config.dataDir, 'wa-gateway.sqlite'), {
+    onCheckpointError: (message) => logger.warn('SQLite checkpoint failed', { err: message }),
+  });
   const bus = new EventBus(logger);
   const engines = new EngineRegistry({
     sandbox: () => createSandboxEngine({ db: store.db, sqlite: store.sqlite, batch: store.batch, settings: config.sandbox }),

@@ -55,16 +55,29 @@ function sessionIdOf(op: OperationDefinitionNode | undefined, variables: Record<
   return null;
 }
 
+// The name and type depend on the document and the operation name only; the metrics and the request-log
+// plugins both ask for every operation.
+const described = new WeakMap<DocumentNode, Map<string, { op: OperationDefinitionNode | undefined; name: string; type: OperationInfo['type'] }>>();
+
 export function describeOperation(
   document: DocumentNode | undefined,
   operationName: string | null | undefined,
   variables: unknown,
 ): OperationInfo {
-  const op = pickOperation(document, operationName);
   const vars = variables && typeof variables === 'object' ? (variables as Record<string, unknown>) : {};
-  const rootFields = (op?.selectionSet.selections ?? []).flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : []));
-  const name = op?.name?.value ?? operationName ?? (rootFields.length ? rootFields.sort().join(',') : 'anonymous');
-  return { name: bounded(name), type: op?.operation ?? 'unknown', sessionId: sessionIdOf(op, vars) };
+  let byName = document ? described.get(document) : undefined;
+  let known = byName?.get(operationName ?? '');
+  if (!known) {
+    const op = pickOperation(document, operationName);
+    const rootFields = (op?.selectionSet.selections ?? []).flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : []));
+    const name = op?.name?.value ?? operationName ?? (rootFields.length ? rootFields.sort().join(',') : 'anonymous');
+    known = { op, name: bounded(name), type: op?.operation ?? 'unknown' };
+    if (document) {
+      if (!byName) described.set(document, (byName = new Map()));
+      if (byName.size < 16) byName.set(operationName ?? '', known);
+    }
+  }
+  return { name: known.name, type: known.type, sessionId: sessionIdOf(known.op, vars) };
 }
 
 /** The code a caller sees for an error (what use-error-codes puts in extensions.code). */

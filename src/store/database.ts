@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
 import { migrations } from './migrations.js';
 import type { Database } from './schema.js';
+import { startCheckpointer } from './checkpointer.js';
 import { WriteBatch } from './write-batch.js';
 
 export interface Store {
@@ -21,7 +22,13 @@ class InCodeMigrations implements MigrationProvider {
   }
 }
 
-export async function openStore(file: string): Promise<Store> {
+export interface StoreOptions {
+  /** How often the background checkpointer copies the WAL into the database. */
+  checkpointIntervalMs?: number;
+  onCheckpointError?: (message: string) => void;
+}
+
+export async function openStore(file: string, options: StoreOptions = {}): Promise<Store> {
   mkdirSync(dirname(file), { recursive: true });
   const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
@@ -37,12 +44,19 @@ export async function openStore(file: string): Promise<Store> {
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String((error as Error | undefined)?.message ?? error)}`);
   }
   const batch = new WriteBatch(sqlite);
+  // Started in the background (a worker thread takes a moment to boot); until it runs, SQLite checkpoints itself.
+  const checkpointer = startCheckpointer(file, options.checkpointIntervalMs ?? 1000, options.onCheckpointError ?? (() => undefined)).then((c) => {
+    if (c && sqlite.open) sqlite.pragma('wal_autocheckpoint = 0');
+    return c;
+  });
   return {
     db,
     sqlite,
     batch,
     close: async () => {
       batch.commit();
+      await (await checkpointer)?.stop();
+      // The last connection to close checkpoints what is left and removes the WAL.
       await db.destroy();
     },
   };

@@ -43,6 +43,8 @@ export class Outbox {
   ) {}
 
   record(event: BusEvent): number {
+    // Most events have no webhook to go to: skip the (sub)transaction then.
+    if (!this.store.enabledWebhooksOf(event.sessionId).some((w) => matches(w, event.type))) return 0;
     const name = eventName(event.type);
     const data = eventData(event);
     const queued = this.store.transaction(() => {
