@@ -1,6 +1,7 @@
 // wa-gateway benchmarks: the real server against a bare node:http ceiling and a stock yoga + Pothos peer, all in
 // child processes, load from another child (autocannon). Writes bench/REPORT.md.
 // Usage: npm run bench [-- --quick] [-- --only a,c,g]
+// BENCH_APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" passes node flags to every app server (profiling).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
@@ -106,9 +107,11 @@ const appConfig = (dataDir) =>
     sendQueue: { minGapMs: 0, jitterMs: 0 },
   });
 
+const appNodeArgs = (process.env.BENCH_APP_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 async function startApp(nodeArgs = []) {
   const dataDir = mkdtempSync(join(tmpdir(), 'wa-gateway-bench-'));
-  const server = await startServer('app-server.mjs', [appConfig(dataDir)], nodeArgs);
+  const server = await startServer('app-server.mjs', [appConfig(dataDir)], [...appNodeArgs, ...nodeArgs]);
   return { ...server, stop: async () => (await server.stop(), rmSync(dataDir, { recursive: true, force: true })) };
 }
 
@@ -269,7 +272,7 @@ async function webhookRun(events) {
   const dataDir = mkdtempSync(join(tmpdir(), 'wa-gateway-bench-'));
   const app = await startServer('app-server.mjs', [
     JSON.stringify({ ...JSON.parse(appConfig(dataDir)), webhooks: { allowCidrs: '127.0.0.0/8' } }),
-  ]);
+  ], appNodeArgs);
   const { child: receiverChild, next: receiverNext } = startNode(join(here, 'servers', 'receiver.mjs'), [String(events)]);
   try {
     const { port } = await receiverNext();
@@ -281,14 +284,16 @@ async function webhookRun(events) {
     const start = performance.timeOrigin + performance.now();
     // 50 events per request (aliases), so the injection's own HTTP cost stays small next to the deliveries.
     const PER_REQUEST = 50;
-    const inject = (from) =>
-      `mutation { ${Array.from({ length: PER_REQUEST }, (_, k) => `m${k}: sandboxInjectMessage(sessionId: "bench-0", from: "15550001234@c.us", body: "event ${from + k}") { id }`).join(' ')} }`;
+    const inject = `mutation(${Array.from({ length: PER_REQUEST }, (_, k) => `$b${k}: String!`).join(', ')}) { ${Array.from(
+      { length: PER_REQUEST },
+      (_, k) => `m${k}: sandboxInjectMessage(sessionId: "bench-0", from: "15550001234@c.us", body: $b${k}) { id }`,
+    ).join(' ')} }`;
     let i = 0;
     await Promise.all(Array.from({ length: 4 }, async () => {
       while (i < events) {
         const from = i;
         i += PER_REQUEST;
-        await gql(app.url, inject(from));
+        await gql(app.url, inject, Object.fromEntries(Array.from({ length: PER_REQUEST }, (_, k) => [`b${k}`, `event ${from + k}`])));
       }
     }));
     const injectedAt = performance.timeOrigin + performance.now();

@@ -9,6 +9,7 @@ import type { Plugin } from 'graphql-yoga';
  */
 export function useJit(): Plugin {
   let jit: Plugin | null = null;
+  const seen = new WeakMap<DocumentNode, number>();
   let loading = false;
   const load = () => {
     if (loading) return;
@@ -24,6 +25,13 @@ export function useJit(): Plugin {
     onExecute(payload) {
       if (!jit?.onExecute) return load();
       const { schema, document, operationName, variableValues } = payload.args;
+      // Compiling costs more than one interpreted run: a document is compiled on its second execution, so
+      // clients that put literals in every document (each one new) do not pay for compilations never reused.
+      const runs = (seen.get(document) ?? 0) + 1;
+      if (runs < 2) {
+        seen.set(document, runs);
+        return;
+      }
       if (variablesCoerce(schema, document, operationName, variableValues)) return jit.onExecute(payload);
     },
   };
