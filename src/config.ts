@@ -55,7 +55,7 @@ export const settings = [
   { path: 'media.maxImageBytes', flag: '--max-image-bytes', env: 'MAX_IMAGE_BYTES', schema: positiveInt, default: 16 * 1024 * 1024, doc: 'Largest image or audio accepted, in bytes' },
   { path: 'media.maxFileBytes', flag: '--max-file-bytes', env: 'MAX_FILE_BYTES', schema: positiveInt, default: 100 * 1024 * 1024, doc: 'Largest file accepted, in bytes' },
   { path: 'http.maxBodyBytes', flag: '--max-body-bytes', env: 'MAX_BODY_BYTES', schema: positiveInt, default: 150 * 1024 * 1024, doc: 'Largest request body accepted, in bytes' },
-  { path: 'http.fastPath', flag: '--graphql-fast-path', env: 'GRAPHQL_FAST_PATH', schema: bool, default: true, doc: 'Run plain JSON GraphQL POSTs and REST routes without the Fetch-API layer (false: everything through graphql-yoga)' },
+  { path: 'http.fastPath', flag: '--graphql-fast-path', env: 'GRAPHQL_FAST_PATH', schema: bool, default: true, doc: 'Run plain JSON GraphQL POSTs and REST routes without the Fetch-API layer, queries and mutations with graphql-jit (false: everything through graphql-yoga and graphql-js)' },
   { path: 'openWa.chromiumPath', flag: '--chromium-path', env: 'CHROMIUM_PATH', schema: z.string(), default: '', doc: 'open-wa: the Chromium to drive (empty: PUPPETEER_EXECUTABLE_PATH or /usr/bin/chromium)' },
   { path: 'openWa.startDeadlineMs', flag: '--open-wa-start-deadline-ms', env: 'OPEN_WA_START_DEADLINE_MS', schema: positiveInt, default: 90000, doc: 'open-wa: longest a session may take from start to its first QR or login' },
   { path: 'openWa.licenceKey', flag: '--open-wa-licence-key', env: 'OPEN_WA_LICENCE_KEY', schema: z.string(), default: '', doc: 'open-wa: licence key for the methods that need one (a session config can set its own)' },

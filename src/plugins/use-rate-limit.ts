@@ -79,14 +79,14 @@ export function useRateLimit(limiter: RateLimiter): Plugin<RateContext> {
       }),
     ],
   });
+  // Turned off, the plugin has no execute hooks at all: an async hook costs every operation a promise.
+  if (!limiter.settings.enabled) return {};
   return {
     async onExecute({ args, setResultAndStopExecution }) {
-      if (!limiter.settings.enabled) return;
       const limited = await check(args as never);
       if (limited) setResultAndStopExecution(refusal(limited));
     },
     async onSubscribe({ args, setResultAndStopExecution }) {
-      if (!limiter.settings.enabled) return;
       const limited = await check(args as never);
       if (limited) setResultAndStopExecution(refusal(limited));
     },

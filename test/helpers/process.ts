@@ -38,10 +38,12 @@ export interface ServerProcess {
   exited: Promise<number | string>;
 }
 
-/** Runs src/main.ts in a real child process and waits until it prints its URL. */
-export function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<ServerProcess> {
+const FROM_SOURCE = ['--import', 'tsx', 'src/main.ts'];
+
+/** Runs src/main.ts (or `entry`, e.g. the bundle) in a real child process and waits until it prints its URL. */
+export function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000, entry: string[] = FROM_SOURCE): Promise<ServerProcess> {
   const child = track(
-    spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    spawn(process.execPath, [...entry, ...args], {
       cwd: root,
       env: { ...process.env, LOG_LEVEL: 'warn', ...generousLimits, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,7 @@
 // The server's side of one open-wa session: owns its worker process, the start deadline, the restart
 // policy and the cleanup of the browser. It is the session's EngineSession.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -35,7 +35,16 @@ interface PendingCall {
 
 // From TypeScript source (tests, `npm run dev`) the worker needs tsx; compiled, it is plain JavaScript.
 const fromSource = import.meta.url.endsWith('.ts');
-const workerFile = fileURLToPath(new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url));
+const workerFile = fromSource ? fileURLToPath(new URL('./worker.ts', import.meta.url)) : compiledWorker();
+
+/** Next to this module when compiled; from the bundle (dist/bundle/, npm start) it is in dist/src/. */
+function compiledWorker(): string {
+  for (const candidate of ['./worker.js', '../src/engine/open-wa/worker.js']) {
+    const file = fileURLToPath(new URL(candidate, import.meta.url));
+    if (existsSync(file)) return file;
+  }
+  return fileURLToPath(new URL('./worker.js', import.meta.url));
+}
 const workerExecArgv = fromSource ? ['--import', import.meta.resolve('tsx')] : [];
 
 export class OpenWaSupervisor implements EngineSession {
