@@ -268,6 +268,11 @@ const tooLarge = (maxBytes: number) =>
 
 async function drain(req: IncomingMessage): Promise<void> {
   if (req.readableEnded) return;
+  // No body at all (a plain GET): nothing to wait for.
+  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+    req.resume();
+    return;
+  }
   req.resume();
   await new Promise<void>((resolve) => {
     req.once('end', resolve);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from 'graphql-ws';
@@ -17,6 +17,7 @@ const gqlBody = (query: string, variables: Record<string, unknown> = {}) => JSON
 
 describe('the bundle npm start runs', () => {
   let server: ServerProcess;
+  const dataDir = tempDir();
   const post = async (query: string, variables: Record<string, unknown> = {}) => {
     const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: gqlBody(query, variables) });
     const json = (await res.json()) as { data?: any; errors?: unknown[] };
@@ -29,11 +30,12 @@ describe('the bundle npm start runs', () => {
       const built = spawnSync(process.execPath, step, { cwd: root, encoding: 'utf8' });
       assert.equal(built.status, 0, `${step.join(' ')}: ${built.stdout}${built.stderr}`);
     }
-    server = await spawnServer(['--port', '0', '--host', '127.0.0.1', '--data-dir', tempDir(), '--open-wa-start-deadline-ms', '15000'], {}, 60_000, [join(root, 'dist/bundle/main.js')]);
+    server = await spawnServer(['--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--open-wa-start-deadline-ms', '15000'], {}, 60_000, [join(root, 'dist/bundle/main.js')]);
   });
   after(async () => {
     server?.child.kill('SIGTERM');
     if (server) assert.equal(await server.exited, 0, server.output());
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('answers GraphQL with the package version, REST, metrics and the dashboard', async () => {
