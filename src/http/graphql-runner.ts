@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
 import { createGraphQLError, processRegularResult, type YogaServerInstance } from 'graphql-yoga';
 import type { Authenticator } from '../auth/authenticator.js';
+import type { Principal } from '../auth/principal.js';
 import type { RateLimitState } from '../auth/rate-limiter.js';
 import type { GraphQLContext } from '../context.js';
 import type { DocumentRegistry } from '../plugins/use-document-registry.js';
@@ -62,12 +63,14 @@ export class GraphQLRunner {
 
   /** Executes, or answers null (the caller hands the request to yoga). Never throws for an operation's own errors. */
   async execute(req: IncomingMessage, res: ServerResponse | undefined, requestId: string, params: GraphQLParams, document?: DocumentNode): Promise<Executed | null> {
-    const doc = this.runnable(req, params, document);
-    this.observe(doc ? 'lean' : 'yoga');
-    if (!doc) return null;
+    const runnable = this.runnable(req, params, document);
+    this.observe(runnable ? 'lean' : 'yoga');
+    if (!runnable) return null;
+    const { doc, principal } = runnable;
     try {
-      // What yoga's server context and handleParams would put in the initial context, minus `request`.
-      const enveloped = this.yoga.getEnveloped({ req, res, params, requestId });
+      // What yoga's server context and handleParams would put in the initial context, minus `request`, plus
+      // the caller already identified here (so the context does not hash the key a second time).
+      const enveloped = this.yoga.getEnveloped({ req, res, params, requestId, principal });
       const contextValue = (await enveloped.contextFactory()) as unknown as GraphQLContext;
       const result = (await enveloped.execute({
         schema: enveloped.schema,
@@ -84,12 +87,17 @@ export class GraphQLRunner {
     }
   }
 
-  private runnable(req: IncomingMessage, params: GraphQLParams, document?: DocumentNode): DocumentNode | null {
-    if (this.auth.enabled && !this.auth.record(this.auth.fromNodeRequest(req))) return null;
+  private runnable(req: IncomingMessage, params: GraphQLParams, document?: DocumentNode): { doc: DocumentNode; principal: Principal | null } | null {
     const doc = document ?? this.registry.get(params.query);
     if (!doc) return null;
     const operation = getOperationAST(doc, params.operationName);
-    return operation && operation.operation !== 'subscription' ? doc : null;
+    if (!operation || operation.operation === 'subscription') return null;
+    const principal = this.auth.fromNodeRequest(req);
+    if (!this.auth.enabled) return { doc, principal };
+    // A missing or wrong key is yoga's to refuse (401 with WWW-Authenticate), and to count.
+    if (!principal) return null;
+    this.auth.record(principal);
+    return { doc, principal };
   }
 
   /** `execute`, answered as yoga answers a JSON request: its status rules, headers and serialization. */

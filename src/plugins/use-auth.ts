@@ -18,6 +18,8 @@ export function unauthenticatedError(message = 'a valid API key is required (X-A
 export function authContext(auth: Authenticator, init: Record<string, unknown>): { auth: Principal | null; clientIp: string } {
   const req = init.req as IncomingMessage | undefined;
   const clientIp = req?.socket?.remoteAddress ?? 'unknown';
+  // The lean HTTP path identified the caller already.
+  if ('principal' in init) return { auth: init.principal as Principal | null, clientIp };
   const request = init.request as Request | undefined;
   if (request) return { auth: auth.fromHeaders(request.headers), clientIp };
   if ('connectionParams' in init) return { auth: auth.fromConnectionParams(init.connectionParams), clientIp };
