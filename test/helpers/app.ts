@@ -15,8 +15,17 @@ export const fastSettings: DeepPartial<Config> = {
   sendQueue: { minGapMs: 0, jitterMs: 0 },
 };
 
+// Every temp dir a test file made is removed when its process exits (each test file runs in its own
+// process), including those of servers a test only stopped to restart.
+const made = new Set<string>();
+process.on('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 export function tempDir(prefix = 'wa-gateway-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.add(dir);
+  return dir;
 }
 
 export interface GqlResult<T = any> {
