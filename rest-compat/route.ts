@@ -58,17 +58,8 @@ export function restError(code: ErrorCode, message: string, details: Record<stri
 
 // --- helpers the route files share -------------------------------------------------------------------
 
-const lowered = new Map<string, string>();
-/** `QR_READY` -> `qr_ready`, as the reference shows statuses (a handful of values, so each is kept). */
-export const lower = (value: string | null | undefined) => {
-  if (value == null) return value;
-  let low = lowered.get(value);
-  if (low === undefined) {
-    low = value.toLowerCase();
-    if (lowered.size < 100) lowered.set(value, low);
-  }
-  return low;
-};
+/** `QR_READY` -> `qr_ready`, as the reference shows statuses. */
+export const lower = (value: string | null | undefined) => (value == null ? value : value.toLowerCase());
 
 /** The body's field when it is present (so GraphQL sees "not provided" rather than null). */
 export function pick(body: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {

@@ -22,10 +22,6 @@ export class DocumentRegistry {
     if (this.documents.size >= this.max) this.documents.delete(this.documents.keys().next().value!);
     this.documents.set(query, document);
   }
-
-  get size(): number {
-    return this.documents.size;
-  }
 }
 
 /** Must be the last plugin, so no later validation hook can still turn the result into errors. */

@@ -11,7 +11,6 @@ import type SQLite from 'better-sqlite3';
 export class WriteBatch {
   private open = false;
   private waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
-  private lastError: Error | null = null;
 
   constructor(private readonly sqlite: SQLite.Database) {}
 
@@ -42,13 +41,12 @@ export class WriteBatch {
     try {
       this.sqlite.exec('COMMIT');
     } catch (error) {
-      this.lastError = error as Error;
       try {
         if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK');
       } catch {
         // the rollback's own failure adds nothing to the commit's
       }
-      for (const w of waiters) w.reject(this.lastError);
+      for (const w of waiters) w.reject(error as Error);
       return;
     }
     for (const w of waiters) w.resolve();

@@ -43,22 +43,19 @@ export class Outbox {
   ) {}
 
   record(event: BusEvent): number {
-    // Most events have no webhook to go to: skip the (sub)transaction then.
-    if (!this.store.enabledWebhooksOf(event.sessionId).some((w) => matches(w, event.type))) return 0;
+    const targets = this.store.enabledWebhooksOf(event.sessionId).filter((w) => matches(w, event.type));
+    // Most events have no webhook to go to: no (sub)transaction then.
+    if (targets.length === 0) return 0;
     const name = eventName(event.type);
     const data = eventData(event);
-    const queued = this.store.transaction(() => {
-      let n = 0;
-      for (const webhook of this.store.enabledWebhooksOf(event.sessionId)) {
-        if (!matches(webhook, event.type)) continue;
+    this.store.transaction(() => {
+      for (const webhook of targets) {
         const id = newDeliveryId(event.at);
         this.store.insertDelivery({ id, webhookId: webhook.id, sessionId: event.sessionId, event: name, body: deliveryBody(id, name, event.sessionId, event.at, data), at: event.at });
-        n++;
       }
-      return n;
     });
-    if (queued > 0) this.onQueued();
-    return queued;
+    this.onQueued();
+    return targets.length;
   }
 
   /** A ping for `testWebhook`: queued like an event, whatever the webhook's filter. */

@@ -109,8 +109,13 @@ export class SandboxStore {
 
   private run<T>(fn: () => T): T {
     sandboxStats.storeQueries++;
-    this.batch?.join();
     return fn();
+  }
+
+  /** A write joins the turn's group commit (see WriteBatch); reads do not open one. */
+  private write<T>(fn: () => T): T {
+    this.batch?.join();
+    return this.run(fn);
   }
 
   // --- accounts -----------------------------------------------------------------------------------
@@ -124,7 +129,7 @@ export class SandboxStore {
 
   /** Adds a message to a session's history and moves its chat to the top. Returns false if it was there already. */
   insertMessage(sessionId: string, message: EngineMessage, key: string, chat: { name: string | null; isGroup: boolean }, read: boolean): boolean {
-    return this.run(() =>
+    return this.write(() =>
       this.sqlite.transaction(() => {
         const result = this
           .prepare(
@@ -153,7 +158,7 @@ export class SandboxStore {
 
   /** A chat without messages yet (a group one was added to). */
   ensureChat(sessionId: string, chatId: string, name: string | null, isGroup: boolean, ts: number): void {
-    this.run(() =>
+    this.write(() =>
       this
         .prepare('INSERT OR IGNORE INTO sandbox_chats (session_id, chat_id, name, is_group, unread_count, last_seq, last_ts) VALUES (?, ?, ?, ?, 0, NULL, ?)')
         .run(sessionId, chatId, name, isGroup ? 1 : 0, ts),
@@ -199,13 +204,13 @@ export class SandboxStore {
     if (!row || !row.from_me) return null;
     const current = ackOfRank.indexOf((row.ack ?? 'PENDING') as (typeof ackOfRank)[number]);
     if (current >= ackRank[ack]) return null;
-    this.run(() => this.prepare('UPDATE sandbox_messages SET ack = ? WHERE seq = ?').run(ack, row.seq));
+    this.write(() => this.prepare('UPDATE sandbox_messages SET ack = ? WHERE seq = ?').run(ack, row.seq));
     return { ...row, ack };
   }
 
   /** Marks every unread incoming message of a chat read; returns their keys. */
   markRead(sessionId: string, chatId: string): string[] {
-    return this.run(() =>
+    return this.write(() =>
       this.sqlite.transaction(() => {
         const rows = this
           .prepare('SELECT msg_key FROM sandbox_messages WHERE session_id = ? AND chat_id = ? AND from_me = 0 AND read = 0')
@@ -232,7 +237,7 @@ export class SandboxStore {
 
   /** A removed session's history, and what waited for its number (which a later session may get). */
   forgetSession(sessionId: string, phone: string | null): void {
-    this.run(() =>
+    this.write(() =>
       this.sqlite.transaction(() => {
         this.prepare('DELETE FROM sandbox_messages WHERE session_id = ?').run(sessionId);
         this.prepare('DELETE FROM sandbox_chats WHERE session_id = ?').run(sessionId);
@@ -244,7 +249,7 @@ export class SandboxStore {
   // --- receipts -----------------------------------------------------------------------------------
 
   addReceipts(key: string, senderPhone: string, recipients: string[]): void {
-    this.run(() => {
+    this.write(() => {
       const insert = this.prepare('INSERT OR IGNORE INTO sandbox_receipts (msg_key, recipient_phone, sender_phone, state) VALUES (?, ?, ?, 1)');
       this.sqlite.transaction(() => recipients.forEach((phone) => insert.run(key, phone, senderPhone)))();
     });
@@ -255,7 +260,7 @@ export class SandboxStore {
    * the sender's ack shows: a group message is READ once every member read it), or null if nothing changed.
    */
   raiseReceipt(key: string, recipientPhone: string, ack: ReceiptAck): { senderPhone: string; ack: ReceiptAck } | null {
-    return this.run(() =>
+    return this.write(() =>
       this.sqlite.transaction(() => {
         const changed = this
           .prepare('UPDATE sandbox_receipts SET state = ? WHERE msg_key = ? AND recipient_phone = ? AND state < ?')
@@ -272,7 +277,7 @@ export class SandboxStore {
   // --- deliveries waiting for their receiver ------------------------------------------------------
 
   addPending(toPhone: string, delivery: PendingDelivery): void {
-    this.run(() => this.prepare('INSERT INTO sandbox_pending (to_phone, payload) VALUES (?, ?)').run(toPhone, JSON.stringify(delivery)));
+    this.write(() => this.prepare('INSERT INTO sandbox_pending (to_phone, payload) VALUES (?, ?)').run(toPhone, JSON.stringify(delivery)));
   }
 
   pending(toPhone: string): { id: number; delivery: PendingDelivery }[] {
@@ -284,7 +289,7 @@ export class SandboxStore {
   }
 
   removePending(id: number): void {
-    this.run(() => this.prepare('DELETE FROM sandbox_pending WHERE id = ?').run(id));
+    this.write(() => this.prepare('DELETE FROM sandbox_pending WHERE id = ?').run(id));
   }
 
   // --- groups -------------------------------------------------------------------------------------
@@ -312,7 +317,7 @@ export class SandboxStore {
   }
 
   createGroup(group: SandboxGroup, createdAt: number): void {
-    this.run(() =>
+    this.write(() =>
       this.sqlite.transaction(() => {
         this
           .prepare('INSERT INTO sandbox_groups (group_id, name, description, owner_phone, created_at) VALUES (?, ?, ?, ?, ?)')
@@ -325,12 +330,12 @@ export class SandboxStore {
   }
 
   addMember(groupId: string, phone: string): void {
-    this.run(() => this.prepare('INSERT OR IGNORE INTO sandbox_group_members (group_id, phone, is_admin) VALUES (?, ?, 0)').run(groupId, phone));
+    this.write(() => this.prepare('INSERT OR IGNORE INTO sandbox_group_members (group_id, phone, is_admin) VALUES (?, ?, 0)').run(groupId, phone));
     this.groups.get(groupId)?.members.set(phone, false);
   }
 
   removeMember(groupId: string, phone: string): void {
-    this.run(() => this.prepare('DELETE FROM sandbox_group_members WHERE group_id = ? AND phone = ?').run(groupId, phone));
+    this.write(() => this.prepare('DELETE FROM sandbox_group_members WHERE group_id = ? AND phone = ?').run(groupId, phone));
     this.groups.get(groupId)?.members.delete(phone);
   }
 }
