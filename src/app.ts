@@ -31,6 +31,7 @@ import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useCommitBeforeAnswer } from './plugins/use-commit-before-answer.js';
 import { DocumentRegistry, useDocumentRegistry } from './plugins/use-document-registry.js';
 import { useJit } from './plugins/use-jit.js';
+import { useSharedEventExecution } from './plugins/use-shared-event-execution.js';
 import { requestIdFrom, requestIdOf, useRequestId } from './plugins/use-request-id.js';
 import { useMetrics } from './plugins/use-metrics.js';
 import { useRequestLog } from './plugins/use-request-log.js';
@@ -143,6 +144,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
       useMetrics(metrics),
       useRequestLog(logger),
       useCommitBeforeAnswer(store.batch),
+      useSharedEventExecution(),
       useDocumentRegistry(documents),
     ],
   });

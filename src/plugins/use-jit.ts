@@ -37,7 +37,7 @@ export function useJit(): Plugin {
   };
 }
 
-function variablesCoerce(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: unknown): boolean {
+export function variablesCoerce(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: unknown): boolean {
   const operation = getOperationAST(document, operationName);
   if (!operation?.variableDefinitions?.length) return true;
   const coerced = getVariableValues(schema, operation.variableDefinitions, (variables ?? {}) as Record<string, unknown>, { maxErrors: 1 });
