@@ -59,8 +59,10 @@ export function createRestHandler(o: RestOptions): (req: IncomingMessage, res: S
     const requestId = requestIdFrom({ get: (name) => headerOf(req, name) });
     const send = (status: number, body: string | Buffer, headers: Record<string, string | number> = {}) => {
       if (res.headersSent) return;
-      res.writeHead(status, { 'content-length': Buffer.byteLength(body), ...headers, 'x-request-id': requestId });
-      res.end(req.method === 'HEAD' ? undefined : body);
+      // Encoded once: a string body would be measured here and encoded again on write.
+      const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+      res.writeHead(status, { 'content-length': bytes.length, ...headers, 'x-request-id': requestId });
+      res.end(req.method === 'HEAD' ? undefined : bytes);
     };
     const sendJson = (status: number, value: unknown, headers: Record<string, string | number> = {}) =>
       send(status, JSON.stringify(value), { 'content-type': 'application/json; charset=utf-8', ...headers });

@@ -45,14 +45,12 @@ export function observeHttp(req: IncomingMessage, res: ServerResponse, logger: L
   req.headers['x-request-id'] = requestId;
   const note: RequestNote = { requestId, route: null, operation: null, sessionId: null, outcome: null };
   notes.set(req, note);
-  let done = false;
-  const finish = (aborted: boolean) => {
-    if (done) return;
-    done = true;
+  // 'close' comes after 'finish' for every response, and alone when the client went away first.
+  res.once('close', () => {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const path = (req.url ?? '/').split('?')[0]!;
     const route = note.route ?? (path.startsWith('/api/') ? '/api/*' : 'unmatched');
-    const status = aborted && !res.writableFinished ? 499 : res.statusCode;
+    const status = res.writableFinished ? res.statusCode : 499;
     const method = req.method ?? 'GET';
     metrics.httpRequest(route, method, status, seconds);
     const fields = {
@@ -69,8 +67,6 @@ export function observeHttp(req: IncomingMessage, res: ServerResponse, logger: L
     if (status >= 500) logger.error('request', fields);
     else if (QUIET_ROUTES.has(route)) logger.debug('request', fields);
     else logger.info('request', fields);
-  };
-  res.once('finish', () => finish(false));
-  res.once('close', () => finish(true));
+  });
   return note;
 }

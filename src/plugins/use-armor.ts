@@ -4,7 +4,7 @@ import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationContext } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type DocumentNode, type ValidationContext } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { rootFields } from '../auth/root-fields.js';
 import type { Config } from '../config.js';
@@ -79,7 +79,16 @@ export function useArmor(options: ArmorOptions): Plugin & { counters: ArmorCount
   return plugin;
 }
 
+// A document without a "(" has no arguments and no variables, so nothing for the input limits to check.
+const withoutArguments = new WeakMap<DocumentNode, boolean>();
+function hasNoArguments(document: DocumentNode): boolean {
+  let known = withoutArguments.get(document);
+  if (known === undefined) withoutArguments.set(document, (known = document.loc !== undefined && !document.loc.source.body.includes('(')));
+  return known;
+}
+
 function inputProblem(args: Parameters<typeof rootFields>[0], limits: Config['limits']): GraphQLError | null {
+  if (hasNoArguments(args.document)) return null;
   for (const field of rootFields(args)) {
     if (!field.args) continue;
     const found = walk(field.args, field.fieldName, limits, 0);
