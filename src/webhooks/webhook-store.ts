@@ -146,8 +146,11 @@ export class WebhookStore {
 
   transaction<T>(fn: () => T): T {
     this.batch?.join();
-    return this.sqlite.transaction(fn)();
+    this.atomic ??= this.sqlite.transaction((f: () => unknown) => f()) as <R>(f: () => R) => R;
+    return this.atomic(fn);
   }
+
+  private atomic: (<T>(fn: () => T) => T) | null = null;
 
   insertWebhook(w: Pick<WebhookRecord, 'id' | 'sessionId' | 'url' | 'events' | 'headers' | 'secret'>, at: number): void {
     this.enabledCache.clear();

@@ -84,6 +84,7 @@ export class SandboxNetwork {
     const next = max?.max ? Math.max(Number(max.max) + 1, FIRST_SESSION_PHONE) : FIRST_SESSION_PHONE;
     const phone = String(next);
     await this.db.insertInto('sandbox_accounts').values({ session_id: sessionId, phone, linked: 0, created_at: Date.now() }).execute();
+    this.store.accountsChanged();
     return { phone, linked: false };
   }
 
@@ -95,6 +96,7 @@ export class SandboxNetwork {
     const account = await this.db.selectFrom('sandbox_accounts').select('phone').where('session_id', '=', sessionId).executeTakeFirst();
     this.store.forgetSession(sessionId, account?.phone ?? null);
     await this.db.deleteFrom('sandbox_accounts').where('session_id', '=', sessionId).execute();
+    this.store.accountsChanged();
   }
 
   goOnline(phone: string, session: SandboxSession): void {

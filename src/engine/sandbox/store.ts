@@ -86,10 +86,15 @@ export class SandboxStore {
   private readonly groups = new Map<string, SandboxGroup>();
   private readonly chatSelect: string;
 
+  /** Runs `fn` atomically (a savepoint inside the turn's batch). One wrapper for all: better-sqlite3's
+   * `transaction()` builds four wrapped functions per call, which a send paid three times. */
+  private readonly atomic: <T>(fn: () => T) => T;
+
   constructor(
     private readonly sqlite: SQLite.Database,
     private readonly batch?: WriteBatch,
   ) {
+    this.atomic = sqlite.transaction((fn: () => unknown) => fn()) as <T>(fn: () => T) => T;
     this.chatSelect = `SELECT c.*, ${MESSAGE_COLUMNS.map((col) => `m.${col} AS m_${col}`).join(', ')}
       FROM sandbox_chats c LEFT JOIN sandbox_messages m ON m.seq = c.last_seq`;
     this.loadGroups();
@@ -120,9 +125,21 @@ export class SandboxStore {
 
   // --- accounts -----------------------------------------------------------------------------------
 
+  // Read twice per send; accounts change only when a session is created or removed (accountsChanged).
+  private readonly owners = new Map<string, string | null>();
+
   sessionOfPhone(phone: string): string | null {
+    const known = this.owners.get(phone);
+    if (known !== undefined) return known;
     const row = this.run(() => this.prepare('SELECT session_id FROM sandbox_accounts WHERE phone = ?').get(phone)) as { session_id: string } | undefined;
+    if (this.owners.size >= 10_000) this.owners.clear();
+    this.owners.set(phone, row?.session_id ?? null);
     return row?.session_id ?? null;
+  }
+
+  /** Called after any write to sandbox_accounts. */
+  accountsChanged(): void {
+    this.owners.clear();
   }
 
   // --- messages and chats -------------------------------------------------------------------------
@@ -130,7 +147,7 @@ export class SandboxStore {
   /** Adds a message to a session's history and moves its chat to the top. Returns false if it was there already. */
   insertMessage(sessionId: string, message: EngineMessage, key: string, chat: { name: string | null; isGroup: boolean }, read: boolean): boolean {
     return this.write(() =>
-      this.sqlite.transaction(() => {
+      this.atomic(() => {
         const result = this
           .prepare(
             `INSERT OR IGNORE INTO sandbox_messages (session_id, message_id, msg_key, chat_id, from_jid, to_jid, from_me, body, timestamp, author,
@@ -152,7 +169,7 @@ export class SandboxStore {
           )
           .run(sessionId, message.chatId, chat.name, chat.isGroup ? 1 : 0, unread, result.lastInsertRowid, message.timestamp);
         return true;
-      })(),
+      }),
     );
   }
 
@@ -211,14 +228,14 @@ export class SandboxStore {
   /** Marks every unread incoming message of a chat read; returns their keys. */
   markRead(sessionId: string, chatId: string): string[] {
     return this.write(() =>
-      this.sqlite.transaction(() => {
+      this.atomic(() => {
         const rows = this
           .prepare('SELECT msg_key FROM sandbox_messages WHERE session_id = ? AND chat_id = ? AND from_me = 0 AND read = 0')
           .all(sessionId, chatId) as { msg_key: string }[];
         this.prepare('UPDATE sandbox_messages SET read = 1 WHERE session_id = ? AND chat_id = ? AND from_me = 0 AND read = 0').run(sessionId, chatId);
         this.prepare('UPDATE sandbox_chats SET unread_count = 0 WHERE session_id = ? AND chat_id = ?').run(sessionId, chatId);
         return rows.map((r) => r.msg_key);
-      })(),
+      }),
     );
   }
 
@@ -238,11 +255,11 @@ export class SandboxStore {
   /** A removed session's history, and what waited for its number (which a later session may get). */
   forgetSession(sessionId: string, phone: string | null): void {
     this.write(() =>
-      this.sqlite.transaction(() => {
+      this.atomic(() => {
         this.prepare('DELETE FROM sandbox_messages WHERE session_id = ?').run(sessionId);
         this.prepare('DELETE FROM sandbox_chats WHERE session_id = ?').run(sessionId);
         if (phone) this.prepare('DELETE FROM sandbox_pending WHERE to_phone = ?').run(phone);
-      })(),
+      }),
     );
   }
 
@@ -251,7 +268,7 @@ export class SandboxStore {
   addReceipts(key: string, senderPhone: string, recipients: string[]): void {
     this.write(() => {
       const insert = this.prepare('INSERT OR IGNORE INTO sandbox_receipts (msg_key, recipient_phone, sender_phone, state) VALUES (?, ?, ?, 1)');
-      this.sqlite.transaction(() => recipients.forEach((phone) => insert.run(key, phone, senderPhone)))();
+      this.atomic(() => recipients.forEach((phone) => insert.run(key, phone, senderPhone)));
     });
   }
 
@@ -261,7 +278,7 @@ export class SandboxStore {
    */
   raiseReceipt(key: string, recipientPhone: string, ack: ReceiptAck): { senderPhone: string; ack: ReceiptAck } | null {
     return this.write(() =>
-      this.sqlite.transaction(() => {
+      this.atomic(() => {
         const changed = this
           .prepare('UPDATE sandbox_receipts SET state = ? WHERE msg_key = ? AND recipient_phone = ? AND state < ?')
           .run(ackRank[ack], key, recipientPhone, ackRank[ack]);
@@ -270,7 +287,7 @@ export class SandboxStore {
           .prepare('SELECT MIN(state) AS state, MIN(sender_phone) AS sender FROM sandbox_receipts WHERE msg_key = ?')
           .get(key) as { state: number; sender: string };
         return { senderPhone: row.sender, ack: ackOfRank[row.state] as ReceiptAck };
-      })(),
+      }),
     );
   }
 
@@ -318,13 +335,13 @@ export class SandboxStore {
 
   createGroup(group: SandboxGroup, createdAt: number): void {
     this.write(() =>
-      this.sqlite.transaction(() => {
+      this.atomic(() => {
         this
           .prepare('INSERT INTO sandbox_groups (group_id, name, description, owner_phone, created_at) VALUES (?, ?, ?, ?, ?)')
           .run(group.id, group.name, group.description, group.ownerPhone, createdAt);
         const insert = this.prepare('INSERT INTO sandbox_group_members (group_id, phone, is_admin) VALUES (?, ?, ?)');
         for (const [phone, isAdmin] of group.members) insert.run(group.id, phone, isAdmin ? 1 : 0);
-      })(),
+      }),
     );
     this.groups.set(group.id, group);
   }
