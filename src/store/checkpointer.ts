@@ -2,14 +2,16 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
 // Runs in the worker: its own connection to the same file, checkpointing the WAL into the database on a
-// timer. PASSIVE never waits for the main connection; it copies what is committed and lets the WAL restart.
+// timer. PASSIVE never waits for the main connection; it copies what is committed. It reports a WAL that
+// is still long afterwards (see onLongWal).
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.modulePath);
 const db = new Database(workerData.file);
 const checkpoint = () => {
   try {
-    db.pragma('wal_checkpoint(PASSIVE)');
+    const [result] = db.pragma('wal_checkpoint(PASSIVE)');
+    if (result && result.log >= workerData.longWalFrames) parentPort.postMessage({ longWal: result.log });
   } catch (error) {
     parentPort.postMessage({ error: String(error) });
   }
@@ -29,17 +31,33 @@ export interface Checkpointer {
   stop(): Promise<void>;
 }
 
+export interface CheckpointerOptions {
+  intervalMs: number;
+  onError: (message: string) => void;
+  /**
+   * Called when the WAL still holds `longWalFrames` frames after a checkpoint. The WAL only starts over
+   * when a checkpoint has copied every frame before the next write; under a steady stream of commits a
+   * checkpoint on another connection never gets there, and the file grew without bound (~20 MB/s in the
+   * sendText bench). The main connection's own checkpoint, run between two of its commits, does: by then
+   * the worker has copied nearly everything, so it has little left to copy and sync.
+   */
+  onLongWal: () => void;
+  /** Default 16,384 (64 MB of 4 KB pages): rare enough that the main thread seldom pays for a sync. */
+  longWalFrames?: number;
+}
+
 /**
  * Moves SQLite's WAL checkpoints (and their fsync) off the main thread. With the default auto-checkpoint,
  * every ~4 MB of writes the committing request waited for a checkpoint; under a stream of sends that was a
  * quarter of the server's time spent blocked on the disk. Resolves null when no worker could start; the
  * caller then keeps SQLite's own auto-checkpoint.
  */
-export async function startCheckpointer(file: string, intervalMs: number, onError: (message: string) => void): Promise<Checkpointer | null> {
+export async function startCheckpointer(file: string, o: CheckpointerOptions): Promise<Checkpointer | null> {
+  const { intervalMs, onError } = o;
   let worker: Worker;
   try {
     const modulePath = createRequire(import.meta.url).resolve('better-sqlite3');
-    worker = new Worker(WORKER, { eval: true, workerData: { file, intervalMs, modulePath } });
+    worker = new Worker(WORKER, { eval: true, workerData: { file, intervalMs, modulePath, longWalFrames: o.longWalFrames ?? 16_384 } });
   } catch (error) {
     onError(String(error));
     return null;
@@ -55,6 +73,7 @@ export async function startCheckpointer(file: string, intervalMs: number, onErro
   }
   worker.on('message', (message: unknown) => {
     if (message && typeof message === 'object' && 'error' in message) onError(String((message as { error: unknown }).error));
+    if (message && typeof message === 'object' && 'longWal' in message) o.onLongWal();
   });
   return {
     stop: () =>

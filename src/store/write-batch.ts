@@ -32,6 +32,13 @@ export class WriteBatch {
     return this.open;
   }
 
+  private after: (() => void) | null = null;
+
+  /** Runs `fn` right after the next commit (nothing is due while nothing is written). */
+  afterCommit(fn: () => void): void {
+    this.after = fn;
+  }
+
   /** Commits now (the end of the turn, or before the database closes). */
   commit(): void {
     if (!this.open) return;
@@ -50,5 +57,8 @@ export class WriteBatch {
       return;
     }
     for (const w of waiters) w.resolve();
+    const after = this.after;
+    this.after = null;
+    after?.();
   }
 }
