@@ -42,7 +42,10 @@ export interface CheckpointerOptions {
    * the worker has copied nearly everything, so it has little left to copy and sync.
    */
   onLongWal: () => void;
-  /** Default 16,384 (64 MB of 4 KB pages): rare enough that the main thread seldom pays for a sync. */
+  /**
+   * Default 65,536 (256 MB of 4 KB pages). The main thread's checkpoint syncs the disk; at 64 MB, under the
+   * sendText bench it came every ~2 s and its stall reached the p99 of the requests in flight.
+   */
   longWalFrames?: number;
 }
 
@@ -57,7 +60,7 @@ export async function startCheckpointer(file: string, o: CheckpointerOptions): P
   let worker: Worker;
   try {
     const modulePath = createRequire(import.meta.url).resolve('better-sqlite3');
-    worker = new Worker(WORKER, { eval: true, workerData: { file, intervalMs, modulePath, longWalFrames: o.longWalFrames ?? 16_384 } });
+    worker = new Worker(WORKER, { eval: true, workerData: { file, intervalMs, modulePath, longWalFrames: o.longWalFrames ?? 65_536 } });
   } catch (error) {
     onError(String(error));
     return null;

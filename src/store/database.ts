@@ -41,8 +41,8 @@ export async function openStore(file: string, options: StoreOptions = {}): Promi
   // Savepoints inside the turn's batch (see WriteBatch) copy each page they touch to a statement journal;
   // on disk that was a pwrite per page, a fifth of a sandbox send's CPU.
   sqlite.pragma('temp_store = MEMORY');
-  // When the WAL starts over, a file that grew past this is cut back to it.
-  sqlite.pragma('journal_size_limit = 67108864');
+  // When the WAL starts over, a file that grew past this is cut back to it (the checkpointer's bound).
+  sqlite.pragma('journal_size_limit = 268435456');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   const { error, results } = await new Migrator({ db, provider: new InCodeMigrations() }).migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
