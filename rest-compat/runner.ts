@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse, print, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
-import type { GraphQLRunner } from '../src/http/graphql-runner.js';
-import { rateLimitHeaders } from '../src/plugins/use-rate-limit.js';
+import { lowerCaseNames, type GraphQLRunner } from '../src/http/graphql-runner.js';
 import { AppError, httpStatusFor, type ErrorCode } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import { noteRoute, noteSession } from '../src/observability/http-log.js';
@@ -114,9 +113,9 @@ export function createRestHandler(o: RestOptions): (req: IncomingMessage, res: S
         result = executed.result as GraphQLResult;
         for (const error of executed.result.errors ?? []) {
           const http = error.extensions?.http as { headers?: Record<string, string> } | undefined;
-          for (const [name, value] of Object.entries(http?.headers ?? {})) passOn[name.toLowerCase()] = value;
+          Object.assign(passOn, lowerCaseNames(http?.headers ?? {}));
         }
-        if (executed.rateLimit) for (const [name, value] of Object.entries(rateLimitHeaders(executed.rateLimit))) passOn[name.toLowerCase()] = value;
+        Object.assign(passOn, executed.headers);
       } else {
         const headers = new Headers();
         for (const [name, value] of Object.entries(req.headers)) {

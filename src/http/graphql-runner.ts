@@ -3,7 +3,6 @@ import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult 
 import { createGraphQLError, processRegularResult, type YogaServerInstance } from 'graphql-yoga';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
-import type { RateLimitState } from '../auth/rate-limiter.js';
 import type { GraphQLContext } from '../context.js';
 import type { DocumentRegistry } from '../plugins/use-document-registry.js';
 import { rateLimitHeaders } from '../plugins/use-rate-limit.js';
@@ -34,8 +33,8 @@ const captureFetchApi = { Response: CapturedResponse } as unknown as Parameters<
 
 export interface Executed {
   result: ExecutionResult;
-  /** The limit state the operation counted against (useRateLimit leaves it in the context). */
-  rateLimit?: RateLimitState;
+  /** The rate-limit headers of the state the operation counted against (useRateLimit leaves it in the context), lower-case names. */
+  headers: Record<string, string>;
 }
 
 type MaskError = (error: unknown, message: string) => Error;
@@ -80,10 +79,10 @@ export class GraphQLRunner {
         operationName: params.operationName,
       })) as ExecutionResult;
       await this.committed();
-      return { result, rateLimit: contextValue.rateLimit };
+      return { result, headers: contextValue.rateLimit ? lowerCaseNames(rateLimitHeaders(contextValue.rateLimit)) : {} };
     } catch (error) {
       const masked = this.maskError(error, 'Unexpected error.');
-      return { result: { errors: [masked instanceof GraphQLError ? masked : createGraphQLError(masked.message, { originalError: masked })] } };
+      return { result: { errors: [masked instanceof GraphQLError ? masked : createGraphQLError(masked.message, { originalError: masked })] }, headers: {} };
     }
   }
 
@@ -111,11 +110,16 @@ export class GraphQLRunner {
     const executed = await this.execute(req, res, requestId, params);
     if (!executed) return null;
     const response = processRegularResult(executed.result, captureFetchApi, answerType) as unknown as CapturedResponse;
-    const headers: Record<string, string> = { 'x-request-id': requestId };
-    for (const [name, value] of Object.entries(response.init.headers)) headers[name.toLowerCase()] = value;
-    if (executed.rateLimit) for (const [name, value] of Object.entries(rateLimitHeaders(executed.rateLimit))) headers[name.toLowerCase()] = value;
+    const headers = { 'x-request-id': requestId, ...lowerCaseNames(response.init.headers), ...executed.headers };
     return { status: response.init.status, headers, body: response.body };
   }
+}
+
+/** Header names as node writes them once: whatwg-node and our plugins keep the case they were given. */
+export function lowerCaseNames(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = value;
+  return out;
 }
 
 /** The fields a plain GraphQL-over-HTTP JSON body may hold; anything else is yoga's to answer. */

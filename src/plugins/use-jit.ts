@@ -3,9 +3,10 @@ import type { Plugin } from 'graphql-yoga';
 
 /**
  * Queries and mutations run compiled by graphql-jit (one compilation per document, cached). Subscriptions
- * stay on graphql-js: graphql-jit 0.8.7's subscribe passed the subscribe resolver no arguments. graphql-jit is loaded in the background after the first operation, so it
- * costs nothing at start-up: the operations before it is ready run on graphql-js. Operations whose
- * variables do not coerce also run on graphql-js, whose errors (locations, HTTP 400) clients know.
+ * stay on graphql-js: graphql-jit 0.8.7's subscribe passed the subscribe resolver no arguments.
+ * graphql-jit is loaded in the background after the first operation, so it costs nothing at start-up:
+ * the operations before it is ready run on graphql-js. Operations whose variables do not coerce also run
+ * on graphql-js, whose errors (locations, HTTP 400) clients know.
  */
 export function useJit(): Plugin {
   let jit: Plugin | null = null;

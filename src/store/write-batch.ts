@@ -4,15 +4,19 @@ import type SQLite from 'better-sqlite3';
  * Group commit: the writes of one event-loop turn share one SQLite transaction, committed when the turn
  * ends (setImmediate). A sandbox send touches five tables in as many statements, and each commit of its
  * own rewrote the same WAL pages; under load a turn now holds many sends and commits them once.
- * Transactions started inside the batch (better-sqlite3's `transaction()`) become savepoints, so they
- * stay atomic. Nothing is answered as done before its batch commits: the HTTP and WebSocket paths wait
+ * What must stay atomic inside the batch runs through `atomic()`, as a savepoint. Nothing is answered as done before its batch commits: the HTTP and WebSocket paths wait
  * for `committed()` before they write a response.
  */
 export class WriteBatch {
   private open = false;
   private waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
 
-  constructor(private readonly sqlite: SQLite.Database) {}
+  /** better-sqlite3's `transaction()` builds four wrapped functions per call: one wrapper serves every caller. */
+  private readonly savepoint: <T>(fn: () => T) => T;
+
+  constructor(private readonly sqlite: SQLite.Database) {
+    this.savepoint = sqlite.transaction((fn: () => unknown) => fn()) as <T>(fn: () => T) => T;
+  }
 
   /** Joins this turn's transaction, opening it if there is none. */
   join(): void {
@@ -20,6 +24,12 @@ export class WriteBatch {
     this.sqlite.exec('BEGIN');
     this.open = true;
     setImmediate(() => this.commit());
+  }
+
+  /** Runs `fn` atomically in this turn's transaction (as a savepoint), joining it. */
+  atomic<T>(fn: () => T): T {
+    this.join();
+    return this.savepoint(fn);
   }
 
   /** Resolves once everything written so far is committed (at once when no batch is open). */

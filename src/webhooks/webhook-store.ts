@@ -103,7 +103,7 @@ export class WebhookStore {
 
   constructor(
     private readonly sqlite: SQLite.Database,
-    private readonly batch?: WriteBatch,
+    private readonly batch: WriteBatch,
   ) {
     const p = (sql: string) => sqlite.prepare(sql);
     this.s = {
@@ -145,12 +145,8 @@ export class WebhookStore {
   }
 
   transaction<T>(fn: () => T): T {
-    this.batch?.join();
-    this.atomic ??= this.sqlite.transaction((f: () => unknown) => f()) as <R>(f: () => R) => R;
-    return this.atomic(fn);
+    return this.batch.atomic(fn);
   }
-
-  private atomic: (<T>(fn: () => T) => T) | null = null;
 
   insertWebhook(w: Pick<WebhookRecord, 'id' | 'sessionId' | 'url' | 'events' | 'headers' | 'secret'>, at: number): void {
     this.enabledCache.clear();

@@ -64,7 +64,7 @@ export class SandboxNetwork {
     readonly db: Kysely<Database>,
     sqlite: SQLite.Database,
     readonly settings: SandboxSettings,
-    batch?: WriteBatch,
+    batch: WriteBatch,
   ) {
     this.store = new SandboxStore(sqlite, batch);
     this.addBuiltin({ id: toJid('15550000001'), name: 'Echo Bot', pushname: 'Echo Bot', isMyContact: true, isWAContact: true });

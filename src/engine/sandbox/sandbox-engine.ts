@@ -11,7 +11,7 @@ export interface SandboxEngine extends Engine {
   forget(sessionId: string): Promise<void>;
 }
 
-export function createSandboxEngine(options: { db: Kysely<Database>; sqlite: SQLite.Database; batch?: WriteBatch; settings: SandboxSettings }): SandboxEngine {
+export function createSandboxEngine(options: { db: Kysely<Database>; sqlite: SQLite.Database; batch: WriteBatch; settings: SandboxSettings }): SandboxEngine {
   const network = new SandboxNetwork(options.db, options.sqlite, options.settings, options.batch);
   return {
     kind: 'sandbox',

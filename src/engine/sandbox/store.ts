@@ -86,15 +86,10 @@ export class SandboxStore {
   private readonly groups = new Map<string, SandboxGroup>();
   private readonly chatSelect: string;
 
-  /** Runs `fn` atomically (a savepoint inside the turn's batch). One wrapper for all: better-sqlite3's
-   * `transaction()` builds four wrapped functions per call, which a send paid three times. */
-  private readonly atomic: <T>(fn: () => T) => T;
-
   constructor(
     private readonly sqlite: SQLite.Database,
-    private readonly batch?: WriteBatch,
+    private readonly batch: WriteBatch,
   ) {
-    this.atomic = sqlite.transaction((fn: () => unknown) => fn()) as <T>(fn: () => T) => T;
     this.chatSelect = `SELECT c.*, ${MESSAGE_COLUMNS.map((col) => `m.${col} AS m_${col}`).join(', ')}
       FROM sandbox_chats c LEFT JOIN sandbox_messages m ON m.seq = c.last_seq`;
     this.loadGroups();
@@ -119,7 +114,7 @@ export class SandboxStore {
 
   /** A write joins the turn's group commit (see WriteBatch); reads do not open one. */
   private write<T>(fn: () => T): T {
-    this.batch?.join();
+    this.batch.join();
     return this.run(fn);
   }
 
@@ -147,7 +142,7 @@ export class SandboxStore {
   /** Adds a message to a session's history and moves its chat to the top. Returns false if it was there already. */
   insertMessage(sessionId: string, message: EngineMessage, key: string, chat: { name: string | null; isGroup: boolean }, read: boolean): boolean {
     return this.write(() =>
-      this.atomic(() => {
+      this.batch.atomic(() => {
         const result = this
           .prepare(
             `INSERT OR IGNORE INTO sandbox_messages (session_id, message_id, msg_key, chat_id, from_jid, to_jid, from_me, body, timestamp, author,
@@ -228,7 +223,7 @@ export class SandboxStore {
   /** Marks every unread incoming message of a chat read; returns their keys. */
   markRead(sessionId: string, chatId: string): string[] {
     return this.write(() =>
-      this.atomic(() => {
+      this.batch.atomic(() => {
         const rows = this
           .prepare('SELECT msg_key FROM sandbox_messages WHERE session_id = ? AND chat_id = ? AND from_me = 0 AND read = 0')
           .all(sessionId, chatId) as { msg_key: string }[];
@@ -255,7 +250,7 @@ export class SandboxStore {
   /** A removed session's history, and what waited for its number (which a later session may get). */
   forgetSession(sessionId: string, phone: string | null): void {
     this.write(() =>
-      this.atomic(() => {
+      this.batch.atomic(() => {
         this.prepare('DELETE FROM sandbox_messages WHERE session_id = ?').run(sessionId);
         this.prepare('DELETE FROM sandbox_chats WHERE session_id = ?').run(sessionId);
         if (phone) this.prepare('DELETE FROM sandbox_pending WHERE to_phone = ?').run(phone);
@@ -268,7 +263,7 @@ export class SandboxStore {
   addReceipts(key: string, senderPhone: string, recipients: string[]): void {
     this.write(() => {
       const insert = this.prepare('INSERT OR IGNORE INTO sandbox_receipts (msg_key, recipient_phone, sender_phone, state) VALUES (?, ?, ?, 1)');
-      this.atomic(() => recipients.forEach((phone) => insert.run(key, phone, senderPhone)));
+      this.batch.atomic(() => recipients.forEach((phone) => insert.run(key, phone, senderPhone)));
     });
   }
 
@@ -278,7 +273,7 @@ export class SandboxStore {
    */
   raiseReceipt(key: string, recipientPhone: string, ack: ReceiptAck): { senderPhone: string; ack: ReceiptAck } | null {
     return this.write(() =>
-      this.atomic(() => {
+      this.batch.atomic(() => {
         const changed = this
           .prepare('UPDATE sandbox_receipts SET state = ? WHERE msg_key = ? AND recipient_phone = ? AND state < ?')
           .run(ackRank[ack], key, recipientPhone, ackRank[ack]);
@@ -335,7 +330,7 @@ export class SandboxStore {
 
   createGroup(group: SandboxGroup, createdAt: number): void {
     this.write(() =>
-      this.atomic(() => {
+      this.batch.atomic(() => {
         this
           .prepare('INSERT INTO sandbox_groups (group_id, name, description, owner_phone, created_at) VALUES (?, ?, ?, ?, ?)')
           .run(group.id, group.name, group.description, group.ownerPhone, createdAt);
