@@ -17,7 +17,7 @@ describe('SQLite WAL under a steady stream of commits', () => {
   it('stays bounded: a long WAL is finished between two commits, so the next write starts it over', async () => {
     const file = join(tempDir(), 'wa-gateway.sqlite');
     // 256 frames = 1 MB: the mechanism of the 256 MB default at a size a test writes many times over. Without
-    // it this WAL grew past 450 MB; with it, ~25 MB at this write rate (~80 MB/s).
+    // it this WAL grew past 450 MB; with it, ~10 MB at this write rate (~50 MB/s), also with the CPU busy.
     const store = await openStore(file, { checkpointIntervalMs: 20, longWalFrames: 256 });
     try {
       const insert = store.sqlite.prepare('INSERT INTO sandbox_pending (to_phone, payload) VALUES (?, ?)');

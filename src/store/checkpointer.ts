@@ -3,22 +3,30 @@ import { Worker } from 'node:worker_threads';
 
 // Runs in the worker: its own connection to the same file, checkpointing the WAL into the database on a
 // timer. PASSIVE never waits for the main connection; it copies what is committed. It reports a WAL that
-// is still long afterwards (see onLongWal).
+// is still long afterwards (see onLongWal) and pauses until told the main connection has finished it, so
+// that its own passes never hold the checkpoint lock the main connection then needs.
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.modulePath);
 const db = new Database(workerData.file);
+let paused = false;
 const checkpoint = () => {
+  if (paused) return;
   try {
     const [result] = db.pragma('wal_checkpoint(PASSIVE)');
-    if (result && result.log >= workerData.longWalFrames) parentPort.postMessage({ longWal: result.log });
+    if (result && result.log >= workerData.longWalFrames) {
+      paused = true;
+      parentPort.postMessage({ longWal: result.log });
+    }
   } catch (error) {
     parentPort.postMessage({ error: String(error) });
   }
 };
 const timer = setInterval(checkpoint, workerData.intervalMs);
 parentPort.on('message', (message) => {
+  if (message === 'resume') paused = false;
   if (message !== 'stop') return;
+  paused = false;
   clearInterval(timer);
   checkpoint();
   db.close();
@@ -39,9 +47,10 @@ export interface CheckpointerOptions {
    * when a checkpoint has copied every frame before the next write; under a steady stream of commits a
    * checkpoint on another connection never gets there, and the file grew without bound (~20 MB/s in the
    * sendText bench). The main connection's own checkpoint, run between two of its commits, does: by then
-   * the worker has copied nearly everything, so it has little left to copy and sync.
+   * the worker has copied nearly everything, so it has little left to copy and sync. The worker pauses
+   * until `resume` is called.
    */
-  onLongWal: () => void;
+  onLongWal: (resume: () => void) => void;
   /**
    * Default 65,536 (256 MB of 4 KB pages). The main thread's checkpoint syncs the disk; at 64 MB, under the
    * sendText bench it came every ~2 s and its stall reached the p99 of the requests in flight.
@@ -76,7 +85,7 @@ export async function startCheckpointer(file: string, o: CheckpointerOptions): P
   }
   worker.on('message', (message: unknown) => {
     if (message && typeof message === 'object' && 'error' in message) onError(String((message as { error: unknown }).error));
-    if (message && typeof message === 'object' && 'longWal' in message) o.onLongWal();
+    if (message && typeof message === 'object' && 'longWal' in message) o.onLongWal(() => worker.postMessage('resume'));
   });
   return {
     stop: () =>

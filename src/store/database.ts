@@ -53,22 +53,23 @@ export async function openStore(file: string, options: StoreOptions = {}): Promi
   const batch = new WriteBatch(sqlite);
   // Started in the background (a worker thread takes a moment to boot); until it runs, SQLite checkpoints itself.
   const onError = options.onCheckpointError ?? (() => undefined);
-  // The main connection's checkpoint, between two of its commits; again after the next commit while the
-  // worker's own pass holds the checkpoint lock (busy).
-  const finishWal = () => {
+  // The main connection's checkpoint, between two of its commits (again after the next one if the
+  // checkpoint lock was busy); then the paused worker resumes.
+  const finishWal = (resume: () => void) => {
     try {
-      if (!sqlite.open) return;
+      if (!sqlite.open) return resume();
       const [result] = sqlite.pragma('wal_checkpoint(PASSIVE)') as { busy: number }[];
-      if (result?.busy) batch.afterCommit(finishWal);
+      if (result?.busy) return batch.afterCommit(() => finishWal(resume));
     } catch (error) {
       onError(String(error));
     }
+    resume();
   };
   const checkpointer = startCheckpointer(file, {
     intervalMs: options.checkpointIntervalMs ?? 250,
     longWalFrames: options.longWalFrames,
     onError,
-    onLongWal: () => batch.afterCommit(finishWal),
+    onLongWal: (resume) => batch.afterCommit(() => finishWal(resume)),
   }).then((c) => {
     if (c && sqlite.open) sqlite.pragma('wal_autocheckpoint = 0');
     return c;
