@@ -24,6 +24,7 @@ import { GraphQLRunner } from './http/graphql-runner.js';
 import { createSockets } from './http/sockets.js';
 import { MessagingService } from './messaging/messaging-service.js';
 import { isDashboardPath, serveDashboard } from './observability/dashboard-files.js';
+import { applyHeapGrowth } from './observability/heap-growth.js';
 import { noteRoute, observeHttp } from './observability/http-log.js';
 import { Metrics } from './observability/metrics.js';
 import { createMaskError, useErrorCodes } from './plugins/use-error-codes.js';
@@ -61,6 +62,7 @@ export interface BuildOptions {
 
 export async function buildApp(overrides: DeepPartial<Config> | Config = {}, options: BuildOptions = {}): Promise<App> {
   const config = loadConfig(overrides as DeepPartial<Config>);
+  applyHeapGrowth(config.memory.heapGrowthPercent);
   const logger = options.logger ?? createLogger(config.logLevel, {}, undefined, config.logFormat);
   const store = await openStore(join(config.dataDir, 'wa-gateway.sqlite'), {
     onCheckpointError: (message) => logger.warn('SQLite checkpoint failed', { err: message }),

@@ -54,6 +54,7 @@ export const settings = [
   { path: 'sandbox.botReplyDelayMs', flag: '--sandbox-bot-reply-delay-ms', env: 'SANDBOX_BOT_REPLY_DELAY_MS', schema: nonNegativeInt, default: 300, doc: 'Sandbox: how long the built-in contacts take to answer' },
   { path: 'media.maxImageBytes', flag: '--max-image-bytes', env: 'MAX_IMAGE_BYTES', schema: positiveInt, default: 16 * 1024 * 1024, doc: 'Largest image or audio accepted, in bytes' },
   { path: 'media.maxFileBytes', flag: '--max-file-bytes', env: 'MAX_FILE_BYTES', schema: positiveInt, default: 100 * 1024 * 1024, doc: 'Largest file accepted, in bytes' },
+  { path: 'memory.heapGrowthPercent', flag: '--heap-growth-percent', env: 'HEAP_GROWTH_PERCENT', schema: z.coerce.number().int().min(0).max(1000), default: 50, doc: "How far V8's heap may grow past what its last full collection kept, in percent (0: V8's own sizing, which lets garbage reach about 4x the live heap on a large machine)" },
   { path: 'http.maxBodyBytes', flag: '--max-body-bytes', env: 'MAX_BODY_BYTES', schema: positiveInt, default: 150 * 1024 * 1024, doc: 'Largest request body accepted, in bytes' },
   { path: 'http.fastPath', flag: '--graphql-fast-path', env: 'GRAPHQL_FAST_PATH', schema: bool, default: true, doc: 'Run plain JSON GraphQL POSTs and REST routes without the Fetch-API layer, queries and mutations with graphql-jit (false: everything through graphql-yoga and graphql-js)' },
   { path: 'openWa.chromiumPath', flag: '--chromium-path', env: 'CHROMIUM_PATH', schema: z.string(), default: '', doc: 'open-wa: the Chromium to drive (empty: PUPPETEER_EXECUTABLE_PATH or /usr/bin/chromium)' },
@@ -102,6 +103,7 @@ export interface Config {
   sessions: { qrTimeout: number; authTimeout: number; waitForQrMs: number };
   sandbox: SandboxSettings;
   media: { maxImageBytes: number; maxFileBytes: number };
+  memory: { heapGrowthPercent: number };
   http: { maxBodyBytes: number; fastPath: boolean };
   openWa: { chromiumPath: string; startDeadlineMs: number; licenceKey: string };
   graphiql: boolean;

@@ -12,7 +12,7 @@ describe('command line', () => {
   it('starts with flags, prints its URLs, serves the API and stops cleanly on SIGTERM', async () => {
     const dataDir = tempDir();
     try {
-      const server = await spawnServer(['--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--max-sessions', '3', '--engine', 'sandbox']);
+      const server = await spawnServer(['--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--max-sessions', '3', '--engine', 'sandbox', '--heap-growth-percent', '30']);
       for (const what of ['/graphql', '/api/v1', '/health', 'ws://']) assert.ok(server.output().includes(what), `prints ${what}`);
       const info = await gql(server.url, '{ serverInfo { maxSessions defaultEngine } health { status } }');
       assert.deepEqual(info.data, { serverInfo: { maxSessions: 3, defaultEngine: 'sandbox' }, health: { status: 'healthy' } });
@@ -45,6 +45,8 @@ describe('command line', () => {
     [['--bogus', '1'], {}, /unknown option --bogus/],
     [['--port'], {}, /needs a value/],
     [[], { MAX_SESSIONS: 'many' }, /MAX_SESSIONS/],
+    [['--heap-growth-percent', '-5'], {}, /--heap-growth-percent/],
+    [[], { HEAP_GROWTH_PERCENT: 'lots' }, /HEAP_GROWTH_PERCENT/],
   ] as const) {
     it(`refuses ${JSON.stringify(args)} ${JSON.stringify(env)} with one line`, async () => {
       const { code, output } = await runMain([...args], env);

@@ -15,10 +15,10 @@ export const ApiKeyRef = builder.objectRef<ApiKeyView>('ApiKey').implement({
     prefix: t.exposeString('prefix', { description: 'The first characters of the key, to recognise it' }),
     admin: t.exposeBoolean('admin', { description: 'Admin keys may do everything, API keys included' }),
     sessionIds: t.exposeStringList('sessionIds', { description: 'The sessions a non-admin key is limited to' }),
-    actions: t.field({ type: [ApiKeyActionEnum], resolve: (k) => k.actions }),
-    createdAt: t.field({ type: 'DateTime', resolve: (k) => k.createdAt }),
-    lastUsedAt: t.field({ type: 'DateTime', nullable: true, description: 'Updated at most once a minute', resolve: (k) => k.lastUsedAt }),
-    revokedAt: t.field({ type: 'DateTime', nullable: true, resolve: (k) => k.revokedAt }),
+    actions: t.expose('actions', { type: [ApiKeyActionEnum] }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true, description: 'Updated at most once a minute' }),
+    revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
   }),
 });
 
@@ -34,7 +34,7 @@ export const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
 export const CreateApiKeyPayload = builder.objectRef<{ key: string; apiKey: ApiKeyView }>('CreateApiKeyPayload').implement({
   fields: (t) => ({
     key: t.exposeString('key', { description: 'The key itself: shown only this once, store it now' }),
-    apiKey: t.field({ type: ApiKeyRef, resolve: (p) => p.apiKey }),
+    apiKey: t.expose('apiKey', { type: ApiKeyRef }),
   }),
 });
 

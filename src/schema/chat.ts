@@ -52,6 +52,6 @@ ChatRef.implement({
     isGroup: t.exposeBoolean('isGroup'),
     unreadCount: t.exposeInt('unreadCount'),
     timestamp: t.exposeInt('timestamp', { description: 'Unix seconds of the newest activity' }),
-    lastMessage: t.field({ type: MessageRef, nullable: true, resolve: (c) => c.lastMessage }),
+    lastMessage: t.expose('lastMessage', { type: MessageRef, nullable: true }),
   }),
 });

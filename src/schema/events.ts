@@ -10,9 +10,9 @@ export const SessionStatusEventRef = builder
   .implement({
     fields: (t) => ({
       sessionId: t.exposeString('sessionId'),
-      status: t.field({ type: SessionStatusEnum, resolve: (e) => e.status }),
+      status: t.expose('status', { type: SessionStatusEnum }),
       reason: t.exposeString('reason', { nullable: true, description: 'Why: the failure reason, or the disconnect reason' }),
-      at: t.field({ type: 'DateTime', resolve: (e) => e.at }),
+      at: t.expose('at', { type: 'DateTime' }),
     }),
   });
 
@@ -22,9 +22,9 @@ export const eventObjectNames: Partial<Record<BusEvent['type'], string>> = {};
 export const SessionEventRef = builder.interfaceRef<BusEvent>('SessionEvent').implement({
   description: 'Everything that happens to a session; one object type per EventType',
   fields: (t) => ({
-    type: t.field({ type: EventTypeEnum, resolve: (e) => e.type }),
+    type: t.expose('type', { type: EventTypeEnum }),
     sessionId: t.exposeString('sessionId'),
-    at: t.field({ type: 'DateTime', resolve: (e) => e.at }),
+    at: t.expose('at', { type: 'DateTime' }),
   }),
   resolveType: (e) => eventObjectNames[e.type] ?? null,
 });
@@ -43,11 +43,11 @@ export function eventObject<T extends BusEvent['type']>(
   });
 }
 
-eventObject('QR', 'QrEvent', (t) => ({ qr: t.field({ type: QrCodeRef, resolve: (e) => e.qr }) }));
+eventObject('QR', 'QrEvent', (t) => ({ qr: t.expose('qr', { type: QrCodeRef }) }));
 eventObject('AUTHENTICATED', 'AuthenticatedEvent');
-eventObject('READY', 'ReadyEvent', (t) => ({ me: t.field({ type: ContactRef, resolve: (e) => e.me }) }));
+eventObject('READY', 'ReadyEvent', (t) => ({ me: t.expose('me', { type: ContactRef }) }));
 eventObject('DISCONNECTED', 'DisconnectedEvent', (t) => ({ reason: t.exposeString('reason') }));
 eventObject('STATUS', 'StatusEvent', (t) => ({
-  status: t.field({ type: SessionStatusEnum, resolve: (e) => e.status }),
+  status: t.expose('status', { type: SessionStatusEnum }),
   reason: t.exposeString('reason', { nullable: true }),
 }));

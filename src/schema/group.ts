@@ -26,7 +26,7 @@ export const CreateGroupInput = builder.inputType('CreateGroupInput', {
 export const CreateGroupPayload = builder.objectRef<{ gid: string; participants: ParticipantResult[] }>('CreateGroupPayload').implement({
   fields: (t) => ({
     gid: t.exposeString('gid', { description: 'The new group id, like 15550001234-1642694598@g.us' }),
-    participants: t.field({ type: [ParticipantResultRef], resolve: (p) => p.participants }),
+    participants: t.expose('participants', { type: [ParticipantResultRef] }),
   }),
 });
 
@@ -41,7 +41,7 @@ export const GroupParticipantsInput = builder.inputType('GroupParticipantsInput'
 export const GroupParticipantsPayload = builder.objectRef<{ groupId: string; participants: ParticipantResult[] }>('GroupParticipantsPayload').implement({
   fields: (t) => ({
     groupId: t.exposeString('groupId'),
-    participants: t.field({ type: [ParticipantResultRef], resolve: (p) => p.participants }),
+    participants: t.expose('participants', { type: [ParticipantResultRef] }),
   }),
 });
 

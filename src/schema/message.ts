@@ -21,8 +21,8 @@ export const MessageRef = builder.objectRef<EngineMessage>('Message').implement(
     author: t.exposeString('author', { nullable: true, description: 'Who wrote it (in a group: the member)' }),
     from: t.exposeString('from'),
     to: t.exposeString('to'),
-    type: t.field({ type: MessageTypeEnum, resolve: (m) => m.type }),
-    ack: t.field({ type: MessageAckEnum, nullable: true, description: 'For sent messages', resolve: (m) => m.ack }),
+    type: t.expose('type', { type: MessageTypeEnum }),
+    ack: t.expose('ack', { type: MessageAckEnum, nullable: true, description: 'For sent messages' }),
     caption: t.exposeString('caption', { nullable: true }),
     filename: t.string({ nullable: true, resolve: (m) => m.media?.filename ?? null }),
     mimetype: t.string({ nullable: true, resolve: (m) => m.media?.mimetype ?? null }),
@@ -54,13 +54,13 @@ export const SendMediaInput = builder.inputType('SendMediaInput', {
 });
 
 export const SendMessagePayload = builder.objectRef<{ message: EngineMessage }>('SendMessagePayload').implement({
-  fields: (t) => ({ message: t.field({ type: MessageRef, resolve: (p) => p.message }) }),
+  fields: (t) => ({ message: t.expose('message', { type: MessageRef }) }),
 });
 
-eventObject('MESSAGE', 'MessageEvent', (t) => ({ message: t.field({ type: MessageRef, resolve: (e) => e.message }) }));
+eventObject('MESSAGE', 'MessageEvent', (t) => ({ message: t.expose('message', { type: MessageRef }) }));
 
 export const AckEventRef = eventObject('ACK', 'AckEvent', (t) => ({
   messageId: t.exposeString('messageId'),
   chatId: t.exposeString('chatId'),
-  ack: t.field({ type: MessageAckEnum, resolve: (e) => e.ack }),
+  ack: t.expose('ack', { type: MessageAckEnum }),
 }));

@@ -5,8 +5,8 @@ const MemoryRef = builder.objectRef<ServerInfo['memory']>('MemoryInfo').implemen
   fields: (t) => ({
     used: t.exposeString('used', { description: 'Resident memory of the process, e.g. "256MB"' }),
     total: t.exposeString('total', { description: 'Memory of the machine, e.g. "24GB"' }),
-    rssBytes: t.float({ resolve: (m) => m.rssBytes }),
-    heapUsedBytes: t.float({ resolve: (m) => m.heapUsedBytes }),
+    rssBytes: t.exposeFloat('rssBytes'),
+    heapUsedBytes: t.exposeFloat('heapUsedBytes'),
   }),
 });
 
@@ -17,7 +17,7 @@ export const ServerInfoRef = builder.objectRef<ServerInfo>('ServerInfo').impleme
     activeSessions: t.exposeInt('activeSessions', { description: 'Sessions that are neither FAILED nor TERMINATED' }),
     totalSessions: t.exposeInt('totalSessions'),
     uptime: t.exposeInt('uptime', { description: 'Seconds since the server started' }),
-    memory: t.field({ type: MemoryRef, resolve: (i) => i.memory }),
+    memory: t.expose('memory', { type: MemoryRef }),
     defaultEngine: t.exposeString('defaultEngine'),
   }),
 });
@@ -33,7 +33,7 @@ const HealthChecksRef = builder.objectRef<HealthReport['checks']>('HealthChecks'
 export const HealthRef = builder.objectRef<HealthReport>('Health').implement({
   fields: (t) => ({
     status: t.exposeString('status', { description: '"healthy" or "unhealthy"' }),
-    timestamp: t.field({ type: 'DateTime', resolve: (h) => h.timestamp }),
-    checks: t.field({ type: HealthChecksRef, resolve: (h) => h.checks }),
+    timestamp: t.expose('timestamp', { type: 'DateTime' }),
+    checks: t.expose('checks', { type: HealthChecksRef }),
   }),
 });

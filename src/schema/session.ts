@@ -1,4 +1,4 @@
-import type { EngineKind, SessionConfig } from '../engine/engine.js';
+import type { SessionConfig } from '../engine/engine.js';
 import type { QrInfo, SessionStatus } from '../events/bus.js';
 import type { SessionView } from '../sessions/session-manager.js';
 import { builder } from './builder.js';
@@ -16,7 +16,7 @@ export const QrCodeRef = builder.objectRef<QrInfo>('QrCode').implement({
   description: 'A login QR code; scan it before it expires (a new one replaces it)',
   fields: (t) => ({
     dataUrl: t.exposeString('dataUrl', { description: 'data:image/png;base64,...' }),
-    expiresAt: t.field({ type: 'DateTime', resolve: (qr) => qr.expiresAt }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
   }),
 });
 
@@ -39,7 +39,7 @@ const SandboxConfigRef = builder.objectRef<NonNullable<SessionConfig['sandbox']>
 export const SessionConfigRef = builder.objectRef<SessionConfig>('SessionConfig').implement({
   description: 'How a session was created; secrets (proxy password, licence key) are never returned',
   fields: (t) => ({
-    engine: t.field({ type: EngineKindEnum, resolve: (c) => c.engine }),
+    engine: t.expose('engine', { type: EngineKindEnum }),
     multiDevice: t.exposeBoolean('multiDevice'),
     headless: t.exposeBoolean('headless'),
     qrTimeout: t.exposeFloat('qrTimeout', { description: 'Seconds' }),
@@ -54,14 +54,14 @@ export const SessionRef = builder.objectRef<SessionView>('Session').implement({
   description: 'One WhatsApp account served by this gateway',
   fields: (t) => ({
     sessionId: t.exposeString('sessionId'),
-    status: t.field({ type: SessionStatusEnum, resolve: (s) => s.status }),
-    engine: t.field({ type: EngineKindEnum, resolve: (s) => s.engine as EngineKind }),
-    createdAt: t.field({ type: 'DateTime', resolve: (s) => s.createdAt }),
-    lastActivity: t.field({ type: 'DateTime', resolve: (s) => s.lastActivity }),
-    config: t.field({ type: SessionConfigRef, resolve: (s) => s.config }),
-    qr: t.field({ type: QrCodeRef, nullable: true, description: 'Set while the status is QR_READY', resolve: (s) => s.qr }),
+    status: t.expose('status', { type: SessionStatusEnum }),
+    engine: t.expose('engine', { type: EngineKindEnum }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    lastActivity: t.expose('lastActivity', { type: 'DateTime' }),
+    config: t.expose('config', { type: SessionConfigRef }),
+    qr: t.expose('qr', { type: QrCodeRef, nullable: true, description: 'Set while the status is QR_READY' }),
     failureReason: t.exposeString('failureReason', { nullable: true }),
-    me: t.field({ type: ContactRef, nullable: true, description: "The account's own number once READY", resolve: (s) => s.me }),
+    me: t.expose('me', { type: ContactRef, nullable: true, description: "The account's own number once READY" }),
   }),
 });
 
@@ -102,7 +102,7 @@ export const CreateSessionInput = builder.inputType('CreateSessionInput', {
 });
 
 export const CreateSessionPayload = builder.objectRef<{ session: SessionView }>('CreateSessionPayload').implement({
-  fields: (t) => ({ session: t.field({ type: SessionRef, resolve: (p) => p.session }) }),
+  fields: (t) => ({ session: t.expose('session', { type: SessionRef }) }),
 });
 
 export const RemoveSessionPayload = builder.objectRef<{ sessionId: string; removed: boolean }>('RemoveSessionPayload').implement({

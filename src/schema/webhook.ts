@@ -17,15 +17,15 @@ export const WebhookDeliveryRef = builder.objectRef<DeliveryView>('WebhookDelive
     webhookId: t.exposeID('webhookId'),
     sessionId: t.exposeString('sessionId'),
     event: t.exposeString('event', { description: 'The body\'s event name: message, ack, status ... or ping for testWebhook' }),
-    status: t.field({ type: WebhookDeliveryStatusEnum, resolve: (d) => d.status }),
+    status: t.expose('status', { type: WebhookDeliveryStatusEnum }),
     attempts: t.exposeInt('attempts'),
     lastResponseCode: t.exposeInt('lastStatusCode', { nullable: true, description: 'The HTTP status of the last attempt (null: no answer)' }),
     lastError: t.exposeString('lastError', { nullable: true }),
-    lastAttemptAt: t.field({ type: 'DateTime', nullable: true, resolve: (d) => d.lastAttemptAt }),
+    lastAttemptAt: t.expose('lastAttemptAt', { type: 'DateTime', nullable: true }),
     nextAttemptAt: t.field({ type: 'DateTime', nullable: true, resolve: (d) => (d.status === 'PENDING' ? d.nextAttemptAt : null) }),
-    createdAt: t.field({ type: 'DateTime', resolve: (d) => d.createdAt }),
-    completedAt: t.field({ type: 'DateTime', nullable: true, resolve: (d) => d.completedAt }),
-    payload: t.field({ type: 'JSON', description: 'The JSON body sent: {id, event, sessionId, timestamp, data}', resolve: (d) => d.payload }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
+    payload: t.expose('payload', { type: 'JSON', description: 'The JSON body sent: {id, event, sessionId, timestamp, data}' }),
   }),
 });
 
@@ -43,15 +43,15 @@ export const WebhookRef = builder.objectRef<WebhookView>('Webhook').implement({
     id: t.exposeID('id'),
     sessionId: t.exposeString('sessionId'),
     url: t.exposeString('url'),
-    events: t.field({ type: [EventTypeEnum], description: 'The events sent; empty means every event', resolve: (w) => w.events }),
+    events: t.expose('events', { type: [EventTypeEnum], description: 'The events sent; empty means every event' }),
     allEvents: t.boolean({ resolve: (w) => w.events.length === 0 }),
-    headers: t.field({ type: 'JSON', description: 'Custom headers sent with every delivery; values masked', resolve: (w) => w.headers }),
+    headers: t.expose('headers', { type: 'JSON', description: 'Custom headers sent with every delivery; values masked' }),
     enabled: t.exposeBoolean('enabled'),
     disabledReason: t.exposeString('disabledReason', { nullable: true }),
-    disabledAt: t.field({ type: 'DateTime', nullable: true, resolve: (w) => w.disabledAt }),
-    failingSince: t.field({ type: 'DateTime', nullable: true, description: 'Set while its deliveries fail; cleared by a success', resolve: (w) => w.failingSince }),
-    createdAt: t.field({ type: 'DateTime', resolve: (w) => w.createdAt }),
-    updatedAt: t.field({ type: 'DateTime', resolve: (w) => w.updatedAt }),
+    disabledAt: t.expose('disabledAt', { type: 'DateTime', nullable: true }),
+    failingSince: t.expose('failingSince', { type: 'DateTime', nullable: true, description: 'Set while its deliveries fail; cleared by a success' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     deliveryCounts: t.field({ type: DeliveryCountsRef, resolve: (w, _args, ctx) => ctx.services.webhooks.deliveryCounts(w.id) }),
     deliveries: t.field({
       type: [WebhookDeliveryRef],
@@ -93,7 +93,7 @@ export const UpdateWebhookInput = builder.inputType('UpdateWebhookInput', {
 
 export const RegisterWebhookPayload = builder.objectRef<{ webhook: WebhookView; secret: string }>('RegisterWebhookPayload').implement({
   fields: (t) => ({
-    webhook: t.field({ type: WebhookRef, resolve: (p) => p.webhook }),
+    webhook: t.expose('webhook', { type: WebhookRef }),
     secret: t.exposeString('secret', { description: 'The signing secret (whsec_...): shown only here, once' }),
   }),
 });

