@@ -25,7 +25,7 @@ import { createSockets } from './http/sockets.js';
 import { MessagingService } from './messaging/messaging-service.js';
 import { isDashboardPath, serveDashboard } from './observability/dashboard-files.js';
 import { applyHeapGrowth } from './observability/heap-growth.js';
-import { noteRoute, observeHttp } from './observability/http-log.js';
+import { noteRoute, observeHttp, requestLogReport } from './observability/http-log.js';
 import { Metrics } from './observability/metrics.js';
 import { createMaskError, useErrorCodes } from './plugins/use-error-codes.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
@@ -34,8 +34,7 @@ import { DocumentRegistry, useDocumentRegistry } from './plugins/use-document-re
 import { useJit } from './plugins/use-jit.js';
 import { useSharedEventExecution } from './plugins/use-shared-event-execution.js';
 import { requestIdFrom, requestIdOf, useRequestId } from './plugins/use-request-id.js';
-import { useMetrics } from './plugins/use-metrics.js';
-import { useRequestLog } from './plugins/use-request-log.js';
+import { useOperationReports } from './plugins/use-operation-reports.js';
 import { schema } from './schema/index.js';
 import { ServerService } from './server-service.js';
 import { SessionManager } from './sessions/session-manager.js';
@@ -143,8 +142,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
       useAuth(auth),
       useArmor({ armor: config.armor, limits: config.limits, introspection: config.introspection }),
       useRateLimit(rateLimiter),
-      useMetrics(metrics),
-      useRequestLog(logger),
+      useOperationReports((_context, op, outcome, seconds) => metrics.graphqlOperation(op.name, op.type, outcome, seconds), requestLogReport(logger)),
       useCommitBeforeAnswer(store.batch),
       useSharedEventExecution(),
       useDocumentRegistry(documents),

@@ -1,4 +1,4 @@
-import { getArgumentValues, getVariableValues, Kind, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import { getArgumentValues, getOperationAST, getVariableValues, Kind, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 
 export interface RootField {
   typeName: string;
@@ -7,23 +7,55 @@ export interface RootField {
   args: Record<string, unknown> | null;
 }
 
-/** The root fields an operation will run, with their arguments, for checks made before execution. */
-export function rootFields(args: {
+/** What envelop hands every onExecute/onSubscribe hook of one operation (the same object to each). */
+export interface OperationArgs {
   schema: GraphQLSchema;
   document: DocumentNode;
   operationName?: string | null;
   variableValues?: Record<string, unknown> | null;
-}): RootField[] {
-  const operations = args.document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  const operation = args.operationName ? operations.find((o) => o.name?.value === args.operationName) : operations.length === 1 ? operations[0] : undefined;
+}
+
+interface Prepared {
+  operation: OperationDefinitionNode | null;
+  /** null when the variables do not coerce. */
+  variables: Record<string, unknown> | null;
+  fields?: RootField[];
+}
+
+// The armor, the rate limiter and the graphql-jit switch each need the operation's coerced variables; one
+// coercion per operation instead of three (a WeakMap on envelop's args object, which every hook shares).
+const prepared = new WeakMap<OperationArgs, Prepared>();
+
+function prepare(args: OperationArgs): Prepared {
+  let p = prepared.get(args);
+  if (!p) {
+    const operation = getOperationAST(args.document, args.operationName) ?? null;
+    const definitions = operation?.variableDefinitions ?? [];
+    const variables =
+      definitions.length === 0 ? {} : (getVariableValues(args.schema, definitions, args.variableValues ?? {}, { maxErrors: 1 }).coerced ?? null);
+    prepared.set(args, (p = { operation, variables }));
+  }
+  return p;
+}
+
+/** Whether the operation's variables coerce (false: execution will answer with graphql-js's own variable errors). */
+export function variablesCoerce(args: OperationArgs): boolean {
+  return prepare(args).variables !== null;
+}
+
+/** The root fields an operation will run, with their arguments, for checks made before execution. */
+export function rootFields(args: OperationArgs): RootField[] {
+  const p = prepare(args);
+  return (p.fields ??= collectRootFields(args, p));
+}
+
+function collectRootFields(args: OperationArgs, { operation, variables }: Prepared): RootField[] {
   if (!operation) return [];
   const type = args.schema.getRootType(operation.operation);
   if (!type) return [];
   const fragments = new Map(
     args.document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d.selectionSet] as const] : [])),
   );
-  const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], args.variableValues ?? {});
-  const variables = coerced.coerced ?? null;
   const fields = type.getFields();
   const out: RootField[] = [];
   const seen = new Set<string>();

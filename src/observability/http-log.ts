@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../logger.js';
 import { requestIdFrom } from '../plugins/use-request-id.js';
 import type { Metrics } from './metrics.js';
+import type { OperationReport } from './operation.js';
 
 /** What the layers of one HTTP request learn about it, for its one log line and its metrics. */
 export interface RequestNote {
@@ -69,4 +70,33 @@ export function observeHttp(req: IncomingMessage, res: ServerResponse, logger: L
     else logger.info('request', fields);
   });
   return note;
+}
+
+/**
+ * Over HTTP the operation's name, session and outcome go into the request's note, and the edge logs
+ * the one line when the response is done. Over graphql-ws (no HTTP request per operation) this logs
+ * a line per operation itself, once it has executed or its subscription has started. For useOperationReports.
+ */
+export function requestLogReport(logger: Logger): OperationReport {
+  return (context, info, outcome, seconds) => {
+    const note = noteOf(context.req as IncomingMessage | undefined);
+    if (note) {
+      // A batch or a REST route running several operations keeps the first name and the first failure.
+      note.operation ??= info.name;
+      note.sessionId ??= info.sessionId;
+      if (note.outcome === null || note.outcome === 'ok') note.outcome = outcome;
+      return;
+    }
+    const fields = {
+      transport: 'graphql-ws',
+      requestId: typeof context.requestId === 'string' ? context.requestId : undefined,
+      operation: info.name,
+      type: info.type,
+      sessionId: info.sessionId ?? undefined,
+      outcome,
+      durationMs: Math.round(seconds * 10_000) / 10,
+    };
+    if (outcome === 'INTERNAL_ERROR') logger.error('operation', fields);
+    else logger.info('operation', fields);
+  };
 }

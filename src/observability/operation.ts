@@ -1,7 +1,6 @@
 import { GraphQLError, Kind, type DocumentNode, type ExecutionArgs, type OperationDefinitionNode, type ValueNode } from 'graphql';
 import { EngineError } from '../engine/engine.js';
 import { AppError } from '../errors.js';
-import type { Plugin } from 'graphql-yoga';
 
 export interface OperationInfo {
   /** The operation's name, or its root fields (`createSession`) when it has none. */
@@ -97,45 +96,7 @@ export function outcomeOf(errors: readonly unknown[] | undefined): string {
   return errors && errors.length > 0 ? errorCodeOf(errors[0]) : 'ok';
 }
 
-type Ctx = Record<string, any>;
+export type Ctx = Record<string, any>;
 
 /** Reports every GraphQL operation once it is known how it went: parse/validation failure, execution, or subscription start. */
 export type OperationReport = (context: Ctx, info: OperationInfo, outcome: string, seconds: number) => void;
-
-const isStream = (value: unknown): boolean => typeof (value as AsyncIterable<unknown> | null)?.[Symbol.asyncIterator] === 'function';
-
-/**
- * The envelop hooks shared by the metrics and request-log plugins, so both see operations the same way
- * (HTTP, SSE and graphql-ws alike, since the WebSocket path runs through yoga's envelop too).
- */
-export function operationHooks(report: OperationReport): Plugin<Ctx> {
-  const since = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
-  const fromParams = (context: Ctx, document?: DocumentNode) =>
-    describeOperation(document, context.params?.operationName, context.params?.variables);
-  const timed = (args: ExecutionArgs) => {
-    const start = process.hrtime.bigint();
-    const info = describeOperation(args.document, args.operationName, args.variableValues);
-    return (result: unknown) =>
-      report(args.contextValue as Ctx, info, isStream(result) ? 'ok' : outcomeOf((result as { errors?: readonly unknown[] }).errors), since(start));
-  };
-  return {
-    onParse({ context }) {
-      return ({ result }) => {
-        if (result instanceof Error) report(context, fromParams(context), 'VALIDATION_ERROR', 0);
-      };
-    },
-    onValidate({ context, params }) {
-      return ({ result }) => {
-        if (result.length > 0) report(context, fromParams(context, params.documentAST), outcomeOf(result), 0);
-      };
-    },
-    onExecute({ args }) {
-      const done = timed(args);
-      return { onExecuteDone: ({ result }) => done(result) };
-    },
-    onSubscribe({ args }) {
-      const done = timed(args);
-      return { onSubscribeResult: ({ result }) => done(result) };
-    },
-  };
-}

@@ -1,5 +1,6 @@
-import { getOperationAST, getVariableValues, type DocumentNode, type GraphQLSchema } from 'graphql';
+import type { DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { variablesCoerce } from '../auth/root-fields.js';
 
 /**
  * Queries and mutations run compiled by graphql-jit (one compilation per document, cached). Subscriptions
@@ -25,7 +26,7 @@ export function useJit(): Plugin {
   return {
     onExecute(payload) {
       if (!jit?.onExecute) return load();
-      const { schema, document, operationName, variableValues } = payload.args;
+      const { document } = payload.args;
       // Compiling costs more than one interpreted run: a document is compiled on its second execution, so
       // clients that put literals in every document (each one new) do not pay for compilations never reused.
       const runs = (seen.get(document) ?? 0) + 1;
@@ -33,14 +34,7 @@ export function useJit(): Plugin {
         seen.set(document, runs);
         return;
       }
-      if (variablesCoerce(schema, document, operationName, variableValues)) return jit.onExecute(payload);
+      if (variablesCoerce(payload.args)) return jit.onExecute(payload);
     },
   };
-}
-
-export function variablesCoerce(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: unknown): boolean {
-  const operation = getOperationAST(document, operationName);
-  if (!operation?.variableDefinitions?.length) return true;
-  const coerced = getVariableValues(schema, operation.variableDefinitions, (variables ?? {}) as Record<string, unknown>, { maxErrors: 1 });
-  return !coerced.errors;
 }

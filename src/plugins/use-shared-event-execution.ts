@@ -1,7 +1,7 @@
 import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Principal } from '../auth/principal.js';
-import { variablesCoerce } from './use-jit.js';
+import { variablesCoerce } from '../auth/root-fields.js';
 
 const MAX_SHARES_PER_EVENT = 64;
 
@@ -50,7 +50,7 @@ export function useSharedEventExecution(): Plugin<{ auth?: Principal | null }> {
 
   return {
     onSubscribe({ args, setSubscribeFn }) {
-      if (!variablesCoerce(args.schema, args.document, args.operationName, args.variableValues)) return;
+      if (!variablesCoerce(args)) return;
       const key = keyOf(args);
       if (key === null) return;
       setSubscribeFn((finalArgs: ExecutionArgs) => {

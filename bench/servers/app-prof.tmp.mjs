@@ -1,0 +1,11 @@
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
+import { buildApp } from '../../dist/src/app.js';
+const app = await buildApp(JSON.parse(process.argv[2] ?? '{}'));
+const { port } = await app.start(0);
+const s = new Session(); s.connect();
+process.on('SIGUSR1', async () => { await s.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }); process.stderr.write('sampling\n'); });
+process.on('SIGUSR2', async () => { const { profile } = await s.post('HeapProfiler.stopSampling'); writeFileSync('/tmp/prof/alloc.heapprofile', JSON.stringify(profile)); process.stderr.write('written\n'); });
+process.stdout.write(`${JSON.stringify({ port })}\n`);
+const stop = () => app.stop().then(() => process.exit(0), () => process.exit(1));
+process.on('SIGTERM', stop);
