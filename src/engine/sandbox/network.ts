@@ -27,17 +27,30 @@ const FIRST_SESSION_PHONE = 15551000001;
 export const toJid = (phone: string) => `${phone}@c.us`;
 export const phoneOf = (jid: string) => jid.replace(/@.*$/, '');
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-// WhatsApp message keys are upper-case hex; 10 random bytes cannot collide in practice.
-// Message keys come from a pool of random bytes: one randomBytes call per message was ~3% of a send.
+// WhatsApp message keys are upper-case hex (20 digits here). They lead with the time, so new keys land at the end
+// of the key indexes: random keys put each message's index entries (sender's copy, recipient's copy, receipt) on
+// pages of their own, and a send dirtied ~7 pages (25-30 KB of WAL) instead of sharing them. 12 digits of
+// milliseconds (never going back within the process), 4 of a counter within the millisecond, 4 random.
 let keyPool: Buffer = Buffer.alloc(0);
 let keyOffset = 0;
+let lastMs = 0;
+let inMs = 0;
 function newKey(): string {
-  if (keyOffset + 10 > keyPool.length) {
+  const now = Date.now();
+  if (now > lastMs) {
+    lastMs = now;
+    inMs = 0;
+  } else if (++inMs > 0xffff) {
+    lastMs++;
+    inMs = 0;
+  }
+  if (keyOffset + 2 > keyPool.length) {
     keyPool = randomBytes(4000);
     keyOffset = 0;
   }
-  keyOffset += 10;
-  return keyPool.toString('hex', keyOffset - 10, keyOffset).toUpperCase();
+  keyOffset += 2;
+  const random = keyPool.toString('hex', keyOffset - 2, keyOffset);
+  return (lastMs.toString(16).padStart(12, '0') + inMs.toString(16).padStart(4, '0') + random).toUpperCase();
 }
 
 /** What a session sends: text or media, to a number or a group. */
