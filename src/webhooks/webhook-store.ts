@@ -97,6 +97,7 @@ function toDelivery(r: WebhookDeliveriesTable): DeliveryRecord {
 
 export class WebhookStore {
   private readonly s;
+  private readonly w;
 
   /** Enabled webhooks per session, read on every bus event; dropped whenever a webhook row changes. */
   private readonly enabledCache = new Map<string, WebhookRecord[]>();
@@ -107,24 +108,13 @@ export class WebhookStore {
   ) {
     const p = (sql: string) => sqlite.prepare(sql);
     this.s = {
-      insertWebhook: p(`INSERT INTO webhooks (id, session_id, url, events, headers, secret, enabled, created_at, updated_at)
-        VALUES (@id, @session_id, @url, @events, @headers, @secret, 1, @at, @at)`),
       webhook: p(`SELECT * FROM webhooks WHERE id = ? AND deleted_at IS NULL`),
       webhookAny: p(`SELECT * FROM webhooks WHERE id = ?`),
       bySession: p(`SELECT * FROM webhooks WHERE session_id = ? AND deleted_at IS NULL ORDER BY created_at, id`),
       enabledBySession: p(`SELECT * FROM webhooks WHERE session_id = ? AND enabled = 1 AND deleted_at IS NULL`),
-      updateWebhook: p(`UPDATE webhooks SET url = @url, events = @events, headers = @headers, enabled = @enabled,
-        disabled_reason = @disabled_reason, disabled_at = @disabled_at, failing_since = @failing_since, updated_at = @at WHERE id = @id`),
-      deleteWebhook: p(`DELETE FROM webhooks WHERE id = ?`),
-      softDeleteSession: p(`UPDATE webhooks SET deleted_at = ? WHERE session_id = ? AND deleted_at IS NULL`),
-      purgeDeleted: p(`DELETE FROM webhooks WHERE deleted_at IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.webhook_id = webhooks.id AND d.status = 'PENDING')`),
       pruneCompleted: p(`DELETE FROM webhook_deliveries WHERE status != 'PENDING' AND completed_at < ?`),
-      disable: p(`UPDATE webhooks SET enabled = 0, disabled_reason = ?, disabled_at = ?, updated_at = ? WHERE id = ? AND enabled = 1`),
       failPending: p(`UPDATE webhook_deliveries SET status = 'FAILED', next_attempt_at = NULL, completed_at = ?, last_error = ?
         WHERE webhook_id = ? AND status = 'PENDING'`),
-      markFailing: p(`UPDATE webhooks SET failing_since = COALESCE(failing_since, ?) WHERE id = ?`),
-      clearFailing: p(`UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL`),
       insertDelivery: p(`INSERT INTO webhook_deliveries (id, webhook_id, session_id, event, body, status, attempts, schedule_step, next_attempt_at, created_at)
         VALUES (@id, @webhookId, @sessionId, @event, @body, 'PENDING', 0, 0, @at, @at)`),
       delivery: p(`SELECT * FROM webhook_deliveries WHERE id = ?`),
@@ -142,6 +132,29 @@ export class WebhookStore {
         WHERE id = @id AND status = 'PENDING'`),
       requeue: p(`UPDATE webhook_deliveries SET status = 'PENDING', schedule_step = 0, next_attempt_at = ?, completed_at = NULL WHERE id = ?`),
     };
+    // Every statement that changes a webhooks row, each dropping the enabled-webhook cache when it changed one:
+    // a write added here cannot forget the cache.
+    const w = (sql: string) => {
+      const statement = sqlite.prepare(sql);
+      return (...params: unknown[]) => {
+        const result = statement.run(...params);
+        if (result.changes > 0) this.enabledCache.clear();
+        return result;
+      };
+    };
+    this.w = {
+      insertWebhook: w(`INSERT INTO webhooks (id, session_id, url, events, headers, secret, enabled, created_at, updated_at)
+        VALUES (@id, @session_id, @url, @events, @headers, @secret, 1, @at, @at)`),
+      updateWebhook: w(`UPDATE webhooks SET url = @url, events = @events, headers = @headers, enabled = @enabled,
+        disabled_reason = @disabled_reason, disabled_at = @disabled_at, failing_since = @failing_since, updated_at = @at WHERE id = @id`),
+      deleteWebhook: w(`DELETE FROM webhooks WHERE id = ?`),
+      softDeleteSession: w(`UPDATE webhooks SET deleted_at = ? WHERE session_id = ? AND deleted_at IS NULL`),
+      purgeDeleted: w(`DELETE FROM webhooks WHERE deleted_at IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.webhook_id = webhooks.id AND d.status = 'PENDING')`),
+      disable: w(`UPDATE webhooks SET enabled = 0, disabled_reason = ?, disabled_at = ?, updated_at = ? WHERE id = ? AND enabled = 1`),
+      markFailing: w(`UPDATE webhooks SET failing_since = COALESCE(failing_since, ?) WHERE id = ?`),
+      clearFailing: w(`UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL`),
+    };
   }
 
   transaction<T>(fn: () => T): T {
@@ -149,8 +162,7 @@ export class WebhookStore {
   }
 
   insertWebhook(w: Pick<WebhookRecord, 'id' | 'sessionId' | 'url' | 'events' | 'headers' | 'secret'>, at: number): void {
-    this.enabledCache.clear();
-    this.s.insertWebhook.run({ id: w.id, session_id: w.sessionId, url: w.url, events: JSON.stringify(w.events), headers: JSON.stringify(w.headers), secret: w.secret, at });
+    this.w.insertWebhook({ id: w.id, session_id: w.sessionId, url: w.url, events: JSON.stringify(w.events), headers: JSON.stringify(w.headers), secret: w.secret, at });
   }
 
   webhook(id: string, options: { includeDeleted?: boolean } = {}): WebhookRecord | null {
@@ -173,8 +185,7 @@ export class WebhookStore {
   }
 
   updateWebhook(w: WebhookRecord, at: number): void {
-    this.enabledCache.clear();
-    this.s.updateWebhook.run({
+    this.w.updateWebhook({
       id: w.id,
       url: w.url,
       events: JSON.stringify(w.events),
@@ -188,40 +199,36 @@ export class WebhookStore {
   }
 
   deleteWebhook(id: string): void {
-    this.enabledCache.clear();
-    this.s.deleteWebhook.run(id);
+    this.w.deleteWebhook(id);
   }
 
   /** A removed session's webhooks vanish from the API but still send what is already queued. */
   softDeleteSession(sessionId: string, at: number): void {
-    this.enabledCache.clear();
-    this.s.softDeleteSession.run(at, sessionId);
+    this.w.softDeleteSession(at, sessionId);
   }
 
   /** Drops removed sessions' webhooks once nothing is queued for them, and completed deliveries older than `before`. */
   purge(before: number): void {
-    this.enabledCache.clear();
-    this.s.purgeDeleted.run();
+    this.w.purgeDeleted();
     this.s.pruneCompleted.run(before);
   }
 
   /** Disables the webhook and fails its queued deliveries (kept, visible, redeliverable). */
   disable(webhookId: string, reason: string, at: number): boolean {
     return this.transaction(() => {
-      this.enabledCache.clear();
-      const changed = this.s.disable.run(reason, at, at, webhookId).changes > 0;
+      const changed = this.w.disable(reason, at, at, webhookId).changes > 0;
       if (changed) this.s.failPending.run(at, `not sent: webhook disabled (${reason})`, webhookId);
       return changed;
     });
   }
 
   markFailing(webhookId: string, at: number): number | null {
-    if (this.s.markFailing.run(at, webhookId).changes > 0) this.enabledCache.clear();
+    this.w.markFailing(at, webhookId);
     return this.webhook(webhookId, { includeDeleted: true })?.failingSince ?? null;
   }
 
   clearFailing(webhookId: string): void {
-    if (this.s.clearFailing.run(webhookId).changes > 0) this.enabledCache.clear();
+    this.w.clearFailing(webhookId);
   }
 
   insertDelivery(d: NewDelivery): void {
