@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse, print, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { lowerCaseNames, type GraphQLRunner } from '../src/http/graphql-runner.js';
+import { readBody } from '../src/http/read-body.js';
 import { AppError, httpStatusFor, type ErrorCode } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import { noteRoute, noteSession } from '../src/observability/http-log.js';
@@ -231,21 +232,10 @@ async function readJsonBody(req: IncomingMessage, maxBytes: number, wanted: bool
     req.resume();
     return tooLarge(maxBytes);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > maxBytes) {
-        req.resume();
-        return tooLarge(maxBytes);
-      }
-      chunks.push(chunk);
-    }
-  } catch {
-    return new AppError('BAD_REQUEST', 'the request body could not be read (the connection was aborted)', {});
-  }
-  if (size === 0) return {};
+  const read = await readBody(req, maxBytes);
+  if (read.kind === 'too-large') return tooLarge(maxBytes);
+  if (read.kind === 'aborted') return new AppError('BAD_REQUEST', 'the request body could not be read (the connection was aborted)', {});
+  if (read.bytes.length === 0) return {};
   const contentType = headerOf(req, 'content-type');
   if (!isJsonType(contentType)) {
     return new AppError('UNSUPPORTED_MEDIA_TYPE', `the request body must be JSON (Content-Type: application/json), not ${contentType ?? 'untyped'}`, {
@@ -254,7 +244,7 @@ async function readJsonBody(req: IncomingMessage, maxBytes: number, wanted: bool
   }
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.concat(chunks, size).toString('utf8'));
+    value = JSON.parse(read.bytes.toString('utf8'));
   } catch (error) {
     return new AppError('BAD_REQUEST', `the request body is not valid JSON: ${(error as Error).message}`, {});
   }

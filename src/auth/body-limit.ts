@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody } from '../http/read-body.js';
 
 /** What the caller sees when its body is over the limit (REST envelope shape; GraphQL callers read it too). */
 export function payloadTooLarge(limit: number, size?: number) {
@@ -34,22 +35,14 @@ export async function enforceBodyLimit(
     return true;
   }
   if (!req.headers['transfer-encoding'] || req.method === 'GET' || req.method === 'HEAD') return true;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > limit) {
-        res.setHeader('connection', 'close');
-        refuse(413, payloadTooLarge(limit));
-        req.destroy();
-        return false;
-      }
-      chunks.push(chunk);
-    }
-  } catch {
-    return false; // the client went away
+  const read = await readBody(req, limit);
+  if (read.kind === 'aborted') return false; // the client went away
+  if (read.kind === 'too-large') {
+    res.setHeader('connection', 'close');
+    refuse(413, payloadTooLarge(limit));
+    req.destroy();
+    return false;
   }
-  (req as IncomingMessage & { body?: Buffer }).body = Buffer.concat(chunks);
+  (req as IncomingMessage & { body?: Buffer }).body = read.bytes;
   return true;
 }

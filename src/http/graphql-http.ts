@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { enforceBodyLimit } from '../auth/body-limit.js';
+import { enforceBodyLimit, payloadTooLarge } from '../auth/body-limit.js';
 import type { Logger } from '../logger.js';
 import { plainParams, type GraphQLRunner } from './graphql-runner.js';
+import { readBody } from './read-body.js';
 
 export interface GraphQLHttpOptions {
   runner: GraphQLRunner;
@@ -33,8 +34,13 @@ export function createGraphQLHttpHandler(o: GraphQLHttpOptions): (req: IncomingM
     }
     if (!(await enforceBodyLimit(req, res, o.maxBodyBytes, (status, body) => o.refuse(req, res, status, body)))) return;
     const withBody = req as IncomingMessage & { body?: Buffer };
-    const body = withBody.body ?? (await readBody(req));
-    if (body === null) return; // the client went away
+    let body = withBody.body;
+    if (!body) {
+      const read = await readBody(req, o.maxBodyBytes);
+      if (read.kind === 'aborted') return;
+      if (read.kind === 'too-large') return o.refuse(req, res, 413, payloadTooLarge(o.maxBodyBytes));
+      body = read.bytes;
+    }
     const handOver = async () => {
       withBody.body = body;
       await o.yoga(req, res);
@@ -104,14 +110,4 @@ function matches(processorType: string, askedType: string): boolean {
   const [processorPre, processorSuf] = processorType.split('/');
   const [pre, suf] = askedType.split('/');
   return (pre === '*' || pre === processorPre) && (suf === '*' || suf === processorSuf);
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer | null> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.once('error', () => resolve(null));
-    req.once('aborted', () => resolve(null));
-  });
 }
