@@ -59,10 +59,9 @@ export function createRestHandler(o: RestOptions): (req: IncomingMessage, res: S
     const requestId = requestIdFrom({ get: (name) => headerOf(req, name) });
     const send = (status: number, body: string | Buffer, headers: Record<string, string | number> = {}) => {
       if (res.headersSent) return;
-      // Encoded once: a string body would be measured here and encoded again on write.
-      const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-      res.writeHead(status, { 'content-length': bytes.length, ...headers, 'x-request-id': requestId });
-      res.end(req.method === 'HEAD' ? undefined : bytes);
+      // A string goes out as a string: node sends it in one write with the headers, with no Buffer to allocate.
+      res.writeHead(status, { 'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.length, ...headers, 'x-request-id': requestId });
+      res.end(req.method === 'HEAD' ? undefined : body);
     };
     const sendJson = (status: number, value: unknown, headers: Record<string, string | number> = {}) =>
       send(status, JSON.stringify(value), { 'content-type': 'application/json; charset=utf-8', ...headers });
