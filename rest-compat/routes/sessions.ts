@@ -117,7 +117,15 @@ export const sessionRoutes: RestRoute[] = [
     summary: 'List every session',
     document: `query RestListSessions { sessions { ${summaryFields} } }`,
     variables: () => ({}),
-    reply: ({ sessions }) => ({ data: sessions.map((s: { status: string }) => ({ ...s, status: lower(s.status) })) }),
+    // Built field by field (the order of summaryFields), not spread: the list is the REST API's hottest answer.
+    reply: ({ sessions }) => ({
+      data: sessions.map((s: { sessionId: string; status: string; createdAt: string; lastActivity: string }) => ({
+        sessionId: s.sessionId,
+        status: lower(s.status),
+        createdAt: s.createdAt,
+        lastActivity: s.lastActivity,
+      })),
+    }),
     response: { data: { type: 'array', items: sessionSummary } },
   },
   {
