@@ -137,6 +137,17 @@ describe('echo bot, errors and injected messages', () => {
     assert.deepEqual(acks.values.map((v) => [v.ack.messageId, v.ack.ack]), [[sent.id, 'SERVER'], [sent.id, 'DEVICE'], [sent.id, 'READ']]);
   });
 
+  it('message ids are distinct and follow the order of sending (so new ones append to the key indexes)', async () => {
+    const keys: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const sent = (await server.gqlOk(SEND_TEXT, { input: { sessionId: 'A', chatId: ECHO_BOT, content: `n${i}` } })).sendText.message;
+      keys.push(sent.id.split('_').at(-1));
+    }
+    assert.ok(keys.every((k) => /^[0-9A-F]{20}$/.test(k)));
+    assert.equal(new Set(keys).size, keys.length);
+    assert.deepEqual([...keys].sort(), keys);
+  });
+
   it('NOT_ON_WHATSAPP for a well-formed number that is not on the network', async () => {
     const result = await server.gql(SEND_TEXT, { input: { sessionId: 'A', chatId: '15559999999@c.us', content: 'hi' } });
     assert.equal(errorOf(result)?.code, 'NOT_ON_WHATSAPP');
