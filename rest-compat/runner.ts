@@ -59,8 +59,7 @@ export function createRestHandler(o: RestOptions): (req: IncomingMessage, res: S
     const requestId = requestIdFrom({ get: (name) => headerOf(req, name) });
     const send = (status: number, body: string | Buffer, headers: Record<string, string | number> = {}) => {
       if (res.headersSent) return;
-      // A string goes out as a string: node sends it in one write with the headers, with no Buffer to allocate.
-      res.writeHead(status, { 'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.length, ...headers, 'x-request-id': requestId });
+      res.writeHead(status, { 'content-length': Buffer.byteLength(body), ...headers, 'x-request-id': requestId });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
     const sendJson = (status: number, value: unknown, headers: Record<string, string | number> = {}) =>

@@ -4,8 +4,9 @@ import type SQLite from 'better-sqlite3';
  * Group commit: the writes of one event-loop turn share one SQLite transaction, committed when the turn
  * ends (setImmediate). A sandbox send touches five tables in as many statements, and each commit of its
  * own rewrote the same WAL pages; under load a turn now holds many sends and commits them once.
- * What must stay atomic inside the batch runs through `atomic()`, as a savepoint. Nothing is answered as done before its batch commits: the HTTP and WebSocket paths wait
- * for `committed()` before they write a response.
+ * What must stay atomic inside the batch runs through `atomic()`, as a savepoint. Nothing is answered as
+ * done before its batch commits: the HTTP and WebSocket paths wait for `committed()` before they write a
+ * response.
  */
 export class WriteBatch {
   private open = false;

@@ -135,7 +135,7 @@ export class WebhookStore {
     // Every statement that changes a webhooks row, each dropping the enabled-webhook cache when it changed one:
     // a write added here cannot forget the cache.
     const w = (sql: string) => {
-      const statement = sqlite.prepare(sql);
+      const statement = p(sql);
       return (...params: unknown[]) => {
         const result = statement.run(...params);
         if (result.changes > 0) this.enabledCache.clear();
