@@ -16,6 +16,8 @@ export interface RestRequest {
 /** What a route answers: JSON `{success:true, message?, data?}` or raw bytes (the QR PNG). */
 export type RestReply =
   | { status?: number; message?: string; data?: unknown; headers?: Record<string, string> }
+  /** `data` already serialized (a hot list written without building an object per item first). */
+  | { status?: number; message?: string; dataJson: string; headers?: Record<string, string> }
   | { status?: number; binary: Buffer; contentType: string; headers?: Record<string, string> };
 
 export interface QueryParam {
@@ -60,6 +62,12 @@ export function restError(code: ErrorCode, message: string, details: Record<stri
 
 /** `QR_READY` -> `qr_ready`, as the reference shows statuses. */
 export const lower = (value: string | null | undefined) => (value == null ? value : value.toLowerCase());
+
+const JSON_PLAIN = /^[\w\-.:+@ ]*$/;
+
+/** `JSON.stringify(value)` for a string or null, without the call for the ids and timestamps that need no escaping. */
+export const jsonString = (value: string | null | undefined): string =>
+  value == null ? 'null' : JSON_PLAIN.test(value) ? `"${value}"` : JSON.stringify(value);
 
 /** The body's field when it is present (so GraphQL sees "not provided" rather than null). */
 export function pick(body: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {

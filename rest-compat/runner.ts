@@ -148,6 +148,10 @@ export function createRestHandler(o: RestOptions): (req: IncomingMessage, res: S
       if ('binary' in reply) {
         return send(status, reply.binary, { ...passOn, ...reply.headers, 'content-type': reply.contentType, 'cache-control': 'no-store' });
       }
+      if ('dataJson' in reply) {
+        const message = reply.message === undefined ? '' : `,"message":${JSON.stringify(reply.message)}`;
+        return send(status, `{"success":true${message},"data":${reply.dataJson}}`, { 'content-type': 'application/json; charset=utf-8', ...passOn, ...reply.headers });
+      }
       const envelope: Record<string, unknown> = { success: true };
       if (reply.message !== undefined) envelope.message = reply.message;
       if (reply.data !== undefined) envelope.data = reply.data;

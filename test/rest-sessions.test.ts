@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import jsqr from 'jsqr';
 import { PNG } from 'pngjs';
 import { startServer, waitFor, type TestServer } from './helpers/app.js';
+import { jsonString } from '../rest-compat/route.js';
 import { assertError, ISO, rest, restReadySession } from './rest-helpers.js';
 
 function decodePng(bytes: Buffer): string {
@@ -73,6 +74,15 @@ describe('REST sessions routes', () => {
     assert.equal(item.status, 'qr_ready');
     assert.match(item.createdAt, ISO);
     assert.match(item.lastActivity, ISO);
+    // The list is written to JSON by hand: it must say exactly what the GraphQL query says, in its order.
+    const { sessions } = await server.gqlOk('{ sessions { sessionId status createdAt lastActivity } }');
+    assert.deepEqual(res.body.data, sessions.map((s: any) => ({ ...s, status: s.status.toLowerCase() })));
+  });
+
+  it('jsonString writes any string as JSON.stringify does', () => {
+    for (const value of ['', 'r-create', '2026-11-25T03:00:00.000Z', 'a b+c@d.e:f', 'quote " back \\ slash', 'tab\tnew\nline', '\u0000\u001f', 'é ü 中文 😀', '\ud800 lone', '</script>', null]) {
+      assert.equal(jsonString(value), JSON.stringify(value), String(value));
+    }
   });
 
   it('GET /sessions/{id} and /status; unknown ids are SESSION_NOT_FOUND', async () => {

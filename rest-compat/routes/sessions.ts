@@ -1,4 +1,4 @@
-import { foundSession, type JsonSchema, lower, pick, restError, type RestRequest, type RestRoute, sessionIdOf } from '../route.js';
+import { foundSession, jsonString, type JsonSchema, lower, pick, restError, type RestRequest, type RestRoute, sessionIdOf } from '../route.js';
 
 // REST callers write the engine as the reference and the CLI do ("sandbox", "open-wa").
 const engineNames: Record<string, string> = { sandbox: 'SANDBOX', 'open-wa': 'OPEN_WA' };
@@ -117,15 +117,16 @@ export const sessionRoutes: RestRoute[] = [
     summary: 'List every session',
     document: `query RestListSessions { sessions { ${summaryFields} } }`,
     variables: () => ({}),
-    // Built field by field (the order of summaryFields), not spread: the list is the REST API's hottest answer.
-    reply: ({ sessions }) => ({
-      data: sessions.map((s: { sessionId: string; status: string; createdAt: string; lastActivity: string }) => ({
-        sessionId: s.sessionId,
-        status: lower(s.status),
-        createdAt: s.createdAt,
-        lastActivity: s.lastActivity,
-      })),
-    }),
+    // Written straight to JSON (the order of summaryFields): the list is the REST API's hottest answer, and an
+    // object per item built only to be stringified made its serialization about a sixth slower.
+    reply: ({ sessions }) => {
+      let json = '[';
+      for (let i = 0; i < sessions.length; i++) {
+        const s = sessions[i] as { sessionId: string; status: string; createdAt: string; lastActivity: string };
+        json += `${i === 0 ? '' : ','}{"sessionId":${jsonString(s.sessionId)},"status":${jsonString(lower(s.status))},"createdAt":${jsonString(s.createdAt)},"lastActivity":${jsonString(s.lastActivity)}}`;
+      }
+      return { dataJson: `${json}]` };
+    },
     response: { data: { type: 'array', items: sessionSummary } },
   },
   {

@@ -72,6 +72,8 @@ export class SandboxNetwork {
   readonly builtins = new Map<string, BuiltinContact>();
   readonly store: SandboxStore;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Numbers with a drain already due: it delivers everything waiting then, so a burst needs one. */
+  private readonly drainsDue = new Set<string>();
 
   constructor(
     readonly db: Kysely<Database>,
@@ -123,6 +125,7 @@ export class SandboxNetwork {
   close(): void {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    this.drainsDue.clear();
     this.online.clear();
   }
 
@@ -132,6 +135,15 @@ export class SandboxNetwork {
       fn();
     }, ms);
     this.timers.add(timer);
+  }
+
+  private drainLater(phone: string): void {
+    if (this.drainsDue.has(phone)) return;
+    this.drainsDue.add(phone);
+    this.later(this.settings.deliveryDelayMs, () => {
+      this.drainsDue.delete(phone);
+      this.drain(phone);
+    });
   }
 
   /** A built-in contact or any session's account (online or not). */
@@ -222,7 +234,7 @@ export class SandboxNetwork {
         continue;
       }
       this.store.addPending(phone, delivery);
-      this.later(this.settings.deliveryDelayMs, () => this.drain(phone));
+      this.drainLater(phone);
     }
     return message;
   }
