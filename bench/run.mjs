@@ -17,6 +17,8 @@ const onlyArg = args.find((a) => a.startsWith('--only'));
 const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1]).split(',') : null;
 const want = (s) => !only || only.includes(s);
 const REPS = 3;
+// (a) and (b) are ratios near their bounds: more repetitions, each ratio the median of per-repetition ratios.
+const REPS_AB = quick ? 3 : 5;
 const DURATION = quick ? 2 : 5;
 // The 10,000 run twice: with V8's default heap sizing (which lets garbage pile up on a big machine) and
 // with the heap capped at 384 MB (--max-old-space-size), to show what the subscriptions themselves hold.
@@ -153,14 +155,27 @@ async function main() {
     const probe = await fetch(`${app.url}/api/v1/sessions`).catch(() => null);
     const hasRest = probe !== null && probe.status === 200;
     const runs = { bare: [], peer: [], app: [], rest: [] };
-    for (let rep = 0; rep < REPS; rep++) {
+    // (a) runs right after the ceiling and right before (b), so each ratio below compares runs seconds apart:
+    // the machine's speed drifts by 10-40% over minutes, far more than within one repetition.
+    for (let rep = 0; rep < REPS_AB; rep++) {
       runs.bare.push(await load(gqlPost(bare.url)));
-      if (want('a')) runs.peer.push(await load(gqlPost(peer.url)));
       if (want('a')) runs.app.push(await load(gqlPost(app.url)));
       if (want('b') && hasRest) runs.rest.push(await load({ url: `${app.url}/api/v1/sessions` }));
+      if (want('a')) runs.peer.push(await load(gqlPost(peer.url)));
     }
+    log('a/b runs', Object.fromEntries(Object.entries(runs).map(([k, rs]) => [k, rs.map((r) => Math.round(r.rps))])));
     const sum = (rs) => ({ rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), errors: rs.reduce((n, r) => n + r.errors + r.non2xx, 0) });
+    const paired = (xs, ys) => (xs.length && xs.length === ys.length ? median(xs.map((x, i) => x.rps / ys[i].rps)) : null);
     results.ceiling = sum(runs.bare);
+    results.abRuns = runs;
+    results.ratios = {
+      peerCeiling: paired(runs.peer, runs.bare),
+      aCeiling: paired(runs.app, runs.bare),
+      aPeer: paired(runs.app, runs.peer),
+      bA: paired(runs.rest, runs.app),
+      bCeiling: paired(runs.rest, runs.bare),
+      bPeer: paired(runs.rest, runs.peer),
+    };
     if (want('a')) (results.peer = sum(runs.peer)), (results.a = sum(runs.app));
     if (want('b')) results.b = hasRest ? sum(runs.rest) : { notRun: 'REST layer (/api/v1) not on this branch' };
     log('a/b', results);
@@ -345,12 +360,22 @@ function report(r) {
   lines.push('# wa-gateway benchmark report', '');
   lines.push(`Written by \`npm run bench${quick ? ' -- --quick' : ''}${only ? ` -- --only ${only.join(',')}` : ''}\` on ${new Date().toISOString()} (${fmt(r.wallSeconds)} s).`, '');
   lines.push(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30, 1)} GiB memory, Node ${process.version}, ${process.platform}/${process.arch}. Shared and noisy: read ratios, not absolutes.`, '');
-  lines.push(`Method: every server is its own child process (NODE_ENV=production); load comes from another child process (autocannon, 32 connections unless said, ${DURATION} s runs); figures are medians of ${REPS} repetitions interleaved across the servers, after a 1 s warm-up each ((d): 10 uncounted warm-up events). The real server is the compiled app (\`buildApp\`, sandbox engine, temp data dir, log level warn, sandbox delays 0). The ceiling is a bare \`node:http\` server answering the same JSON bytes; the peer is stock graphql-yoga + Pothos with the same \`sessions { sessionId status lastActivity }\` shape (100 items).`, '');
+  lines.push(`Method: every server is its own child process (NODE_ENV=production); load comes from another child process (autocannon, 32 connections unless said, ${DURATION} s runs); figures are medians of ${REPS} repetitions interleaved across the servers, after a 1 s warm-up each ((d): 10 uncounted warm-up events). The ceiling, (a), (b) and the peer run ${REPS_AB} repetitions in that order, and their ratios are medians of the per-repetition ratios, each between runs seconds apart: the machine's speed drifts over minutes more than within one repetition. The real server is the compiled app (\`buildApp\`, sandbox engine, temp data dir, log level warn, sandbox delays 0). The ceiling is a bare \`node:http\` server answering the same JSON bytes; the peer is stock graphql-yoga + Pothos with the same \`sessions { sessionId status lastActivity }\` shape (100 items).`, '');
   lines.push('| scenario | figure | vs ceiling | vs peer | goal | verdict |', '|---|---|---|---|---|---|');
-  if (r.ceiling) lines.push(`| ceiling: bare node:http, same JSON | ${fmt(c)} req/s, p99 ${fmt(r.ceiling.p99)} ms | 100% | ${pct(c / p)} | | |`);
-  if (r.peer) lines.push(`| peer: stock yoga + Pothos, 100 sessions | ${fmt(p)} req/s, p99 ${fmt(r.peer.p99)} ms | ${pct(p / c)} | 100% | | |`);
-  if (r.a) lines.push(`| (a) GraphQL \`sessions\`, 100 sessions | ${fmt(r.a.rps)} req/s, p50 ${fmt(r.a.p50)} ms, p99 ${fmt(r.a.p99)} ms | ${pct(r.a.rps / c)} | ${pct(r.a.rps / p)} | ≥ 35% of ceiling (> 3× peer) | ${verdict(r.a.rps / c >= 0.35)} |`);
-  if (r.b) lines.push(r.b.notRun ? `| (b) REST \`GET /api/v1/sessions\` | not run: ${r.b.notRun} | | | ≥ 90% of (a) | not run |` : `| (b) REST \`GET /api/v1/sessions\` | ${fmt(r.b.rps)} req/s, p99 ${fmt(r.b.p99)} ms (${pct(r.b.rps / r.a?.rps)} of (a)) | ${pct(r.b.rps / c)} | ${pct(r.b.rps / p)} | ≥ 90% of (a) | ${verdict(r.a ? r.b.rps / r.a.rps >= 0.9 : null)} |`);
+  // Ratios are medians of per-repetition ratios (runs seconds apart); without them, ratios of the medians.
+  const q = r.ratios ?? {};
+  const ratio = (paired, x, y) => (paired ?? x / y);
+  if (r.ceiling) lines.push(`| ceiling: bare node:http, same JSON | ${fmt(c)} req/s, p99 ${fmt(r.ceiling.p99)} ms | 100% | ${pct(1 / ratio(q.peerCeiling, p, c))} | | |`);
+  if (r.peer) lines.push(`| peer: stock yoga + Pothos, 100 sessions | ${fmt(p)} req/s, p99 ${fmt(r.peer.p99)} ms | ${pct(ratio(q.peerCeiling, p, c))} | 100% | | |`);
+  if (r.a) {
+    const aC = ratio(q.aCeiling, r.a.rps, c);
+    const aP = ratio(q.aPeer, r.a.rps, p);
+    lines.push(`| (a) GraphQL \`sessions\`, 100 sessions | ${fmt(r.a.rps)} req/s, p50 ${fmt(r.a.p50)} ms, p99 ${fmt(r.a.p99)} ms | ${pct(aC)} | ${pct(aP)} | ≥ 35% of ceiling (> 3× peer) | ${verdict(aC >= 0.35)} |`);
+  }
+  if (r.b) {
+    const bA = r.a ? ratio(q.bA, r.b.rps, r.a.rps) : null;
+    lines.push(r.b.notRun ? `| (b) REST \`GET /api/v1/sessions\` | not run: ${r.b.notRun} | | | ≥ 90% of (a) | not run |` : `| (b) REST \`GET /api/v1/sessions\` | ${fmt(r.b.rps)} req/s, p99 ${fmt(r.b.p99)} ms (${pct(bA)} of (a)) | ${pct(ratio(q.bCeiling, r.b.rps, c))} | ${pct(ratio(q.bPeer, r.b.rps, p))} | ≥ 90% of (a) | ${verdict(bA === null ? null : bA >= 0.9)} |`);
+  }
   if (r.c) lines.push(`| (c) \`sendText\` between two READY sandbox sessions, 64 connections | ${fmt(r.c.rps)} sends/s, p50 ${fmt(r.c.p50)} ms, p99 ${fmt(r.c.p99)} ms, ${r.c.errors} errors | ${c ? pct(r.c.rps / c) : 'n/a'} | n/a (the peer has no mutation) | ≥ 3,000/s, p99 ≤ 25 ms | ${verdict(r.c.rps >= 3000 && r.c.p99 <= 25)} |`);
   for (const d of r.d ?? []) {
     const goal = d.subscribers >= 10000 ? 'held, RSS ≤ 600 MB, every event delivered' : 'p99 ≤ 50 ms, ≥ 30,000 deliveries/s';
@@ -360,6 +385,11 @@ function report(r) {
   if (r.e) for (const e of r.e.points) lines.push(`| (e) RSS per READY sandbox session, ${fmt(e.sessions)} sessions | ${fmt(e.perSessionKb, 1)} KB/session (RSS ${fmt(e.rss)} MB, idle ${fmt(r.e.baseRss)} MB; created in ${fmt(e.createSeconds, 1)} s) | n/a | n/a | ≤ 64 KB at 10,000 | ${e.sessions >= 10000 ? verdict(e.perSessionKb <= 64) : 'info'} |`);
   if (r.f) lines.push(`| (f) signed webhook deliveries through the durable outbox to a local receiver (${r.f.runs.length} run${r.f.runs.length > 1 ? 's' : ''} of ${fmt(r.f.runs[0]?.expected)} events) | ${fmt(r.f.perSecond)} deliveries/s (runs: ${r.f.runs.map((x) => fmt(x.perSecond)).join(', ')}); delivered ${r.f.runs.map((x) => `${x.received}/${x.expected}`).join(', ')}, ${r.f.unsigned} unsigned | n/a | n/a | ≥ 1,000/s | ${verdict(r.f.allDelivered && r.f.unsigned === 0 && r.f.perSecond >= 1000)} |`);
   if (r.g) lines.push(`| (g) cold start, \`npm start\`'s \`node dist/bundle/main.js\` to first answered request | ${fmt(r.g.ms)} ms (runs: ${r.g.runs.map((x) => fmt(x)).join(', ')}) | n/a | n/a | ≤ 1.0 s | ${verdict(r.g.ms <= 1000)} |`);
+  if (r.abRuns) {
+    const each = (name, rs) => (rs.length ? `${name} ${rs.map((x) => fmt(x.rps)).join(', ')}` : null);
+    const parts = [each('ceiling', r.abRuns.bare), each('(a)', r.abRuns.app), each('(b)', r.abRuns.rest), each('peer', r.abRuns.peer)].filter(Boolean);
+    lines.push('', `Each repetition's req/s, in the order run: ${parts.join('; ')}.`);
+  }
   if (quick) lines.push('', '`--quick`: 2 s runs; fan-out and memory at 1,000 only (10,000 not run).');
   lines.push('', 'Notes: (d) injects the 100 events back to back (each `sandboxInjectMessage` awaited) and times each delivery from just before its injection, in the subscriber process, so latency includes queueing under full load and the subscriber process\'s own work on the same 2 cores. (e) is (RSS with N READY sessions − RSS of the idle server) / N.', '');
   return lines.join('\n');
