@@ -62,8 +62,9 @@ export function createRestHandler(o: RestOptions): (req: IncomingMessage, res: S
       res.writeHead(status, { 'content-length': Buffer.byteLength(body), ...headers, 'x-request-id': requestId });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
-    const sendJson = (status: number, value: unknown, headers: Record<string, string | number> = {}) =>
-      send(status, JSON.stringify(value), { 'content-type': 'application/json; charset=utf-8', ...headers });
+    const sendJsonText = (status: number, json: string, headers: Record<string, string | number> = {}) =>
+      send(status, json, { 'content-type': 'application/json; charset=utf-8', ...headers });
+    const sendJson = (status: number, value: unknown, headers: Record<string, string | number> = {}) => sendJsonText(status, JSON.stringify(value), headers);
     const sendError = (error: AppError, headers: Record<string, string | number> = {}) =>
       sendJson(httpStatusFor(error.code), { success: false, error: { code: error.code, message: error.message, details: error.details } }, headers);
 
@@ -73,7 +74,7 @@ export function createRestHandler(o: RestOptions): (req: IncomingMessage, res: S
       if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
       const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
 
-      if (method === 'GET' && path === '/openapi.json') return discard(req, () => send(200, openApi, { 'content-type': 'application/json; charset=utf-8' }));
+      if (method === 'GET' && path === '/openapi.json') return discard(req, () => sendJsonText(200, openApi));
       if (method === 'GET' && (path === '/docs' || path === '' || path === '/')) {
         return discard(req, () => send(200, docsPage, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' }));
       }
@@ -150,7 +151,7 @@ export function createRestHandler(o: RestOptions): (req: IncomingMessage, res: S
       }
       if ('dataJson' in reply) {
         const message = reply.message === undefined ? '' : `,"message":${JSON.stringify(reply.message)}`;
-        return send(status, `{"success":true${message},"data":${reply.dataJson}}`, { 'content-type': 'application/json; charset=utf-8', ...passOn, ...reply.headers });
+        return sendJsonText(status, `{"success":true${message},"data":${reply.dataJson}}`, { ...passOn, ...reply.headers });
       }
       const envelope: Record<string, unknown> = { success: true };
       if (reply.message !== undefined) envelope.message = reply.message;
