@@ -144,8 +144,9 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
       useRateLimit(rateLimiter),
       useOperationReports((_context, op, outcome, seconds) => metrics.graphqlOperation(op.name, op.type, outcome, seconds), requestLogReport(logger)),
       useCommitBeforeAnswer(store.batch),
-      useSharedEventExecution(),
       useDocumentRegistry(documents),
+      // Last: it ends a shared subscription's onSubscribe chain, masking in place of yoga's per-subscriber wrappers.
+      useSharedEventExecution(maskError),
     ],
   });
   const runner = new GraphQLRunner(yoga, documents, auth, maskError, () => store.batch.committed(), (path) => metrics.graphqlPath(path));

@@ -67,6 +67,9 @@ async function start(o: SocketOptions): Promise<Servers> {
         return result;
       },
       subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+      // The result as it is, where graphql-ws would copy it into a new object per subscriber only to drop an
+      // absent `errors`; a result with errors keeps graphql-ws's own shape.
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? undefined : result),
       // A connection needs a valid key up front; every subscribe checks it again (a key may be revoked meanwhile).
       onConnect: (ctx) => !auth.enabled || Boolean(auth.record(auth.fromConnectionParams(ctx.connectionParams))),
       onSubscribe: async (ctx, _id, params) => {

@@ -1,9 +1,13 @@
-import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs } from 'graphql';
+import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Principal } from '../auth/principal.js';
 import { variablesCoerce } from '../auth/root-fields.js';
 
 const MAX_SHARES_PER_EVENT = 64;
+/** yoga's message for a masked error (its maskedErrors.errorMessage default), so both paths read the same. */
+export const UNEXPECTED_ERROR_MESSAGE = 'Unexpected error.';
+
+export type MaskError = (error: unknown, message: string) => Error;
 
 /**
  * Subscribers of the same subscription (document, operation, variables, caller) are handed the same event
@@ -11,11 +15,16 @@ const MAX_SHARES_PER_EVENT = 64;
  * per subscriber: 1,000 dashboards on one session's messages cost one execution per message, not 1,000.
  * Results are remembered per event object (a WeakMap), so they go when the event does.
  *
+ * The shared stream is also masked here, once per event, and handed to envelop as the operation's result
+ * (setResultAndStopExecution). yoga appends its masked-errors plugins after ours, and each would otherwise
+ * wrap every subscriber's stream in two more async iterators: a fifth of the server's CPU per delivery at
+ * 1,000 subscribers. So this must be the last plugin with an onSubscribe hook (app.ts lists it last).
+ *
  * Anything unusual keeps the executor's own path: variables that do not coerce (its errors carry the
  * HTTP status and code clients know) and incremental delivery (@defer, @stream).
  */
-export function useSharedEventExecution(): Plugin<{ auth?: Principal | null }> {
-  const results = new WeakMap<object, Map<string, unknown>>();
+export function useSharedEventExecution(maskError: MaskError): Plugin<{ auth?: Principal | null }> {
+  const results = new WeakMap<object, Map<string, ExecutionResult | Promise<ExecutionResult>>>();
   const documentIds = new WeakMap<DocumentNode, number>();
   let nextDocumentId = 0;
 
@@ -36,28 +45,35 @@ export function useSharedEventExecution(): Plugin<{ auth?: Principal | null }> {
     return `${id}\n${args.operationName ?? ''}\n${variables}\n${caller}`;
   };
 
-  const perEvent = (payload: unknown, key: string, args: ExecutionArgs): unknown => {
-    if (payload === null || typeof payload !== 'object') return execute({ ...args, rootValue: payload });
+  const mask = (result: ExecutionResult): ExecutionResult =>
+    result.errors ? { ...result, errors: result.errors.map((e) => maskError(e, UNEXPECTED_ERROR_MESSAGE) as GraphQLError) } : result;
+
+  const perEvent = (payload: unknown, key: string, args: ExecutionArgs): ExecutionResult | Promise<ExecutionResult> => {
+    const run = () => {
+      const result = execute({ ...args, rootValue: payload });
+      return isPromise(result) ? result.then(mask) : mask(result);
+    };
+    if (payload === null || typeof payload !== 'object') return run();
     let byKey = results.get(payload);
     if (!byKey) results.set(payload, (byKey = new Map()));
     let result = byKey.get(key);
     if (result === undefined) {
-      result = execute({ ...args, rootValue: payload });
+      result = run();
       if (byKey.size < MAX_SHARES_PER_EVENT) byKey.set(key, result);
     }
     return result;
   };
 
   return {
-    onSubscribe({ args, setSubscribeFn }) {
+    onSubscribe({ args, setResultAndStopExecution }) {
       if (!variablesCoerce(args)) return;
       const key = keyOf(args);
       if (key === null) return;
-      setSubscribeFn((finalArgs: ExecutionArgs) => {
-        const source = createSourceEventStream(finalArgs);
-        const wrap = (s: Awaited<typeof source>) => (isAsyncIterable(s) ? mapEvents(s, (payload) => perEvent(payload, key, finalArgs)) : s);
-        return isPromise(source) ? source.then(wrap) : wrap(source);
-      });
+      const unexpected = (error: unknown) => maskError(error, UNEXPECTED_ERROR_MESSAGE) as GraphQLError;
+      const finish = (source: AsyncIterable<unknown> | ExecutionResult) =>
+        setResultAndStopExecution(isAsyncIterable(source) ? mapEvents(source, (payload) => perEvent(payload, key, args), unexpected) : mask(source));
+      // graphql 16 always promises the source stream; envelop waits for this hook before it goes on.
+      return Promise.resolve(createSourceEventStream(args)).then(finish, (error: unknown) => finish({ errors: [unexpected(error)] }));
     },
   };
 }
@@ -75,19 +91,32 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof (value as { [Symbol.asyncIterator]?: unknown } | null)?.[Symbol.asyncIterator] === 'function';
 }
 
-function mapEvents(source: AsyncIterable<unknown>, map: (payload: unknown) => unknown): AsyncIterableIterator<unknown> {
+/** The source's events through `map`, one async step per event; any error on the way goes through `onError`. */
+function mapEvents<T>(
+  source: AsyncIterable<unknown>,
+  map: (payload: unknown) => T | Promise<T>,
+  onError: (error: unknown) => unknown,
+): AsyncIterableIterator<T> {
   const it = source[Symbol.asyncIterator]();
-  const step = (r: IteratorResult<unknown>): IteratorResult<unknown> | Promise<IteratorResult<unknown>> => {
-    if (r.done) return r;
-    const value = map(r.value);
-    return isPromise(value) ? value.then((v) => ({ done: false, value: v })) : { done: false, value };
+  const fail = (error: unknown): never => {
+    throw onError(error);
+  };
+  const step = (r: IteratorResult<unknown>): IteratorResult<T> | Promise<IteratorResult<T>> => {
+    if (r.done) return { done: true, value: undefined };
+    let value: T | Promise<T>;
+    try {
+      value = map(r.value);
+    } catch (error) {
+      return fail(error);
+    }
+    return isPromise(value) ? value.then((v): IteratorResult<T> => ({ done: false, value: v }), fail) : { done: false, value };
   };
   return {
     [Symbol.asyncIterator]() {
       return this;
     },
-    next: () => it.next().then(step),
-    return: () => (it.return ? it.return() : Promise.resolve({ done: true, value: undefined })),
-    throw: (error: unknown) => (it.throw ? it.throw(error) : Promise.reject(error)),
+    next: () => it.next().then(step, fail),
+    return: () => (it.return ? it.return() : Promise.resolve({ done: true, value: undefined })).then((): IteratorResult<T> => ({ done: true, value: undefined })),
+    throw: (error: unknown) => (it.throw ? it.throw(error) : Promise.reject(error)).then((): IteratorResult<T> => ({ done: true, value: undefined })),
   };
 }
