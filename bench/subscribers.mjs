@@ -1,13 +1,46 @@
 // graphql-ws fan-out, run as its own process: N subscribers to one session's `message` subscription, then
 // `events` messages injected one after another (each awaited); every delivery's latency is measured from
 // just before its injection (same process, so one clock). Prints one JSON line.
-// Usage: node bench/subscribers.mjs '{"httpUrl","wsUrl","sessionId","subscribers","events","warmEvents"?}' (10 uncounted warm-up events by default)
+// Usage: node bench/subscribers.mjs '{"httpUrl","wsUrl","sessionId","subscribers","events","warmEvents"?,"client"?}'
+// (10 uncounted warm-up events by default). client "lean" (default): each subscriber is a bare `ws` socket
+// speaking the graphql-transport-ws protocol (connection_init, subscribe, then every `next` parsed as JSON), the
+// WebSocket counterpart of autocannon; "graphql-ws": graphql-ws's own client, which costs this process about
+// as much CPU per delivery as the server spends, on the same two cores.
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
 const o = JSON.parse(process.argv[2]);
 const SUB = `subscription($s: String!) { message(sessionId: $s) { body } }`;
 const INJECT = `mutation($s: String!, $b: String!) { sandboxInjectMessage(sessionId: $s, from: "15557770001@c.us", body: $b) { id } }`;
+
+/** One subscription on its own socket: graphql-ws's client, or the protocol's messages written by hand. */
+function subscribe(sink) {
+  if (o.client === 'graphql-ws') {
+    const client = createClient({ url: o.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
+    const connected = new Promise((resolve) => {
+      const off = client.on('connected', () => (off(), resolve()));
+      client.on('error', () => (sink.error(), resolve()));
+    });
+    client.subscribe({ query: SUB, variables: { s: o.sessionId } }, { next: sink.next, error: sink.error, complete: () => {} });
+    return { connected, dispose: () => client.dispose() };
+  }
+  const ws = new WebSocket(o.wsUrl, 'graphql-transport-ws');
+  let acked;
+  const connected = new Promise((resolve) => (acked = resolve));
+  ws.on('open', () => ws.send('{"type":"connection_init","payload":{}}'));
+  ws.on('error', () => (sink.error(), acked()));
+  ws.on('close', () => acked());
+  ws.on('message', (data) => {
+    const message = JSON.parse(data);
+    if (message.type === 'next' && message.id === '1') sink.next(message.payload);
+    else if (message.type === 'connection_ack') {
+      ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: SUB, variables: { s: o.sessionId } } }));
+      acked();
+    } else if (message.type === 'ping') ws.send('{"type":"pong"}');
+    else if (message.type !== 'pong' && message.type !== 'complete') sink.error();
+  });
+  return { connected, dispose: () => ws.close(1000) };
+}
 
 const latencies = new Float64Array(o.subscribers * o.events);
 let deliveries = 0;
@@ -23,14 +56,8 @@ const connectBatch = 250;
 for (let i = 0; i < o.subscribers; i += connectBatch) {
   const batch = [];
   for (let j = i; j < Math.min(o.subscribers, i + connectBatch); j++) {
-    const client = createClient({ url: o.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
-    clients.push(client);
-    batch.push(new Promise((resolve) => {
-      const off = client.on('connected', () => (off(), resolve()));
-      client.on('error', () => (errors++, resolve()));
-    }));
     const index = j;
-    client.subscribe({ query: SUB, variables: { s: o.sessionId } }, {
+    const client = subscribe({
       next: (value) => {
         const body = value.data?.message?.body;
         if (!body) return void errors++;
@@ -46,8 +73,9 @@ for (let i = 0; i < o.subscribers; i += connectBatch) {
         onProgress();
       },
       error: () => errors++,
-      complete: () => {},
     });
+    clients.push(client);
+    batch.push(client.connected);
   }
   await Promise.all(batch);
 }
@@ -100,7 +128,7 @@ const got = latencies.subarray(0, deliveries).sort();
 const pct = (p) => (got.length ? got[Math.min(got.length - 1, Math.floor((p / 100) * got.length))] : null);
 const seconds = (lastDelivery - start) / 1000;
 process.stdout.write(
-  `${JSON.stringify({ subscribers: o.subscribers, events: o.events, held, expected: total, deliveries, perSecond: deliveries / seconds, p50: pct(50), p99: pct(99), errors })}\n`,
+  `${JSON.stringify({ subscribers: o.subscribers, events: o.events, client: o.client ?? 'lean', held, expected: total, deliveries, perSecond: deliveries / seconds, p50: pct(50), p99: pct(99), errors })}\n`,
 );
 await Promise.allSettled(clients.map((c) => c.dispose()));
 process.exit(0);
