@@ -46,6 +46,15 @@ describe('shared event execution masks what yoga would have', () => {
           },
           resolve: (e: BusEvent) => e,
         },
+        // Any other async iterable (not a bus stream) goes through the plugin's own mapping iterator.
+        generated: {
+          type: Tick,
+          subscribe: async function* () {
+            yield { at: 1 };
+            yield { at: 2 };
+          },
+          resolve: (e: BusEvent) => e,
+        },
       },
     }),
   });
@@ -91,6 +100,14 @@ describe('shared event execution masks what yoga would have', () => {
     assert.equal(byField.expected.message, 'not this one');
     assert.deepEqual(byField.expected.extensions, { code: 'VALIDATION_ERROR', details: { field: 'expected' } });
     await s.return!();
+  });
+
+  it('a stream from elsewhere is masked the same way', async () => {
+    const s = stream(await subscribe('subscription { generated { at secret } }', {}));
+    const results = [plain(await s.next()), plain(await s.next())];
+    assert.deepEqual(results.map((r) => r.data), [{ generated: { at: 1, secret: null } }, { generated: { at: 2, secret: null } }]);
+    assert.deepEqual(results.map((r) => [r.errors[0].message, r.errors[0].extensions.code]), [['Unexpected error.', 'INTERNAL_ERROR'], ['Unexpected error.', 'INTERNAL_ERROR']]);
+    assert.equal((await s.next()).done, true);
   });
 
   it('a subscribe resolver that refuses answers one masked result, with its code', async () => {

@@ -2,6 +2,7 @@ import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs
 import type { Plugin } from 'graphql-yoga';
 import type { Principal } from '../auth/principal.js';
 import { variablesCoerce } from '../auth/root-fields.js';
+import { mapBusStream } from '../events/bus.js';
 
 const MAX_SHARES_PER_EVENT = 64;
 /** yoga's message for a masked error (its maskedErrors.errorMessage default), so both paths read the same. */
@@ -70,8 +71,16 @@ export function useSharedEventExecution(maskError: MaskError): Plugin<{ auth?: P
       const key = keyOf(args);
       if (key === null) return;
       const unexpected = (error: unknown) => maskError(error, UNEXPECTED_ERROR_MESSAGE) as GraphQLError;
+      const read = (payload: unknown): ExecutionResult | Promise<ExecutionResult> => {
+        try {
+          const result = perEvent(payload, key, args);
+          return isPromise(result) ? result.catch((error: unknown) => Promise.reject(unexpected(error))) : result;
+        } catch (error) {
+          throw unexpected(error);
+        }
+      };
       const finish = (source: AsyncIterable<unknown> | ExecutionResult) =>
-        setResultAndStopExecution(isAsyncIterable(source) ? mapEvents(source, (payload) => perEvent(payload, key, args), unexpected) : mask(source));
+        setResultAndStopExecution(isAsyncIterable(source) ? (mapBusStream(source, read) ?? mapEvents(source, read, unexpected)) : mask(source));
       // graphql 16 always promises the source stream; envelop waits for this hook before it goes on.
       return Promise.resolve(createSourceEventStream(args)).then(finish, (error: unknown) => finish({ errors: [unexpected(error)] }));
     },
@@ -91,31 +100,26 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof (value as { [Symbol.asyncIterator]?: unknown } | null)?.[Symbol.asyncIterator] === 'function';
 }
 
-/** The source's events through `map`, one async step per event; any error on the way goes through `onError`. */
+/** The source's events through `map` (which masks its own errors), one async step per event; the source's own failure through `onError`. */
 function mapEvents<T>(
   source: AsyncIterable<unknown>,
   map: (payload: unknown) => T | Promise<T>,
   onError: (error: unknown) => unknown,
 ): AsyncIterableIterator<T> {
   const it = source[Symbol.asyncIterator]();
-  const fail = (error: unknown): never => {
-    throw onError(error);
-  };
   const step = (r: IteratorResult<unknown>): IteratorResult<T> | Promise<IteratorResult<T>> => {
     if (r.done) return { done: true, value: undefined };
-    let value: T | Promise<T>;
-    try {
-      value = map(r.value);
-    } catch (error) {
-      return fail(error);
-    }
-    return isPromise(value) ? value.then((v): IteratorResult<T> => ({ done: false, value: v }), fail) : { done: false, value };
+    const value = map(r.value);
+    return isPromise(value) ? value.then((v): IteratorResult<T> => ({ done: false, value: v })) : { done: false, value };
   };
   return {
     [Symbol.asyncIterator]() {
       return this;
     },
-    next: () => it.next().then(step, fail),
+    next: () =>
+      it.next().then(step, (error: unknown): never => {
+        throw onError(error);
+      }),
     return: () => (it.return ? it.return() : Promise.resolve({ done: true, value: undefined })).then((): IteratorResult<T> => ({ done: true, value: undefined })),
     throw: (error: unknown) => (it.throw ? it.throw(error) : Promise.reject(error)).then((): IteratorResult<T> => ({ done: true, value: undefined })),
   };
