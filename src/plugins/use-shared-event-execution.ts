@@ -6,9 +6,9 @@ import { mapBusStream } from '../events/bus.js';
 
 const MAX_SHARES_PER_EVENT = 64;
 /** yoga's message for a masked error (its maskedErrors.errorMessage default), so both paths read the same. */
-export const UNEXPECTED_ERROR_MESSAGE = 'Unexpected error.';
+const UNEXPECTED_ERROR_MESSAGE = 'Unexpected error.';
 
-export type MaskError = (error: unknown, message: string) => Error;
+type MaskError = (error: unknown, message: string) => Error;
 
 /**
  * Subscribers of the same subscription (document, operation, variables, caller) are handed the same event
