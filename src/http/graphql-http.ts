@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { enforceBodyLimit, payloadTooLarge } from '../auth/body-limit.js';
 import type { Logger } from '../logger.js';
+import { UNEXPECTED_ERROR_MESSAGE } from '../plugins/use-error-codes.js';
 import { plainParams, type GraphQLRunner } from './graphql-runner.js';
 import { readBody } from './read-body.js';
 
@@ -65,7 +66,7 @@ export function createGraphQLHttpHandler(o: GraphQLHttpOptions): (req: IncomingM
       res.end(outcome.body);
     } catch (error) {
       o.logger.error('GraphQL request failed', { url: req.url, err: String((error as Error)?.stack ?? error) });
-      if (!res.headersSent) o.refuse(req, res, 500, { errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_ERROR' } }] });
+      if (!res.headersSent) o.refuse(req, res, 500, { errors: [{ message: UNEXPECTED_ERROR_MESSAGE, extensions: { code: 'INTERNAL_ERROR' } }] });
     }
   };
 }

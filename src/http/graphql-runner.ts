@@ -5,6 +5,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { GraphQLContext } from '../context.js';
 import type { DocumentRegistry } from '../plugins/use-document-registry.js';
+import { UNEXPECTED_ERROR_MESSAGE, type MaskError } from '../plugins/use-error-codes.js';
 import { rateLimitHeaders } from '../plugins/use-rate-limit.js';
 
 export interface GraphQLParams {
@@ -36,8 +37,6 @@ export interface Executed {
   /** The rate-limit headers of the state the operation counted against (useRateLimit leaves it in the context), lower-case names. */
   headers: Record<string, string>;
 }
-
-type MaskError = (error: unknown, message: string) => Error;
 
 /**
  * Runs a query or mutation through yoga's envelop pipeline (the same plugins, context, masking and
@@ -81,7 +80,7 @@ export class GraphQLRunner {
       await this.committed();
       return { result, headers: contextValue.rateLimit ? lowerCaseNames(rateLimitHeaders(contextValue.rateLimit)) : {} };
     } catch (error) {
-      const masked = this.maskError(error, 'Unexpected error.');
+      const masked = this.maskError(error, UNEXPECTED_ERROR_MESSAGE);
       return { result: { errors: [masked instanceof GraphQLError ? masked : createGraphQLError(masked.message, { originalError: masked })] }, headers: {} };
     }
   }

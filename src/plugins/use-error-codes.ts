@@ -4,11 +4,16 @@ import { EngineError } from '../engine/engine.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
+/** What a masked unexpected error says (yoga's maskedErrors.errorMessage default), on every path that masks. */
+export const UNEXPECTED_ERROR_MESSAGE = 'Unexpected error.';
+
+export type MaskError = (error: unknown, message: string) => Error;
+
 /**
  * Expected errors (AppError, EngineError) reach the caller with extensions.code and details; anything
  * else is logged and masked as INTERNAL_ERROR. Used as yoga's maskError so it also covers graphql-ws.
  */
-export function createMaskError(logger: Logger) {
+export function createMaskError(logger: Logger): MaskError {
   return (error: unknown, message: string): Error => {
     const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
     const path = error instanceof GraphQLError ? error.path : undefined;

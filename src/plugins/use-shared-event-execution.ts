@@ -4,11 +4,9 @@ import type { Principal } from '../auth/principal.js';
 import { variablesCoerce } from '../auth/root-fields.js';
 import { mapBusStream } from '../events/bus.js';
 
-const MAX_SHARES_PER_EVENT = 64;
-/** yoga's message for a masked error (its maskedErrors.errorMessage default), so both paths read the same. */
-const UNEXPECTED_ERROR_MESSAGE = 'Unexpected error.';
+import { UNEXPECTED_ERROR_MESSAGE, type MaskError } from './use-error-codes.js';
 
-type MaskError = (error: unknown, message: string) => Error;
+const MAX_SHARES_PER_EVENT = 64;
 
 /**
  * Subscribers of the same subscription (document, operation, variables, caller) are handed the same event
@@ -49,17 +47,18 @@ export function useSharedEventExecution(maskError: MaskError): Plugin<{ auth?: P
   const mask = (result: ExecutionResult): ExecutionResult =>
     result.errors ? { ...result, errors: result.errors.map((e) => maskError(e, UNEXPECTED_ERROR_MESSAGE) as GraphQLError) } : result;
 
+  const run = (payload: unknown, args: ExecutionArgs): ExecutionResult | Promise<ExecutionResult> => {
+    const result = execute({ ...args, rootValue: payload });
+    return isPromise(result) ? result.then(mask) : mask(result);
+  };
+
   const perEvent = (payload: unknown, key: string, args: ExecutionArgs): ExecutionResult | Promise<ExecutionResult> => {
-    const run = () => {
-      const result = execute({ ...args, rootValue: payload });
-      return isPromise(result) ? result.then(mask) : mask(result);
-    };
-    if (payload === null || typeof payload !== 'object') return run();
+    if (payload === null || typeof payload !== 'object') return run(payload, args);
     let byKey = results.get(payload);
     if (!byKey) results.set(payload, (byKey = new Map()));
     let result = byKey.get(key);
     if (result === undefined) {
-      result = run();
+      result = run(payload, args);
       if (byKey.size < MAX_SHARES_PER_EVENT) byKey.set(key, result);
     }
     return result;
