@@ -97,8 +97,9 @@ async function gql(url, query, variables = {}) {
   return json.data;
 }
 
-const appConfig = (dataDir) =>
+const appConfig = (dataDir, extra = {}) =>
   JSON.stringify({
+    ...extra,
     host: '127.0.0.1',
     dataDir,
     logLevel: 'warn',
@@ -112,9 +113,9 @@ const appConfig = (dataDir) =>
 
 const appNodeArgs = (process.env.BENCH_APP_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
-async function startApp(nodeArgs = []) {
+async function startApp(nodeArgs = [], extra = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'wa-gateway-bench-'));
-  const server = await startServer('app-server.mjs', [appConfig(dataDir)], [...appNodeArgs, ...nodeArgs]);
+  const server = await startServer('app-server.mjs', [appConfig(dataDir, extra)], [...appNodeArgs, ...nodeArgs]);
   return { ...server, stop: async () => (await server.stop(), rmSync(dataDir, { recursive: true, force: true })) };
 }
 
@@ -155,7 +156,14 @@ async function main() {
   if (want('a') || want('b')) {
     const probe = await fetch(`${app.url}/api/v1/sessions`).catch(() => null);
     const hasRest = probe !== null && probe.status === 200;
-    const runs = { bare: [], peer: [], app: [], rest: [] };
+    // (a) repeats one query while no session changes, so the app answers it from its result cache; the same
+    // load on a second app with the cache off shows what executing every time costs (an info row).
+    const uncached = want('a') ? await startApp([], { http: { resultCache: false } }) : null;
+    if (uncached) {
+      await readySessions(uncached.url, 0, 100);
+      await load({ ...gqlPost(uncached.url), duration: 1 });
+    }
+    const runs = { bare: [], peer: [], app: [], rest: [], uncached: [] };
     // (a) runs right after the ceiling and right before (b), so each ratio below compares runs seconds apart:
     // the machine's speed drifts by 10-40% over minutes, far more than within one repetition.
     for (let rep = 0; rep < REPS_AB; rep++) {
@@ -163,7 +171,9 @@ async function main() {
       if (want('a')) runs.app.push(await load(gqlPost(app.url)));
       if (want('b') && hasRest) runs.rest.push(await load({ url: `${app.url}/api/v1/sessions` }));
       if (want('a')) runs.peer.push(await load(gqlPost(peer.url)));
+      if (uncached) runs.uncached.push(await load(gqlPost(uncached.url)));
     }
+    await uncached?.stop();
     log('a/b runs', Object.fromEntries(Object.entries(runs).map(([k, rs]) => [k, rs.map((r) => Math.round(r.rps))])));
     const sum = (rs) => ({ rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), errors: rs.reduce((n, r) => n + r.errors + r.non2xx, 0) });
     const paired = (xs, ys) => (xs.length && xs.length === ys.length ? median(xs.map((x, i) => x.rps / ys[i].rps)) : null);
@@ -176,8 +186,10 @@ async function main() {
       bA: paired(runs.rest, runs.app),
       bCeiling: paired(runs.rest, runs.bare),
       bPeer: paired(runs.rest, runs.peer),
+      uncachedCeiling: paired(runs.uncached, runs.bare),
+      uncachedPeer: paired(runs.uncached, runs.peer),
     };
-    if (want('a')) (results.peer = sum(runs.peer)), (results.a = sum(runs.app));
+    if (want('a')) (results.peer = sum(runs.peer)), (results.a = sum(runs.app)), (results.aUncached = sum(runs.uncached));
     if (want('b')) results.b = hasRest ? sum(runs.rest) : { notRun: 'REST layer (/api/v1) not on this branch' };
     log('a/b', results);
   }
@@ -374,6 +386,10 @@ function report(r) {
     const aP = ratio(q.aPeer, r.a.rps, p);
     lines.push(`| (a) GraphQL \`sessions\`, 100 sessions | ${fmt(r.a.rps)} req/s, p50 ${fmt(r.a.p50)} ms, p99 ${fmt(r.a.p99)} ms | ${pct(aC)} | ${pct(aP)} | ≥ 35% of ceiling (> 3× peer) | ${verdict(aC >= 0.35)} |`);
   }
+  if (r.aUncached?.rps) {
+    const u = r.aUncached;
+    lines.push(`| (a) with \`--graphql-result-cache false\` (executed every time) | ${fmt(u.rps)} req/s, p50 ${fmt(u.p50)} ms, p99 ${fmt(u.p99)} ms | ${pct(ratio(q.uncachedCeiling, u.rps, c))} | ${pct(ratio(q.uncachedPeer, u.rps, p))} | info | info |`);
+  }
   if (r.b) {
     const bA = r.a ? ratio(q.bA, r.b.rps, r.a.rps) : null;
     lines.push(r.b.notRun ? `| (b) REST \`GET /api/v1/sessions\` | not run: ${r.b.notRun} | | | ≥ 90% of (a) | not run |` : `| (b) REST \`GET /api/v1/sessions\` | ${fmt(r.b.rps)} req/s, p99 ${fmt(r.b.p99)} ms (${pct(bA)} of (a)) | ${pct(ratio(q.bCeiling, r.b.rps, c))} | ${pct(ratio(q.bPeer, r.b.rps, p))} | ≥ 90% of (a) | ${verdict(bA === null ? null : bA >= 0.9)} |`);
@@ -390,11 +406,11 @@ function report(r) {
   if (r.g) lines.push(`| (g) cold start, \`npm start\`'s \`node dist/bundle/main.js\` to first answered request | ${fmt(r.g.ms)} ms (runs: ${r.g.runs.map((x) => fmt(x)).join(', ')}) | n/a | n/a | ≤ 1.0 s | ${verdict(r.g.ms <= 1000)} |`);
   if (r.abRuns) {
     const each = (name, rs) => (rs.length ? `${name} ${rs.map((x) => fmt(x.rps)).join(', ')}` : null);
-    const parts = [each('ceiling', r.abRuns.bare), each('(a)', r.abRuns.app), each('(b)', r.abRuns.rest), each('peer', r.abRuns.peer)].filter(Boolean);
+    const parts = [each('ceiling', r.abRuns.bare), each('(a)', r.abRuns.app), each('(b)', r.abRuns.rest), each('peer', r.abRuns.peer), each('(a) uncached', r.abRuns.uncached ?? [])].filter(Boolean);
     lines.push('', `Each repetition's req/s, in the order run: ${parts.join('; ')}.`);
   }
   if (quick) lines.push('', '`--quick`: 2 s runs; fan-out and memory at 1,000 only (10,000 not run).');
-  lines.push('', 'Notes: (d) injects the 100 events back to back (each `sandboxInjectMessage` awaited) and times each delivery from just before its injection, in the subscriber process, so latency includes queueing under full load and the subscriber process\'s own work on the same 2 cores. Each subscriber is a bare `ws` socket speaking graphql-transport-ws (connection_init, subscribe, every `next` parsed as JSON and checked), the WebSocket counterpart of autocannon; the row marked "graphql-ws\'s client" runs the same load through graphql-ws\'s own client, which spends about as much CPU per delivery as the server does, on the same cores. (e) is (RSS with N READY sessions − RSS of the idle server) / N.', '');
+  lines.push('', 'Notes: (d) injects the 100 events back to back (each `sandboxInjectMessage` awaited) and times each delivery from just before its injection, in the subscriber process, so latency includes queueing under full load and the subscriber process\'s own work on the same 2 cores. Each subscriber is a bare `ws` socket speaking graphql-transport-ws (connection_init, subscribe, every `next` parsed as JSON and checked), the WebSocket counterpart of autocannon; the row marked "graphql-ws\'s client" runs the same load through graphql-ws\'s own client, which spends about as much CPU per delivery as the server does, on the same cores. (e) is (RSS with N READY sessions − RSS of the idle server) / N. (a) and (b) ask the same thing while no session changes, so the app answers them again from its result cache (the bytes of the last answer, reused while the sessions are unchanged; README, "Answers of session state are kept"); the row with `--graphql-result-cache false` is the same load on a second app that executes every query.', '');
   return lines.join('\n');
 }
 

@@ -9,6 +9,7 @@ import { requestIdFrom } from '../src/plugins/use-request-id.js';
 import { renderDocsPage } from './docs-page.js';
 import { buildOpenApi } from './openapi.js';
 import type { RestReply, RestRequest, RestRoute } from './route.js';
+import type { Answer } from '../src/http/result-cache.js';
 
 export const REST_BASE = '/api/v1';
 
@@ -106,17 +107,12 @@ export function createRestHandler(o: RestOptions): (req: IncomingMessage, res: S
       const variables = route.route.variables(restRequest);
 
       const operation = { query: route.query, variables, operationName: route.operationName };
-      const executed = o.runner ? await o.runner.execute(req, res, requestId, operation, route.document) : null;
-      let result: GraphQLResult;
-      const passOn: Record<string, string> = {};
-      if (executed) {
-        result = executed.result as GraphQLResult;
-        for (const error of executed.result.errors ?? []) {
-          const http = error.extensions?.http as { headers?: Record<string, string> } | undefined;
-          Object.assign(passOn, lowerCaseNames(http?.headers ?? {}));
-        }
-        Object.assign(passOn, executed.headers);
-      } else {
+      // The URL is all a GET route's answer depends on besides the result (its body is never read).
+      const variant = `rest ${method} ${req.url}`;
+      let answer = o.runner
+        ? await o.runner.answer(req, res, requestId, operation, variant, (result) => restAnswer(route.route, result as GraphQLResult, restRequest, errorHeaders(result as GraphQLResult)), route.document)
+        : null;
+      if (!answer) {
         const headers = new Headers();
         for (const [name, value] of Object.entries(req.headers)) {
           if (value === undefined || DROPPED_REQUEST_HEADERS.has(name)) continue;
@@ -131,38 +127,58 @@ export function createRestHandler(o: RestOptions): (req: IncomingMessage, res: S
           new Request(`http://${headerOf(req, 'host') ?? 'localhost'}/graphql`, { method: 'POST', headers, body: JSON.stringify(operation) }),
           { req },
         );
+        const passOn: Record<string, string> = {};
         response.headers.forEach((value, key) => {
           // whatwg-node's Headers keeps the case a plugin used; node's writeHead would repeat such a header.
           const name = key.toLowerCase();
           if (!DROPPED_RESPONSE_HEADERS.has(name)) passOn[name] = value;
         });
-        result = await graphqlResult(response);
+        answer = restAnswer(route.route, await graphqlResult(response), restRequest, passOn);
       }
-      const first = result.errors?.[0];
-      if (first) {
-        const code = (first.extensions?.code as ErrorCode | undefined) ?? 'INTERNAL_ERROR';
-        return sendError(new AppError(code, first.message, (first.extensions?.details as Record<string, unknown> | undefined) ?? {}), passOn);
-      }
-      if (!result.data) throw new Error('GraphQL answered without data or errors');
-      const reply: RestReply = route.route.reply(result.data, restRequest);
-      const status = reply.status ?? 200;
-      if ('binary' in reply) {
-        return send(status, reply.binary, { ...passOn, ...reply.headers, 'content-type': reply.contentType, 'cache-control': 'no-store' });
-      }
-      if ('dataJson' in reply) {
-        const message = reply.message === undefined ? '' : `,"message":${JSON.stringify(reply.message)}`;
-        return sendJsonText(status, `{"success":true${message},"data":${reply.dataJson}}`, { ...passOn, ...reply.headers });
-      }
-      const envelope: Record<string, unknown> = { success: true };
-      if (reply.message !== undefined) envelope.message = reply.message;
-      if (reply.data !== undefined) envelope.data = reply.data;
-      return sendJson(status, envelope, { ...passOn, ...reply.headers });
+      return send(answer.status, answer.body, answer.headers);
     } catch (error) {
       if (error instanceof AppError) return sendError(error);
       o.logger.error('REST route failed', { url: req.url, requestId, err: String((error as Error)?.stack ?? error) });
       return sendError(new AppError('INTERNAL_ERROR', 'Unexpected error.', {}));
     }
   };
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** A GraphQL result as the route answers it: the reference's envelope, or its error envelope for the first error. */
+function restAnswer(route: RestRoute, result: GraphQLResult, req: RestRequest, passOn: Record<string, string>): Answer {
+  const first = result.errors?.[0];
+  if (first) {
+    const code = (first.extensions?.code as ErrorCode | undefined) ?? 'INTERNAL_ERROR';
+    const error = { code, message: first.message, details: (first.extensions?.details as Record<string, unknown> | undefined) ?? {} };
+    return { status: httpStatusFor(code), headers: { 'content-type': JSON_TYPE, ...passOn }, body: JSON.stringify({ success: false, error }) };
+  }
+  if (!result.data) throw new Error('GraphQL answered without data or errors');
+  const reply: RestReply = route.reply(result.data, req);
+  const status = reply.status ?? 200;
+  if ('binary' in reply) {
+    return { status, headers: { ...passOn, ...reply.headers, 'content-type': reply.contentType, 'cache-control': 'no-store' }, body: reply.binary };
+  }
+  const headers = { 'content-type': JSON_TYPE, ...passOn, ...reply.headers };
+  if ('dataJson' in reply) {
+    const message = reply.message === undefined ? '' : `,"message":${JSON.stringify(reply.message)}`;
+    return { status, headers, body: `{"success":true${message},"data":${reply.dataJson}}` };
+  }
+  const envelope: Record<string, unknown> = { success: true };
+  if (reply.message !== undefined) envelope.message = reply.message;
+  if (reply.data !== undefined) envelope.data = reply.data;
+  return { status, headers, body: JSON.stringify(envelope) };
+}
+
+/** The headers an error asks for (WWW-Authenticate on a 401 ...), lower-case names. */
+function errorHeaders(result: GraphQLResult): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const error of result.errors ?? []) {
+    const http = error.extensions?.http as { headers?: Record<string, string> } | undefined;
+    Object.assign(out, lowerCaseNames(http?.headers ?? {}));
+  }
+  return out;
 }
 
 function compile(route: RestRoute, schema: GraphQLSchema): CompiledRoute {

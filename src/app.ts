@@ -21,6 +21,7 @@ import { useArmor } from './plugins/use-armor.js';
 import { authContext, unauthenticatedError, useAuth, WWW_AUTHENTICATE } from './plugins/use-auth.js';
 import { createGraphQLHttpHandler } from './http/graphql-http.js';
 import { GraphQLRunner } from './http/graphql-runner.js';
+import { ResultCache } from './http/result-cache.js';
 import { createSockets } from './http/sockets.js';
 import { MessagingService } from './messaging/messaging-service.js';
 import { isDashboardPath, serveDashboard } from './observability/dashboard-files.js';
@@ -35,6 +36,7 @@ import { useJit } from './plugins/use-jit.js';
 import { useSharedEventExecution } from './plugins/use-shared-event-execution.js';
 import { requestIdFrom, requestIdOf, useRequestId } from './plugins/use-request-id.js';
 import { useOperationReports } from './plugins/use-operation-reports.js';
+import type { OperationReport } from './observability/operation.js';
 import { schema } from './schema/index.js';
 import { ServerService } from './server-service.js';
 import { SessionManager } from './sessions/session-manager.js';
@@ -120,6 +122,11 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   }
 
   const documents = new DocumentRegistry();
+  const requestLog = requestLogReport(logger);
+  const reportOperation: OperationReport = (context, op, outcome, seconds) => {
+    metrics.graphqlOperation(op.name, op.type, outcome, seconds);
+    requestLog(context, op, outcome, seconds);
+  };
   const maskError = createMaskError(logger);
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema: secureSchema(schema),
@@ -142,14 +149,20 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
       useAuth(auth),
       useArmor({ armor: config.armor, limits: config.limits, introspection: config.introspection }),
       useRateLimit(rateLimiter),
-      useOperationReports((_context, op, outcome, seconds) => metrics.graphqlOperation(op.name, op.type, outcome, seconds), requestLogReport(logger)),
+      useOperationReports(reportOperation),
       useCommitBeforeAnswer(store.batch),
       useDocumentRegistry(documents),
       // Last: it ends a shared subscription's onSubscribe chain, masking in place of yoga's per-subscriber wrappers.
       useSharedEventExecution(maskError),
     ],
   });
-  const runner = new GraphQLRunner(yoga, documents, auth, maskError, () => store.batch.committed(), (path) => metrics.graphqlPath(path));
+  const runner = new GraphQLRunner(yoga, documents, auth, maskError, {
+    committed: () => store.batch.committed(),
+    observe: (path) => metrics.graphqlPath(path),
+    cache: config.http.resultCache
+      ? { results: new ResultCache(schema, { sessions: () => sessions.version }), limiter: rateLimiter, report: reportOperation }
+      : undefined,
+  });
   const graphqlHttp = createGraphQLHttpHandler({
     runner,
     yoga,

@@ -1,12 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
 import { createGraphQLError, processRegularResult, type YogaServerInstance } from 'graphql-yoga';
-import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { GraphQLContext } from '../context.js';
 import type { DocumentRegistry } from '../plugins/use-document-registry.js';
 import { UNEXPECTED_ERROR_MESSAGE, type MaskError } from '../plugins/use-error-codes.js';
-import { rateLimitHeaders } from '../plugins/use-rate-limit.js';
+import { rateLimitHeaders, rateLimitRefusal } from '../plugins/use-rate-limit.js';
+import type { RateLimiter } from '../auth/rate-limiter.js';
+import { clientIdentity, type Authenticator } from '../auth/authenticator.js';
+import { describeOperation, type OperationReport } from '../observability/operation.js';
+import type { Answer, ResultCache } from './result-cache.js';
 
 export interface GraphQLParams {
   query: string;
@@ -47,24 +50,104 @@ export interface Executed {
  * stays the one place for everything else: a document not yet validated (the registry holds only
  * texts yoga has accepted), a missing or wrong API key (useAuth's onParams answer), subscriptions.
  */
+export interface GraphQLRunnerOptions {
+  /** Resolves once the writes made so far are committed (WriteBatch); awaited before an answer. */
+  committed?: () => Promise<void>;
+  /** Told how each operation ran: here ('lean'), answered again from the result cache ('cached'), or handed to yoga. */
+  observe?: (path: 'lean' | 'cached' | 'yoga') => void;
+  /**
+   * Reuse of answers made only of versioned state. A reused answer skips envelop, so what the plugins do for every
+   * query is done here: the general rate limit is counted and the operation is reported. The other execute-time
+   * checks (useAuth's, armor's input limits) depend only on what the key holds, and the kept answer passed them.
+   */
+  cache?: { results: ResultCache; limiter: RateLimiter; report: OperationReport };
+}
+
+type Runnable = { doc: DocumentNode; principal: Principal | null };
+
 export class GraphQLRunner {
+  private readonly committed: () => Promise<void>;
+  private readonly observe: (path: 'lean' | 'cached' | 'yoga') => void;
+
   constructor(
     private readonly yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>,
     private readonly registry: DocumentRegistry,
     private readonly auth: Authenticator,
     private readonly maskError: MaskError,
-    /** Resolves once the writes made so far are committed (WriteBatch); awaited before an answer. */
-    private readonly committed: () => Promise<void> = () => Promise.resolve(),
-    /** Told whether each operation ran here ('lean') or was declined and handed to yoga. */
-    private readonly observe: (path: 'lean' | 'yoga') => void = () => undefined,
-  ) {}
+    private readonly o: GraphQLRunnerOptions = {},
+  ) {
+    this.committed = o.committed ?? (() => Promise.resolve());
+    this.observe = o.observe ?? (() => undefined);
+  }
 
   /** Executes, or answers null (the caller hands the request to yoga). Never throws for an operation's own errors. */
   async execute(req: IncomingMessage, res: ServerResponse | undefined, requestId: string, params: GraphQLParams, document?: DocumentNode): Promise<Executed | null> {
     const runnable = this.runnable(req, params, document);
     this.observe(runnable ? 'lean' : 'yoga');
-    if (!runnable) return null;
-    const { doc, principal } = runnable;
+    return runnable ? this.executeRunnable(req, res, requestId, params, runnable) : null;
+  }
+
+  /**
+   * `execute`, then `render` the result into the bytes a transport writes. When the operation reads only
+   * versioned state (ResultCache), the answer is kept, and given again to the same caller asking the same while
+   * that state is unchanged, without executing or rendering. `variant` names everything else `render` depends
+   * on (the answer's media type, a REST route's URL). Per-request headers (rate limit) are added to what `render` gives.
+   */
+  async answer(
+    req: IncomingMessage,
+    res: ServerResponse | undefined,
+    requestId: string,
+    params: GraphQLParams,
+    variant: string,
+    render: (result: ExecutionResult) => Answer,
+    document?: DocumentNode,
+  ): Promise<Answer | null> {
+    const runnable = this.runnable(req, params, document);
+    if (!runnable) {
+      this.observe('yoga');
+      return null;
+    }
+    const cache = this.o.cache;
+    const slot = cache?.results.slot(runnable.doc, params.operationName, params.variables, runnable.principal, variant);
+    const kept = slot?.get();
+    if (cache && kept) {
+      this.observe('cached');
+      return this.answerAgain(req, requestId, params, runnable, kept, render, cache);
+    }
+    this.observe('lean');
+    const executed = await this.executeRunnable(req, res, requestId, params, runnable);
+    const answer = render(executed.result);
+    if (slot && !executed.result.errors?.length && answer.status === 200) slot.set(answer);
+    return withHeaders(answer, executed.headers);
+  }
+
+  private async answerAgain(
+    req: IncomingMessage,
+    requestId: string,
+    params: GraphQLParams,
+    { doc, principal }: Runnable,
+    kept: Answer,
+    render: (result: ExecutionResult) => Answer,
+    cache: NonNullable<GraphQLRunnerOptions['cache']>,
+  ): Promise<Answer> {
+    const start = process.hrtime.bigint();
+    let answer = kept;
+    let outcome = 'ok';
+    if (cache.limiter.settings.enabled) {
+      // A query counts against the general limit only (useRateLimit).
+      const state = await cache.limiter.hit('general', clientIdentity(principal, req.socket?.remoteAddress));
+      if (state.limited) {
+        answer = render(rateLimitRefusal(state, cache.limiter.settings.windowMs));
+        outcome = 'RATE_LIMITED';
+      }
+      answer = withHeaders(answer, lowerCaseNames(rateLimitHeaders(state)));
+    }
+    const context = { req, requestId, auth: principal, params };
+    cache.report(context, describeOperation(doc, params.operationName, params.variables), outcome, Number(process.hrtime.bigint() - start) / 1e9);
+    return answer;
+  }
+
+  private async executeRunnable(req: IncomingMessage, res: ServerResponse | undefined, requestId: string, params: GraphQLParams, { doc, principal }: Runnable): Promise<Executed> {
     try {
       // What yoga's server context and handleParams would put in the initial context, minus `request`, plus
       // the caller already identified here (so the context does not hash the key a second time).
@@ -85,7 +168,7 @@ export class GraphQLRunner {
     }
   }
 
-  private runnable(req: IncomingMessage, params: GraphQLParams, document?: DocumentNode): { doc: DocumentNode; principal: Principal | null } | null {
+  private runnable(req: IncomingMessage, params: GraphQLParams, document?: DocumentNode): Runnable | null {
     const doc = document ?? this.registry.get(params.query);
     if (!doc) return null;
     const operation = getOperationAST(doc, params.operationName);
@@ -98,7 +181,7 @@ export class GraphQLRunner {
     return { doc, principal };
   }
 
-  /** `execute`, answered as yoga answers a JSON request: its status rules, headers and serialization. */
+  /** `answer`, as yoga answers a JSON request: its status rules, headers and serialization. */
   async run(
     req: IncomingMessage,
     res: ServerResponse | undefined,
@@ -106,12 +189,18 @@ export class GraphQLRunner {
     params: GraphQLParams,
     answerType: 'application/json' | 'application/graphql-response+json' = 'application/json',
   ): Promise<RunOutcome | null> {
-    const executed = await this.execute(req, res, requestId, params);
-    if (!executed) return null;
-    const response = processRegularResult(executed.result, captureFetchApi, answerType) as unknown as CapturedResponse;
-    const headers = { 'x-request-id': requestId, ...lowerCaseNames(response.init.headers), ...executed.headers };
-    return { status: response.init.status, headers, body: response.body };
+    const answer = await this.answer(req, res, requestId, params, answerType, (result) => {
+      const response = processRegularResult(result, captureFetchApi, answerType) as unknown as CapturedResponse;
+      return { status: response.init.status, headers: lowerCaseNames(response.init.headers), body: response.body };
+    });
+    if (!answer) return null;
+    return { status: answer.status, headers: { 'x-request-id': requestId, ...answer.headers }, body: answer.body as string };
   }
+}
+
+function withHeaders(answer: Answer, headers: Record<string, string>): Answer {
+  for (const _ in headers) return { status: answer.status, headers: { ...answer.headers, ...headers }, body: answer.body };
+  return answer;
 }
 
 /** Header names as node writes them once: whatwg-node and our plugins keep the case they were given. */

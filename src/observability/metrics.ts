@@ -85,7 +85,7 @@ export class Metrics {
     });
     this.graphqlPaths = new Counter({
       name: 'wa_gateway_graphql_execution_path_total',
-      help: 'GraphQL operations over HTTP and REST by how they ran: lean (no Fetch-API layer) or yoga',
+      help: 'GraphQL operations over HTTP and REST by how they ran: lean (no Fetch-API layer), cached (a kept answer given again) or yoga',
       labelNames: ['path'],
       registers,
     });
@@ -120,7 +120,7 @@ export class Metrics {
   }
 
   /** An HTTP GraphQL or REST operation ran on the lean path, or was handed to yoga. */
-  graphqlPath(path: 'lean' | 'yoga'): void {
+  graphqlPath(path: 'lean' | 'cached' | 'yoga'): void {
     this.graphqlPaths.inc({ path });
   }
 

@@ -1,3 +1,4 @@
+import type { GraphQLError } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { clientIdentity } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
@@ -25,6 +26,23 @@ export function rateLimitHeaders(state: RateLimitState): Record<string, string> 
 /** The state the response reports: a refusal first, else the most specific bucket the operation used. */
 function pick(found: RateLimitState[]): RateLimitState | undefined {
   return found.find((s) => s.limited) ?? found.find((s) => s.bucket !== 'general') ?? found[0];
+}
+
+/** The answer to an operation over a limit: RATE_LIMITED, HTTP 429 (the headers come from rateLimitHeaders). */
+export function rateLimitRefusal(state: RateLimitState, windowMs: number): { errors: GraphQLError[] } {
+  const message = `Too many requests: at most ${state.limit} per ${Math.round(windowMs / 1000)} s (${state.bucket}); retry in ${state.retryAfter} s`;
+  return {
+    errors: [
+      createGraphQLError(message, {
+        extensions: {
+          code: 'RATE_LIMITED',
+          details: { bucket: state.bucket, limit: state.limit, retryAfter: state.retryAfter, reset: state.reset },
+          // The headers (Retry-After included) are set in onResponse, once.
+          http: { status: 429 },
+        },
+      }),
+    ],
+  };
 }
 
 interface RateContext {
@@ -67,18 +85,7 @@ export function useRateLimit(limiter: RateLimiter): Plugin<RateContext> {
     }
     return state?.limited ? state : null;
   };
-  const refusal = (state: RateLimitState) => ({
-    errors: [
-      createGraphQLError(`Too many requests: at most ${state.limit} per ${Math.round(limiter.settings.windowMs / 1000)} s (${state.bucket}); retry in ${state.retryAfter} s`, {
-        extensions: {
-          code: 'RATE_LIMITED',
-          details: { bucket: state.bucket, limit: state.limit, retryAfter: state.retryAfter, reset: state.reset },
-          // The headers (Retry-After included) are set in onResponse, once.
-          http: { status: 429 },
-        },
-      }),
-    ],
-  });
+  const refusal = (state: RateLimitState) => rateLimitRefusal(state, limiter.settings.windowMs);
   // Turned off, the plugin has no execute hooks at all: an async hook costs every operation a promise.
   if (!limiter.settings.enabled) return {};
   return {

@@ -1,17 +1,23 @@
+import type { StateExtensions } from '../http/result-cache.js';
 import { builder } from '../schema/builder.js';
 import { SessionStatusEventRef } from '../schema/events.js';
 import { CreateSessionInput, CreateSessionPayload, QrCodeRef, RemoveSessionPayload, SessionRef } from '../schema/session.js';
+
+// Everything these return is SessionManager state, which its `version` counts (src/http/result-cache.ts).
+const versioned: StateExtensions = { versionedBy: 'sessions' };
 
 builder.queryFields((t) => ({
   sessions: t.field({
     type: [SessionRef],
     description: 'Every session, oldest first',
+    extensions: versioned,
     resolve: (_root, _args, ctx) => ctx.services.sessions.list(),
   }),
   session: t.field({
     type: SessionRef,
     nullable: true,
     description: 'One session; null when it does not exist',
+    extensions: versioned,
     args: { sessionId: t.arg.string({ required: true }) },
     resolve: (_root, { sessionId }, ctx) => ctx.services.sessions.get(sessionId),
   }),

@@ -1,8 +1,12 @@
 import type { SessionConfig } from '../engine/engine.js';
 import type { QrInfo, SessionStatus } from '../events/bus.js';
 import type { SessionView } from '../sessions/session-manager.js';
+import type { StateExtensions } from '../http/result-cache.js';
 import { builder } from './builder.js';
 import { ContactRef } from './contact.js';
+
+// Computed from the parent alone, so answers made of sessions can be reused (src/http/result-cache.ts).
+const derived: StateExtensions = { derivedFromParent: true };
 
 export const SessionStatusEnum = builder.enumType('SessionStatus', {
   values: ['INITIALIZING', 'QR_READY', 'AUTHENTICATED', 'READY', 'FAILED', 'TERMINATED'] as const satisfies readonly SessionStatus[],
@@ -26,7 +30,7 @@ const ProxyInfoRef = builder.objectRef<NonNullable<SessionConfig['proxyServerCre
     protocol: t.exposeString('protocol', { nullable: true }),
     address: t.exposeString('address'),
     username: t.exposeString('username', { nullable: true }),
-    hasPassword: t.boolean({ resolve: (p) => Boolean(p.password) }),
+    hasPassword: t.boolean({ resolve: (p) => Boolean(p.password), extensions: derived }),
   }),
 });
 
@@ -44,9 +48,9 @@ export const SessionConfigRef = builder.objectRef<SessionConfig>('SessionConfig'
     headless: t.exposeBoolean('headless'),
     qrTimeout: t.exposeFloat('qrTimeout', { description: 'Seconds' }),
     authTimeout: t.exposeFloat('authTimeout', { description: 'Seconds' }),
-    proxyServerCredentials: t.field({ type: ProxyInfoRef, nullable: true, resolve: (c) => c.proxyServerCredentials ?? null }),
-    hasLicenceKey: t.boolean({ resolve: (c) => Boolean(c.licenceKey) }),
-    sandbox: t.field({ type: SandboxConfigRef, nullable: true, resolve: (c) => c.sandbox ?? null }),
+    proxyServerCredentials: t.field({ type: ProxyInfoRef, nullable: true, resolve: (c) => c.proxyServerCredentials ?? null, extensions: derived }),
+    hasLicenceKey: t.boolean({ resolve: (c) => Boolean(c.licenceKey), extensions: derived }),
+    sandbox: t.field({ type: SandboxConfigRef, nullable: true, resolve: (c) => c.sandbox ?? null, extensions: derived }),
   }),
 });
 

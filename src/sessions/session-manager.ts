@@ -56,6 +56,7 @@ export class SessionManager {
   private readonly pendingWrites = new Set<Promise<unknown>>();
   private flushTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  private changes = 0;
 
   constructor(private readonly o: SessionManagerOptions) {}
 
@@ -71,10 +72,19 @@ export class SessionManager {
         me: null,
       });
       this.sessions.set(ms.sessionId, ms);
+      this.changes++;
     }
     for (const ms of this.sessions.values()) void this.launch(ms);
     this.flushTimer = setInterval(() => this.flushActivity(), ACTIVITY_FLUSH_MS);
     this.flushTimer.unref();
+  }
+
+  /**
+   * Changes whenever anything a SessionView shows may have changed (a session added or removed, its status, QR,
+   * account or last activity), so an answer made only of views can be reused while it stays the same.
+   */
+  get version(): number {
+    return this.changes;
   }
 
   list(): SessionView[] {
@@ -116,8 +126,7 @@ export class SessionManager {
   private use(sessionId: string): ManagedSession {
     const ms = this.sessions.get(sessionId);
     if (!ms) throw sessionNotFound(sessionId);
-    ms.lastActivity = Date.now();
-    ms.activityDirty = true;
+    this.touch(ms, Date.now());
     return ms;
   }
 
@@ -136,6 +145,7 @@ export class SessionManager {
     const ms = this.record({ sessionId, engine: config.engine, config, createdAt: now, lastActivity: now, me: null });
     // Reserve the id before the first await so concurrent creates see it.
     this.sessions.set(sessionId, ms);
+    this.changes++;
     try {
       await this.o.repo.insert({
         sessionId,
@@ -149,6 +159,7 @@ export class SessionManager {
       });
     } catch (error) {
       this.sessions.delete(sessionId);
+      this.changes++;
       throw error;
     }
     const settled = input.waitForQR ? this.waitFor(sessionId, (s) => s !== 'INITIALIZING') : null;
@@ -182,6 +193,7 @@ export class SessionManager {
     ms.qr = null;
     this.setStatus(ms, 'TERMINATED', null);
     this.sessions.delete(sessionId);
+    this.changes++;
     if (handle) await withTimeout(handle.logout(), STOP_TIMEOUT_MS).catch((e) => this.o.logger.warn('logout failed', { sessionId, err: String(e) }));
     const engine = this.o.engines.get(ms.engine);
     await engine.forget?.(sessionId);
@@ -279,6 +291,7 @@ export class SessionManager {
     switch (event.type) {
       case 'qr': {
         ms.qr = { dataUrl: event.dataUrl, expiresAt: event.expiresAt };
+        this.changes++;
         if (ms.status !== 'QR_READY') {
           this.setStatus(ms, 'QR_READY', null);
           ms.qrTimer ??= setTimeout(() => this.fail(ms, 'QR code not scanned in time'), ms.config.qrTimeout * 1000);
@@ -297,13 +310,13 @@ export class SessionManager {
       case 'ready': {
         this.clearTimers(ms);
         ms.me = event.me;
+        this.changes++;
         this.setStatus(ms, 'READY', null, { me: event.me.id });
         this.o.bus.publish({ type: 'READY', sessionId, at, me: event.me });
         return;
       }
       case 'message':
-        ms.lastActivity = at;
-        ms.activityDirty = true;
+        this.touch(ms, at);
         this.o.bus.publish({ type: 'MESSAGE', sessionId, at, message: event.message });
         return;
       case 'ack':
@@ -348,6 +361,7 @@ export class SessionManager {
     ms.status = status;
     ms.failureReason = status === 'FAILED' ? reason : null;
     ms.lastActivity = at;
+    this.changes++;
     ms.activityDirty = false;
     if (status !== 'TERMINATED') {
       void this.track(
@@ -356,6 +370,12 @@ export class SessionManager {
     }
     const event: BusEvent = { type: 'STATUS', sessionId: ms.sessionId, at, status, reason };
     this.o.bus.publish(event);
+  }
+
+  private touch(ms: ManagedSession, at: number): void {
+    if (ms.lastActivity !== at) this.changes++;
+    ms.lastActivity = at;
+    ms.activityDirty = true;
   }
 
   private clearTimers(ms: ManagedSession): void {
