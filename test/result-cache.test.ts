@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { parse } from 'graphql';
+import { anonymousAdmin } from '../src/auth/principal.js';
+import { ResultCache } from '../src/http/result-cache.js';
+import { schema } from '../src/schema/index.js';
 import { startServer, waitFor, type TestServer } from './helpers/app.js';
 import { sample, scrape } from './helpers/metrics.js';
 
@@ -222,5 +226,41 @@ describe('--graphql-result-cache false', () => {
     } finally {
       await server.dispose();
     }
+  });
+});
+
+describe('ResultCache on the real schema', () => {
+  const answer = (body: string) => ({ status: 200, headers: {}, body });
+
+  it('takes only operations whose every field is declared as versioned state or derived from its parent', () => {
+    const cache = new ResultCache(schema, { sessions: () => 0 });
+    const cacheable = (query: string) => cache.slot(parse(query), undefined, null, anonymousAdmin, 'v') !== null;
+    assert.equal(cacheable('{ sessions { sessionId config { hasLicenceKey proxyServerCredentials { hasPassword } } me { id } } }'), true);
+    assert.equal(cacheable('query { __typename session(sessionId: "a") { ... on Session { qr { dataUrl } } } }'), true);
+    assert.equal(cacheable('{ serverInfo { version } }'), false);
+    assert.equal(cacheable('{ sessions { sessionId webhooks { id } } }'), false, 'Session.webhooks has a resolver of its own');
+    assert.equal(cacheable('mutation { removeSession(sessionId: "a") { removed } }'), false);
+    assert.equal(cacheable('subscription { sessionStatus(sessionId: "a") { status } }'), false);
+  });
+
+  it('keeps an answer only if nothing changed while it was made, and drops answers of an older state', () => {
+    let version = 1;
+    const cache = new ResultCache(schema, { sessions: () => version });
+    const doc = parse('{ sessions { sessionId } }');
+    const slot = (variant = 'v') => cache.slot(doc, undefined, null, anonymousAdmin, variant)!;
+
+    const during = slot();
+    version = 2;
+    during.set(answer('made at 1'));
+    assert.equal(slot().get(), undefined, 'an answer made while the state changed is not kept');
+
+    slot().set(answer('made at 2'));
+    slot('other').set(answer('other at 2'));
+    assert.equal(slot().get()?.body, 'made at 2');
+    version = 3;
+    assert.equal(slot().get(), undefined);
+    slot('other').set(answer('other at 3'));
+    version = 2;
+    assert.equal(slot().get(), undefined, 'answers of an older state are gone once a newer one is kept');
   });
 });

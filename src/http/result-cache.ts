@@ -36,13 +36,15 @@ export type StateExtensions = {
 interface Plan {
   /** The version counters the operation's fields depend on. */
   sources: readonly string[];
-  entries: Map<string, { version: string | number; answer: Answer }>;
+  /** The version every kept answer was made at: answers of an older one are dropped, not kept beside it. */
+  version: string | number | null;
+  entries: Map<string, Answer>;
 }
 
 export interface ResultCacheOptions {
   /** Answers kept per operation (callers, variables and media types together); the oldest goes first. */
   maxEntries?: number;
-  /** Bigger answers are not kept. */
+  /** Longer answers (in characters) are not kept. */
   maxBodyBytes?: number;
 }
 
@@ -78,11 +80,21 @@ export class ResultCache {
     return new CacheSlot(this, plan, `${variant}\u0000${callerKey(principal)}\u0000${vars}`, this.versionOf(plan));
   }
 
+  /** @internal The answer for `key` made at `version`, or undefined. */
+  kept(plan: Plan, key: string, version: string | number): Answer | undefined {
+    return plan.version === version ? plan.entries.get(key) : undefined;
+  }
+
   /** @internal */
   keep(plan: Plan, key: string, version: string | number, answer: Answer): void {
-    if (answer.body.length > this.maxBodyBytes) return;
+    // Something changed while the answer was made: it may already be out of date.
+    if (answer.body.length > this.maxBodyBytes || this.versionOf(plan) !== version) return;
+    if (plan.version !== version) {
+      plan.entries.clear();
+      plan.version = version;
+    }
     if (!plan.entries.has(key) && plan.entries.size >= this.maxEntries) plan.entries.delete(plan.entries.keys().next().value!);
-    plan.entries.set(key, { version, answer });
+    plan.entries.set(key, answer);
   }
 
   private versionOf(plan: Plan): string | number {
@@ -143,7 +155,7 @@ export class ResultCache {
       return true;
     };
     if (operation.directives?.length || !walk(query, operation.selectionSet) || sources.size === 0) return null;
-    return { sources: [...sources].sort(), entries: new Map() };
+    return { sources: [...sources].sort(), version: null, entries: new Map() };
   }
 }
 
@@ -157,8 +169,7 @@ export class CacheSlot {
 
   /** The kept answer, when the state it was made from is still the current one. */
   get(): Answer | undefined {
-    const entry = this.plan.entries.get(this.key);
-    return entry && entry.version === this.version ? entry.answer : undefined;
+    return this.cache.kept(this.plan, this.key, this.version);
   }
 
   set(answer: Answer): void {
