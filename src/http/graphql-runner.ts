@@ -41,15 +41,6 @@ export interface Executed {
   headers: Record<string, string>;
 }
 
-/**
- * Runs a query or mutation through yoga's envelop pipeline (the same plugins, context, masking and
- * result writer as /graphql) without yoga's Fetch-API layer: no Request/Response objects, no body
- * streams, no per-request AbortSignal. That layer is most of a small request's cost.
- *
- * `run` answers null when the request is not the plain case, and the caller hands it to yoga, which
- * stays the one place for everything else: a document not yet validated (the registry holds only
- * texts yoga has accepted), a missing or wrong API key (useAuth's onParams answer), subscriptions.
- */
 export interface GraphQLRunnerOptions {
   /** Resolves once the writes made so far are committed (WriteBatch); awaited before an answer. */
   committed?: () => Promise<void>;
@@ -65,6 +56,15 @@ export interface GraphQLRunnerOptions {
 
 type Runnable = { doc: DocumentNode; principal: Principal | null };
 
+/**
+ * Runs a query or mutation through yoga's envelop pipeline (the same plugins, context, masking and
+ * result writer as /graphql) without yoga's Fetch-API layer: no Request/Response objects, no body
+ * streams, no per-request AbortSignal. That layer is most of a small request's cost.
+ *
+ * `run` and `answer` answer null when the request is not the plain case, and the caller hands it to yoga, which
+ * stays the one place for everything else: a document not yet validated (the registry holds only
+ * texts yoga has accepted), a missing or wrong API key (useAuth's onParams answer), subscriptions.
+ */
 export class GraphQLRunner {
   private readonly committed: () => Promise<void>;
   private readonly observe: (path: 'lean' | 'cached' | 'yoga') => void;
@@ -80,15 +80,9 @@ export class GraphQLRunner {
     this.observe = o.observe ?? (() => undefined);
   }
 
-  /** Executes, or answers null (the caller hands the request to yoga). Never throws for an operation's own errors. */
-  async execute(req: IncomingMessage, res: ServerResponse | undefined, requestId: string, params: GraphQLParams, document?: DocumentNode): Promise<Executed | null> {
-    const runnable = this.runnable(req, params, document);
-    this.observe(runnable ? 'lean' : 'yoga');
-    return runnable ? this.executeRunnable(req, res, requestId, params, runnable) : null;
-  }
-
   /**
-   * `execute`, then `render` the result into the bytes a transport writes. When the operation reads only
+   * Executes, then `render`s the result into the bytes a transport writes, or answers null (the caller hands the
+   * request to yoga). Never throws for an operation's own errors. When the operation reads only
    * versioned state (ResultCache), the answer is kept, and given again to the same caller asking the same while
    * that state is unchanged, without executing or rendering. `variant` names everything else `render` depends
    * on (the answer's media type, a REST route's URL). Per-request headers (rate limit) are added to what `render` gives.
@@ -115,7 +109,7 @@ export class GraphQLRunner {
       return this.answerAgain(req, requestId, params, runnable, kept, render, cache);
     }
     this.observe('lean');
-    const executed = await this.executeRunnable(req, res, requestId, params, runnable);
+    const executed = await this.execute(req, res, requestId, params, runnable);
     const answer = render(executed.result);
     if (slot && !executed.result.errors?.length && answer.status === 200) slot.set(answer);
     return withHeaders(answer, executed.headers);
@@ -147,7 +141,7 @@ export class GraphQLRunner {
     return answer;
   }
 
-  private async executeRunnable(req: IncomingMessage, res: ServerResponse | undefined, requestId: string, params: GraphQLParams, { doc, principal }: Runnable): Promise<Executed> {
+  private async execute(req: IncomingMessage, res: ServerResponse | undefined, requestId: string, params: GraphQLParams, { doc, principal }: Runnable): Promise<Executed> {
     try {
       // What yoga's server context and handleParams would put in the initial context, minus `request`, plus
       // the caller already identified here (so the context does not hash the key a second time).
