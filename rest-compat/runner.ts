@@ -63,11 +63,9 @@ export function createRestHandler(o: RestOptions): (req: IncomingMessage, res: S
       res.writeHead(status, { 'content-length': Buffer.byteLength(body), ...headers, 'x-request-id': requestId });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
-    const sendJsonText = (status: number, json: string, headers: Record<string, string | number> = {}) =>
-      send(status, json, { 'content-type': 'application/json; charset=utf-8', ...headers });
-    const sendJson = (status: number, value: unknown, headers: Record<string, string | number> = {}) => sendJsonText(status, JSON.stringify(value), headers);
-    const sendError = (error: AppError, headers: Record<string, string | number> = {}) =>
-      sendJson(httpStatusFor(error.code), { success: false, error: { code: error.code, message: error.message, details: error.details } }, headers);
+    const sendJsonText = (status: number, json: string) => send(status, json, { 'content-type': JSON_TYPE });
+    const sendAnswer = (answer: Answer) => send(answer.status, answer.body, answer.headers);
+    const sendError = (error: AppError, headers: Record<string, string> = {}) => sendAnswer(errorAnswer(error, headers));
 
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
@@ -135,7 +133,7 @@ export function createRestHandler(o: RestOptions): (req: IncomingMessage, res: S
         });
         answer = restAnswer(route.route, await graphqlResult(response), restRequest, passOn);
       }
-      return send(answer.status, answer.body, answer.headers);
+      return sendAnswer(answer);
     } catch (error) {
       if (error instanceof AppError) return sendError(error);
       o.logger.error('REST route failed', { url: req.url, requestId, err: String((error as Error)?.stack ?? error) });
@@ -151,8 +149,7 @@ function restAnswer(route: RestRoute, result: GraphQLResult, req: RestRequest, p
   const first = result.errors?.[0];
   if (first) {
     const code = (first.extensions?.code as ErrorCode | undefined) ?? 'INTERNAL_ERROR';
-    const error = { code, message: first.message, details: (first.extensions?.details as Record<string, unknown> | undefined) ?? {} };
-    return { status: httpStatusFor(code), headers: { 'content-type': JSON_TYPE, ...passOn }, body: JSON.stringify({ success: false, error }) };
+    return errorAnswer(new AppError(code, first.message, (first.extensions?.details as Record<string, unknown> | undefined) ?? {}), passOn);
   }
   if (!result.data) throw new Error('GraphQL answered without data or errors');
   const reply: RestReply = route.reply(result.data, req);
@@ -169,6 +166,12 @@ function restAnswer(route: RestRoute, result: GraphQLResult, req: RestRequest, p
   if (reply.message !== undefined) envelope.message = reply.message;
   if (reply.data !== undefined) envelope.data = reply.data;
   return { status, headers, body: JSON.stringify(envelope) };
+}
+
+/** The reference's error envelope, with the error code's HTTP status. */
+function errorAnswer(error: AppError, headers: Record<string, string>): Answer {
+  const body = JSON.stringify({ success: false, error: { code: error.code, message: error.message, details: error.details } });
+  return { status: httpStatusFor(error.code), headers: { 'content-type': JSON_TYPE, ...headers }, body };
 }
 
 /** The headers an error asks for (WWW-Authenticate on a 401 ...), lower-case names. */

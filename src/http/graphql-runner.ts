@@ -35,7 +35,7 @@ class CapturedResponse {
 }
 const captureFetchApi = { Response: CapturedResponse } as unknown as Parameters<typeof processRegularResult>[1];
 
-export interface Executed {
+interface Executed {
   result: ExecutionResult;
   /** The rate-limit headers of the state the operation counted against (useRateLimit leaves it in the context), lower-case names. */
   headers: Record<string, string>;

@@ -37,7 +37,7 @@ export function rateLimitRefusal(state: RateLimitState, windowMs: number): { err
         extensions: {
           code: 'RATE_LIMITED',
           details: { bucket: state.bucket, limit: state.limit, retryAfter: state.retryAfter, reset: state.reset },
-          // The headers (Retry-After included) are set in onResponse, once.
+          // The headers (Retry-After included) are set once, by whoever writes the response (onResponse, the lean runner).
           http: { status: 429 },
         },
       }),
