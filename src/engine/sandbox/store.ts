@@ -210,14 +210,19 @@ export class SandboxStore {
     return (row as MessageRow | undefined) ?? null;
   }
 
-  /** Raises the ack of a session's own message; returns the message when it changed. */
-  raiseAck(sessionId: string, key: string, ack: ReceiptAck): MessageRow | null {
-    const row = this.messageByKey(sessionId, key);
-    if (!row || !row.from_me) return null;
-    const current = ackOfRank.indexOf((row.ack ?? 'PENDING') as (typeof ackOfRank)[number]);
-    if (current >= ackRank[ack]) return null;
-    this.write(() => this.prepare('UPDATE sandbox_messages SET ack = ? WHERE seq = ?').run(ack, row.seq));
-    return { ...row, ack };
+  /** Raises the ack of a session's own message; returns its id and chat when it changed. */
+  raiseAck(sessionId: string, key: string, ack: ReceiptAck): Pick<MessageRow, 'message_id' | 'chat_id'> | null {
+    // One statement: the rank test is in SQL, so a receipt does not read the whole row back first.
+    const row = this.write(() =>
+      this
+        .prepare(
+          `UPDATE sandbox_messages SET ack = ? WHERE session_id = ? AND msg_key = ? AND from_me = 1
+             AND (CASE ack WHEN 'SERVER' THEN 1 WHEN 'DEVICE' THEN 2 WHEN 'READ' THEN 3 ELSE 0 END) < ?
+           RETURNING message_id, chat_id`,
+        )
+        .get(ack, sessionId, key, ackRank[ack]),
+    ) as Pick<MessageRow, 'message_id' | 'chat_id'> | undefined;
+    return row ?? null;
   }
 
   /** Marks every unread incoming message of a chat read; returns their keys. */
@@ -263,7 +268,9 @@ export class SandboxStore {
   addReceipts(key: string, senderPhone: string, recipients: string[]): void {
     this.write(() => {
       const insert = this.prepare('INSERT OR IGNORE INTO sandbox_receipts (msg_key, recipient_phone, sender_phone, state) VALUES (?, ?, ?, 1)');
-      this.batch.atomic(() => recipients.forEach((phone) => insert.run(key, phone, senderPhone)));
+      // A savepoint only where there is more than one statement to keep together (a group's members).
+      if (recipients.length === 1) insert.run(key, recipients[0], senderPhone);
+      else this.batch.atomic(() => recipients.forEach((phone) => insert.run(key, phone, senderPhone)));
     });
   }
 
@@ -272,18 +279,17 @@ export class SandboxStore {
    * the sender's ack shows: a group message is READ once every member read it), or null if nothing changed.
    */
   raiseReceipt(key: string, recipientPhone: string, ack: ReceiptAck): { senderPhone: string; ack: ReceiptAck } | null {
-    return this.write(() =>
-      this.batch.atomic(() => {
-        const changed = this
-          .prepare('UPDATE sandbox_receipts SET state = ? WHERE msg_key = ? AND recipient_phone = ? AND state < ?')
-          .run(ackRank[ack], key, recipientPhone, ackRank[ack]);
-        if (changed.changes === 0) return null;
-        const row = this
-          .prepare('SELECT MIN(state) AS state, MIN(sender_phone) AS sender FROM sandbox_receipts WHERE msg_key = ?')
-          .get(key) as { state: number; sender: string };
-        return { senderPhone: row.sender, ack: ackOfRank[row.state] as ReceiptAck };
-      }),
-    );
+    // One write and a read of what it left: no savepoint needed.
+    return this.write(() => {
+      const changed = this
+        .prepare('UPDATE sandbox_receipts SET state = ? WHERE msg_key = ? AND recipient_phone = ? AND state < ?')
+        .run(ackRank[ack], key, recipientPhone, ackRank[ack]);
+      if (changed.changes === 0) return null;
+      const row = this
+        .prepare('SELECT MIN(state) AS state, MIN(sender_phone) AS sender FROM sandbox_receipts WHERE msg_key = ?')
+        .get(key) as { state: number; sender: string };
+      return { senderPhone: row.sender, ack: ackOfRank[row.state] as ReceiptAck };
+    });
   }
 
   // --- deliveries waiting for their receiver ------------------------------------------------------
