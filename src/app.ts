@@ -22,6 +22,7 @@ import { authContext, unauthenticatedError, useAuth, WWW_AUTHENTICATE } from './
 import { createGraphQLHttpHandler } from './http/graphql-http.js';
 import { GraphQLRunner } from './http/graphql-runner.js';
 import { ResultCache } from './http/result-cache.js';
+import { TurnGate } from './http/turn-gate.js';
 import { createSockets } from './http/sockets.js';
 import { MessagingService } from './messaging/messaging-service.js';
 import { isDashboardPath, serveDashboard } from './observability/dashboard-files.js';
@@ -156,7 +157,10 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
       useSharedEventExecution(maskError),
     ],
   });
+  const gate = new TurnGate(config.http.operationsPerTurn);
+  metrics.turnGate(() => ({ deferred: gate.deferred, queued: gate.queued }));
   const runner = new GraphQLRunner(yoga, documents, auth, maskError, {
+    gate,
     committed: () => store.batch.committed(),
     observe: (path) => metrics.graphqlPath(path),
     cache: config.http.resultCache

@@ -58,6 +58,7 @@ export const settings = [
   { path: 'http.maxBodyBytes', flag: '--max-body-bytes', env: 'MAX_BODY_BYTES', schema: positiveInt, default: 150 * 1024 * 1024, doc: 'Largest request body accepted, in bytes' },
   { path: 'http.fastPath', flag: '--graphql-fast-path', env: 'GRAPHQL_FAST_PATH', schema: bool, default: true, doc: 'Run plain JSON GraphQL POSTs and REST routes without the Fetch-API layer, queries and mutations with graphql-jit (false: everything through graphql-yoga and graphql-js)' },
   { path: 'http.resultCache', flag: '--graphql-result-cache', env: 'GRAPHQL_RESULT_CACHE', schema: bool, default: true, doc: "With the fast path: answer a query made only of session state (sessions, session) again from the bytes made last time, while no session changed since (per API key's view, variables and media type; false: execute every time)" },
+  { path: 'http.operationsPerTurn', flag: '--operations-per-turn', env: 'OPERATIONS_PER_TURN', schema: nonNegativeInt, default: 32, doc: 'With the fast path: most GraphQL and REST operations that start executing in one event-loop turn; the rest of a burst waits, in arrival order, for the next turns (0: no limit)' },
   { path: 'openWa.chromiumPath', flag: '--chromium-path', env: 'CHROMIUM_PATH', schema: z.string(), default: '', doc: 'open-wa: the Chromium to drive (empty: PUPPETEER_EXECUTABLE_PATH or /usr/bin/chromium)' },
   { path: 'openWa.startDeadlineMs', flag: '--open-wa-start-deadline-ms', env: 'OPEN_WA_START_DEADLINE_MS', schema: positiveInt, default: 90000, doc: 'open-wa: longest a session may take from start to its first QR or login' },
   { path: 'openWa.licenceKey', flag: '--open-wa-licence-key', env: 'OPEN_WA_LICENCE_KEY', schema: z.string(), default: '', doc: 'open-wa: licence key for the methods that need one (a session config can set its own)' },
@@ -105,7 +106,7 @@ export interface Config {
   sandbox: SandboxSettings;
   media: { maxImageBytes: number; maxFileBytes: number };
   memory: { heapGrowthPercent: number };
-  http: { maxBodyBytes: number; fastPath: boolean; resultCache: boolean };
+  http: { maxBodyBytes: number; fastPath: boolean; resultCache: boolean; operationsPerTurn: number };
   openWa: { chromiumPath: string; startDeadlineMs: number; licenceKey: string };
   graphiql: boolean;
   webhooks: {

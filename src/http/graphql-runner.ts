@@ -10,6 +10,7 @@ import type { RateLimiter } from '../auth/rate-limiter.js';
 import { clientIdentity, type Authenticator } from '../auth/authenticator.js';
 import { describeOperation, type OperationReport } from '../observability/operation.js';
 import type { Answer, ResultCache } from './result-cache.js';
+import type { TurnGate } from './turn-gate.js';
 
 export interface GraphQLParams {
   query: string;
@@ -52,6 +53,8 @@ export interface GraphQLRunnerOptions {
    * checks (useAuth's, armor's input limits) depend only on what the key holds, and the kept answer passed them.
    */
   cache?: { results: ResultCache; limiter: RateLimiter; report: OperationReport };
+  /** Spreads a burst of executions over event-loop turns (a kept answer does not wait). */
+  gate?: TurnGate;
 }
 
 type Runnable = { doc: DocumentNode; principal: Principal | null };
@@ -109,6 +112,8 @@ export class GraphQLRunner {
       return this.answerAgain(req, requestId, params, runnable, kept, render, cache);
     }
     this.observe('lean');
+    const turn = this.o.gate?.enter();
+    if (turn) await turn;
     const executed = await this.execute(req, res, requestId, params, runnable);
     const answer = render(executed.result);
     if (slot && !executed.result.errors?.length && answer.status === 200) slot.set(answer);

@@ -134,6 +134,27 @@ export class Metrics {
    * Exposes counts another component keeps itself (plain objects of monotonic numbers, e.g.
    * `{ inputLimits: 2, introspection: 0 }`) as a Prometheus counter read at scrape time.
    */
+  /** The turn gate of HTTP operations (src/http/turn-gate.ts), read at scrape time. */
+  turnGate(read: () => { deferred: number; queued: number }): void {
+    new Counter({
+      name: 'wa_gateway_graphql_deferred_total',
+      help: 'GraphQL and REST operations that waited for a later event-loop turn (--operations-per-turn)',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(read().deferred);
+      },
+    });
+    new Gauge({
+      name: 'wa_gateway_graphql_waiting_operations',
+      help: 'GraphQL and REST operations waiting for their event-loop turn',
+      registers: [this.registry],
+      collect() {
+        this.set(read().queued);
+      },
+    });
+  }
+
   countsFrom(name: string, help: string, labelName: string, read: () => Record<string, number>): void {
     new Counter({
       name,
