@@ -5,8 +5,8 @@
  * Without it, one poll of the sockets hands every waiting request to the executor at once, and each answer
  * waits for the whole burst (the turn's group commit comes after the last one). At 64 connections of sendText
  * that turn took 10-12 ms, and a request that came in just after its poll waited for it and for the next one. With
- * 32 per turn the bench's sends were cheaper too (about a fifth less server CPU each, in alternating runs): half
- * as many operations' objects are alive at a time.
+ * 32 per turn the bench's sends also took about a fifth less server CPU each (alternating runs; 8 per turn gained
+ * nothing, 16-48 all did). Fewer operations' objects alive at once is the likely reason; it was not pinned down.
  */
 export class TurnGate {
   /** Operations that waited for a later turn. */
