@@ -196,23 +196,41 @@ async function main() {
 
   if (want('c')) {
     const to = await me('bench-1');
-    const body = JSON.stringify({
-      query: 'mutation($i: SendTextInput!) { sendText(input: $i) { message { id } } }',
-      variables: { i: { sessionId: 'bench-0', chatId: to, content: 'bench' } },
+    const send = (url, chatId) => ({
+      url: `${url}/graphql`,
+      method: 'POST',
+      body: JSON.stringify({
+        query: 'mutation($i: SendTextInput!) { sendText(input: $i) { message { id } } }',
+        variables: { i: { sessionId: 'bench-0', chatId, content: 'bench' } },
+      }),
+      headers: { 'content-type': 'application/json' },
+      connections: 64,
     });
-    const runs = [];
-    // The send path has not run yet on this server: a longer warm-up than the reads', and as many repetitions as
+    // The same load on a second app that starts every request of a poll at once (an info row), run in turns with
+    // the first so both meet the same phases of the machine.
+    const ungated = await startApp([], { http: { operationsPerTurn: 0 } });
+    await readySessions(ungated.url, 0, 2);
+    const ungatedTo = (await gql(ungated.url, `query { session(sessionId: "bench-1") { me { id } } }`)).session.me.id;
+    const targets = [send(app.url, to), send(ungated.url, ungatedTo)];
+    // The send path has not run yet on these servers: a longer warm-up than the reads', and as many repetitions as
     // (a)/(b), since a p99 over one 5 s run moves with the machine's phase more than the medians do.
-    await load({ url: `${app.url}/graphql`, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: 64, duration: 2 });
-    for (let rep = 0; rep < REPS_AB; rep++) runs.push(await load({ url: `${app.url}/graphql`, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: 64 }));
-    results.c = {
-      rps: median(runs.map((r) => r.rps)),
-      p50: median(runs.map((r) => r.p50)),
-      p99: median(runs.map((r) => r.p99)),
-      errors: runs.reduce((n, r) => n + r.errors + r.non2xx, 0),
-      runs: runs.map((r) => ({ rps: r.rps, p99: r.p99 })),
-    };
-    log('c', results.c);
+    for (const target of targets) await load({ ...target, duration: 2 });
+    const runs = [[], []];
+    for (let rep = 0; rep < REPS_AB; rep++) {
+      const order = rep % 2 === 0 ? [0, 1] : [1, 0];
+      for (const i of order) runs[i].push(await load(targets[i]));
+    }
+    await ungated.stop();
+    const summary = (list) => ({
+      rps: median(list.map((r) => r.rps)),
+      p50: median(list.map((r) => r.p50)),
+      p99: median(list.map((r) => r.p99)),
+      errors: list.reduce((n, r) => n + r.errors + r.non2xx, 0),
+      runs: list.map((r) => ({ rps: r.rps, p99: r.p99 })),
+    });
+    results.c = summary(runs[0]);
+    results.cUngated = summary(runs[1]);
+    log('c', results.c, results.cUngated);
   }
   await bare.stop();
   await peer.stop();
@@ -382,7 +400,7 @@ function report(r) {
   lines.push('# wa-gateway benchmark report', '');
   lines.push(`Written by \`npm run bench${quick ? ' -- --quick' : ''}${only ? ` -- --only ${only.join(',')}` : ''}\` on ${new Date().toISOString()} (${fmt(r.wallSeconds)} s).`, '');
   lines.push(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30, 1)} GiB memory, Node ${process.version}, ${process.platform}/${process.arch}. Shared and noisy: read ratios, not absolutes.`, '');
-  lines.push(`Method: every server is its own child process (NODE_ENV=production); load comes from another child process (autocannon, 32 connections unless said, ${DURATION} s runs); figures are medians of ${REPS} repetitions interleaved across the servers, after a 1 s warm-up each ((c): 2 s; (d): 10 uncounted warm-up events). (c) runs ${REPS_AB} repetitions; the ceiling, (a), (b) and the peer run ${REPS_AB} repetitions in that order, and their ratios are medians of the per-repetition ratios, each between runs seconds apart: the machine's speed drifts over minutes more than within one repetition. The real server is the compiled app (\`buildApp\`, sandbox engine, temp data dir, log level warn, sandbox delays 0). The ceiling is a bare \`node:http\` server answering the same JSON bytes; the peer is stock graphql-yoga + Pothos with the same \`sessions { sessionId status lastActivity }\` shape (100 items).`, '');
+  lines.push(`Method: every server is its own child process (NODE_ENV=production); load comes from another child process (autocannon, 32 connections unless said, ${DURATION} s runs); figures are medians of ${REPS} repetitions interleaved across the servers, after a 1 s warm-up each ((c): 2 s; (d): 10 uncounted warm-up events). (c) runs ${REPS_AB} repetitions, in turns with its info row's server; the ceiling, (a), (b) and the peer run ${REPS_AB} repetitions in that order, and their ratios are medians of the per-repetition ratios, each between runs seconds apart: the machine's speed drifts over minutes more than within one repetition. The real server is the compiled app (\`buildApp\`, sandbox engine, temp data dir, log level warn, sandbox delays 0). The ceiling is a bare \`node:http\` server answering the same JSON bytes; the peer is stock graphql-yoga + Pothos with the same \`sessions { sessionId status lastActivity }\` shape (100 items).`, '');
   lines.push('| scenario | figure | vs ceiling | vs peer | goal | verdict |', '|---|---|---|---|---|---|');
   // Ratios are medians of per-repetition ratios (runs seconds apart); without them, ratios of the medians.
   const q = r.ratios ?? {};
@@ -403,6 +421,10 @@ function report(r) {
     lines.push(r.b.notRun ? `| (b) REST \`GET /api/v1/sessions\` | not run: ${r.b.notRun} | | | ≥ 90% of (a) | not run |` : `| (b) REST \`GET /api/v1/sessions\` | ${fmt(r.b.rps)} req/s, p99 ${fmt(r.b.p99)} ms (${pct(bA)} of (a)) | ${pct(ratio(q.bCeiling, r.b.rps, c))} | ${pct(ratio(q.bPeer, r.b.rps, p))} | ≥ 90% of (a) | ${verdict(bA === null ? null : bA >= 0.9)} |`);
   }
   if (r.c) lines.push(`| (c) \`sendText\` between two READY sandbox sessions, 64 connections | ${fmt(r.c.rps)} sends/s, p50 ${fmt(r.c.p50)} ms, p99 ${fmt(r.c.p99)} ms, ${r.c.errors} errors${r.c.runs ? ` (runs: ${r.c.runs.map((x) => `${fmt(x.rps)}/s p99 ${fmt(x.p99)}`).join(', ')})` : ''} | ${c ? pct(r.c.rps / c) : 'n/a'} | n/a (the peer has no mutation) | ≥ 3,000/s, p99 ≤ 25 ms | ${verdict(r.c.rps >= 3000 && r.c.p99 <= 25)} |`);
+  if (r.cUngated) {
+    const u = r.cUngated;
+    lines.push(`| (c) with \`--operations-per-turn 0\` (every request of a poll starts at once) | ${fmt(u.rps)} sends/s, p50 ${fmt(u.p50)} ms, p99 ${fmt(u.p99)} ms, ${u.errors} errors (runs: ${u.runs.map((x) => `${fmt(x.rps)}/s p99 ${fmt(x.p99)}`).join(', ')}) | ${c ? pct(u.rps / c) : 'n/a'} | n/a | info | info |`);
+  }
   for (const d of r.d ?? []) {
     const library = d.client === 'graphql-ws';
     const goal = library ? 'info: the subscribers\' own client costs' : d.subscribers >= 10000 ? 'held, RSS ≤ 600 MB, every event delivered' : 'p99 ≤ 50 ms, ≥ 30,000 deliveries/s';
@@ -418,7 +440,7 @@ function report(r) {
     lines.push('', `Each repetition's req/s, in the order run: ${parts.join('; ')}.`);
   }
   if (quick) lines.push('', '`--quick`: 2 s runs; fan-out and memory at 1,000 only (10,000 not run).');
-  lines.push('', 'Notes: (d) injects the 100 events back to back (each `sandboxInjectMessage` awaited) and times each delivery from just before its injection, in the subscriber process, so latency includes queueing under full load and the subscriber process\'s own work on the same 2 cores. Each subscriber is a bare `ws` socket speaking graphql-transport-ws (connection_init, subscribe, every `next` parsed as JSON and checked), the WebSocket counterpart of autocannon; the row marked "graphql-ws\'s client" runs the same load through graphql-ws\'s own client, which spends about as much CPU per delivery as the server does, on the same cores. (e) is (RSS with N READY sessions − RSS of the idle server) / N. (a) and (b) ask the same thing while no session changes, so the app answers them again from its result cache (the bytes of the last answer, reused while the sessions are unchanged; README, "Answers of session state are kept"); the row with `--graphql-result-cache false` is the same load on a second app that executes every query.', '');
+  lines.push('', 'Notes: (d) injects the 100 events back to back (each `sandboxInjectMessage` awaited) and times each delivery from just before its injection, in the subscriber process, so latency includes queueing under full load and the subscriber process\'s own work on the same 2 cores. Each subscriber is a bare `ws` socket speaking graphql-transport-ws (connection_init, subscribe, every `next` parsed as JSON and checked), the WebSocket counterpart of autocannon; the row marked "graphql-ws\'s client" runs the same load through graphql-ws\'s own client, which spends about as much CPU per delivery as the server does, on the same cores. (e) is (RSS with N READY sessions − RSS of the idle server) / N. (a) and (b) ask the same thing while no session changes, so the app answers them again from its result cache (the bytes of the last answer, reused while the sessions are unchanged; README, "Answers of session state are kept"); the row with `--graphql-result-cache false` is the same load on a second app that executes every query.', ' (c): the app starts at most 32 operations per event-loop turn (`--operations-per-turn`; README, "A burst is spread over event-loop turns"); the row with `--operations-per-turn 0` is the same load on a second app that starts every request of a poll at once, run in turns with the first.');
   return lines.join('\n');
 }
 
