@@ -34,6 +34,8 @@ const median = (xs) => {
   if (!s.length) return null;
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+/** The medians of load runs (req/s, p50, p99) and their errors summed. */
+const sum = (rs) => ({ rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), errors: rs.reduce((n, r) => n + r.errors + r.non2xx, 0) });
 const rssMb = (pid) => {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : null;
@@ -148,7 +150,7 @@ async function main() {
   const app = await startApp();
   log('servers up', { bare: bare.url, peer: peer.url, app: app.url });
   await readySessions(app.url, 0, 100);
-  const me = (id) => gql(app.url, `query($id: String!) { session(sessionId: $id) { me { id } } }`, { id }).then((d) => d.session.me.id);
+  const me = (id, url = app.url) => gql(url, `query($id: String!) { session(sessionId: $id) { me { id } } }`, { id }).then((d) => d.session.me.id);
 
   // Warm every server once (JIT, caches) before any repetition counts.
   for (const target of [gqlPost(bare.url), gqlPost(peer.url), gqlPost(app.url)]) await load({ ...target, duration: 1 });
@@ -175,7 +177,6 @@ async function main() {
     }
     await uncached?.stop();
     log('a/b runs', Object.fromEntries(Object.entries(runs).map(([k, rs]) => [k, rs.map((r) => Math.round(r.rps))])));
-    const sum = (rs) => ({ rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), errors: rs.reduce((n, r) => n + r.errors + r.non2xx, 0) });
     const paired = (xs, ys) => (xs.length && xs.length === ys.length ? median(xs.map((x, i) => x.rps / ys[i].rps)) : null);
     results.ceiling = sum(runs.bare);
     results.abRuns = runs;
@@ -210,8 +211,7 @@ async function main() {
     // the first so both meet the same phases of the machine.
     const ungated = await startApp([], { http: { operationsPerTurn: 0 } });
     await readySessions(ungated.url, 0, 2);
-    const ungatedTo = (await gql(ungated.url, `query { session(sessionId: "bench-1") { me { id } } }`)).session.me.id;
-    const targets = [send(app.url, to), send(ungated.url, ungatedTo)];
+    const targets = [send(app.url, to), send(ungated.url, await me('bench-1', ungated.url))];
     // The send path has not run yet on these servers: a longer warm-up than the reads', and as many repetitions as
     // (a)/(b), since a p99 over one 5 s run moves with the machine's phase more than the medians do.
     for (const target of targets) await load({ ...target, duration: 2 });
@@ -221,13 +221,7 @@ async function main() {
       for (const i of order) runs[i].push(await load(targets[i]));
     }
     await ungated.stop();
-    const summary = (list) => ({
-      rps: median(list.map((r) => r.rps)),
-      p50: median(list.map((r) => r.p50)),
-      p99: median(list.map((r) => r.p99)),
-      errors: list.reduce((n, r) => n + r.errors + r.non2xx, 0),
-      runs: list.map((r) => ({ rps: r.rps, p99: r.p99 })),
-    });
+    const summary = (list) => ({ ...sum(list), runs: list.map((r) => ({ rps: r.rps, p99: r.p99 })) });
     results.c = summary(runs[0]);
     results.cUngated = summary(runs[1]);
     log('c', results.c, results.cUngated);
@@ -420,10 +414,11 @@ function report(r) {
     const bA = r.a ? ratio(q.bA, r.b.rps, r.a.rps) : null;
     lines.push(r.b.notRun ? `| (b) REST \`GET /api/v1/sessions\` | not run: ${r.b.notRun} | | | ≥ 90% of (a) | not run |` : `| (b) REST \`GET /api/v1/sessions\` | ${fmt(r.b.rps)} req/s, p99 ${fmt(r.b.p99)} ms (${pct(bA)} of (a)) | ${pct(ratio(q.bCeiling, r.b.rps, c))} | ${pct(ratio(q.bPeer, r.b.rps, p))} | ≥ 90% of (a) | ${verdict(bA === null ? null : bA >= 0.9)} |`);
   }
-  if (r.c) lines.push(`| (c) \`sendText\` between two READY sandbox sessions, 64 connections | ${fmt(r.c.rps)} sends/s, p50 ${fmt(r.c.p50)} ms, p99 ${fmt(r.c.p99)} ms, ${r.c.errors} errors${r.c.runs ? ` (runs: ${r.c.runs.map((x) => `${fmt(x.rps)}/s p99 ${fmt(x.p99)}`).join(', ')})` : ''} | ${c ? pct(r.c.rps / c) : 'n/a'} | n/a (the peer has no mutation) | ≥ 3,000/s, p99 ≤ 25 ms | ${verdict(r.c.rps >= 3000 && r.c.p99 <= 25)} |`);
+  const sendRuns = (x) => (x.runs ? ` (runs: ${x.runs.map((y) => `${fmt(y.rps)}/s p99 ${fmt(y.p99)}`).join(', ')})` : '');
+  if (r.c) lines.push(`| (c) \`sendText\` between two READY sandbox sessions, 64 connections | ${fmt(r.c.rps)} sends/s, p50 ${fmt(r.c.p50)} ms, p99 ${fmt(r.c.p99)} ms, ${r.c.errors} errors${sendRuns(r.c)} | ${c ? pct(r.c.rps / c) : 'n/a'} | n/a (the peer has no mutation) | ≥ 3,000/s, p99 ≤ 25 ms | ${verdict(r.c.rps >= 3000 && r.c.p99 <= 25)} |`);
   if (r.cUngated) {
     const u = r.cUngated;
-    lines.push(`| (c) with \`--operations-per-turn 0\` (every request of a poll starts at once) | ${fmt(u.rps)} sends/s, p50 ${fmt(u.p50)} ms, p99 ${fmt(u.p99)} ms, ${u.errors} errors (runs: ${u.runs.map((x) => `${fmt(x.rps)}/s p99 ${fmt(x.p99)}`).join(', ')}) | ${c ? pct(u.rps / c) : 'n/a'} | n/a | info | info |`);
+    lines.push(`| (c) with \`--operations-per-turn 0\` (every request of a poll starts at once) | ${fmt(u.rps)} sends/s, p50 ${fmt(u.p50)} ms, p99 ${fmt(u.p99)} ms, ${u.errors} errors${sendRuns(u)} | ${c ? pct(u.rps / c) : 'n/a'} | n/a | info | info |`);
   }
   for (const d of r.d ?? []) {
     const library = d.client === 'graphql-ws';
@@ -440,7 +435,7 @@ function report(r) {
     lines.push('', `Each repetition's req/s, in the order run: ${parts.join('; ')}.`);
   }
   if (quick) lines.push('', '`--quick`: 2 s runs; fan-out and memory at 1,000 only (10,000 not run).');
-  lines.push('', 'Notes: (d) injects the 100 events back to back (each `sandboxInjectMessage` awaited) and times each delivery from just before its injection, in the subscriber process, so latency includes queueing under full load and the subscriber process\'s own work on the same 2 cores. Each subscriber is a bare `ws` socket speaking graphql-transport-ws (connection_init, subscribe, every `next` parsed as JSON and checked), the WebSocket counterpart of autocannon; the row marked "graphql-ws\'s client" runs the same load through graphql-ws\'s own client, which spends about as much CPU per delivery as the server does, on the same cores. (e) is (RSS with N READY sessions − RSS of the idle server) / N. (a) and (b) ask the same thing while no session changes, so the app answers them again from its result cache (the bytes of the last answer, reused while the sessions are unchanged; README, "Answers of session state are kept"); the row with `--graphql-result-cache false` is the same load on a second app that executes every query.', ' (c): the app starts at most 32 operations per event-loop turn (`--operations-per-turn`; README, "A burst is spread over event-loop turns"); the row with `--operations-per-turn 0` is the same load on a second app that starts every request of a poll at once, run in turns with the first.');
+  lines.push('', 'Notes: (d) injects the 100 events back to back (each `sandboxInjectMessage` awaited) and times each delivery from just before its injection, in the subscriber process, so latency includes queueing under full load and the subscriber process\'s own work on the same 2 cores. Each subscriber is a bare `ws` socket speaking graphql-transport-ws (connection_init, subscribe, every `next` parsed as JSON and checked), the WebSocket counterpart of autocannon; the row marked "graphql-ws\'s client" runs the same load through graphql-ws\'s own client, which spends about as much CPU per delivery as the server does, on the same cores. (e) is (RSS with N READY sessions − RSS of the idle server) / N. (a) and (b) ask the same thing while no session changes, so the app answers them again from its result cache (the bytes of the last answer, reused while the sessions are unchanged; README, "Answers of session state are kept"); the row with `--graphql-result-cache false` is the same load on a second app that executes every query. (c): the app starts at most 32 operations per event-loop turn (`--operations-per-turn`; README, "A burst is spread over event-loop turns"); the row with `--operations-per-turn 0` is the same load on a second app that starts every request of a poll at once, run in turns with the first.', '');
   return lines.join('\n');
 }
 
