@@ -119,7 +119,7 @@ export class Metrics {
     if (route.startsWith('/api/')) this.restRequests.inc({ route, method, status: String(status) });
   }
 
-  /** An HTTP GraphQL or REST operation ran on the lean path, or was handed to yoga. */
+  /** How an HTTP GraphQL or REST operation ran: on the lean path, as a kept answer, or handed to yoga. */
   graphqlPath(path: 'lean' | 'cached' | 'yoga'): void {
     this.graphqlPaths.inc({ path });
   }
@@ -130,10 +130,6 @@ export class Metrics {
     this.webhookSeconds.observe({ outcome }, seconds);
   }
 
-  /**
-   * Exposes counts another component keeps itself (plain objects of monotonic numbers, e.g.
-   * `{ inputLimits: 2, introspection: 0 }`) as a Prometheus counter read at scrape time.
-   */
   /** The turn gate of HTTP operations (src/http/turn-gate.ts), read at scrape time. */
   turnGate(read: () => { deferred: number; queued: number }): void {
     new Counter({
@@ -155,6 +151,10 @@ export class Metrics {
     });
   }
 
+  /**
+   * Exposes counts another component keeps itself (plain objects of monotonic numbers, e.g.
+   * `{ inputLimits: 2, introspection: 0 }`) as a Prometheus counter read at scrape time.
+   */
   countsFrom(name: string, help: string, labelName: string, read: () => Record<string, number>): void {
     new Counter({
       name,

@@ -3,7 +3,6 @@ import type { Plugin } from 'graphql-yoga';
 import type { Principal } from '../auth/principal.js';
 import { variablesCoerce } from '../auth/root-fields.js';
 import { mapBusStream } from '../events/bus.js';
-
 import { UNEXPECTED_ERROR_MESSAGE, type MaskError } from './use-error-codes.js';
 
 const MAX_SHARES_PER_EVENT = 64;

@@ -8,6 +8,8 @@ import { sandboxStats } from './stats.js';
 export const ackRank = { SERVER: 1, DEVICE: 2, READ: 3 } as const;
 export type ReceiptAck = keyof typeof ackRank;
 const ackOfRank = ['PENDING', 'SERVER', 'DEVICE', 'READ'] as const;
+/** A message's ack column as its rank (ackRank; 0 when PENDING or none), in SQL. */
+const ACK_RANK_SQL = `(CASE ack ${Object.entries(ackRank).map(([name, rank]) => `WHEN '${name}' THEN ${rank}`).join(' ')} ELSE 0 END)`;
 
 export interface SandboxGroup {
   id: string;
@@ -217,7 +219,7 @@ export class SandboxStore {
       this
         .prepare(
           `UPDATE sandbox_messages SET ack = ? WHERE session_id = ? AND msg_key = ? AND from_me = 1
-             AND (CASE ack WHEN 'SERVER' THEN 1 WHEN 'DEVICE' THEN 2 WHEN 'READ' THEN 3 ELSE 0 END) < ?
+             AND ${ACK_RANK_SQL} < ?
            RETURNING message_id, chat_id`,
         )
         .get(ack, sessionId, key, ackRank[ack]),
