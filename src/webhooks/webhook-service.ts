@@ -122,8 +122,9 @@ export function parseHeaders(raw: unknown): Record<string, string> {
     if (!HEADER_NAME.test(name)) throw validationError(`"${name}" is not a valid header name`, { field: 'headers', header: name });
     if (RESERVED_HEADERS.has(lower)) throw validationError(`header "${name}" is set by the gateway and cannot be overridden`, { field: 'headers', header: name });
     if (seen.has(lower)) throw validationError(`header "${name}" is given twice`, { field: 'headers', header: name });
-    if (typeof value !== 'string' || value.length > 4096 || /[\r\n\0]/.test(value)) {
-      throw validationError(`header "${name}" must be a string of at most 4096 characters without line breaks`, { field: 'headers', header: name });
+    // HTTP allows a tab in a header value, no other control character.
+    if (typeof value !== 'string' || value.length > 4096 || /[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) {
+      throw validationError(`header "${name}" must be a string of at most 4096 characters without line breaks or other control characters`, { field: 'headers', header: name });
     }
     seen.add(lower);
     out[name] = value;
