@@ -11,13 +11,14 @@ import { validationError } from './errors.js';
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const CONTROL_BUT_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+const NUL = /\u0000/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 export type TextKind = 'name' | 'description' | 'message';
 
 /** What is wrong with `value` as text of `kind`, or null. */
 export function textProblem(value: string, kind: TextKind): string | null {
-  const bad = kind === 'name' ? CONTROL : kind === 'description' ? CONTROL_BUT_LINES : /\u0000/;
+  const bad = kind === 'name' ? CONTROL : kind === 'description' ? CONTROL_BUT_LINES : NUL;
   if (bad.test(value)) {
     return kind === 'name'
       ? 'must not contain control characters (NUL, line breaks, tabs ...)'
