@@ -163,6 +163,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     gate,
     committed: () => store.batch.committed(),
     observe: (path) => metrics.graphqlPath(path),
+    report: reportOperation,
     cache: config.http.resultCache
       ? { results: new ResultCache(schema, { sessions: () => sessions.version }), limiter: rateLimiter, report: reportOperation }
       : undefined,

@@ -29,6 +29,8 @@ describe('GraphQL hardening (default limits)', () => {
       assert.equal(codeOf(result), 'VALIDATION_ERROR', rule);
       assert.equal(ruleOf(result), rule, JSON.stringify(result.errors));
       assert.equal(result.data, undefined);
+      assert.doesNotMatch(result.errors![0]!.message, /Syntax Error/, rule);
+      assert.match(result.errors![0]!.message, new RegExp(`^Too many \\w+: (\\d+, at most|more than) \\d+ \\(${rule}\\)$`));
     }
     assert.equal((await fetch(`${server.url}/health`)).status, 200);
   });
@@ -70,6 +72,8 @@ describe('GraphQL hardening (configured limits)', () => {
     const deep = await gqlAs(server, '{ sessions { config { proxyServerCredentials { address } } } }');
     assert.equal(codeOf(deep), 'VALIDATION_ERROR');
     assert.equal(ruleOf(deep), 'maxDepth');
+    assert.equal(deep.errors![0]!.message, 'Query too deep: depth 4, at most 3 (maxDepth)');
+    assert.equal(deep.status, 400, 'a validation error like any other');
     const viaFragments = await gqlAs(server, 'fragment P on ProxyServerInfo { address } fragment C on SessionConfig { proxyServerCredentials { ...P } } { sessions { config { ...C } } }');
     assert.equal(ruleOf(viaFragments), 'maxDepth');
   });
@@ -78,6 +82,11 @@ describe('GraphQL hardening (configured limits)', () => {
     const costly = await gqlAs(server, `{ sessions { sessionId status engine createdAt lastActivity failureReason config { engine multiDevice headless qrTimeout authTimeout hasLicenceKey } } }`);
     assert.equal(codeOf(costly), 'VALIDATION_ERROR');
     assert.equal(ruleOf(costly), 'maxCost');
+    // Not a "Syntax Error:" (graphql-armor's own label): the rule, its limit and what was found.
+    assert.match(costly.errors![0]!.message, /^Query too costly: cost [\d.]+, at most 20 \(maxCost\)$/);
+    assert.equal(costly.errors![0]!.extensions!.details.limit, 20);
+    assert.ok(costly.errors![0]!.extensions!.details.found > 20);
+    assert.equal(costly.status, 400);
   });
 
   it('turns introspection off', async () => {

@@ -125,6 +125,32 @@ describe('the lean GraphQL path answers as stock yoga does', () => {
     }
   });
 
+  it('answers a document yoga refused again from the registry, with the same status and body for every Accept', async () => {
+    const refused: [string, string][] = [
+      ['syntax error', '{ serverInfo { version }'],
+      ['unknown field', '{ serverInfo { nope } }'],
+      ['two errors', 'query($x: Int) { serverInfo { nope } sessions { alsoNope } }'],
+      ['over the alias limit', `{ ${Array.from({ length: 51 }, (_, i) => `a${i}: serverInfo { version }`).join(' ')} }`],
+      ['over the token limit', `{ serverInfo { ${'version '.repeat(2100)}} }`],
+    ];
+    for (const [name, query] of refused) {
+      const cachedBefore = await pathCount(fast, 'cached');
+      for (const accept of [undefined, 'application/graphql-response+json', APOLLO_ACCEPT]) {
+        const headers: Record<string, string> = accept ? { accept } : {};
+        const first = await same(`${name}, ${accept} (first)`, op(query), headers);
+        assert.ok(first.status === 200 || first.status === 400, `${name}: ${first.status}`);
+        const again = await same(`${name}, ${accept} (again)`, op(query, { unused: 1 }), headers);
+        assert.deepEqual(again, first, `${name}: variables do not change a refusal`);
+      }
+      assert.ok((await pathCount(fast, 'cached')) - cachedBefore >= 5, `${name}: answered again without yoga`);
+      // An operation name the document does not hold is an error of its own (yoga's, before validation).
+      await same(`${name}, unknown operation name`, op(query, {}, 'Whatever'));
+    }
+    // Without a key, a refused text is still answered 401 first.
+    const noKey = await same('refused text, no key', op('{ serverInfo { nope } }'), { 'x-api-key': '' });
+    assert.equal(noKey.status, 401);
+  });
+
   it('leaves requests that are not plain JSON POSTs to yoga, with the same answers', async () => {
     const sessions = op('{ sessions { sessionId } }');
     await same('browser with Origin (CORS)', sessions, { origin: 'http://example.test' });

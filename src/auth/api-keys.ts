@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { AppError, validationError } from '../errors.js';
 import { validateSessionId } from '../sessions/session-config.js';
+import { textProblem } from '../text-input.js';
 import type { Database } from '../store/schema.js';
 import { actions, type Action, type Principal } from './principal.js';
 
@@ -41,7 +42,7 @@ export function configuredKeyHash(entry: string): string {
 }
 
 const createSchema = z.object({
-  name: z.string().trim().min(1).max(100).nullish(),
+  name: z.string().trim().min(1).max(100).refine((v) => !textProblem(v, 'name'), 'must be one line of text without control characters').nullish(),
   admin: z.boolean().nullish(),
   sessionIds: z.array(z.string()).max(1000).nullish(),
   actions: z.array(z.enum(actions)).nullish(),

@@ -1,6 +1,7 @@
-// Sliding-window rate limits. The Store interface is graphql-rate-limit's (so its RedisStore fits the seam
-// for a multi-node setup); the algorithm is the same as its limiter's, written out here because importing
-// that package (graphql-shield and @graphql-tools/utils behind it) cost ~150 ms of every cold start.
+// Sliding-window rate limits, configured as graphql-rate-limit is (a max per window per identity), with one
+// difference that matters: its Store is get-then-set (read the timestamps, await, write them back), so operations
+// that arrive together all read the same count and are all admitted. Here the store counts and decides in one
+// call, which an in-memory store does synchronously and a shared one (Redis: one script per hit) atomically.
 
 /** Who is counted (`contextIdentity`: a key id or `ip:<address>`) for what (`fieldIdentity`: bucket and scope). */
 export interface Identity {
@@ -8,9 +9,22 @@ export interface Identity {
   fieldIdentity: string;
 }
 
+/** One hit's outcome, as the store decided it. */
+export interface HitDecision {
+  admitted: boolean;
+  /** Hits in the window after this one (an admitted hit included, a refused one not). */
+  count: number;
+  /** Epoch ms of the oldest hit still in the window (`now` when there is none). */
+  oldest: number;
+}
+
+/**
+ * The counters' seam. `hit` must be atomic per identity: drop the hits older than `now - windowMs`, admit when
+ * fewer than `max` remain and then record `now`, and answer the decision, with nothing else counting in between.
+ * Refused hits are not recorded, so a client that keeps retrying gets in once the window moves.
+ */
 export interface Store {
-  setForIdentity(identity: Identity, timestamps: readonly number[], windowMs?: number): void | Promise<void>;
-  getForIdentity(identity: Identity): readonly number[] | Promise<readonly number[]>;
+  hit(identity: Identity, now: number, windowMs: number, max: number): HitDecision | Promise<HitDecision>;
 }
 
 export type Bucket = 'general' | 'sessionCreate' | 'messaging';
@@ -35,33 +49,28 @@ export interface RateLimitState {
   limited: boolean;
 }
 
-/** graphql-rate-limit's InMemoryStore never forgets; this one keeps at most `maxEntries`, least recently used out first. */
+/** Counters in this process, at most `maxEntries` identities, least recently used out first. */
 export class BoundedMemoryStore implements Store {
-  private readonly entries = new Map<string, { timestamps: number[]; expiresAt: number }>();
+  private readonly entries = new Map<string, number[]>();
 
   constructor(private readonly maxEntries: number) {}
 
-  setForIdentity(identity: Identity, timestamps: readonly number[], windowMs?: number): void {
+  hit(identity: Identity, now: number, windowMs: number, max: number): HitDecision {
     const key = `${identity.contextIdentity}\u0000${identity.fieldIdentity}`;
+    const timestamps = this.entries.get(key) ?? [];
+    // Oldest first: the expired ones are a prefix.
+    let expired = 0;
+    while (expired < timestamps.length && timestamps[expired]! + windowMs <= now) expired++;
+    if (expired > 0) timestamps.splice(0, expired);
+    const admitted = timestamps.length < max;
+    if (admitted) timestamps.push(now);
+    // Re-inserted, so the Map's order is least recently used first.
     this.entries.delete(key);
-    if (timestamps.length === 0) return;
-    const newest = timestamps[timestamps.length - 1]!;
-    this.entries.set(key, { timestamps: [...timestamps], expiresAt: newest + (windowMs ?? 60_000) });
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
+    if (timestamps.length > 0) {
+      this.entries.set(key, timestamps);
+      if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     }
-  }
-
-  getForIdentity(identity: Identity): readonly number[] {
-    const key = `${identity.contextIdentity}\u0000${identity.fieldIdentity}`;
-    const entry = this.entries.get(key);
-    if (!entry) return [];
-    if (entry.expiresAt <= Date.now()) {
-      this.entries.delete(key);
-      return [];
-    }
-    return entry.timestamps;
+    return { admitted, count: timestamps.length, oldest: timestamps[0] ?? now };
   }
 
   get size(): number {
@@ -91,28 +100,27 @@ export class RateLimiter {
 
   /**
    * Counts one call of `bucket` for `client` (an API key id or `ip:<address>`), `scope` narrowing it
-   * further (the session id for messaging). Rejected calls are not counted.
+   * further (the session id for messaging): one store call that counts and decides. Synchronous when the
+   * store is (the in-memory one), so an operation pays no promise for it.
    */
-  async hit(bucket: Bucket, client: string, scope = ''): Promise<RateLimitState> {
+  hit(bucket: Bucket, client: string, scope = ''): RateLimitState | Promise<RateLimitState> {
     const max = this.limitOf(bucket);
     const windowMs = this.settings.windowMs;
-    const identity = { contextIdentity: client, fieldIdentity: `${bucket}:${scope}` };
     const now = Date.now();
-    const timestamps = (await this.store.getForIdentity(identity)).filter((t) => t + windowMs > now);
-    // Rejected calls are not counted, so a client that keeps retrying is let in once the window moves.
-    const limited = timestamps.length + 1 > max;
-    if (!limited) timestamps.push(now);
-    await this.store.setForIdentity(identity, timestamps, windowMs);
-    this.counters[limited ? 'limited' : 'allowed'][bucket]++;
-    const oldest = timestamps[0] ?? now;
+    const decision = this.store.hit({ contextIdentity: client, fieldIdentity: `${bucket}:${scope}` }, now, windowMs, max);
+    return decision instanceof Promise ? decision.then((d) => this.state(bucket, max, now, d)) : this.state(bucket, max, now, decision);
+  }
+
+  private state(bucket: Bucket, max: number, now: number, { admitted, count, oldest }: HitDecision): RateLimitState {
+    this.counters[admitted ? 'allowed' : 'limited'][bucket]++;
     const resetMs = oldest + this.settings.windowMs;
     return {
       bucket,
       limit: max,
-      remaining: Math.max(0, max - timestamps.length),
+      remaining: Math.max(0, max - count),
       reset: Math.ceil(resetMs / 1000),
-      retryAfter: limited ? Math.max(1, Math.ceil((resetMs - now) / 1000)) : 0,
-      limited,
+      retryAfter: admitted ? 0 : Math.max(1, Math.ceil((resetMs - now) / 1000)),
+      limited: !admitted,
     };
   }
 }

@@ -3,12 +3,12 @@ import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult 
 import { createGraphQLError, processRegularResult, type YogaServerInstance } from 'graphql-yoga';
 import type { Principal } from '../auth/principal.js';
 import type { GraphQLContext } from '../context.js';
-import type { DocumentRegistry } from '../plugins/use-document-registry.js';
+import type { DocumentFailure, DocumentRegistry } from '../plugins/use-document-registry.js';
 import { UNEXPECTED_ERROR_MESSAGE, type MaskError } from '../plugins/use-error-codes.js';
 import { rateLimitHeaders, rateLimitRefusal } from '../plugins/use-rate-limit.js';
 import type { RateLimiter } from '../auth/rate-limiter.js';
 import { clientIdentity, type Authenticator } from '../auth/authenticator.js';
-import { describeOperation, type OperationReport } from '../observability/operation.js';
+import { describeOperation, outcomeOf, type OperationReport } from '../observability/operation.js';
 import type { Answer, ResultCache } from './result-cache.js';
 import type { TurnGate } from './turn-gate.js';
 
@@ -53,11 +53,14 @@ export interface GraphQLRunnerOptions {
    * checks (useAuth's, armor's input limits) depend only on what the key holds, and the kept answer passed them.
    */
   cache?: { results: ResultCache; limiter: RateLimiter; report: OperationReport };
+  /** Told of the operations answered from a kept failure (the others are reported by the plugins or `cache.report`). */
+  report?: OperationReport;
   /** Spreads a burst of executions over event-loop turns (a kept answer does not wait). */
   gate?: TurnGate;
 }
 
 type Runnable = { doc: DocumentNode; principal: Principal | null };
+type Refused = { failure: DocumentFailure; principal: Principal | null };
 
 /**
  * Runs a query or mutation through yoga's envelop pipeline (the same plugins, context, masking and
@@ -65,8 +68,9 @@ type Runnable = { doc: DocumentNode; principal: Principal | null };
  * streams, no per-request AbortSignal. That layer is most of a small request's cost.
  *
  * `run` and `answer` answer null when the request is not the plain case, and the caller hands it to yoga, which
- * stays the one place for everything else: a document not yet validated (the registry holds only
- * texts yoga has accepted), a missing or wrong API key (useAuth's onParams answer), subscriptions.
+ * stays the one place for everything else: a document seen for the first time (the registry holds only texts
+ * yoga has accepted or refused), a missing or wrong API key (useAuth's onParams answer), subscriptions. A text
+ * yoga refused (it did not parse or validate) is answered again with the same errors, as yoga answered them.
  */
 export class GraphQLRunner {
   private readonly committed: () => Promise<void>;
@@ -103,6 +107,10 @@ export class GraphQLRunner {
     if (!runnable) {
       this.observe('yoga');
       return null;
+    }
+    if ('failure' in runnable) {
+      this.observe('cached');
+      return this.refuseAgain(req, requestId, params, runnable, render);
     }
     const cache = this.o.cache;
     const slot = cache?.results.slot(runnable.doc, params.operationName, params.variables, runnable.principal, variant);
@@ -146,6 +154,14 @@ export class GraphQLRunner {
     return answer;
   }
 
+  /** A document yoga refused, refused again without parsing or validating it (DocumentRegistry.fail). */
+  private refuseAgain(req: IncomingMessage, requestId: string, params: GraphQLParams, { failure, principal }: Refused, render: (result: ExecutionResult) => Answer): Answer {
+    const answer = render({ errors: failure.errors });
+    const outcome = failure.document ? outcomeOf(failure.errors) : 'VALIDATION_ERROR';
+    this.o.report?.({ req, requestId, auth: principal, params }, describeOperation(failure.document, params.operationName, params.variables), outcome, 0);
+    return answer;
+  }
+
   private async execute(req: IncomingMessage, res: ServerResponse | undefined, requestId: string, params: GraphQLParams, { doc, principal }: Runnable): Promise<Executed> {
     try {
       // What yoga's server context and handleParams would put in the initial context, minus `request`, plus
@@ -167,17 +183,28 @@ export class GraphQLRunner {
     }
   }
 
-  private runnable(req: IncomingMessage, params: GraphQLParams, document?: DocumentNode): Runnable | null {
+  private runnable(req: IncomingMessage, params: GraphQLParams, document?: DocumentNode): Runnable | Refused | null {
     const doc = document ?? this.registry.get(params.query);
+    const failure = doc ? undefined : this.registry.failure(params.query);
+    if (failure) {
+      // yoga resolves the operation before validating (an unknown operationName is its own error): its to answer.
+      if (failure.document && !getOperationAST(failure.document, params.operationName)) return null;
+      return this.admitted(req, (principal) => ({ failure, principal }));
+    }
     if (!doc) return null;
     const operation = getOperationAST(doc, params.operationName);
     if (!operation || operation.operation === 'subscription') return null;
+    return this.admitted(req, (principal) => ({ doc, principal }));
+  }
+
+  /** The caller, or null when there is a key to refuse (yoga's to answer). */
+  private admitted<T>(req: IncomingMessage, then: (principal: Principal | null) => T): T | null {
     const principal = this.auth.fromNodeRequest(req);
-    if (!this.auth.enabled) return { doc, principal };
+    if (!this.auth.enabled) return then(principal);
     // A missing or wrong key is yoga's to refuse (401 with WWW-Authenticate), and to count.
     if (!principal) return null;
     this.auth.record(principal);
-    return { doc, principal };
+    return then(principal);
   }
 
   /** `answer`, as yoga answers a JSON request: its status rules, headers and serialization. */

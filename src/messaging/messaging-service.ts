@@ -12,6 +12,7 @@ import type {
 import { AppError, validationError } from '../errors.js';
 import type { BusEventOf, EventBus } from '../events/bus.js';
 import { mapEngineError, type SessionManager } from '../sessions/session-manager.js';
+import { checkText, textProblem } from '../text-input.js';
 import { checkChatId, checkContactId, checkGroupId } from './chat-id.js';
 import { parseMediaDataUrl } from './media.js';
 import { SendQueue } from './send-queue.js';
@@ -86,6 +87,7 @@ export class MessagingService {
     const chatId = checkChatId(args.chatId);
     if (args.content.length === 0) throw validationError('content must not be empty', { field: 'content' });
     if (args.content.length > MAX_TEXT) throw validationError(`content is longer than ${MAX_TEXT} characters`, { field: 'content', max: MAX_TEXT });
+    checkText(args.content, 'message', 'content');
     const quotedMessageId = optionalId(args.quotedMessageId, 'quotedMessageId');
     return this.sendQueue.run(args.sessionId, () => this.engine(args.sessionId, (e) => e.sendText({ chatId, content: args.content, quotedMessageId })));
   }
@@ -95,10 +97,12 @@ export class MessagingService {
     const chatId = checkChatId(args.chatId);
     const media = parseMediaDataUrl(kind, args.data, this.config.media);
     const filename = args.filename?.trim() || null;
-    if (filename && (filename.length > MAX_FILENAME || /[/\\\0]/.test(filename))) {
+    if (filename && (filename.length > MAX_FILENAME || /[/\\]/.test(filename))) {
       throw validationError(`filename must be a plain name of at most ${MAX_FILENAME} characters`, { field: 'filename' });
     }
+    checkText(filename, 'name', 'filename');
     if (args.caption && args.caption.length > MAX_CAPTION) throw validationError(`caption is longer than ${MAX_CAPTION} characters`, { field: 'caption', max: MAX_CAPTION });
+    checkText(args.caption, 'message', 'caption');
     const quotedMessageId = optionalId(args.quotedMessageId, 'quotedMessageId');
     return this.sendQueue.run(args.sessionId, () =>
       this.engine(args.sessionId, (e) =>
@@ -134,10 +138,7 @@ export class MessagingService {
   }
 
   async messages(sessionId: string, chatId: string, last: number | null | undefined, before: string | null | undefined): Promise<MessagesPage> {
-    const limit = last ?? DEFAULT_PAGE;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
-      throw validationError(`last must be between 1 and ${MAX_PAGE}`, { field: 'last', min: 1, max: MAX_PAGE });
-    }
+    const limit = checkPageSize(last ?? DEFAULT_PAGE, 'last');
     const beforeId = optionalId(before, 'before');
     // One more than asked tells whether older messages exist.
     const found = await this.engine(sessionId, (e) => e.getMessages(chatId, { limit: limit + 1, before: beforeId }));
@@ -161,8 +162,9 @@ export class MessagingService {
 
   async createGroup(args: { sessionId: string; name: string; participants: string[]; description?: string | null }): Promise<CreateGroupResult> {
     this.sessions.require(args.sessionId);
-    const name = args.name.trim();
+    const name = checkText(args.name, 'name', 'name').trim();
     if (!name || name.length > MAX_GROUP_NAME) throw validationError(`name must be 1-${MAX_GROUP_NAME} characters`, { field: 'name' });
+    checkText(args.description, 'description', 'description');
     const participants = checkParticipants(args.participants);
     return this.engine(args.sessionId, (e) => e.createGroup(name, participants, args.description ?? null));
   }
@@ -181,6 +183,7 @@ export class MessagingService {
     }
     checkContactId(from, 'from');
     if (body.length === 0 || body.length > MAX_TEXT) throw validationError(`body must be 1-${MAX_TEXT} characters`, { field: 'body' });
+    checkText(body, 'message', 'body');
     return this.engine(sessionId, async (e) => {
       if (!e.sandbox) throw new AppError('ENGINE_UNSUPPORTED', 'This session has no sandbox controls', { sessionId });
       return e.sandbox.injectMessage(from, body);
@@ -200,9 +203,20 @@ export class MessagingService {
   }
 }
 
+/**
+ * A page size (chats' first and last, messages' last): 1 to MAX_PAGE. Zero is refused rather than answered with an
+ * empty page: such a page has no cursor to go on from, and a client paging by hasNextPage would never finish.
+ */
+export function checkPageSize(size: number, field: string): number {
+  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) {
+    throw validationError(`${field} must be between 1 and ${MAX_PAGE}`, { field, min: 1, max: MAX_PAGE });
+  }
+  return size;
+}
+
 function optionalId(value: string | null | undefined, field: string): string | null {
   if (value === null || value === undefined || value === '') return null;
-  if (value.length > 200) throw validationError(`${field} is not a message id`, { field });
+  if (value.length > 200 || textProblem(value, 'name')) throw validationError(`${field} is not a message id`, { field });
   return value;
 }
 

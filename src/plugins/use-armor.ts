@@ -33,20 +33,30 @@ export function useArmor(options: ArmorOptions): Plugin & { counters: ArmorCount
   const counters: ArmorCounters = {
     rejected: { maxDepth: 0, maxAliases: 0, maxTokens: 0, maxCost: 0, maxDirectives: 0, introspection: 0, inputLimits: 0 },
   };
+  // graphql-armor labels every rejection "Syntax Error:" and throws it out of validation (which yoga then answers
+  // unlike other validation errors: 200, not 400). Its validation rules report it as any rule does instead, worded
+  // for the limit; the token limit, which stops the parser itself, still throws, reworded the same way.
   const reject = (rule: ArmorRule) => [
-    (_ctx: ValidationContext | null, error: GraphQLError) => {
+    (ctx: ValidationContext | null, error: GraphQLError) => {
       counters.rejected[rule]++;
+      const { message, details } = armorRejection(rule, error.message);
+      if (ctx) {
+        ctx.reportError(createGraphQLError(message, { extensions: { code: 'VALIDATION_ERROR', details } }));
+        return;
+      }
+      error.message = message;
       error.extensions.code = 'VALIDATION_ERROR';
-      error.extensions.details = { rule };
+      error.extensions.details = details;
     },
   ];
   const { armor, limits } = options;
+  const reported = { propagateOnRejection: false, exposeLimits: true };
   const plugins: Plugin[] = [
-    maxDepthPlugin({ n: armor.maxDepth, onReject: reject('maxDepth'), exposeLimits: true }),
-    maxAliasesPlugin({ n: armor.maxAliases, onReject: reject('maxAliases'), exposeLimits: true }),
+    maxDepthPlugin({ n: armor.maxDepth, onReject: reject('maxDepth'), ...reported }),
+    maxAliasesPlugin({ n: armor.maxAliases, onReject: reject('maxAliases'), ...reported }),
     maxTokensPlugin({ n: armor.maxTokens, onReject: reject('maxTokens'), exposeLimits: true }),
-    costLimitPlugin({ maxCost: armor.maxCost, onReject: reject('maxCost'), exposeLimits: true }),
-    maxDirectivesPlugin({ n: armor.maxDirectives, onReject: reject('maxDirectives'), exposeLimits: true }),
+    costLimitPlugin({ maxCost: armor.maxCost, onReject: reject('maxCost'), ...reported }),
+    maxDirectivesPlugin({ n: armor.maxDirectives, onReject: reject('maxDirectives'), ...reported }),
     blockFieldSuggestionsPlugin(),
   ];
   const plugin: Plugin & { counters: ArmorCounters } = {
@@ -77,6 +87,25 @@ export function useArmor(options: ArmorOptions): Plugin & { counters: ArmorCount
     },
   };
   return plugin;
+}
+
+const ARMOR_WORDING: Partial<Record<ArmorRule, [string, string]>> = {
+  maxDepth: ['Query too deep', 'depth '],
+  maxAliases: ['Too many aliases', ''],
+  maxTokens: ['Too many tokens', ''],
+  maxCost: ['Query too costly', 'cost '],
+  maxDirectives: ['Too many directives', ''],
+};
+
+/** graphql-armor's "Syntax Error: Query Cost limit of 20 exceeded, found 27.5." as "Query too costly: cost 27.5, at most 20 (maxCost)". */
+export function armorRejection(rule: ArmorRule, raw: string): { message: string; details: Record<string, unknown> } {
+  const match = /limit of (\d+(?:\.\d+)?) exceeded(?:, found (\d+(?:\.\d+)?))?/.exec(raw);
+  const [what, unit] = ARMOR_WORDING[rule] ?? [rule, ''];
+  if (!match) return { message: `${what}: ${raw.replace(/^Syntax Error: /, '')} (${rule})`, details: { rule } };
+  const limit = Number(match[1]);
+  if (match[2] === undefined) return { message: `${what}: more than ${limit} (${rule})`, details: { rule, limit } };
+  const found = Number(match[2]);
+  return { message: `${what}: ${unit}${found}, at most ${limit} (${rule})`, details: { rule, limit, found } };
 }
 
 // A document without a "(" has no arguments and no variables, so nothing for the input limits to check.

@@ -1,6 +1,7 @@
-import { resolveArrayConnection } from '@pothos/plugin-relay';
+import { cursorToOffset, resolveArrayConnection } from '@pothos/plugin-relay';
 import type { GroupParticipantInfo } from '../engine/engine.js';
-import { MAX_PAGE } from '../messaging/messaging-service.js';
+import { validationError } from '../errors.js';
+import { checkPageSize, MAX_PAGE } from '../messaging/messaging-service.js';
 import { builder } from '../schema/builder.js';
 import { ChatRef, chatKey, loadBySession } from '../schema/chat.js';
 import { ContactRef } from '../schema/contact.js';
@@ -12,9 +13,11 @@ builder.objectFields(SessionRef, (t) => ({
   chats: t.connection(
     {
       type: ChatRef,
-      description: 'Newest activity first (default 50 a page, at most 200)',
-      resolve: async (session, args, ctx) =>
-        resolveArrayConnection({ args, defaultSize: 50, maxSize: MAX_PAGE }, await ctx.services.messaging.chats(session.sessionId)),
+      description: 'Newest activity first; first or last 1-200 (default 50 a page); after/before: cursors this list gave',
+      resolve: async (session, args, ctx) => {
+        checkChatPage(args);
+        return resolveArrayConnection({ args, defaultSize: 50, maxSize: MAX_PAGE }, await ctx.services.messaging.chats(session.sessionId));
+      },
     },
     { name: 'ChatConnection' },
     { name: 'ChatEdge' },
@@ -68,3 +71,20 @@ builder.objectFields(ChatRef, (t) => ({
     resolve: (chat) => chatKey(chat.sessionId, chat.id),
   }),
 }));
+
+/** first/last as every page size; after/before must be cursors this list gave out (else VALIDATION_ERROR, not an empty page). */
+function checkChatPage(args: { first?: number | null; last?: number | null; after?: string | null; before?: string | null }): void {
+  if (args.first != null) checkPageSize(args.first, 'first');
+  if (args.last != null) checkPageSize(args.last, 'last');
+  for (const field of ['after', 'before'] as const) {
+    const cursor = args[field];
+    if (cursor == null) continue;
+    let offset = Number.NaN;
+    try {
+      offset = cursorToOffset(cursor);
+    } catch {
+      // not base64 or not an offset cursor
+    }
+    if (!Number.isSafeInteger(offset) || offset < 0) throw validationError(`${field} is not a cursor of this list`, { field });
+  }
+}

@@ -42,7 +42,10 @@ export const WebhookRef = builder.objectRef<WebhookView>('Webhook').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
     sessionId: t.exposeString('sessionId'),
-    url: t.exposeString('url'),
+    url: t.string({
+      description: 'In full for a key with MANAGE on the session; for others credentials, query, fragment and id- or token-like path segments are ****',
+      resolve: (w, _args, ctx) => ctx.services.webhooks.urlFor(w, ctx.auth),
+    }),
     events: t.expose('events', { type: [EventTypeEnum], description: 'The events sent; empty means every event' }),
     allEvents: t.boolean({ resolve: (w) => w.events.length === 0 }),
     headers: t.expose('headers', { type: 'JSON', description: 'Custom headers sent with every delivery; values masked' }),

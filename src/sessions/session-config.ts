@@ -1,8 +1,12 @@
 import { z } from 'zod';
 import type { EngineKind, SessionConfig } from '../engine/engine.js';
 import { validationError } from '../errors.js';
+import { textProblem } from '../text-input.js';
 
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+// These end up in a proxy URL or a browser's command line: one line, no control characters.
+const oneLine = (max: number, min = 0) => z.string().min(min).max(max).refine((v) => !textProblem(v, 'name'), 'must be one line of text without control characters');
 
 const configInput = z
   .object({
@@ -13,13 +17,13 @@ const configInput = z
     authTimeout: z.number().positive().max(86400).optional(),
     proxyServerCredentials: z
       .object({
-        protocol: z.string().max(16).optional(),
-        address: z.string().min(1).max(512),
-        username: z.string().max(256).optional(),
-        password: z.string().max(256).optional(),
+        protocol: oneLine(16).optional(),
+        address: oneLine(512, 1),
+        username: oneLine(256).optional(),
+        password: oneLine(256).optional(),
       })
       .optional(),
-    licenceKey: z.string().max(512).optional(),
+    licenceKey: oneLine(512).optional(),
     sandbox: z.object({ autoScanMs: z.number().int().nonnegative().max(3_600_000).optional() }).optional(),
   })
   .strict();

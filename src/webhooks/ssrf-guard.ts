@@ -1,4 +1,5 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
+import { textProblem } from '../text-input.js';
 import { validationError } from '../errors.js';
 import { formatIp, inCidr, parseCidr, parseCidrList, parseIp, type Cidr, type IpAddress } from './cidr.js';
 
@@ -69,6 +70,8 @@ export class SsrfGuard {
   static parseUrl(raw: unknown): URL {
     if (typeof raw !== 'string' || raw.trim() === '') throw validationError('url is required', { field: 'url' });
     if (raw.length > 2048) throw validationError('url is longer than 2048 characters', { field: 'url' });
+    // URL parsing would drop tabs and line breaks silently, and keep other control characters percent-encoded.
+    if (textProblem(raw.trim(), 'name')) throw validationError('url must not contain control characters', { field: 'url' });
     let url: URL;
     try {
       url = new URL(raw.trim());

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AppError, validationError } from '../errors.js';
 import { eventTypes, type EventBus, type EventType } from '../events/bus.js';
+import { can, type Principal } from '../auth/principal.js';
 import type { SessionManager } from '../sessions/session-manager.js';
 import type { DeliveryWorker } from './delivery-worker.js';
 import { isEventType, type Outbox } from './outbox.js';
@@ -51,6 +52,42 @@ export function maskHeaderValue(value: string): string {
   return value.length > 12 ? `${value.slice(0, 4)}****` : '****';
 }
 
+// Path segments that look like ids or tokens: Slack's, Discord's and Zapier's hooks carry their secret in the path.
+const isTokenLike = (segment: string) => (segment.length >= 6 && /\d/.test(segment)) || (segment.length >= 16 && /[^a-z._-]/.test(segment));
+
+/**
+ * A webhook URL as a key without MANAGE sees it: scheme, host, port and the plain path segments stay, so the
+ * endpoint can be recognised; credentials, the query string, the fragment and path segments that look like
+ * ids or tokens (6+ characters with a digit, or 16+ that are not lower-case words) become `****`.
+ */
+export function maskUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return '****';
+  }
+  if (url.username || url.password) {
+    url.username = '****';
+    url.password = '';
+  }
+  url.pathname = url.pathname
+    .split('/')
+    .map((segment) => (isTokenLike(decodeURIComponentSafe(segment)) ? '****' : segment))
+    .join('/');
+  if (url.search) url.search = '****';
+  if (url.hash) url.hash = '****';
+  return url.toString();
+}
+
+function decodeURIComponentSafe(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /** The events filter from either form; [] = every event. Throws VALIDATION_ERROR on an unknown name. */
 export function parseEventFilter(events: readonly string[] | null | undefined, eventNames: readonly unknown[] | null | undefined): EventType[] {
   const wanted = new Set<EventType>();
@@ -85,8 +122,9 @@ export function parseHeaders(raw: unknown): Record<string, string> {
     if (!HEADER_NAME.test(name)) throw validationError(`"${name}" is not a valid header name`, { field: 'headers', header: name });
     if (RESERVED_HEADERS.has(lower)) throw validationError(`header "${name}" is set by the gateway and cannot be overridden`, { field: 'headers', header: name });
     if (seen.has(lower)) throw validationError(`header "${name}" is given twice`, { field: 'headers', header: name });
-    if (typeof value !== 'string' || value.length > 4096 || /[\r\n\0]/.test(value)) {
-      throw validationError(`header "${name}" must be a string of at most 4096 characters without line breaks`, { field: 'headers', header: name });
+    // HTTP allows a tab in a header value, no other control character.
+    if (typeof value !== 'string' || value.length > 4096 || /[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) {
+      throw validationError(`header "${name}" must be a string of at most 4096 characters without line breaks or other control characters`, { field: 'headers', header: name });
     }
     seen.add(lower);
     out[name] = value;
@@ -134,6 +172,14 @@ export class WebhookService {
   list(sessionId: string): WebhookView[] {
     this.o.sessions.require(sessionId);
     return this.webhooksOf(sessionId);
+  }
+
+  /**
+   * The URL `principal` may see (Webhook.url, so GraphQL and REST alike): in full with MANAGE on the webhook's
+   * session, the key that can change it anyway; else masked (maskUrl), as URLs often carry the receiver's secret.
+   */
+  urlFor(webhook: WebhookView, principal: Principal | null | undefined): string {
+    return can(principal, webhook.sessionId, 'manage') ? webhook.url : maskUrl(webhook.url);
   }
 
   /** For a session already looked up (Session.webhooks). */
