@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { startServer, type TestServer } from './helpers/app.js';
+import { startServer, waitFor, type TestServer } from './helpers/app.js';
 import { buildDashboard, launchBrowser, screenshots } from './helpers/browser.js';
 import { startReceiver, type Receiver } from './helpers/webhooks.js';
 
@@ -35,7 +35,7 @@ describe('dashboard', () => {
     server = await startServer({
       introspection: false,
       sandbox: { qrRotateMs: 600, startDelayMs: 20, authDelayMs: 50, botReplyDelayMs: 150, readDelayMs: 50 },
-      sendQueue: { minGapMs: 400, jitterMs: 0 },
+      sendQueue: { minGapMs: 1000, jitterMs: 0 },
       webhooks: { allowCidrs: '127.0.0.0/8' },
     });
     browser = await launchBrowser();
@@ -102,9 +102,9 @@ describe('dashboard', () => {
       await page.press('#send-text', 'Enter');
       assert.equal(await page.inputValue('#send-text'), '', 'cleared on submit');
     }
-    // The server paces sends (400 ms apart here): the later ones show as pending meanwhile, and what the
-    // user types now stays in the box while they go out.
-    await page.locator('#messages li.out.pending').first().waitFor();
+    // The server paces sends (a second apart, its default): the later ones show as pending meanwhile, and
+    // what the user types now stays in the box while they go out.
+    assert.ok((await page.locator('#messages li.out.pending').count()) >= 1, 'a send waiting its turn shows as pending');
     await page.type('#send-text', 'a draft');
     await screenshots(page, '04-sending');
 
@@ -121,7 +121,142 @@ describe('dashboard', () => {
     for (const text of sent) assert.ok(all.indexOf(text) < all.lastIndexOf(text), `${text}: the echo comes after the message`);
     for (const meta of await texts(page, '#messages li.out .meta')) assert.match(meta, / · read$/, 'each shows its ack');
     await screenshots(page, '05-chat');
+
+    // The server agrees: the chat holds the six messages in the same order.
+    const data = await server.gqlOk(`{ session(sessionId: "browser-1") { chat(chatId: "${ECHO_BOT}") { messages(last: 20) { edges { node { body fromMe } } } } } }`);
+    assert.deepEqual(
+      data.session.chat.messages.edges.map((e: any) => [e.node.body, e.node.fromMe]),
+      sent.flatMap((text) => [[text, true], [text, false]]),
+    );
+
+    // A message from someone else: the chat list shows it live, on top, with its unread count.
+    await server.gqlOk(`mutation { sandboxInjectMessage(sessionId: "browser-1", from: "${JOHN}", body: "are you there?") { id } }`);
+    const john = page.locator(`#chat-list li[data-chat-id="${JOHN}"]`);
+    await john.locator('.badge', { hasText: '1' }).waitFor();
+    assert.match((await john.textContent()) ?? '', /John Doe.*are you there\?/s);
+    assert.equal(await page.locator('#chat-list li').first().getAttribute('data-chat-id'), JOHN, 'newest activity first');
+    assert.match((await page.locator(`#chat-list li[data-chat-id="${ECHO_BOT}"]`).textContent()) ?? '', new RegExp(sent[2]!), 'the last message of a chat');
+    await screenshots(page, '06-unread');
+    await john.locator('button').click();
+    await page.locator('#messages li.in', { hasText: 'are you there?' }).waitFor();
+    await john.locator('.badge').waitFor({ state: 'detached' });
+    // Opening it read it: the server's count is 0 too.
+    await waitFor(async () => (await server.gqlOk(`{ session(sessionId: "browser-1") { chat(chatId: "${JOHN}") { unreadCount } } }`)).session.chat.unreadCount === 0, 5000, 'read');
+
+    // The event log, reached from the keyboard (arrow keys move between the tabs).
+    await page.focus('#tab-chats');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.getAttribute('#tab-events', 'aria-selected'), 'true');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'tab-events');
+    await page.locator('#events-panel').waitFor({ state: 'visible' });
+    const types = await texts(page, '#event-log li .event');
+    for (const type of ['MESSAGE', 'ACK', 'READY']) assert.ok(types.includes(type), `${type} in the event log: ${types.join(' ')}`);
+    await server.gqlOk(`mutation { sandboxInjectMessage(sessionId: "browser-1", from: "${JOHN}", body: "live in the log") { id } }`);
+    await page.locator('#event-log li[data-type="MESSAGE"]', { hasText: 'live in the log' }).first().waitFor();
+    await screenshots(page, '07-events');
+
     assert.deepEqual(problems, [], 'no script errors or CSP violations in the page');
+    await page.close();
+  });
+
+  it('a webhook is registered, tested, and its deliveries listed and redelivered from the dashboard, with introspection off', async () => {
+    const introspection = await server.gql('{ __type(name: "Webhook") { name } }');
+    assert.match(introspection.errors?.[0]?.message ?? '', /introspection has been disabled/, 'this server has introspection off');
+    const { page, problems } = await openPage(browser, `${server.url}/`);
+    await page.locator('li[data-session="browser-1"] button').click();
+    await page.locator('#detail-status', { hasText: /^READY$/ }).waitFor();
+    await page.click('#tab-webhooks');
+    await page.locator('#webhooks', { hasText: 'No webhooks yet' }).waitFor();
+
+    await page.fill('#webhook-url', receiver.url);
+    await page.check('#webhook-events input[value="MESSAGE"]');
+    await page.click('#webhook-save');
+    await page.locator('#webhook-secret code', { hasText: /^whsec_/ }).waitFor();
+    const card = page.locator('#webhooks article.webhook');
+    await card.waitFor();
+    assert.match((await card.textContent()) ?? '', new RegExp(`${receiver.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*enabled.*message`, 's'));
+    await screenshots(page, '08-webhook-registered');
+
+    // Test: a signed ping is delivered at once; the result and the delivery show.
+    await card.locator('button', { hasText: 'Send test' }).click();
+    await card.locator('.result', { hasText: /test delivery: succeeded, HTTP 200/ }).waitFor();
+    const ping = card.locator('tr', { hasText: 'ping' });
+    await ping.waitFor();
+    assert.match((await ping.textContent()) ?? '', /ping.*succeeded.*1.*HTTP 200/s);
+    assert.ok(receiver.received.some((r) => JSON.parse(r.body).event === 'ping'), 'the receiver got the ping');
+
+    // An event of the session: its delivery is listed (the panel refreshes itself).
+    await server.gqlOk(`mutation { sendText(input: { sessionId: "browser-1", chatId: "${ECHO_BOT}", content: "to the webhook" }) { message { id } } }`);
+    await card.locator('tr', { hasText: 'message' }).first().waitFor();
+    // Redeliver the ping: the same delivery is sent again (attempts 2).
+    await ping.locator('button', { hasText: 'Redeliver' }).click();
+    await card.locator('tr', { hasText: 'ping' }).locator('td:nth-child(4)', { hasText: /^2$/ }).waitFor();
+    assert.equal(receiver.received.filter((r) => JSON.parse(r.body).event === 'ping').length, 2);
+    await screenshots(page, '09-webhook-deliveries');
+
+    // Disable, enable, remove.
+    await card.locator('button', { hasText: 'Disable' }).click();
+    await card.locator('.pill', { hasText: /^disabled/ }).waitFor();
+    await card.locator('button', { hasText: 'Enable' }).click();
+    await card.locator('.pill', { hasText: /^enabled$/ }).waitFor();
+    page.once('dialog', (dialog) => void dialog.accept());
+    await card.locator('button', { hasText: 'Remove' }).click();
+    await page.locator('#webhooks', { hasText: 'No webhooks yet' }).waitFor();
+    assert.deepEqual((await server.gqlOk('{ webhooks(sessionId: "browser-1") { id } }')).webhooks, []);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  it('shows sessions created elsewhere and follows their status live', async () => {
+    const { page } = await openPage(browser, `${server.url}/`);
+    await page.locator('li[data-session="browser-1"]').waitFor();
+    await server.gqlOk('mutation { createSession(input: { sessionId: "browser-2", waitForQR: true }) { session { status } } }');
+    await page.reload();
+    const pill = page.locator('li[data-session="browser-2"] .status');
+    await pill.waitFor();
+    assert.equal(await pill.textContent(), 'QR_READY');
+    await server.gqlOk('mutation { sandboxScanQr(sessionId: "browser-2") { status } }');
+    await page.locator('li[data-session="browser-2"] .status', { hasText: /^READY$/ }).waitFor();
+    await server.gqlOk('mutation { removeSession(sessionId: "browser-2") { removed } }');
+    await page.locator('li[data-session="browser-2"]').waitFor({ state: 'detached' });
+    await page.close();
+  });
+});
+
+describe('dashboard on a server with an API key', () => {
+  const KEY = 'dashboard-key-0123456789abcdef';
+  let server: TestServer;
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  before(async () => {
+    buildDashboard();
+    server = await startServer({ auth: { apiKeys: [KEY] } });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.dispose();
+  });
+
+  it('asks for the key on 401, keeps it, and works with it (GraphQL and the live socket)', async () => {
+    const { page } = await openPage(browser, `${server.url}/`);
+    const dialog = page.locator('#key-dialog');
+    await dialog.waitFor({ state: 'visible' });
+    assert.match((await page.textContent('#key-reason')) ?? '', /asks for an API key/);
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'api-key', 'the key box has the focus');
+    await screenshots(page, '10-api-key');
+    await page.fill('#api-key', 'a wrong key');
+    await page.press('#api-key', 'Enter');
+    await dialog.waitFor({ state: 'visible' });
+    await page.locator('#key-reason', { hasText: /refused this API key/ }).waitFor();
+    await page.fill('#api-key', KEY);
+    await page.press('#api-key', 'Enter');
+    await dialog.waitFor({ state: 'hidden' });
+    await page.locator('#server-info', { hasText: /^v\d/ }).waitFor();
+    assert.equal(await page.evaluate(() => localStorage.getItem('wa-gateway.apiKey')), KEY);
+    await page.fill('#new-session-id', 'keyed');
+    await page.press('#new-session-id', 'Enter');
+    await page.locator('#detail-status', { hasText: /^QR_READY$/ }).waitFor();
+    await page.locator('#connection', { hasText: 'connected' }).waitFor();
     await page.close();
   });
 });

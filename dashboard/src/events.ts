@@ -11,6 +11,7 @@ interface SessionEvent {
   ack?: string;
   status?: string;
   reason?: string | null;
+  disconnectReason?: string;
   qr?: { expiresAt: string };
   me?: { id: string };
   groupId?: string;
@@ -23,7 +24,7 @@ const EVENT_FIELDS = `type at
   ... on StatusEvent { status reason }
   ... on QrEvent { qr { expiresAt } }
   ... on ReadyEvent { me { id } }
-  ... on DisconnectedEvent { reason }
+  ... on DisconnectedEvent { disconnectReason: reason }
   ... on GroupJoinEvent { groupId participants }
   ... on GroupLeaveEvent { groupId participants }`;
 
@@ -42,7 +43,7 @@ function summary(e: SessionEvent): string {
     case 'READY':
       return `logged in as ${e.me!.id}`;
     case 'DISCONNECTED':
-      return e.reason ?? '';
+      return e.disconnectReason ?? '';
     case 'GROUP_JOIN':
     case 'GROUP_LEAVE':
       return `${e.groupId}: ${e.participants!.join(', ')}`;

@@ -36,6 +36,10 @@ export class WebhooksPanel {
   private sessionId: string | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   private loading = false;
+  /** A load asked for while one ran: it runs again after, so an action's outcome is never missed. */
+  private again = false;
+  /** The outcome of the last action on each webhook, kept across the panel's refreshes. */
+  private readonly results = new Map<string, { text: string; error: boolean }>();
 
   constructor() {
     const boxes = $('webhook-events');
@@ -59,6 +63,7 @@ export class WebhooksPanel {
   open(sessionId: string, visible: boolean): void {
     if (this.sessionId !== sessionId) {
       this.sessionId = sessionId;
+      this.results.clear();
       this.resetForm();
       $('webhook-secret').hidden = true;
       $('webhooks').replaceChildren(el('p', 'Loading…', 'muted'));
@@ -81,7 +86,11 @@ export class WebhooksPanel {
 
   private async load(): Promise<void> {
     const sessionId = this.sessionId;
-    if (!sessionId || this.loading) return;
+    if (!sessionId) return;
+    if (this.loading) {
+      this.again = true;
+      return;
+    }
     this.loading = true;
     try {
       const data = await gql<{ webhooks: Webhook[] }>(`query($id: String!) { webhooks(sessionId: $id) { ${WEBHOOK_FIELDS} } }`, { id: sessionId });
@@ -93,6 +102,10 @@ export class WebhooksPanel {
       $('webhooks').replaceChildren(el('p', missing ? 'This server has no webhooks API.' : errorText(error), missing ? 'muted' : 'error'));
     } finally {
       this.loading = false;
+      if (this.again) {
+        this.again = false;
+        void this.load();
+      }
     }
   }
 
@@ -112,15 +125,16 @@ export class WebhooksPanel {
     head.append(el('strong', hook.url, 'url'), el('span', hook.enabled ? 'enabled' : `disabled${hook.disabledReason ? `: ${hook.disabledReason}` : ''}`, `pill ${hook.enabled ? 'READY' : 'FAILED'}`));
     const counts = hook.deliveryCounts;
     const info = el('p', `${hook.allEvents ? 'every event' : hook.events.map((e) => e.toLowerCase()).join(', ')} · ${counts.succeeded} delivered, ${counts.pending} pending, ${counts.failed} failed${hook.failingSince ? ` · failing since ${new Date(hook.failingSince).toLocaleTimeString()}` : ''}`, 'muted');
-    const result = el('p', undefined, 'result');
+    const last = this.results.get(hook.id);
+    const result = el('p', last?.text ?? '', `result${last?.error ? ' error' : ''}`);
     result.setAttribute('role', 'status');
     const actions = el('div', undefined, 'row wrap');
     actions.append(
-      button('Send test', () => void this.act(result, 'test', () => this.test(hook, result))),
-      button(hook.enabled ? 'Disable' : 'Enable', () => void this.act(result, 'update', () => this.update(hook.id, { enabled: !hook.enabled }))),
+      button('Send test', () => void this.act(hook.id, result, 'sending a test delivery', () => this.test(hook))),
+      button(hook.enabled ? 'Disable' : 'Enable', () => void this.act(hook.id, result, 'saving', () => this.update(hook.id, { enabled: !hook.enabled }))),
       button('Edit', () => this.edit(hook)),
       button('Remove', () => {
-        if (confirm(`Remove the webhook to ${hook.url}? Its deliveries go too.`)) void this.act(result, 'remove', () => this.remove(hook.id));
+        if (confirm(`Remove the webhook to ${hook.url}? Its deliveries go too.`)) void this.act(hook.id, result, 'removing', () => this.remove(hook.id));
       }, 'danger'),
     );
     card.append(head, info, actions, result, this.deliveries(hook, result));
@@ -139,7 +153,7 @@ export class WebhooksPanel {
       const row = el('tr');
       row.dataset.deliveryId = d.id;
       const redeliver = el('td');
-      redeliver.append(button('Redeliver', () => void this.act(result, 'redeliver', () => this.redeliver(d.id)), 'small'));
+      redeliver.append(button('Redeliver', () => void this.act(hook.id, result, 'redelivering', () => this.redeliver(d.id)), 'small'));
       row.append(
         el('td', new Date(d.createdAt).toLocaleTimeString()),
         el('td', d.event),
@@ -154,20 +168,18 @@ export class WebhooksPanel {
     return wrap;
   }
 
-  private async act(result: HTMLElement, what: string, run: () => Promise<string | void>): Promise<void> {
-    result.textContent = `${what}…`;
+  private async act(webhookId: string, result: HTMLElement, doing: string, run: () => Promise<string>): Promise<void> {
+    result.textContent = `${doing}…`;
     result.className = 'result';
     try {
-      result.textContent = (await run()) ?? '';
+      this.results.set(webhookId, { text: await run(), error: false });
     } catch (error) {
-      result.textContent = errorText(error);
-      result.className = 'result error';
+      this.results.set(webhookId, { text: errorText(error), error: true });
     }
     await this.load();
   }
 
-  private async test(hook: Webhook, result: HTMLElement): Promise<string> {
-    result.textContent = 'sending a test delivery…';
+  private async test(hook: Webhook): Promise<string> {
     const { testWebhook: d } = await gql<{ testWebhook: Delivery }>('mutation($s: String!, $w: ID!) { testWebhook(sessionId: $s, webhookId: $w) { id event status attempts lastResponseCode lastError createdAt } }', {
       s: this.sessionId,
       w: hook.id,
