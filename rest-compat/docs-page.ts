@@ -40,6 +40,8 @@ const STYLE = `body{margin:0;font-family:system-ui,sans-serif}
 .wa-top{display:flex;flex-wrap:wrap;gap:1rem;align-items:center;padding:.6rem 1.2rem;background:#128c7e;color:#fff}
 .wa-top a{color:#fff}.wa-top strong{font-size:1.1rem;margin-right:auto}
 .swagger-ui .wrapper{padding:0 12px}
+.swagger-ui pre{white-space:pre-wrap;word-break:break-all}
+@media (max-width:600px){.swagger-ui .response-col_links{display:none}.swagger-ui .response-col_status{width:3.5rem}.swagger-ui .responses-table td{padding-right:4px}.swagger-ui .wrapper{padding:0 6px}}
 `;
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

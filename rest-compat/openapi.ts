@@ -330,7 +330,7 @@ function webhooks(): Record<string, unknown> {
 }
 
 function introduction(): string {
-  const codes = errorCodes.map((code) => `| \`${code}\` | ${errorStatus[code]} |`).join('\n');
+  const codes = statuses.map((status) => `| ${status} | ${codesOf(status).map((code) => `\`${code}\``).join(', ')} |`).join('\n');
   return [
     'The REST compatibility layer of wa-gateway (the multi-session API reference). Every route runs a GraphQL operation of `/graphql`, ' +
       'so both APIs share the same checks, limits and answers.',
@@ -340,7 +340,7 @@ function introduction(): string {
     '**API key**: when the server runs with `--api-key`, press **Authorize** and give the key in one of the three ways (X-Api-Key, Bearer, or Basic).',
     'Success: `{success: true, message?, data}`. Error: `{success: false, error: {code, message, details}}`; the HTTP status follows the code. ' +
       'Every answer carries `x-request-id`.',
-    `| error code | HTTP status |\n| --- | --- |\n${codes}`,
+    `| HTTP status | error codes |\n| --- | --- |\n${codes}`,
   ].join('\n\n');
 }
 
