@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Kind, parse, print, type OperationDefinitionNode } from 'graphql';
 import { FIRST_STEPS } from '../src/observability/graphiql-page.js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { gqlAs } from './helpers/auth.js';
+import { ARTIFACTS, launchBrowser } from './helpers/browser.js';
 import { collect, startServer, waitFor, type TestServer } from './helpers/app.js';
 
 const KEY = 'graphiql-first-steps-key-0123456789';
@@ -60,5 +63,42 @@ describe('GraphiQL', () => {
     const chat = (await run('Chat')).session.chat;
     assert.equal(chat.name, 'Echo Bot');
     assert.ok(chat.messages.edges.length >= 4);
+  });
+
+  it('in a browser, it sends the key the dashboard stored: over HTTP (Headers tab) and in the WebSocket connection_init of a subscription', async () => {
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.context.newPage();
+      page.setDefaultTimeout(20_000);
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(error.message));
+      await page.goto(`${server.url}/api/v1/openapi.json`);
+      await page.evaluate((key) => localStorage.setItem('wa-gateway.apiKey', key), KEY);
+      await page.goto(`${server.url}/graphql`);
+      await page.locator('.graphiql-query-editor', { hasText: 'first steps against the sandbox' }).waitFor();
+      await page.locator('.graphiql-editor-tool', { hasText: KEY }).or(page.locator('.graphiql-editors', { hasText: `"X-Api-Key": "${KEY}"` })).first().waitFor();
+      const sent = page.waitForRequest((r) => r.url().endsWith('/graphql') && r.method() === 'POST' && (r.postData() ?? '').includes('query Session'));
+      await page.locator('.graphiql-query-editor .view-line', { hasText: 'session(sessionId: "demo") { status me' }).click();
+      await page.keyboard.press('Control+Enter');
+      assert.equal((await (await sent).allHeaders())['x-api-key'], KEY);
+      await page.locator('.graphiql-response', { hasText: '"status": "READY"' }).waitFor();
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'graphiql-first-steps-1280.png') });
+
+      // A subscription runs over graphql-ws; its connection_init carries the key.
+      const frames: string[] = [];
+      page.on('websocket', (socket) => socket.on('framesent', (frame) => frames.push(String(frame.payload))));
+      await page.goto(`${server.url}/graphql?query=${encodeURIComponent('subscription Live { events(sessionId: "demo") { type } }')}`);
+      await page.locator('.graphiql-query-editor .view-line', { hasText: 'subscription Live' }).click();
+      await page.keyboard.press('Control+Enter');
+      await waitFor(() => frames.some((f) => f.includes('"connection_init"')), 10_000, 'connection_init');
+      assert.deepEqual(JSON.parse(frames.find((f) => f.includes('"connection_init"'))!).payload, { apiKey: KEY });
+      await waitFor(() => frames.some((f) => f.includes('"subscribe"')), 10_000, 'subscribe');
+      await gqlAs(server, 'mutation { sendText(input: { sessionId: "demo", chatId: "15550000001@c.us", content: "live" }) { message { id } } }', {}, { 'x-api-key': KEY });
+      await page.locator('.graphiql-response', { hasText: '"MESSAGE"' }).waitFor();
+      assert.deepEqual(problems, []);
+    } finally {
+      await browser.close();
+    }
   });
 });

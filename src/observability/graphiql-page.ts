@@ -5,9 +5,12 @@
 /** The dashboard's localStorage key for the API key (dashboard/src/graphql.ts). */
 const DASHBOARD_KEY = 'wa-gateway.apiKey';
 
-export const FIRST_STEPS = `# wa-gateway: first steps against the sandbox (no phone needed).
-# Run one operation at a time: put the cursor in it and press Ctrl-Enter (or the run button).
-# With an API key saved in the dashboard (its "API key" button), it is already in the Headers tab.
+export const FIRST_STEPS = `# wa-gateway: first steps against the sandbox
+# (a simulated WhatsApp network: no phone needed).
+# Run one operation at a time: put the cursor in it
+# and press Ctrl-Enter (or the run button).
+# An API key saved in the dashboard ("API key") is
+# already in the Headers tab below.
 
 # 1. Create a session: it starts and shows a QR code.
 mutation CreateSession {
@@ -16,7 +19,8 @@ mutation CreateSession {
   }
 }
 
-# 2. Scan the QR code as a phone would (sandbox engine only); READY follows a moment later.
+# 2. Scan the QR code as a phone would (sandbox only);
+#    READY follows a moment later.
 mutation Scan {
   sandboxScanQr(sessionId: "demo") { sessionId status }
 }
@@ -26,14 +30,20 @@ query Session {
   session(sessionId: "demo") { status me { id } }
 }
 
-# 4. Write to the Echo Bot: it answers with the same text, and reads yours (ack READ).
+# 4. Write to the Echo Bot: it answers with the same
+#    text, and reads yours (ack READ).
 mutation SendToEchoBot {
-  sendText(input: { sessionId: "demo", chatId: "15550000001@c.us", content: "Hello, Echo Bot" }) {
+  sendText(input: {
+    sessionId: "demo"
+    chatId: "15550000001@c.us"
+    content: "Hello, Echo Bot"
+  }) {
     message { id ack timestamp }
   }
 }
 
-# 5. Follow everything that happens to the session: run this, then step 4 again in another tab.
+# 5. Follow everything that happens to the session:
+#    run this, then step 4 again in another tab (+).
 subscription Events {
   events(sessionId: "demo") {
     type
@@ -44,7 +54,7 @@ subscription Events {
   }
 }
 
-# 6. The chat: its name, unread count and last messages.
+# 6. The chat: its name, unread count, last messages.
 query Chat {
   session(sessionId: "demo") {
     chat(chatId: "15550000001@c.us") {
