@@ -110,6 +110,8 @@ export class ChatPanel {
     this.subs = [];
     this.sessionId = null;
     this.openChatId = null;
+    this.early = null;
+    this.earlyAcks.clear();
     this.chats.clear();
     this.contacts.clear();
     this.shown.clear();
@@ -242,7 +244,7 @@ export class ChatPanel {
       return;
     }
     // A message we sent that comes back before its send answered: it is the first pending one with its text.
-    const pending = m.fromMe ? this.outbox.find((o) => o.chatId === m.chatId && !o.messageId && !o.failed && o.content === m.body) : undefined;
+    const pending = m.fromMe ? this.outbox.find((o) => o.sessionId === this.sessionId && o.chatId === m.chatId && !o.messageId && !o.failed && o.content === m.body) : undefined;
     if (pending) {
       pending.messageId = m.id;
       this.settle(pending, m);
