@@ -118,6 +118,7 @@ export class ChatPanel {
     $('chat-list').replaceChildren();
     $('messages').replaceChildren();
     $('chat-view').hidden = true;
+    $('chat-pick').hidden = false;
     $('chat-layout').hidden = true;
     $('chat-not-ready').hidden = false;
   }
@@ -183,6 +184,7 @@ export class ChatPanel {
     $('messages').replaceChildren();
     $('chat-error').textContent = '';
     $('chat-view').hidden = false;
+    $('chat-pick').hidden = true;
     $('chat-title').textContent = this.nameOf(chatId);
     $('chat-subtitle').textContent = chatId;
     this.renderList();
