@@ -1,8 +1,73 @@
-import type { JsonSchema, RestRoute } from './route.js';
+import { errorCodes, errorStatus, type ErrorCode } from '../src/errors.js';
+import { ECHO_BOT, EXAMPLE_ME, EXAMPLE_QR, EXAMPLE_SESSION, EXAMPLE_TIME, EXAMPLE_UNIX, type JsonSchema, type RestRoute } from './route.js';
 
-const errorResponse = { $ref: '#/components/responses/Error' };
+/** A message of each code, for the error examples (one per code: a new code in src/errors.ts needs one here). */
+const sampleMessages: Record<ErrorCode, string> = {
+  SESSION_NOT_FOUND: "Session with ID 'demo' not found",
+  NOT_FOUND: "Session 'demo' has no chat '15550009999@c.us'",
+  METHOD_NOT_ALLOWED: 'PUT is not allowed on /api/v1/sessions (allowed: POST, GET, HEAD)',
+  SESSION_NOT_READY: "Session 'demo' is not ready (status qr_ready)",
+  SESSION_ALREADY_EXISTS: "Session 'demo' already exists",
+  INVALID_SESSION_STATE: "Session 'demo' has no QR code (status ready)",
+  INVALID_CHAT_ID: "chatId must look like 15550001234@c.us or ...@g.us, not 'bob'",
+  VALIDATION_ERROR: 'content must not be empty',
+  BAD_REQUEST: 'the request body is not valid JSON',
+  NOT_ON_WHATSAPP: '15559999999@c.us is not on WhatsApp',
+  ENGINE_UNSUPPORTED: 'sandboxScanQr works on sandbox sessions only',
+  MAX_SESSIONS_REACHED: 'At most 10 sessions may run at once',
+  RATE_LIMITED: 'Too many requests; retry after 1 s',
+  UNAUTHENTICATED: 'a valid API key is required',
+  FORBIDDEN: "this API key may not MANAGE session 'demo'",
+  PAYLOAD_TOO_LARGE: 'the request body is larger than 16777216 bytes',
+  UNSUPPORTED_MEDIA_TYPE: 'the request body must be JSON (Content-Type: application/json), not text/plain',
+  ENGINE_ERROR: 'the engine failed: browser closed',
+  INTERNAL_ERROR: 'Unexpected error.',
+};
+
+const statusNames: Record<number, string> = {
+  400: 'Bad request',
+  401: 'No or wrong API key',
+  403: 'The API key may not do this',
+  404: 'Not found',
+  405: 'Method not allowed',
+  409: 'Conflict with the session state',
+  413: 'Body too large',
+  415: 'Body is not JSON',
+  429: 'Too many requests or sessions',
+  500: 'Unexpected error',
+  502: 'The engine failed',
+};
+
+const codesOf = (status: number) => errorCodes.filter((code) => errorStatus[code] === status);
+const statuses = [...new Set(Object.values(errorStatus))].sort();
+const responseRef = (status: number) => ({ $ref: `#/components/responses/Error${status}` });
+
+function errorResponses(): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const status of statuses) {
+    const codes = codesOf(status);
+    out[`Error${status}`] = {
+      description: `${statusNames[status] ?? 'Error'}: ${codes.join(', ')}`,
+      ...(status === 401 ? { headers: { 'WWW-Authenticate': { schema: { type: 'string' }, description: 'How to present a key' } } } : {}),
+      content: {
+        'application/json': {
+          schema: { $ref: '#/components/schemas/ErrorEnvelope' },
+          examples: Object.fromEntries(
+            codes.map((code) => [code, { summary: code, value: { success: false, error: { code, message: sampleMessages[code], details: {} } } }]),
+          ),
+        },
+      },
+    };
+  }
+  return out;
+}
 
 const components = {
+  securitySchemes: {
+    ApiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-Api-Key', description: 'The API key (--api-key or one made by createApiKey)' },
+    Bearer: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <key>' },
+    Basic: { type: 'http', scheme: 'basic', description: 'HTTP Basic with the key as the password (or as the user name with an empty password)' },
+  },
   schemas: {
     SessionStatus: {
       type: 'string',
@@ -35,27 +100,22 @@ const components = {
           type: 'object',
           required: ['code', 'message', 'details'],
           properties: {
-            code: { type: 'string', examples: ['SESSION_NOT_FOUND'] },
+            code: { type: 'string', enum: errorCodes },
             message: { type: 'string' },
-            details: { type: 'object' },
+            details: { type: 'object', description: 'What the code is about: the field, the session id, the limit ...' },
           },
         },
       },
     },
   },
-  responses: {
-    Error: {
-      description: 'An error: `{success:false, error:{code, message, details}}`; the HTTP status follows the code',
-      content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } },
-    },
-  },
+  responses: errorResponses(),
 };
 
 function envelope(route: RestRoute): JsonSchema {
   const properties: Record<string, unknown> = { success: { const: true } };
   const required = ['success'];
   if (route.response.message) {
-    properties.message = { type: 'string', examples: [route.response.message] };
+    properties.message = { type: 'string' };
     required.push('message');
   }
   if (route.response.data) {
@@ -65,27 +125,44 @@ function envelope(route: RestRoute): JsonSchema {
   return { type: 'object', required, properties };
 }
 
+/** The error statuses a route can answer besides 401/403/429/500, which every route can. */
+function errorStatuses(route: RestRoute): number[] {
+  const out = [400, 401, 403];
+  if (route.path.includes('{')) out.push(404);
+  if (route.path.includes('{sessionId}') || route.method === 'POST') out.push(409);
+  if (route.body) out.push(413, 415);
+  out.push(429, 500);
+  if (route.path.includes('{sessionId}')) out.push(502);
+  return out;
+}
+
 function operation(route: RestRoute, byId: Map<string, RestRoute>): Record<string, unknown> {
+  const example = route.example;
   const pathParams = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
     name: m[1],
     in: 'path',
     required: true,
     schema: { type: 'string' },
+    ...(example.params?.[m[1]!] !== undefined ? { example: example.params[m[1]!] } : {}),
   }));
-  const queryParams = (route.query ?? []).map((q) => ({ name: q.name, in: 'query', required: false, description: q.description, schema: q.schema }));
+  const queryParams = (route.query ?? []).map((q) => ({
+    name: q.name,
+    in: 'query',
+    required: false,
+    description: q.description,
+    schema: q.schema,
+    ...(example.query?.[q.name] !== undefined ? { example: example.query[q.name] } : {}),
+  }));
   const success = String(route.response.status ?? 200);
+  const sample: Record<string, unknown> = { success: true };
+  if (route.response.message) sample.message = route.response.message;
+  if (example.data !== undefined) sample.data = example.data;
   const content =
     route.response.contentType === 'image/png'
       ? { 'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } } }
-      : { 'application/json': { schema: envelope(route) } };
-  const errors: Record<string, unknown> = { '400': errorResponse };
-  if (route.path.includes('{')) errors['404'] = errorResponse;
-  if (route.path.includes('{sessionId}') || route.method === 'POST') errors['409'] = errorResponse;
-  if (route.body) {
-    errors['413'] = errorResponse;
-    errors['415'] = errorResponse;
-  }
-  errors['500'] = errorResponse;
+      : { 'application/json': { schema: envelope(route), example: sample } };
+  const errors: Record<string, unknown> = {};
+  for (const status of errorStatuses(route)) errors[String(status)] = responseRef(status);
   const alias = route.aliasOf ? byId.get(route.aliasOf) : undefined;
   const description = [route.description, alias ? `Alias of \`${alias.method} ${alias.path}\`.` : undefined].filter(Boolean).join('\n\n');
   return {
@@ -94,9 +171,177 @@ function operation(route: RestRoute, byId: Map<string, RestRoute>): Record<strin
     ...(description ? { description } : {}),
     tags: [route.tag],
     ...(pathParams.length + queryParams.length > 0 ? { parameters: [...pathParams, ...queryParams] } : {}),
-    ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: route.body } } } } : {}),
-    responses: { [success]: { description: 'Success', content }, ...errors, default: errorResponse },
+    ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: route.body, ...(example.body ? { example: example.body } : {}) } } } } : {}),
+    responses: { [success]: { description: 'Success', content }, ...errors },
   };
+}
+
+// ---- webhooks: what a registered URL receives ----------------------------------------------------------
+
+const messageData: JsonSchema = {
+  type: 'object',
+  required: ['message'],
+  properties: {
+    message: {
+      type: 'object',
+      properties: {
+        id: { type: 'string' },
+        chatId: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        fromMe: { type: 'boolean' },
+        body: { type: ['string', 'null'] },
+        timestamp: { type: 'integer', description: 'Unix seconds' },
+        author: { type: ['string', 'null'] },
+        type: { type: 'string', description: 'CHAT, IMAGE, DOCUMENT, AUDIO, PTT, ...' },
+        ack: { type: ['string', 'null'], description: 'SERVER, DEVICE, READ ... (sent messages)' },
+        caption: { type: ['string', 'null'] },
+        media: { type: ['object', 'null'], properties: { mimetype: { type: 'string' }, filename: { type: 'string' }, size: { type: 'integer' } } },
+        quotedMessageId: { type: ['string', 'null'] },
+      },
+    },
+  },
+};
+
+const groupData: JsonSchema = {
+  type: 'object',
+  properties: { groupId: { type: 'string' }, participants: { type: 'array', items: { type: 'string' } }, by: { type: ['string', 'null'] } },
+};
+
+const sentMessage = `true_${ECHO_BOT}_01A242D70CB40000E7EA`;
+
+/** Every body a webhook receives, by its `event` name (src/webhooks/outbox.ts writes them). */
+const webhookEvents: { event: string; summary: string; data: JsonSchema; example: Record<string, unknown> }[] = [
+  {
+    event: 'message',
+    summary: 'A message was sent or received',
+    data: messageData,
+    example: {
+      message: {
+        id: sentMessage,
+        chatId: ECHO_BOT,
+        from: EXAMPLE_ME,
+        to: ECHO_BOT,
+        fromMe: true,
+        body: 'Hello',
+        timestamp: EXAMPLE_UNIX,
+        author: EXAMPLE_ME,
+        type: 'CHAT',
+        ack: 'SERVER',
+        caption: null,
+        media: null,
+        quotedMessageId: null,
+      },
+    },
+  },
+  {
+    event: 'ack',
+    summary: 'A sent message got further (SERVER, DEVICE, READ, PLAYED)',
+    data: { type: 'object', properties: { messageId: { type: 'string' }, chatId: { type: 'string' }, ack: { type: 'string' } } },
+    example: { messageId: sentMessage, chatId: ECHO_BOT, ack: 'READ' },
+  },
+  {
+    event: 'qr',
+    summary: 'A new QR code to scan',
+    data: { type: 'object', properties: { qr: { type: 'object', properties: { dataUrl: { type: 'string' }, expiresAt: { type: 'integer', description: 'Epoch ms' } } } } },
+    example: { qr: { dataUrl: EXAMPLE_QR, expiresAt: Date.parse(EXAMPLE_TIME) + 20_000 } },
+  },
+  {
+    event: 'status',
+    summary: 'The session status changed',
+    data: { type: 'object', properties: { status: { type: 'string', description: 'INITIALIZING, QR_READY, AUTHENTICATED, READY, FAILED, TERMINATED' }, reason: { type: ['string', 'null'] } } },
+    example: { status: 'READY', reason: null },
+  },
+  { event: 'authenticated', summary: 'The QR code was scanned', data: { type: 'object' }, example: {} },
+  {
+    event: 'ready',
+    summary: 'The session is logged in and can send',
+    data: { type: 'object', properties: { me: { type: 'object', properties: { id: { type: 'string' }, name: { type: ['string', 'null'] }, pushname: { type: ['string', 'null'] } } } } },
+    example: { me: { id: EXAMPLE_ME, name: null, pushname: EXAMPLE_SESSION, isMyContact: true, isWAContact: true } },
+  },
+  {
+    event: 'disconnected',
+    summary: 'The session lost its connection',
+    data: { type: 'object', properties: { reason: { type: 'string' } } },
+    example: { reason: 'phone offline' },
+  },
+  {
+    event: 'group_join',
+    summary: 'Participants joined or were added to a group',
+    data: groupData,
+    example: { groupId: `15551000001-${EXAMPLE_UNIX}@g.us`, participants: [EXAMPLE_ME, ECHO_BOT], by: EXAMPLE_ME },
+  },
+  {
+    event: 'group_leave',
+    summary: 'Participants left or were removed from a group',
+    data: groupData,
+    example: { groupId: `15551000001-${EXAMPLE_UNIX}@g.us`, participants: ['1234567890@c.us'], by: EXAMPLE_ME },
+  },
+  {
+    event: 'ping',
+    summary: 'A test delivery (testWebhook)',
+    data: { type: 'object', properties: { webhookId: { type: 'string' }, message: { type: 'string' } } },
+    example: { webhookId: 'wh_qDa0Ok2UB4AHQbhA', message: 'Test delivery from wa-gateway' },
+  },
+];
+
+const signatureHeaders = [
+  { name: 'webhook-id', description: "The delivery's id, the same on every attempt (dedupe on it)", example: 'msg_0mx9gq7jpZubm-ASd-Gh2' },
+  { name: 'webhook-timestamp', description: 'Unix seconds of this attempt', example: String(EXAMPLE_UNIX) },
+  { name: 'webhook-signature', description: 'v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>" with the secret>', example: 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=' },
+].map((h) => ({ name: h.name, in: 'header', required: true, description: h.description, schema: { type: 'string' }, example: h.example }));
+
+function webhooks(): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const e of webhookEvents) {
+    out[e.event] = {
+      post: {
+        operationId: `webhook_${e.event}`,
+        summary: e.summary,
+        description:
+          'POSTed to every registered URL whose events include it, signed per Standard Webhooks. ' +
+          'A 2xx answer completes the delivery; anything else is retried with backoff; 410 Gone disables the webhook.',
+        tags: ['Webhook payloads'],
+        parameters: signatureHeaders,
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['id', 'event', 'sessionId', 'timestamp', 'data'],
+                properties: {
+                  id: { type: 'string', description: 'The same as webhook-id' },
+                  event: { const: e.event },
+                  sessionId: { type: 'string' },
+                  timestamp: { type: 'string', format: 'date-time' },
+                  data: e.data,
+                },
+              },
+              example: { id: 'msg_0mx9gq7jpZubm-ASd-Gh2', event: e.event, sessionId: EXAMPLE_SESSION, timestamp: EXAMPLE_TIME, data: e.example },
+            },
+          },
+        },
+        responses: { '200': { description: 'Received (any 2xx)' }, '410': { description: 'Gone: disable this webhook' } },
+      },
+    };
+  }
+  return out;
+}
+
+function introduction(): string {
+  const codes = statuses.map((status) => `| ${status} | ${codesOf(status).map((code) => `\`${code}\``).join(', ')} |`).join('\n');
+  return [
+    'The REST compatibility layer of wa-gateway (the multi-session API reference). Every route runs a GraphQL operation of `/graphql`, ' +
+      'so both APIs share the same checks, limits and answers.',
+    '**First steps against the sandbox** (every example below runs as written, in this order): `POST /sessions` creates the session ' +
+      `\`${EXAMPLE_SESSION}\` with its QR code, \`POST /sessions/${EXAMPLE_SESSION}/sandbox/scan\` scans it as a phone would, and a moment later ` +
+      `\`POST /sessions/${EXAMPLE_SESSION}/send-text\` writes to the Echo Bot (\`${ECHO_BOT}\`), which answers with the same text.`,
+    '**API key**: when the server runs with `--api-key`, press **Authorize** and give the key in one of the three ways (X-Api-Key, Bearer, or Basic).',
+    'Success: `{success: true, message?, data}`. Error: `{success: false, error: {code, message, details}}`; the HTTP status follows the code. ' +
+      'Every answer carries `x-request-id`.',
+    `| HTTP status | error codes |\n| --- | --- |\n${codes}`,
+  ].join('\n\n');
 }
 
 /** The OpenAPI 3.1 document of the route table (plus the document itself and the docs page). */
@@ -111,30 +356,29 @@ export function buildOpenApi(routes: readonly RestRoute[], o: { version: string;
       operationId: 'getOpenApi',
       summary: 'This OpenAPI document',
       tags: ['Meta'],
+      security: [{}],
       responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } },
     },
   };
   paths['/docs'] = {
     get: {
       operationId: 'getDocs',
-      summary: 'A page that renders this document (no external scripts)',
+      summary: 'This page: the document rendered by Swagger UI, served from this server',
       tags: ['Meta'],
+      security: [{}],
       responses: { '200': { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } },
     },
   };
   const tags = [...new Set([...routes.map((r) => r.tag), 'Meta'])].map((name) => ({ name }));
   return {
     openapi: '3.1.0',
-    info: {
-      title: 'wa-gateway REST API',
-      version: o.version,
-      description:
-        'The REST compatibility layer of wa-gateway (the multi-session API reference). Every route runs a GraphQL operation of /graphql. ' +
-        'Success: `{success:true, message?, data}`. Error: `{success:false, error:{code, message, details}}`. Every response carries `x-request-id`.',
-    },
+    info: { title: 'wa-gateway REST API', version: o.version, description: introduction() },
     servers: [{ url: o.basePath }],
+    // Any one of the three; `{}`: a server without --api-key needs none.
+    security: [{ ApiKeyHeader: [] }, { Bearer: [] }, { Basic: [] }, {}],
     tags,
     paths,
+    webhooks: webhooks(),
     components,
   };
 }

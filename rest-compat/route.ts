@@ -51,7 +51,30 @@ export interface RestRoute {
   body?: JsonSchema;
   /** The success answer: its status (default 200), schema of `data`, and whether a `message` is set. */
   response: { status?: number; data?: JsonSchema; message?: string; contentType?: string };
+  /** A call that succeeds against the sandbox: the docs' Try-it values and sample answer (test/rest-examples runs each). */
+  example: RouteExample;
 }
+
+/**
+ * One working call of a route. Ids the server makes (a group's, a webhook's) are shown as it makes
+ * them; a caller (and the examples test) puts in the one it got from the route that made it.
+ */
+export interface RouteExample {
+  params?: Record<string, string>;
+  query?: Record<string, string>;
+  body?: Record<string, unknown>;
+  /** The answer's `data` as the sandbox gave it (long values shortened); none for a route that sends no data. */
+  data?: unknown;
+}
+
+/** The names the examples use: a session called "demo" and the sandbox's Echo Bot, which answers every message. */
+export const EXAMPLE_SESSION = 'demo';
+export const ECHO_BOT = '15550000001@c.us';
+/** The number the sandbox gives the first session: the `me` of "demo" on a fresh server. */
+export const EXAMPLE_ME = '15551000001@c.us';
+export const EXAMPLE_TIME = '2026-01-15T09:30:00.000Z';
+export const EXAMPLE_UNIX = 1768469400;
+export const EXAMPLE_QR = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAMYAAADGCAYAAACJm/9d...';
 
 /** An error a mapping raises (a missing session in a query result, a bad query parameter). */
 export function restError(code: ErrorCode, message: string, details: Record<string, unknown> = {}): AppError {

@@ -6,7 +6,7 @@ import { AppError, httpStatusFor, type ErrorCode } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import { noteRoute, noteSession } from '../src/observability/http-log.js';
 import { requestIdFrom } from '../src/plugins/use-request-id.js';
-import { renderDocsPage } from './docs-page.js';
+import { docsAsset, docsPageFile, renderDocsPage } from './docs-page.js';
 import { buildOpenApi } from './openapi.js';
 import type { RestReply, RestRequest, RestRoute } from './route.js';
 import type { Answer } from '../src/http/result-cache.js';
@@ -54,7 +54,7 @@ export function createRestHandler(o: RestOptions): (req: IncomingMessage, res: S
     ids.add(route.id);
   }
   const openApi = JSON.stringify(buildOpenApi(o.routes, { version: o.version, basePath: REST_BASE }));
-  const docsPage = renderDocsPage({ openApiUrl: `${REST_BASE}/openapi.json`, title: 'wa-gateway REST API' });
+  const docsPage = docsPageFile(renderDocsPage({ openApiUrl: `${REST_BASE}/openapi.json`, title: 'wa-gateway REST API', assetBase: `${REST_BASE}/docs/assets` }));
 
   return async (req, res) => {
     const requestId = requestIdFrom({ get: (name) => headerOf(req, name) });
@@ -74,8 +74,10 @@ export function createRestHandler(o: RestOptions): (req: IncomingMessage, res: S
       const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
 
       if (method === 'GET' && path === '/openapi.json') return discard(req, () => sendJsonText(200, openApi));
-      if (method === 'GET' && (path === '/docs' || path === '' || path === '/')) {
-        return discard(req, () => send(200, docsPage, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' }));
+      if (method === 'GET' && (path === '/docs' || path === '' || path === '/')) return discard(req, () => send(docsPage.status, docsPage.body, docsPage.headers));
+      if (method === 'GET' && path.startsWith('/docs/assets/')) {
+        const file = docsAsset(path.slice('/docs/assets/'.length));
+        if (file) return discard(req, () => send(file.status, file.body, file.headers));
       }
 
       const matches = match(compiled, path);

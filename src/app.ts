@@ -26,6 +26,7 @@ import { TurnGate } from './http/turn-gate.js';
 import { createSockets } from './http/sockets.js';
 import { MessagingService } from './messaging/messaging-service.js';
 import { isDashboardPath, serveDashboard } from './observability/dashboard-files.js';
+import { graphiqlOptions, renderGraphiQLPage } from './observability/graphiql-page.js';
 import { applyHeapGrowth } from './observability/heap-growth.js';
 import { noteRoute, observeHttp, requestLogReport } from './observability/http-log.js';
 import { Metrics } from './observability/metrics.js';
@@ -133,9 +134,9 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     schema: secureSchema(schema),
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: config.graphiql ? { title: 'wa-gateway GraphiQL', subscriptionsProtocol: 'WS' } : false,
-    // Loaded on the first GraphiQL page: the renderer is ~0.4 s of start-up otherwise.
-    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
+    graphiql: config.graphiql ? graphiqlOptions : false,
+    // The renderer is loaded on the first GraphiQL page: it is ~0.4 s of start-up otherwise.
+    renderGraphiQL: (options) => renderGraphiQLPage(options as Record<string, unknown>),
     logging: false,
     maskedErrors: { maskError },
     context: (init: Record<string, unknown>) => ({

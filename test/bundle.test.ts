@@ -11,7 +11,8 @@ import { root, spawnServer, type ServerProcess } from './helpers/process.js';
 // `npm start` runs the esbuild bundle (dist/bundle/main.js), not the files the other suites load from
 // src/. This suite builds it from the current source and drives every part that loads lazily or finds
 // files by path: the QR encoder, ws and graphql-ws, GraphiQL's renderer, the dashboard, the version, the
-// REST routes, metrics, and the open-wa worker (a separate file the bundle must still find).
+// REST routes and the docs' Swagger UI files, metrics, and the open-wa worker (a separate file the
+// bundle must still find).
 
 const gqlBody = (query: string, variables: Record<string, unknown> = {}) => JSON.stringify({ query, variables });
 
@@ -50,7 +51,13 @@ describe('the bundle npm start runs', () => {
     assert.match(await dashboard.text(), /<html/i);
     const graphiql = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
     assert.equal(graphiql.status, 200);
-    assert.match(await graphiql.text(), /graphiql/i);
+    const graphiqlPage = await graphiql.text();
+    assert.match(graphiqlPage, /graphiql/i);
+    assert.match(graphiqlPage, /first steps against the sandbox/, 'the first-steps document');
+    // The docs page's Swagger UI files are found in node_modules from the bundle too.
+    const swagger = await fetch(`${server.url}/api/v1/docs/assets/swagger-ui-bundle.js`);
+    assert.equal(swagger.status, 200);
+    assert.ok((await swagger.arrayBuffer()).byteLength > 100_000);
   });
 
   it('shows a QR PNG and streams the session status over graphql-ws', async () => {

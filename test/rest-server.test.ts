@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { routeTable } from '../rest-compat/route-table.js';
+import { errorCodes, errorStatus } from '../src/errors.js';
 import { startServer, type TestServer } from './helpers/app.js';
+import { root } from './helpers/process.js';
 import { ISO, rest } from './rest-helpers.js';
 
 describe('REST server routes, OpenAPI and docs', () => {
@@ -84,17 +86,46 @@ describe('REST server routes, OpenAPI and docs', () => {
     assert.equal(doc.paths['/sessions/{sessionId}/qr/image'].get.responses['200'].content['image/png'] !== undefined, true);
   });
 
-  it('GET /docs is a self-contained page (no external scripts or styles) that loads the document', async () => {
+  it('GET /docs is Swagger UI served from this server (no CDN): the page, its pinned package files and its start-up script', async () => {
     for (const path of ['/docs', '/docs/', '']) {
       const res = await fetch(`${server.url}/api/v1${path}`);
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type')!, /^text\/html/);
+      assert.match(res.headers.get('content-security-policy')!, /script-src 'self';/);
       const html = await res.text();
       assert.match(html, /data-openapi="\/api\/v1\/openapi.json"/);
-      assert.doesNotMatch(html, /<script[^>]+src=/i);
-      assert.doesNotMatch(html, /<link[^>]+href=/i);
-      assert.doesNotMatch(html, /https?:\/\/(?!localhost)/);
+      const refs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+      assert.ok(refs.includes('/api/v1/docs/assets/swagger-ui-bundle.js'), 'loads Swagger UI from this server');
+      assert.doesNotMatch(html, /https?:\/\//, 'nothing from elsewhere');
+      for (const ref of refs.filter((r) => r.startsWith('/api/v1/docs/assets/'))) {
+        const asset = await fetch(`${server.url}${ref}`);
+        assert.equal(asset.status, 200, ref);
+        assert.match(asset.headers.get('content-type')!, ref.endsWith('.js') ? /^text\/javascript/ : /^text\/css/);
+        await asset.arrayBuffer();
+      }
     }
+    const pinned = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).dependencies['swagger-ui-dist'];
+    assert.match(pinned, /^\d+\.\d+\.\d+$/, 'swagger-ui-dist is pinned exactly');
+    const start = await (await fetch(`${server.url}/api/v1/docs/assets/wa-docs.js`)).text();
+    assert.match(start, /validatorUrl: null/, 'no online validator badge');
+    assert.match(start, /preauthorizeApiKey\('ApiKeyHeader'/, 'uses the key the dashboard stored');
+    for (const name of ['package.json', '..%2Fpackage.json', 'index.html', 'swagger-initializer.js']) {
+      assert.equal((await fetch(`${server.url}/api/v1/docs/assets/${name}`)).status, 404, name);
+    }
+  });
+
+  it('the document lists the webhook payloads (OpenAPI 3.1 webhooks) and every error code with its status', async () => {
+    const doc = (await rest(server, 'GET', '/openapi.json')).body;
+    assert.deepEqual(Object.keys(doc.webhooks).sort(), ['ack', 'authenticated', 'disconnected', 'group_join', 'group_leave', 'message', 'ping', 'qr', 'ready', 'status']);
+    const message = doc.webhooks.message.post;
+    assert.equal(message.requestBody.content['application/json'].example.event, 'message');
+    assert.deepEqual(message.parameters.map((p: any) => p.name), ['webhook-id', 'webhook-timestamp', 'webhook-signature']);
+    for (const code of errorCodes) {
+      const response = doc.components.responses[`Error${errorStatus[code]}`];
+      assert.ok(response.content['application/json'].examples[code], `${code} has an example under ${errorStatus[code]}`);
+      assert.match(doc.info.description, new RegExp(`^\\| ${errorStatus[code]} \\|.*\`${code}\``, 'm'), `${code} is in the table under ${errorStatus[code]}`);
+    }
+    assert.deepEqual(doc.components.schemas.ErrorEnvelope.properties.error.properties.code.enum, errorCodes);
   });
 
   // .ci/run installs Chromium (the open-wa engine needs it too); here it renders the page as a browser would.
@@ -108,10 +139,10 @@ describe('REST server routes, OpenAPI and docs', () => {
         { timeout: 90_000, maxBuffer: 32 * 1024 * 1024 },
       );
       for (const route of routeTable) {
-        assert.ok(stdout.includes(`id="${route.id}"`), `the page shows ${route.method} ${route.path}`);
+        assert.ok(stdout.includes(`id="operations-${route.tag}-${route.id}"`), `the page shows ${route.method} ${route.path}`);
       }
-      assert.ok(stdout.includes('/api/v1/sessions/{sessionId}/qr.png'));
-      assert.match(stdout, /<p id="desc">[^<]*\(version \d+\.\d+\.\d+\)<\/p>/, 'the document was loaded');
+      assert.ok(stdout.includes('/sessions/{sessionId}/qr.png'));
+      assert.match(stdout, /class="btn authorize/, 'the Authorize control');
     } finally {
       rmSync(profile, { recursive: true, force: true });
     }

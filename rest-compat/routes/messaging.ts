@@ -1,4 +1,23 @@
-import { foundSession, intParam, type JsonSchema, lower, pick, restError, type RestRoute, sessionIdOf } from '../route.js';
+import {
+  ECHO_BOT,
+  EXAMPLE_ME,
+  EXAMPLE_SESSION,
+  EXAMPLE_UNIX,
+  foundSession,
+  intParam,
+  type JsonSchema,
+  lower,
+  pick,
+  restError,
+  type RestRoute,
+  sessionIdOf,
+} from '../route.js';
+
+const params = { sessionId: EXAMPLE_SESSION };
+const sentId = (n: number) => `true_${ECHO_BOT}_01A242D6C2B7000${n}A323`;
+/** A group id as the sandbox makes them (its creator's number and the time); use the one createGroup answered. */
+const EXAMPLE_GROUP = `${EXAMPLE_ME.split('@')[0]}-${EXAMPLE_UNIX}@g.us`;
+const quotedMessageId = { type: 'string', description: 'Reply to this message of the same chat (an id from listChatMessages)' };
 
 const MESSAGE_FIELDS = `id chatId body fromMe timestamp author type ack caption filename mimetype quotedMessageId`;
 
@@ -94,12 +113,25 @@ const sendTextRoute = (id: string, path: string, aliasOf?: string): RestRoute =>
   body: {
     type: 'object',
     required: ['chatId', 'content'],
-    properties: { chatId: { type: 'string', examples: ['1234567890@c.us'] }, content: { type: 'string' }, quotedMessageId: { type: 'string' } },
+    properties: { chatId: { type: 'string', description: 'A number (15550001234@c.us) or a group (...@g.us)' }, content: { type: 'string' }, quotedMessageId },
   },
   response: { data: sentSchema },
+  example: {
+    params,
+    body: { chatId: ECHO_BOT, content: 'Hello from wa-gateway' },
+    data: { messageId: sentId(1), chatId: ECHO_BOT, content: 'Hello from wa-gateway', timestamp: EXAMPLE_UNIX },
+  },
 });
 
-const sendMediaRoute = (mutation: 'sendImage' | 'sendFile' | 'sendAudio', path: string, summary: string, example: string): RestRoute => ({
+interface MediaExample {
+  data: string;
+  filename?: string;
+  caption?: string;
+  type: string;
+  mimetype: string;
+}
+
+const sendMediaRoute = (mutation: 'sendImage' | 'sendFile' | 'sendAudio', path: string, summary: string, example: MediaExample): RestRoute => ({
   id: mutation,
   method: 'POST',
   path,
@@ -118,21 +150,49 @@ const sendMediaRoute = (mutation: 'sendImage' | 'sendFile' | 'sendAudio', path: 
     required: ['chatId', 'data'],
     properties: {
       chatId: { type: 'string' },
-      data: { type: 'string', description: 'A base64 data URL', examples: [example] },
+      data: { type: 'string', description: 'A base64 data URL (data:<type>;base64,...)' },
       filename: { type: 'string' },
       caption: { type: 'string' },
-      quotedMessageId: { type: 'string' },
+      quotedMessageId,
     },
   },
   response: { data: sentSchema },
+  example: {
+    params,
+    body: { chatId: ECHO_BOT, data: example.data, ...(example.filename ? { filename: example.filename } : {}), ...(example.caption ? { caption: example.caption } : {}) },
+    data: {
+      messageId: sentId(2),
+      chatId: ECHO_BOT,
+      timestamp: EXAMPLE_UNIX,
+      type: example.type,
+      caption: example.caption ?? null,
+      filename: example.filename ?? null,
+      mimetype: example.mimetype,
+    },
+  },
 });
 
 export const messagingRoutes: RestRoute[] = [
   sendTextRoute('sendText', '/sessions/{sessionId}/send-text'),
   sendTextRoute('sendMessage', '/sessions/{sessionId}/send-message', 'sendText'),
-  sendMediaRoute('sendImage', '/sessions/{sessionId}/send-image', 'Send an image', 'data:image/png;base64,iVBORw0KGgo...'),
-  sendMediaRoute('sendFile', '/sessions/{sessionId}/send-file', 'Send a file', 'data:application/pdf;base64,JVBERi0xLjQK...'),
-  sendMediaRoute('sendAudio', '/sessions/{sessionId}/send-audio', 'Send an audio file', 'data:audio/mp3;base64,SUQzAwAAAAAB...'),
+  sendMediaRoute('sendImage', '/sessions/{sessionId}/send-image', 'Send an image', {
+    // A 1x1 PNG.
+    data: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+    caption: 'A pixel',
+    type: 'image',
+    mimetype: 'image/png',
+  }),
+  sendMediaRoute('sendFile', '/sessions/{sessionId}/send-file', 'Send a file', {
+    data: 'data:application/pdf;base64,JVBERi0xLjQKJSVFT0YK',
+    filename: 'hello.pdf',
+    type: 'document',
+    mimetype: 'application/pdf',
+  }),
+  sendMediaRoute('sendAudio', '/sessions/{sessionId}/send-audio', 'Send an audio file', {
+    data: 'data:audio/mpeg;base64,SUQzBAAAAAAAAA==',
+    type: 'audio',
+    mimetype: 'audio/mpeg',
+  }),
   {
     id: 'listChats',
     method: 'GET',
@@ -184,6 +244,11 @@ export const messagingRoutes: RestRoute[] = [
         },
       },
     },
+    example: {
+      params,
+      query: { limit: '20' },
+      data: [{ id: ECHO_BOT, name: 'Echo Bot', isGroup: false, unreadCount: 1, lastMessage: { body: 'Hello from wa-gateway', timestamp: EXAMPLE_UNIX } }],
+    },
   },
   {
     id: 'listChatMessages',
@@ -211,6 +276,14 @@ export const messagingRoutes: RestRoute[] = [
       return { data: chat.messages.edges.map((e: { node: GqlMessage }) => restMessage(e.node)) };
     },
     response: { data: { type: 'array', items: messageSchema } },
+    example: {
+      params: { ...params, chatId: ECHO_BOT },
+      query: { limit: '2' },
+      data: [
+        { id: sentId(1), chatId: ECHO_BOT, body: 'Hello from wa-gateway', fromMe: true, timestamp: EXAMPLE_UNIX, author: EXAMPLE_ME, type: 'chat', ack: 'read', caption: null, filename: null, mimetype: null, quotedMessageId: null },
+        { id: `false_${ECHO_BOT}_01A242D6C2F20000312F`, chatId: ECHO_BOT, body: 'Hello from wa-gateway', fromMe: false, timestamp: EXAMPLE_UNIX, author: ECHO_BOT, type: 'chat', ack: null, caption: null, filename: null, mimetype: null, quotedMessageId: null },
+      ],
+    },
   },
   {
     id: 'listContacts',
@@ -222,6 +295,13 @@ export const messagingRoutes: RestRoute[] = [
     variables: (req) => ({ sessionId: sessionIdOf(req) }),
     reply: (data, req) => ({ data: foundSession(data.session, req).contacts }),
     response: { data: { type: 'array', items: contactSchema } },
+    example: {
+      params,
+      data: [
+        { id: ECHO_BOT, name: 'Echo Bot', pushname: 'Echo Bot', isMyContact: true, isWAContact: true },
+        { id: '1234567890@c.us', name: 'John Doe', pushname: 'John', isMyContact: true, isWAContact: true },
+      ],
+    },
   },
   {
     id: 'getContact',
@@ -242,6 +322,10 @@ export const messagingRoutes: RestRoute[] = [
     response: {
       data: { ...contactSchema, properties: { ...(contactSchema.properties as object), profilePicThumbObj: { type: ['object', 'null'] } } },
     },
+    example: {
+      params: { ...params, contactId: ECHO_BOT },
+      data: { id: ECHO_BOT, name: 'Echo Bot', pushname: 'Echo Bot', isMyContact: true, isWAContact: true, profilePicThumbObj: null },
+    },
   },
   {
     id: 'createGroup',
@@ -261,6 +345,11 @@ export const messagingRoutes: RestRoute[] = [
       status: 201,
       data: { type: 'object', required: ['gid', 'participants'], properties: { gid: { type: 'string' }, participants: participantResults } },
     },
+    example: {
+      params,
+      body: { name: 'Team', participants: [ECHO_BOT], description: 'Made from the docs' },
+      data: { gid: EXAMPLE_GROUP, participants: [{ id: ECHO_BOT, status: 200 }] },
+    },
   },
   ...(['add', 'remove'] as const).map(
     (action): RestRoute => ({
@@ -277,6 +366,11 @@ export const messagingRoutes: RestRoute[] = [
       body: participantsBody,
       response: {
         data: { type: 'object', required: ['groupId', 'participants'], properties: { groupId: { type: 'string' }, participants: participantResults } },
+      },
+      example: {
+        params: { ...params, groupId: EXAMPLE_GROUP },
+        body: { participants: ['1234567890@c.us'] },
+        data: { groupId: EXAMPLE_GROUP, participants: [{ id: '1234567890@c.us', status: 200 }] },
       },
     }),
   ),

@@ -1,4 +1,4 @@
-import type { RestRoute } from '../route.js';
+import { EXAMPLE_TIME, type RestRoute } from '../route.js';
 
 export const serverRoutes: RestRoute[] = [
   {
@@ -23,6 +23,7 @@ export const serverRoutes: RestRoute[] = [
         },
       },
     },
+    example: { data: { version: '0.1.0', maxSessions: 10, activeSessions: 1, uptime: 42, memory: { used: '191MB', total: '23.5GB' } } },
   },
   {
     id: 'getHealth',
@@ -48,5 +49,6 @@ export const serverRoutes: RestRoute[] = [
         },
       },
     },
+    example: { data: { status: 'healthy', timestamp: EXAMPLE_TIME, checks: { database: 'ok', sessions: 'ok', memory: 'ok' } } },
   },
 ];

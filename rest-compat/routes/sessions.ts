@@ -1,4 +1,19 @@
-import { foundSession, jsonString, type JsonSchema, lower, pick, restError, type RestRequest, type RestRoute, sessionIdOf } from '../route.js';
+import {
+  EXAMPLE_QR,
+  EXAMPLE_SESSION,
+  EXAMPLE_TIME,
+  foundSession,
+  jsonString,
+  type JsonSchema,
+  lower,
+  pick,
+  restError,
+  type RestRequest,
+  type RestRoute,
+  sessionIdOf,
+} from '../route.js';
+
+const params = { sessionId: EXAMPLE_SESSION };
 
 // REST callers write the engine as the reference and the CLI do ("sandbox", "open-wa").
 const engineNames: Record<string, string> = { sandbox: 'SANDBOX', 'open-wa': 'OPEN_WA' };
@@ -59,6 +74,7 @@ const qrImageRoute = (id: string, path: string, aliasOf?: string): RestRoute => 
     return { binary: Buffer.from(qr.dataUrl.slice(qr.dataUrl.indexOf(',') + 1), 'base64'), contentType: 'image/png' };
   },
   response: { contentType: 'image/png' },
+  example: { params },
 });
 
 export const sessionRoutes: RestRoute[] = [
@@ -108,6 +124,10 @@ export const sessionRoutes: RestRoute[] = [
         },
       },
     },
+    example: {
+      body: { sessionId: EXAMPLE_SESSION, waitForQR: true },
+      data: { sessionId: EXAMPLE_SESSION, status: 'qr_ready', createdAt: EXAMPLE_TIME, qrCode: EXAMPLE_QR, expiresAt: '2026-01-15T09:30:20.000Z' },
+    },
   },
   {
     id: 'listSessions',
@@ -128,6 +148,7 @@ export const sessionRoutes: RestRoute[] = [
       return { dataJson: `${json}]` };
     },
     response: { data: { type: 'array', items: sessionSummary } },
+    example: { data: [{ sessionId: EXAMPLE_SESSION, status: 'qr_ready', createdAt: EXAMPLE_TIME, lastActivity: EXAMPLE_TIME }] },
   },
   {
     id: 'getSession',
@@ -180,6 +201,19 @@ export const sessionRoutes: RestRoute[] = [
         },
       },
     },
+    example: {
+      params,
+      data: {
+        sessionId: EXAMPLE_SESSION,
+        status: 'qr_ready',
+        createdAt: EXAMPLE_TIME,
+        lastActivity: EXAMPLE_TIME,
+        config: { multiDevice: true, headless: true, qrTimeout: 60, authTimeout: 120 },
+        engine: 'sandbox',
+        failureReason: null,
+        me: null,
+      },
+    },
   },
   {
     id: 'getSessionStatus',
@@ -204,6 +238,7 @@ export const sessionRoutes: RestRoute[] = [
         },
       },
     },
+    example: { params, data: { status: 'qr_ready', lastActivity: EXAMPLE_TIME, failureReason: null } },
   },
   {
     id: 'getSessionQr',
@@ -219,6 +254,7 @@ export const sessionRoutes: RestRoute[] = [
       return { data: { qrCode: qr.dataUrl, expiresAt: qr.expiresAt } };
     },
     response: { data: qrData },
+    example: { params, data: { qrCode: EXAMPLE_QR, expiresAt: '2026-01-15T09:30:20.000Z' } },
   },
   qrImageRoute('getSessionQrImage', '/sessions/{sessionId}/qr/image'),
   qrImageRoute('getSessionQrPng', '/sessions/{sessionId}/qr.png', 'getSessionQrImage'),
@@ -232,6 +268,7 @@ export const sessionRoutes: RestRoute[] = [
     variables: (req) => ({ sessionId: sessionIdOf(req) }),
     reply: () => ({ message: 'Session removed successfully' }),
     response: { message: 'Session removed successfully' },
+    example: { params },
   },
   {
     id: 'sandboxScanQr',
@@ -251,5 +288,6 @@ export const sessionRoutes: RestRoute[] = [
         properties: { sessionId: { type: 'string' }, status: { $ref: '#/components/schemas/SessionStatus' } },
       },
     },
+    example: { params, data: { sessionId: EXAMPLE_SESSION, status: 'authenticated' } },
   },
 ];

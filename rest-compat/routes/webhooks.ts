@@ -1,4 +1,21 @@
-import { lower, sessionIdOf, type JsonSchema, type RestRoute } from '../route.js';
+import { EXAMPLE_SESSION, EXAMPLE_TIME, lower, sessionIdOf, type JsonSchema, type RestRoute } from '../route.js';
+
+const params = { sessionId: EXAMPLE_SESSION };
+// A receiver on this machine: loopback needs --webhook-allow-cidrs 127.0.0.0/8; a public https URL needs nothing.
+const exampleUrl = 'http://127.0.0.1:3000/webhook';
+const exampleId = 'wh_qDa0Ok2UB4AHQbhA';
+const exampleWebhook = {
+  id: exampleId,
+  sessionId: EXAMPLE_SESSION,
+  url: exampleUrl,
+  headers: {},
+  enabled: true,
+  disabledReason: null,
+  failingSince: null,
+  createdAt: EXAMPLE_TIME,
+  updatedAt: EXAMPLE_TIME,
+  events: ['message', 'ack'],
+};
 
 const WEBHOOK_FIELDS = 'id sessionId url events allEvents headers enabled disabledReason failingSince createdAt updatedAt';
 
@@ -45,7 +62,8 @@ export const webhookRoutes: RestRoute[] = [
     summary: 'Register a webhook',
     description:
       'Deliveries are signed per Standard Webhooks with the `secret` returned here (only here, once). ' +
-      'Private, loopback and other reserved addresses are refused (VALIDATION_ERROR).',
+      'Private, loopback and other reserved addresses are refused (VALIDATION_ERROR) unless `--webhook-allow-cidrs` lets them in: ' +
+      'the example posts to a receiver on this machine, so it needs `--webhook-allow-cidrs 127.0.0.0/8`. The payloads are listed under Webhooks.',
     document: `mutation RestRegisterWebhook($input: RegisterWebhookInput!) {
       registerWebhook(input: $input) { secret webhook { ${WEBHOOK_FIELDS} } }
     }`,
@@ -76,6 +94,11 @@ export const webhookRoutes: RestRoute[] = [
         properties: { ...(webhookSchema.properties as object), secret: { type: 'string', description: 'whsec_...: the signing secret, shown once' } },
       },
     },
+    example: {
+      params,
+      body: { url: exampleUrl, events: ['message', 'ack'] },
+      data: { ...exampleWebhook, secret: 'whsec_DGnZqxiXZdRb3JOx+5VVkW9MNfi4GfVol6kkDNhZ6Ok=' },
+    },
   },
   {
     id: 'listWebhooks',
@@ -87,6 +110,7 @@ export const webhookRoutes: RestRoute[] = [
     variables: (req) => ({ sessionId: sessionIdOf(req) }),
     reply: ({ webhooks }) => ({ data: (webhooks as GqlWebhook[]).map(restWebhook) }),
     response: { data: { type: 'array', items: webhookSchema } },
+    example: { params, data: [exampleWebhook] },
   },
   {
     id: 'removeWebhook',
@@ -104,5 +128,6 @@ export const webhookRoutes: RestRoute[] = [
       message: 'Webhook removed successfully',
       data: { type: 'object', required: ['webhookId', 'removed'], properties: { webhookId: { type: 'string' }, removed: { type: 'boolean' } } },
     },
+    example: { params: { ...params, webhookId: exampleId }, data: { webhookId: exampleId, removed: true } },
   },
 ];

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { tempDir } from './app.js';
 import { root } from './process.js';
 
@@ -40,4 +40,26 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; close(
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+export const ARTIFACTS = join(root, 'test-artifacts');
+
+/**
+ * Screenshots of the page as it is now at 1280 and at 375 px wide (test-artifacts/<name>-1280.png and
+ * -375.png, kept out of git), and checks that at 375 px nothing overflows sideways.
+ */
+export async function screenshots(page: Page, name: string, o: { fullPage?: boolean; show?: string } = {}): Promise<void> {
+  const fullPage = o.fullPage ?? true;
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const wide = page.viewportSize() ?? { width: 1280, height: 900 };
+  await page.setViewportSize({ width: 1280, height: 900 });
+  // `show`: a selector scrolled into view first (for a page too long to keep whole).
+  if (o.show) await page.locator(o.show).first().scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(ARTIFACTS, `${name}-1280.png`), fullPage });
+  await page.setViewportSize({ width: 375, height: 812 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (o.show) await page.locator(o.show).first().scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(ARTIFACTS, `${name}-375.png`), fullPage });
+  await page.setViewportSize(wide);
+  if (overflow > 0) throw new Error(`${name}: the page is ${overflow} px wider than a 375 px screen`);
 }
