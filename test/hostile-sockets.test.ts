@@ -268,6 +268,7 @@ describe('hostile input on the sockets (server in a child process)', () => {
     const keyErrors = overKey.type === 'error' ? overKey.payload : overKey.payload.errors;
     assert.equal(keyErrors[0].extensions.code, 'TOO_MANY_SUBSCRIPTIONS');
     assert.deepEqual(keyErrors[0].extensions.details, { limit: 150, scope: 'key' });
+    await waitFor(() => [...Array(51).keys()].every((i) => b.of(`b${i}`).length > 0), 5000, 'an answer for each');
     assert.equal(b.messages.filter((m) => m.type === 'next' && !m.payload.errors).length, 50, 'exactly 50 admitted');
 
     // Completing subscriptions (or closing their connection) gives their places back.
@@ -284,6 +285,54 @@ describe('hostile input on the sockets (server in a child process)', () => {
     a.ws.close();
     b.ws.close();
     assertUp(server);
+  });
+});
+
+describe('the per-key total counts live subscriptions on every transport together', () => {
+  it('graphql-ws, SSE and /ws/{id} share --max-subscriptions-per-key; past it each is refused its own way', async () => {
+    const server = await startServer({ auth: { apiKeys: [ADMIN_KEY] }, sockets: { maxSubscriptionsPerKey: 3 } });
+    try {
+      await gqlOkAs(server, ADMIN_KEY, 'mutation { createSession(input: { sessionId: "k1", waitForQR: true }) { session { status } } }');
+      const { key } = await createKey(server, { sessionIds: ['k1'], actions: ['READ'] });
+      const gws = await RawGraphQLWs.open(server.wsUrl, { apiKey: key });
+      gws.subscribe('one', 'subscription { sessionStatus(sessionId: "k1") { status } }');
+      await gws.until((m) => m.id === 'one' && m.type === 'next', 'one');
+      const sseRequest = () =>
+        fetch(`${server.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'x-api-key': key },
+          body: JSON.stringify({ query: 'subscription { sessionStatus(sessionId: "k1") { status } }' }),
+        });
+      const sseOpen = await sseRequest();
+      const reader = sseOpen.body!.getReader();
+      assert.match(Buffer.from((await reader.read()).value!).toString(), /event: next/);
+      const legacy = new WebSocket(`${server.wsUrl}/ws/k1?apiKey=${encodeURIComponent(key)}`);
+      await new Promise((resolve) => legacy.once('open', resolve));
+      await waitFor(() => legacy.readyState === WebSocket.OPEN);
+
+      // Three are held: a fourth is refused on each transport.
+      gws.subscribe('four', 'subscription { sessionStatus(sessionId: "k1") { status } }');
+      const refused = await gws.until((m) => m.id === 'four', 'four');
+      assert.equal(refused.type, 'error');
+      assert.equal(refused.payload[0].extensions.code, 'TOO_MANY_SUBSCRIPTIONS');
+      assert.match(await (await sseRequest()).text(), /TOO_MANY_SUBSCRIPTIONS/);
+      const extra = new WebSocket(`${server.wsUrl}/ws/k1?apiKey=${encodeURIComponent(key)}`);
+      assert.equal(await new Promise((resolve) => extra.once('close', (code) => resolve(code))), 4429);
+      assert.ok(gws.open, 'the graphql-ws connection carries on');
+
+      // Ending the SSE stream gives its place back.
+      await reader.cancel();
+      await waitFor(async () => {
+        gws.subscribe('again', 'subscription { sessionStatus(sessionId: "k1") { status } }');
+        const answer = await gws.until((m) => m.id === 'again', 'again');
+        gws.messages.splice(gws.messages.indexOf(answer), 1);
+        return answer.type === 'next';
+      }, 5000, 'the place the SSE stream held');
+      legacy.close();
+      gws.ws.close();
+    } finally {
+      await server.dispose();
+    }
   });
 });
 
