@@ -217,7 +217,9 @@ describe('hostile input on the sockets (server in a child process)', () => {
     client.send({ id: 'unknown-op', type: 'complete' });
     client.send({ id: 'unknown-name', type: 'subscribe', payload: { query: 'subscription A { qr(sessionId: "s1") { dataUrl } }', operationName: 'B' } });
     assert.equal((await client.until((m) => m.id === 'invalid', 'invalid')).type, 'error');
-    assert.equal((await client.until((m) => m.id === 'unknown-name', 'unknown-name')).type, 'error');
+    const unknownName = await client.until((m) => m.id === 'unknown-name', 'unknown-name');
+    assert.equal(unknownName.type, 'error');
+    assert.equal(unknownName.payload[0].extensions.code, 'VALIDATION_ERROR');
     assert.ok(client.open);
     client.ws.close();
   });
@@ -285,6 +287,35 @@ describe('hostile input on the sockets (server in a child process)', () => {
     a.ws.close();
     b.ws.close();
     assertUp(server);
+  });
+});
+
+describe('graphql-ws message limits', () => {
+  it('connection_init over --ws-max-init-bytes is closed with 1009; after the ack a message may reach --max-body-bytes, not more', async () => {
+    const server = await startServer({ http: { maxBodyBytes: 64 * 1024 }, sockets: { maxInitBytes: 4096 } });
+    try {
+      const ws = new WebSocket(`${server.wsUrl}/graphql`, PROTOCOL);
+      ws.on('error', () => undefined);
+      await new Promise((resolve) => ws.once('open', resolve));
+      const closed = closeOf(ws);
+      ws.send(JSON.stringify({ type: 'connection_init', payload: { apiKey: 'x'.repeat(8192) } }));
+      const init = await closed;
+      assert.equal(init.code, 1009);
+      assert.match(init.reason, /before connection_ack/);
+
+      // connectionParams within the limit are fine; after the ack a 40 KiB query runs, a 70 KiB message closes with 1009.
+      const client = await RawGraphQLWs.open(server.wsUrl, { note: 'y'.repeat(2048) });
+      client.subscribe('big', `{ health { status } } # ${'z'.repeat(40 * 1024)}`);
+      const answer = await client.until((m) => m.id === 'big', 'big');
+      assert.equal(answer.type, 'next', JSON.stringify(answer).slice(0, 300));
+      assert.ok(answer.payload.data.health.status);
+      client.subscribe('huge', `{ health { status } } # ${'z'.repeat(70 * 1024)}`);
+      assert.equal((await client.closed).code, 1009);
+      const res = await fetch(`${server.url}/health`);
+      assert.equal(res.status, 200);
+    } finally {
+      await server.dispose();
+    }
   });
 });
 

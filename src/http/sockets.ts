@@ -8,6 +8,7 @@ import { createLegacySocket, WS_PATH_PREFIX, type LegacySocketOptions } from '..
 import type { Authenticator } from '../auth/authenticator.js';
 import { tooManySubscriptions, type LiveAccess, type LiveHolder } from '../auth/live-access.js';
 import type { GraphQLContext } from '../context.js';
+import { validationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { authContext, unauthenticatedError } from '../plugins/use-auth.js';
 import { UNEXPECTED_ERROR_MESSAGE, type MaskError } from '../plugins/use-error-codes.js';
@@ -178,7 +179,13 @@ async function start(o: SocketOptions): Promise<Servers> {
       contextValue: await contextFactory(),
       rootValue: { execute, subscribe },
     } satisfies ExecutionArgs;
-    if (getOperationAST(document, params.operationName)?.operation === 'subscription') {
+    const operation = getOperationAST(document, params.operationName);
+    if (!operation) {
+      throw validationError(params.operationName ? `no operation named '${params.operationName}' in the document` : 'the document holds several operations: name one (operationName)', {
+        field: 'operationName',
+      });
+    }
+    if (operation.operation === 'subscription') {
       // The per-key total is counted where each subscription's stream is made (LiveAccess), on every
       // transport; checking it here too answers the common case before any execution.
       const held = ctx.extra.subscriptions;
