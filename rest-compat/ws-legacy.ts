@@ -105,9 +105,6 @@ export function createLegacySocket(o: LegacySocketOptions) {
 
   function attach(ws: WebSocket, sessionId: string, visible: boolean, req: IncomingMessage): void {
     pinger.watch(ws);
-    // ws reports a client's protocol errors (an oversized frame, bad UTF-8) here and closes the socket itself;
-    // without a listener the error would be thrown and end the process.
-    ws.on('error', (error) => o.logger.debug('legacy socket client error', { sessionId, err: String(error) }));
     // Clients only listen; anything they send is ignored.
     ws.on('message', () => undefined);
     const session = visible ? o.sessions.get(sessionId) : null;
@@ -161,6 +158,9 @@ export function createLegacySocket(o: LegacySocketOptions) {
         sessionId = '';
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
+        // ws reports a client's protocol errors (an oversized frame, bad UTF-8) here and closes the socket
+        // itself; without a listener the error would be thrown and end the process.
+        ws.on('error', (error) => o.logger.debug('legacy socket client error', { sessionId, err: String(error) }));
         if (!sessionId || sessionId.includes('/')) {
           closeSocket(ws, LegacyClose.SESSION_NOT_FOUND, 'Use /ws/{sessionId}', o.logger);
           return;
