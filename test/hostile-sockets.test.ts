@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import WebSocket from 'ws';
+import { closeReason } from '../src/http/ws-guard.js';
 import { startServer, tempDir, waitFor, type TestServer } from './helpers/app.js';
 import { ADMIN_KEY, createKey, gqlOkAs } from './helpers/auth.js';
 import { spawnServer, type ServerProcess } from './helpers/process.js';
@@ -147,6 +149,25 @@ function bigFrameBeforeInit(url: string, declared: number): Promise<{ written: n
     );
   });
 }
+
+describe('closeReason', () => {
+  it('keeps any text within 123 UTF-8 bytes, as a prefix cut at a character boundary (10,000 generated strings)', () => {
+    const unit = fc.oneof(fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }), fc.constantFrom('é', '€', '😀', '\uD800', '\uDC00', '\u0000'));
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 200 }), (text) => {
+        const cut = closeReason(text);
+        assert.ok(Buffer.byteLength(cut) <= 123);
+        if (Buffer.byteLength(text) <= 123) return assert.equal(cut, text);
+        assert.ok(cut.endsWith('…'));
+        const kept = cut.slice(0, -1);
+        assert.ok(text.startsWith(kept));
+        // A surrogate pair is never split: the kept part ends where a code point of the text ends.
+        assert.ok(!/[\uD800-\uDBFF]$/.test(kept) || !/^[\uDC00-\uDFFF]/.test(text.slice(kept.length)));
+      }),
+      { numRuns: 10_000 },
+    );
+  });
+});
 
 describe('hostile input on the sockets (server in a child process)', () => {
   let server: ServerProcess;
