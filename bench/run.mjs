@@ -111,6 +111,8 @@ const appConfig = (dataDir, extra = {}) =>
     // would turn every run into a count of 429s and queued waits.
     rateLimit: { enabled: false },
     sendQueue: { minGapMs: 0, jitterMs: 0 },
+    // (d) holds up to 10,000 subscriptions from this one client address, over the per-key default of 1000.
+    sockets: { maxSubscriptionsPerKey: 1_000_000 },
   });
 
 const appNodeArgs = (process.env.BENCH_APP_NODE_ARGS ?? '').split(' ').filter(Boolean);

@@ -1,8 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
+import type { LiveAccess, LiveHolder } from '../src/auth/live-access.js';
 import type { MessageAck } from '../src/engine/engine.js';
 import type { BusEvent, EventBus } from '../src/events/bus.js';
+import { closeSocket, keepAlive } from '../src/http/ws-guard.js';
 import type { Logger } from '../src/logger.js';
 import type { SessionManager } from '../src/sessions/session-manager.js';
 
@@ -10,9 +12,11 @@ export const WS_PATH_PREFIX = '/ws/';
 
 /** Close codes of the legacy socket (4000-4999 is the range for applications). */
 export const LegacyClose = {
+  KEY_REVOKED: 4403,
   SESSION_NOT_FOUND: 4404,
-  SESSION_REMOVED: 4410,
   TOO_SLOW: 4408,
+  SESSION_REMOVED: 4410,
+  TOO_MANY_SUBSCRIPTIONS: 4429,
   SHUTDOWN: 1001,
 } as const;
 
@@ -81,6 +85,10 @@ export interface LegacySocketOptions {
   authorize?: (req: IncomingMessage) => boolean;
   /** Whether the caller may watch this session; one it may not is answered like an unknown session. */
   mayRead?: (req: IncomingMessage, sessionId: string) => boolean;
+  /** Ends a socket when its key is revoked or its session removed, and counts it against the key's subscriptions. */
+  live: LiveAccess;
+  /** Who the upgrade request speaks for (its key, its address). */
+  holder: (req: IncomingMessage) => LiveHolder;
   /** ws's server class, passed in so that ws is loaded only once a socket is asked for. */
   WebSocketServer: typeof WebSocketServer;
 }
@@ -88,51 +96,50 @@ export interface LegacySocketOptions {
 /**
  * The legacy event socket `ws://host/ws/{sessionId}`: each client gets that session's events from the
  * bus as `{event, sessionId, data}` (and the current QR code at once, if one is showing). An unknown
- * session is closed with 4404, a removed one with 4410.
+ * session is closed with 4404, a removed one with 4410, one whose key is revoked with 4403.
  */
 export function createLegacySocket(o: LegacySocketOptions) {
+  // Clients only listen: a message over this is a client misbehaving (ws closes it with 1009).
   const wss = new o.WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
-  const alive = new WeakSet<WebSocket>();
-  const pinger = setInterval(() => {
-    for (const ws of wss.clients) {
-      if (!alive.has(ws)) {
-        ws.terminate();
-        continue;
-      }
-      alive.delete(ws);
-      ws.ping();
-    }
-  }, PING_INTERVAL_MS);
-  pinger.unref();
+  const pinger = keepAlive(wss, PING_INTERVAL_MS);
 
-  function attach(ws: WebSocket, sessionId: string, visible: boolean): void {
-    alive.add(ws);
-    ws.on('pong', () => alive.add(ws));
+  function attach(ws: WebSocket, sessionId: string, visible: boolean, req: IncomingMessage): void {
+    pinger.watch(ws);
     // Clients only listen; anything they send is ignored.
     ws.on('message', () => undefined);
     const session = visible ? o.sessions.get(sessionId) : null;
     if (!session) {
-      ws.close(LegacyClose.SESSION_NOT_FOUND, `Session with ID '${sessionId}' not found`.slice(0, 120));
+      closeSocket(ws, LegacyClose.SESSION_NOT_FOUND, `Session with ID '${sessionId}' not found`, o.logger);
+      return;
+    }
+    let release: () => void;
+    try {
+      release = o.live.hold(o.holder(req), sessionId, (why) =>
+        why === 'revoked'
+          ? closeSocket(ws, LegacyClose.KEY_REVOKED, 'API key revoked', o.logger)
+          : closeSocket(ws, LegacyClose.SESSION_REMOVED, 'Session removed', o.logger),
+      );
+    } catch (error) {
+      closeSocket(ws, LegacyClose.TOO_MANY_SUBSCRIPTIONS, (error as Error).message, o.logger);
       return;
     }
     const send = (event: LegacyEvent) => {
       if (ws.readyState !== ws.OPEN) return;
       if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
         o.logger.warn('legacy socket client too slow, closing it', { sessionId, buffered: ws.bufferedAmount });
-        ws.close(LegacyClose.TOO_SLOW, 'client too slow');
+        closeSocket(ws, LegacyClose.TOO_SLOW, 'client too slow', o.logger);
         return;
       }
       ws.send(JSON.stringify(event));
     };
     const off = o.bus.listen(sessionId, (e) => {
-      if (e.type === 'STATUS' && e.status === 'TERMINATED') {
-        ws.close(LegacyClose.SESSION_REMOVED, 'Session removed');
-        return;
-      }
       const event = toLegacyEvent(e);
       if (event) send(event);
     });
-    ws.once('close', off);
+    ws.once('close', () => {
+      off();
+      release();
+    });
     if (session.qr) send({ event: 'qr', sessionId, data: { qrCode: session.qr.dataUrl, expiresAt: new Date(session.qr.expiresAt).toISOString() } });
   }
 
@@ -151,19 +158,22 @@ export function createLegacySocket(o: LegacySocketOptions) {
         sessionId = '';
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
+        // ws reports a client's protocol errors (an oversized frame, bad UTF-8) here and closes the socket
+        // itself; without a listener the error would be thrown and end the process.
+        ws.on('error', (error) => o.logger.debug('legacy socket client error', { sessionId, err: String(error) }));
         if (!sessionId || sessionId.includes('/')) {
-          ws.close(LegacyClose.SESSION_NOT_FOUND, 'Use /ws/{sessionId}');
+          closeSocket(ws, LegacyClose.SESSION_NOT_FOUND, 'Use /ws/{sessionId}', o.logger);
           return;
         }
-        attach(ws, sessionId, !o.mayRead || o.mayRead(req, sessionId));
+        attach(ws, sessionId, !o.mayRead || o.mayRead(req, sessionId), req);
       });
     },
     clientCount(): number {
       return wss.clients.size;
     },
     close(): void {
-      clearInterval(pinger);
-      for (const ws of wss.clients) ws.close(LegacyClose.SHUTDOWN, 'server shutting down');
+      pinger.stop();
+      for (const ws of wss.clients) closeSocket(ws, LegacyClose.SHUTDOWN, 'server shutting down', o.logger);
       wss.close();
     },
   };

@@ -8,6 +8,7 @@ import { createRestHandler, REST_BASE } from '../rest-compat/runner.js';
 import { secureSchema } from './auth/access-policy.js';
 import { ApiKeyService } from './auth/api-keys.js';
 import { Authenticator } from './auth/authenticator.js';
+import { LiveAccess } from './auth/live-access.js';
 import { can } from './auth/principal.js';
 import { RateLimiter } from './auth/rate-limiter.js';
 import { loadConfig, type Config, type DeepPartial } from './config.js';
@@ -114,9 +115,11 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   const apiKeys = new ApiKeyService(store.db, config.auth.apiKeys);
   await apiKeys.init();
   const auth = new Authenticator(apiKeys);
+  const live = new LiveAccess(bus, config.sockets.maxSubscriptionsPerKey);
+  apiKeys.onRevoked((id) => live.revoked(id));
   const rateLimiter = new RateLimiter(config.rateLimit);
   const messaging = new MessagingService(sessions, bus, config);
-  const services: Services = { config, logger, bus, sessions, server, messaging, metrics, webhooks, apiKeys, auth, rateLimiter };
+  const services: Services = { config, logger, bus, sessions, server, messaging, metrics, webhooks, apiKeys, auth, live, rateLimiter };
   // Without any API key the API is open: then it listens on loopback only, unless --host says otherwise.
   if (!config.host) config.host = apiKeys.enabled ? '0.0.0.0' : '127.0.0.1';
   if (!apiKeys.enabled) {
@@ -235,13 +238,21 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     yoga,
     auth,
     batch: store.batch,
+    live,
+    logger,
+    maskError,
+    limits: {
+      maxInitBytes: config.sockets.maxInitBytes,
+      maxMessageBytes: config.http.maxBodyBytes,
+      maxSubscriptionsPerConnection: config.sockets.maxSubscriptionsPerConnection,
+    },
     legacy: {
       bus,
       sessions,
-      logger,
       // `?apiKey=` (or the HTTP headers) at the upgrade; a session outside the key's scope looks unknown.
       authorize: (req) => Boolean(auth.record(auth.fromUpgrade(req))),
       mayRead: (req, sessionId) => can(auth.fromUpgrade(req), sessionId, 'read'),
+      holder: (req) => ({ auth: auth.fromUpgrade(req), clientIp: req.socket.remoteAddress ?? 'unknown' }),
     },
   });
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => sockets.upgrade(req, socket, head));

@@ -56,6 +56,9 @@ export const settings = [
   { path: 'media.maxFileBytes', flag: '--max-file-bytes', env: 'MAX_FILE_BYTES', schema: positiveInt, default: 100 * 1024 * 1024, doc: 'Largest file accepted, in bytes' },
   { path: 'memory.heapGrowthPercent', flag: '--heap-growth-percent', env: 'HEAP_GROWTH_PERCENT', schema: z.coerce.number().int().min(0).max(1000), default: 50, doc: "How far V8's heap may grow past what its last full collection kept, in percent (0: V8's own sizing, which lets garbage reach about 4x the live heap on a large machine)" },
   { path: 'http.maxBodyBytes', flag: '--max-body-bytes', env: 'MAX_BODY_BYTES', schema: positiveInt, default: 150 * 1024 * 1024, doc: 'Largest request body accepted, in bytes' },
+  { path: 'sockets.maxInitBytes', flag: '--ws-max-init-bytes', env: 'WS_MAX_INIT_BYTES', schema: positiveInt, default: 16 * 1024, doc: 'graphql-ws: most bytes a connection may send before its connection_ack (connection_init and its connectionParams); after the ack a message may be up to --max-body-bytes' },
+  { path: 'sockets.maxSubscriptionsPerConnection', flag: '--max-subscriptions-per-connection', env: 'MAX_SUBSCRIPTIONS_PER_CONNECTION', schema: positiveInt, default: 100, doc: 'Most live subscriptions on one graphql-ws connection (more: TOO_MANY_SUBSCRIPTIONS on that operation)' },
+  { path: 'sockets.maxSubscriptionsPerKey', flag: '--max-subscriptions-per-key', env: 'MAX_SUBSCRIPTIONS_PER_KEY', schema: positiveInt, default: 1000, doc: 'Most live subscriptions per API key (per client IP without keys) over graphql-ws, SSE and /ws/{id} together' },
   { path: 'http.fastPath', flag: '--graphql-fast-path', env: 'GRAPHQL_FAST_PATH', schema: bool, default: true, doc: 'Run plain JSON GraphQL POSTs and REST routes without the Fetch-API layer, queries and mutations with graphql-jit (false: everything through graphql-yoga and graphql-js)' },
   { path: 'http.resultCache', flag: '--graphql-result-cache', env: 'GRAPHQL_RESULT_CACHE', schema: bool, default: true, doc: "With the fast path: answer a query made only of session state (sessions, session) again from the bytes made last time, while no session changed since (per API key's view, variables and media type; false: execute every time)" },
   { path: 'http.operationsPerTurn', flag: '--operations-per-turn', env: 'OPERATIONS_PER_TURN', schema: nonNegativeInt, default: 32, doc: 'With the fast path: most GraphQL and REST operations that start executing in one event-loop turn; the rest of a burst waits, in arrival order, for the next turns (0: no limit)' },
@@ -107,6 +110,7 @@ export interface Config {
   media: { maxImageBytes: number; maxFileBytes: number };
   memory: { heapGrowthPercent: number };
   http: { maxBodyBytes: number; fastPath: boolean; resultCache: boolean; operationsPerTurn: number };
+  sockets: { maxInitBytes: number; maxSubscriptionsPerConnection: number; maxSubscriptionsPerKey: number };
   openWa: { chromiumPath: string; startDeadlineMs: number; licenceKey: string };
   graphiql: boolean;
   webhooks: {

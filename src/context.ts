@@ -1,5 +1,6 @@
 import type { ApiKeyService } from './auth/api-keys.js';
 import type { Authenticator } from './auth/authenticator.js';
+import type { LiveAccess } from './auth/live-access.js';
 import type { Principal } from './auth/principal.js';
 import type { RateLimiter, RateLimitState } from './auth/rate-limiter.js';
 import type { Config } from './config.js';
@@ -24,6 +25,8 @@ export interface Services {
   apiKeys: ApiKeyService;
   /** Turns presented keys into principals; its counters (accepted/rejected) are for metrics. */
   auth: Authenticator;
+  /** Ends live subscriptions when their key is revoked or their session removed; counts them per key. */
+  live: LiveAccess;
   /** Its counters (allowed/limited per bucket) are for metrics. */
   rateLimiter: RateLimiter;
 }

@@ -23,6 +23,7 @@ const notComparable: Partial<Record<ErrorCode, string>> = {
   UNAUTHENTICATED: 'comes with the auth work (its plugin runs on the shared yoga path)',
   FORBIDDEN: 'comes with the auth work',
   RATE_LIMITED: 'comes with the auth/limits work',
+  TOO_MANY_SUBSCRIPTIONS: 'subscriptions only (graphql-ws, SSE, /ws); REST has none (tested in hostile-sockets.test.ts)',
 };
 
 const ECHO = '15550000001@c.us';

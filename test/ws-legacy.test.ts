@@ -112,6 +112,36 @@ describe('legacy /ws/{sessionId} socket', () => {
     assert.equal(reason, 'Session removed');
   });
 
+  it('a session id too long for a close reason is cut to 123 bytes at a character boundary', async () => {
+    const client = legacyClient(server, '€'.repeat(60));
+    const { code, reason } = await client.closed;
+    assert.equal(code, 4404);
+    assert.ok(Buffer.byteLength(reason) <= 123);
+    assert.match(reason, /^Session with ID '€+…$/);
+  });
+
+  it('sockets count against --max-subscriptions-per-key: past it a socket is closed with 4429; closing one frees a place', async () => {
+    const small = await startServer({ sockets: { maxSubscriptionsPerKey: 2 } });
+    try {
+      await rest(small, 'POST', '/sessions', { sessionId: 'lim', waitForQR: true });
+      const [a, b] = [legacyClient(small, 'lim'), legacyClient(small, 'lim')];
+      await Promise.all([a.opened, b.opened]);
+      const c = legacyClient(small, 'lim');
+      const refused = await c.closed;
+      assert.equal(refused.code, 4429);
+      assert.match(refused.reason, /at most 2 live subscriptions/);
+      a.ws.close();
+      await a.closed;
+      const d = legacyClient(small, 'lim');
+      await d.opened;
+      await waitFor(() => d.events.some((e) => e.event === 'qr'), 5000, 'the qr on the freed place');
+      b.ws.close();
+      d.ws.close();
+    } finally {
+      await small.dispose();
+    }
+  });
+
   it('other upgrade paths are still refused', async () => {
     const ws = new WebSocket(`${server.wsUrl}/elsewhere`);
     const error = await new Promise<Error>((resolve) => ws.once('error', resolve));

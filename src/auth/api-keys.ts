@@ -53,6 +53,7 @@ export class ApiKeyService {
   private readonly configured: Map<string, Principal>;
   /** Active stored keys by hash, so authenticating a request never waits for the database. */
   private readonly active = new Map<string, Principal & { lastUsedAt: number | null }>();
+  private readonly revokedListeners: ((id: string) => void)[] = [];
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -141,6 +142,11 @@ export class ApiKeyService {
     return { key, apiKey: view };
   }
 
+  /** `listener` is told the id of every key revoked from now on (what was authorized with it must end). */
+  onRevoked(listener: (id: string) => void): void {
+    this.revokedListeners.push(listener);
+  }
+
   /** Every stored key, revoked ones too, oldest first. */
   async list(): Promise<ApiKeyView[]> {
     const rows = await this.db.selectFrom('api_keys').selectAll().orderBy('created_at').orderBy('id').execute();
@@ -156,6 +162,7 @@ export class ApiKeyService {
       await this.db.updateTable('api_keys').set({ revoked_at: row.revoked_at }).where('id', '=', id).execute();
     }
     this.active.delete(row.hash);
+    for (const listener of this.revokedListeners) listener(id);
     return toView(row);
   }
 }

@@ -29,6 +29,14 @@ export type BusEventOf<T extends EventType> = BusEvent & { type: T };
 
 type Listener = (event: BusEvent) => void;
 
+/** A subscription's stream of bus events, which its owner may also end from outside. */
+export interface BusStream<T> extends AsyncIterableIterator<T> {
+  /** No more events; what is queued is still read, then the stream is done. */
+  end(): void;
+  /** Runs `fn` once when the stream ends, however it ends (at once if it has). */
+  onEnd(fn: () => void): void;
+}
+
 const ALL = '*';
 
 /**
@@ -69,19 +77,18 @@ export class EventBus {
 
   /**
    * An async iterator over a session's events that pass `map` (return undefined to skip), starting with
-   * `initial` values (the current state, so a late subscriber is not left guessing). It ends when
-   * `endWhen` says so for an event, after yielding it.
+   * `initial` values (the current state, so a late subscriber is not left guessing). It runs until it is
+   * ended (see LiveAccess, which ends it when its session is removed or its key revoked) or returned.
    */
   subscribe<T>(
     sessionId: string,
     map: (event: BusEvent) => T | undefined,
-    options: { initial?: T[]; endWhen?: (event: BusEvent) => boolean } = {},
-  ): AsyncIterableIterator<T> {
+    options: { initial?: T[] } = {},
+  ): BusStream<T> {
     const stream = new EventStream<T>(options.initial ?? []);
     stream.off = this.listen(sessionId, (event) => {
       const value = map(event);
       if (value !== undefined) stream.push(value);
-      if (options.endWhen?.(event)) stream.end();
     });
     return stream;
   }
@@ -109,8 +116,9 @@ export function mapBusStream<V>(source: unknown, fn: (value: unknown) => V | Pro
  * A subscription's event stream: a queue with one waiting reader. Leaner than a Repeater, which mattered
  * at fan-out (one stream per subscriber, every event pushed into each).
  */
-class EventStream<T> implements AsyncIterableIterator<T> {
+class EventStream<T> implements BusStream<T> {
   off: () => void = () => undefined;
+  private ends: (() => void)[] = [];
   private queue: T[];
   private head = 0;
   private resolveRead: ((result: IteratorResult<T>) => void) | null = null;
@@ -159,7 +167,6 @@ class EventStream<T> implements AsyncIterableIterator<T> {
     } else resolve({ value: out as T, done: false });
   }
 
-  /** No more events; what is queued is still read. */
   end(): void {
     if (this.ended) return;
     this.ended = true;
@@ -169,6 +176,14 @@ class EventStream<T> implements AsyncIterableIterator<T> {
       this.resolveRead = null;
       resolve({ value: undefined, done: true });
     }
+    const ends = this.ends;
+    this.ends = [];
+    for (const fn of ends) fn();
+  }
+
+  onEnd(fn: () => void): void {
+    if (this.ended) fn();
+    else this.ends.push(fn);
   }
 
   next(): Promise<IteratorResult<T>> {

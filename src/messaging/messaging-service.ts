@@ -10,7 +10,7 @@ import type {
   ParticipantResult,
 } from '../engine/engine.js';
 import { AppError, validationError } from '../errors.js';
-import type { BusEventOf, EventBus } from '../events/bus.js';
+import type { BusEventOf, BusStream, EventBus } from '../events/bus.js';
 import { mapEngineError, type SessionManager } from '../sessions/session-manager.js';
 import { checkText, textProblem } from '../text-input.js';
 import { checkChatId, checkContactId, checkGroupId } from './chat-id.js';
@@ -191,13 +191,13 @@ export class MessagingService {
   }
 
   /** Incoming and outgoing messages of a session, optionally of one chat. */
-  messageStream(sessionId: string, chatId: string | null | undefined): AsyncIterableIterator<EngineMessage> {
+  messageStream(sessionId: string, chatId: string | null | undefined): BusStream<EngineMessage> {
     this.sessions.require(sessionId);
     if (chatId) checkChatId(chatId);
     return this.bus.subscribe(sessionId, (e) => (e.type === 'MESSAGE' && (!chatId || e.message.chatId === chatId) ? e.message : undefined));
   }
 
-  ackStream(sessionId: string): AsyncIterableIterator<BusEventOf<'ACK'>> {
+  ackStream(sessionId: string): BusStream<BusEventOf<'ACK'>> {
     this.sessions.require(sessionId);
     return this.bus.subscribe(sessionId, (e) => (e.type === 'ACK' ? e : undefined));
   }

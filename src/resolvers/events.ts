@@ -10,8 +10,10 @@ builder.subscriptionFields((t) => ({
     subscribe: (_root, { sessionId, types }, ctx) => {
       ctx.services.sessions.require(sessionId);
       const wanted = types && types.length > 0 ? new Set<EventType>(types) : null;
-      return ctx.services.bus.subscribe(sessionId, (e) =>
-        eventObjectNames[e.type] && (!wanted || wanted.has(e.type)) ? e : undefined,
+      return ctx.services.live.stream(
+        ctx,
+        sessionId,
+        ctx.services.bus.subscribe(sessionId, (e) => (eventObjectNames[e.type] && (!wanted || wanted.has(e.type)) ? e : undefined)),
       );
     },
     resolve: (event) => event,

@@ -56,14 +56,14 @@ builder.subscriptionFields((t) => ({
     type: MessageRef,
     description: 'Every message of the session, incoming and outgoing; only one chat when chatId is given',
     args: { sessionId: t.arg.string({ required: true }), chatId: t.arg.string() },
-    subscribe: (_root, { sessionId, chatId }, ctx) => ctx.services.messaging.messageStream(sessionId, chatId),
+    subscribe: (_root, { sessionId, chatId }, ctx) => ctx.services.live.stream(ctx, sessionId, ctx.services.messaging.messageStream(sessionId, chatId)),
     resolve: (message) => message,
   }),
   ack: t.field({
     type: AckEventRef,
     description: 'Ack changes of the messages this session sent (SERVER, DEVICE, READ)',
     args: { sessionId: t.arg.string({ required: true }) },
-    subscribe: (_root, { sessionId }, ctx) => ctx.services.messaging.ackStream(sessionId),
+    subscribe: (_root, { sessionId }, ctx) => ctx.services.live.stream(ctx, sessionId, ctx.services.messaging.ackStream(sessionId)),
     resolve: (event) => event,
   }),
 }));

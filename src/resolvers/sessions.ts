@@ -53,9 +53,11 @@ builder.subscriptionFields((t) => ({
     args: { sessionId: t.arg.string({ required: true }) },
     subscribe: (_root, { sessionId }, ctx) => {
       const session = ctx.services.sessions.require(sessionId);
-      return ctx.services.bus.subscribe(sessionId, (e) => (e.type === 'QR' ? e.qr : undefined), {
-        initial: session.qr ? [session.qr] : [],
-      });
+      return ctx.services.live.stream(
+        ctx,
+        sessionId,
+        ctx.services.bus.subscribe(sessionId, (e) => (e.type === 'QR' ? e.qr : undefined), { initial: session.qr ? [session.qr] : [] }),
+      );
     },
     resolve: (qr) => qr,
   }),
@@ -65,13 +67,12 @@ builder.subscriptionFields((t) => ({
     args: { sessionId: t.arg.string({ required: true }) },
     subscribe: (_root, { sessionId }, ctx) => {
       const session = ctx.services.sessions.require(sessionId);
-      return ctx.services.bus.subscribe(
+      return ctx.services.live.stream(
+        ctx,
         sessionId,
-        (e) => (e.type === 'STATUS' ? { sessionId, status: e.status, reason: e.reason, at: e.at } : undefined),
-        {
+        ctx.services.bus.subscribe(sessionId, (e) => (e.type === 'STATUS' ? { sessionId, status: e.status, reason: e.reason, at: e.at } : undefined), {
           initial: [{ sessionId, status: session.status, reason: session.failureReason, at: session.lastActivity }],
-          endWhen: (e) => e.type === 'STATUS' && e.status === 'TERMINATED',
-        },
+        }),
       );
     },
     resolve: (event) => event,
