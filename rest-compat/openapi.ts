@@ -16,6 +16,7 @@ const sampleMessages: Record<ErrorCode, string> = {
   ENGINE_UNSUPPORTED: 'sandboxScanQr works on sandbox sessions only',
   MAX_SESSIONS_REACHED: 'At most 10 sessions may run at once',
   RATE_LIMITED: 'Too many requests; retry after 1 s',
+  TOO_MANY_SUBSCRIPTIONS: 'at most 100 live subscriptions per connection',
   UNAUTHENTICATED: 'a valid API key is required',
   FORBIDDEN: "this API key may not MANAGE session 'demo'",
   PAYLOAD_TOO_LARGE: 'the request body is larger than 16777216 bytes',
