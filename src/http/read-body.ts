@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { parseJson } from './json-worker.js';
 
 export type BodyRead = { kind: 'body'; bytes: Buffer } | { kind: 'too-large' } | { kind: 'aborted' };
 
@@ -7,6 +8,15 @@ export type BodyRead = { kind: 'body'; bytes: Buffer } | { kind: 'too-large' } |
  * bytes. Past the limit it stops collecting and answers `too-large` at once; what the stream still sends is
  * dropped unread, and the caller decides whether the connection goes too. `aborted`: the client went away.
  */
+/** A body from this size on asks for a full collection once its request is answered (see hadBigBody). */
+const BIG_BODY_BYTES = 8 * 1024 * 1024;
+const bigBodies = new WeakSet<IncomingMessage>();
+
+/** Whether this request's body was big enough that its garbage deserves a collection (app.ts calls collectSoon). */
+export function hadBigBody(req: IncomingMessage): boolean {
+  return bigBodies.has(req);
+}
+
 export function readBody(req: IncomingMessage, limit = Infinity): Promise<BodyRead> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -20,6 +30,7 @@ export function readBody(req: IncomingMessage, limit = Infinity): Promise<BodyRe
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
+      if (size >= BIG_BODY_BYTES) bigBodies.add(req);
       if (size > limit) settle({ kind: 'too-large' });
       else chunks.push(chunk);
     };
@@ -30,4 +41,22 @@ export function readBody(req: IncomingMessage, limit = Infinity): Promise<BodyRe
     req.on('error', onAborted);
     req.on('aborted', onAborted);
   });
+}
+
+export type JsonRead = { kind: 'json'; value: unknown } | { kind: 'empty' } | { kind: 'invalid' } | { kind: 'too-large' } | { kind: 'aborted' };
+
+/**
+ * Reads a body of up to `limit` bytes and parses it as JSON, in time linear in its size: the chunks stay
+ * Buffers (outside the JS heap, never copied by the GC) until one concat, and a body over OFF_THREAD_BYTES is
+ * decoded and parsed on a worker thread (json-worker.ts), so the event loop is never held for long by one request.
+ */
+export async function readJson(req: IncomingMessage, limit = Infinity): Promise<JsonRead> {
+  const read = await readBody(req, limit);
+  if (read.kind !== 'body') return read;
+  if (read.bytes.length === 0) return { kind: 'empty' };
+  try {
+    return { kind: 'json', value: await parseJson(read.bytes) };
+  } catch {
+    return { kind: 'invalid' };
+  }
 }
