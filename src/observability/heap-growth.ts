@@ -16,9 +16,9 @@ let collect: (() => void) | null | undefined;
 let pending: NodeJS.Timeout | null = null;
 
 /**
- * Asks for one full collection shortly after a big request body (tens of MB) is done with. V8 would otherwise keep
- * that garbage, and the RSS it holds, until allocation pressure comes back, which on a quiet server may be never.
- * Debounced: a burst of big bodies costs one collection, a second after the last. The hook is V8's own gc()
+ * Asks for one full collection a few seconds after a big request body (tens of MB) is done with. V8 would otherwise
+ * keep that garbage, and the RSS it holds, until allocation pressure or its idle-time memory reducer comes back.
+ * Debounced: a burst of big bodies costs one collection (tens of ms on this heap), 5 s after the last. The hook is V8's own gc()
  * (exposed by flag at the first call); when that is unavailable this does nothing.
  */
 export function collectSoon(): void {
@@ -35,6 +35,6 @@ export function collectSoon(): void {
   pending = setTimeout(() => {
     pending = null;
     collect?.();
-  }, 1000);
+  }, 5000);
   pending.unref();
 }
