@@ -8,10 +8,11 @@ const IDLE_MS = 5000;
 // Plain CommonJS evaluated as the worker's script, so the bundle needs no second entry file.
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
-parentPort.on('message', ({ id, bytes }) => {
+parentPort.on('message', ({ id, chunks }) => {
   let reply;
   try {
-    reply = { id, value: JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) };
+    const bytes = Buffer.concat(chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength)));
+    reply = { id, value: JSON.parse(bytes.toString('utf8')) };
   } catch (error) {
     reply = { id, error: String(error && error.message) };
   }
@@ -64,10 +65,11 @@ function scheduleIdle(): void {
   idle.unref();
 }
 
-/** JSON.parse of UTF-8 bytes; off the event loop for big bodies. Rejects with a SyntaxError on bad JSON. */
-export function parseJson(bytes: Buffer): Promise<unknown> {
-  if (bytes.length < OFF_THREAD_BYTES) {
+/** JSON.parse of a body's UTF-8 chunks; off the event loop for big bodies. Rejects with a SyntaxError on bad JSON. */
+export function parseJson(chunks: Buffer[], size: number): Promise<unknown> {
+  if (size < OFF_THREAD_BYTES) {
     try {
+      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       return Promise.resolve(JSON.parse(bytes.toString('utf8')));
     } catch (error) {
       return Promise.reject(error as Error);
@@ -76,11 +78,12 @@ export function parseJson(bytes: Buffer): Promise<unknown> {
   worker ??= startWorker();
   if (idle) clearTimeout(idle);
   const id = nextId++;
-  // The bytes move to the worker without a copy when they own their memory (a concat of a big body does).
-  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-  const payload = own ? bytes : Buffer.from(bytes);
+  // A socket's chunks own their memory: they move to the worker without a copy. Any other is copied into memory
+  // of its own (never Buffer.from, whose small copies share node's pool, which a transfer would take away).
+  const moved: Uint8Array[] = chunks.map((chunk) => (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : new Uint8Array(chunk)));
+  const transfer = [...new Set(moved.map((chunk) => chunk.buffer as ArrayBuffer))];
   return new Promise((resolve, reject) => {
     jobs.set(id, { resolve, reject });
-    worker!.postMessage({ id, bytes: payload }, [payload.buffer as ArrayBuffer]);
+    worker!.postMessage({ id, chunks: moved }, transfer);
   });
 }

@@ -18,10 +18,18 @@ export function hadBigBody(req: IncomingMessage): boolean {
 }
 
 export function readBody(req: IncomingMessage, limit = Infinity): Promise<BodyRead> {
+  return readChunks(req, limit).then((read) =>
+    read.kind === 'chunks' ? { kind: 'body', bytes: read.chunks.length === 1 ? read.chunks[0]! : Buffer.concat(read.chunks, read.size) } : read,
+  );
+}
+
+type ChunksRead = { kind: 'chunks'; chunks: Buffer[]; size: number } | { kind: 'too-large' } | { kind: 'aborted' };
+
+function readChunks(req: IncomingMessage, limit: number): Promise<ChunksRead> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const settle = (result: BodyRead) => {
+    const settle = (result: ChunksRead) => {
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onAborted);
@@ -34,7 +42,7 @@ export function readBody(req: IncomingMessage, limit = Infinity): Promise<BodyRe
       if (size > limit) settle({ kind: 'too-large' });
       else chunks.push(chunk);
     };
-    const onEnd = () => settle({ kind: 'body', bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
+    const onEnd = () => settle({ kind: 'chunks', chunks, size });
     const onAborted = () => settle({ kind: 'aborted' });
     req.on('data', onData);
     req.on('end', onEnd);
@@ -47,15 +55,15 @@ export type JsonRead = { kind: 'json'; value: unknown } | { kind: 'empty' } | { 
 
 /**
  * Reads a body of up to `limit` bytes and parses it as JSON, in time linear in its size: the chunks stay
- * Buffers (outside the JS heap, never copied by the GC) until one concat, and a body over OFF_THREAD_BYTES is
- * decoded and parsed on a worker thread (json-worker.ts), so the event loop is never held for long by one request.
+ * Buffers (outside the JS heap, never copied by the GC), and a body over OFF_THREAD_BYTES moves to a worker thread
+ * without a copy, where it is joined, decoded and parsed (json-worker.ts), so the event loop is never held for long by one request.
  */
 export async function readJson(req: IncomingMessage, limit = Infinity): Promise<JsonRead> {
-  const read = await readBody(req, limit);
-  if (read.kind !== 'body') return read;
-  if (read.bytes.length === 0) return { kind: 'empty' };
+  const read = await readChunks(req, limit);
+  if (read.kind !== 'chunks') return read;
+  if (read.size === 0) return { kind: 'empty' };
   try {
-    return { kind: 'json', value: await parseJson(read.bytes) };
+    return { kind: 'json', value: await parseJson(read.chunks, read.size) };
   } catch {
     return { kind: 'invalid' };
   }
