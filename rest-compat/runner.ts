@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse, print, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { lowerCaseNames, type GraphQLRunner } from '../src/http/graphql-runner.js';
-import { readBody } from '../src/http/read-body.js';
+import { readJson } from '../src/http/read-body.js';
 import { AppError, httpStatusFor, type ErrorCode } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import { noteRoute, noteSession } from '../src/observability/http-log.js';
@@ -100,8 +100,8 @@ export function createRestHandler(o: RestOptions): (req: IncomingMessage, res: S
 
       const body = await readJsonBody(req, o.maxBodyBytes, route.route.body !== undefined);
       if (body instanceof AppError) {
-        // The rest of an oversized body is not read: answer now and close the connection.
-        return sendError(body, body.code === 'PAYLOAD_TOO_LARGE' ? { connection: 'close' } : {});
+        // The rest of an oversized or mistyped body is not read: answer now and close the connection.
+        return sendError(body, body.code === 'PAYLOAD_TOO_LARGE' || body.code === 'UNSUPPORTED_MEDIA_TYPE' ? { connection: 'close' } : {});
       }
       const restRequest: RestRequest = { method, params, query: url.searchParams, body };
       const variables = route.route.variables(restRequest);
@@ -256,22 +256,20 @@ async function readJsonBody(req: IncomingMessage, maxBytes: number, wanted: bool
     req.resume();
     return tooLarge(maxBytes);
   }
-  const read = await readBody(req, maxBytes);
-  if (read.kind === 'too-large') return tooLarge(maxBytes);
-  if (read.kind === 'aborted') return new AppError('BAD_REQUEST', 'the request body could not be read (the connection was aborted)', {});
-  if (read.bytes.length === 0) return {};
   const contentType = headerOf(req, 'content-type');
-  if (!isJsonType(contentType)) {
+  const hasBody = declared > 0 || headerOf(req, 'transfer-encoding') !== null;
+  // Refused before reading: a body of another type is never parsed.
+  if (hasBody && !isJsonType(contentType)) {
     return new AppError('UNSUPPORTED_MEDIA_TYPE', `the request body must be JSON (Content-Type: application/json), not ${contentType ?? 'untyped'}`, {
       contentType,
     });
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(read.bytes.toString('utf8'));
-  } catch (error) {
-    return new AppError('BAD_REQUEST', `the request body is not valid JSON: ${(error as Error).message}`, {});
-  }
+  const read = await readJson(req, maxBytes);
+  if (read.kind === 'too-large') return tooLarge(maxBytes);
+  if (read.kind === 'aborted') return new AppError('BAD_REQUEST', 'the request body could not be read (the connection was aborted)', {});
+  if (read.kind === 'empty') return {};
+  if (read.kind === 'invalid') return new AppError('BAD_REQUEST', 'the request body is not valid JSON', {});
+  const value = read.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return new AppError('VALIDATION_ERROR', 'the request body must be a JSON object', { received: Array.isArray(value) ? 'array' : typeof value });
   }

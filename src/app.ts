@@ -1,5 +1,6 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { createYoga } from 'graphql-yoga';
@@ -7,11 +8,12 @@ import { routeTable } from '../rest-compat/route-table.js';
 import { createRestHandler, REST_BASE } from '../rest-compat/runner.js';
 import { secureSchema } from './auth/access-policy.js';
 import { ApiKeyService } from './auth/api-keys.js';
-import { Authenticator } from './auth/authenticator.js';
+import { Authenticator, nodeHeader } from './auth/authenticator.js';
 import { LiveAccess } from './auth/live-access.js';
 import { can } from './auth/principal.js';
 import { RateLimiter } from './auth/rate-limiter.js';
 import { loadConfig, type Config, type DeepPartial } from './config.js';
+import { httpStatusFor, type ErrorCode } from './errors.js';
 import type { GraphQLContext, Services } from './context.js';
 import { createOpenWaEngine } from './engine/open-wa/open-wa-engine.js';
 import { createSandboxEngine } from './engine/sandbox/sandbox-engine.js';
@@ -19,8 +21,10 @@ import { EngineRegistry } from './engine/registry.js';
 import { EventBus } from './events/bus.js';
 import { createLogger, type Logger } from './logger.js';
 import { useArmor } from './plugins/use-armor.js';
-import { authContext, unauthenticatedError, useAuth, WWW_AUTHENTICATE } from './plugins/use-auth.js';
-import { createGraphQLHttpHandler } from './http/graphql-http.js';
+import { authContext, UNAUTHENTICATED_MESSAGE, useAuth, WWW_AUTHENTICATE } from './plugins/use-auth.js';
+import { createUncaughtReporter, requestScope, type UncaughtKind } from './http/boundary.js';
+import { createGraphQLHttpHandler, graphqlErrorBody } from './http/graphql-http.js';
+import { isSimpleWrite, OriginPolicy } from './http/origin-policy.js';
 import { GraphQLRunner } from './http/graphql-runner.js';
 import { ResultCache } from './http/result-cache.js';
 import { TurnGate } from './http/turn-gate.js';
@@ -28,7 +32,8 @@ import { createSockets } from './http/sockets.js';
 import { MessagingService } from './messaging/messaging-service.js';
 import { isDashboardPath, serveDashboard } from './observability/dashboard-files.js';
 import { graphiqlOptions, renderGraphiQLPage } from './observability/graphiql-page.js';
-import { applyHeapGrowth } from './observability/heap-growth.js';
+import { applyHeapGrowth, collectSoon } from './observability/heap-growth.js';
+import { hadBigBody } from './http/read-body.js';
 import { noteRoute, observeHttp, requestLogReport } from './observability/http-log.js';
 import { Metrics } from './observability/metrics.js';
 import { createMaskError, useErrorCodes } from './plugins/use-error-codes.js';
@@ -58,6 +63,8 @@ export interface App {
   /** Listen on `port` (0 picks a free one; default from config) and resolve with the bound address. */
   start(port?: number): Promise<{ port: number; url: string }>;
   stop(): Promise<void>;
+  /** Logs and counts an error no handler caught (src/main.ts routes the process's handlers here). */
+  reportUncaught(kind: Exclude<UncaughtKind, 'request'>, error: unknown): void;
 }
 
 export interface BuildOptions {
@@ -137,6 +144,10 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     schema: secureSchema(schema),
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    // CORS is the HTTP edge's (OriginPolicy): headers for --cors-origins only.
+    cors: false,
+    // The HTTP edge reads and limits bodies (--max-body-bytes) before yoga sees them.
+    maxRequestBodySize: false,
     graphiql: config.graphiql ? graphiqlOptions : false,
     // The renderer is loaded on the first GraphiQL page: it is ~0.4 s of start-up otherwise.
     renderGraphiQL: (options) => renderGraphiQLPage(options as Record<string, unknown>),
@@ -176,6 +187,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     runner,
     yoga,
     maxBodyBytes: config.http.maxBodyBytes,
+    maxQueryLength: config.limits.maxQueryLength,
     fastPath: config.http.fastPath,
     logger,
     refuse: sendJson,
@@ -183,36 +195,81 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   });
 
   const rest = createRestHandler({ routes: routeTable, yoga, runner: config.http.fastPath ? runner : undefined, schema, maxBodyBytes: config.http.maxBodyBytes, logger, version });
-  const httpServer = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    observeHttp(req, res, logger, metrics);
-    if (path === REST_BASE || path.startsWith(`${REST_BASE}/`)) {
-      void rest(req, res);
-      return;
+  const origins = new OriginPolicy({
+    corsOrigins: config.http.corsOrigins,
+    allowedHosts: config.http.allowedHosts,
+    bindHost: config.host,
+    open: () => !apiKeys.enabled,
+  });
+  const reportUncaught = createUncaughtReporter(logger, metrics);
+  const isGraphqlPath = (path: string) => path === '/graphql' || path.startsWith('/graphql/');
+  const isRestPath = (path: string) => path === REST_BASE || path.startsWith(`${REST_BASE}/`);
+  /** An error answer in the shape of the route: GraphQL's `errors` on /graphql, the REST envelope elsewhere. */
+  const refuse = (req: IncomingMessage, res: ServerResponse, code: ErrorCode, message: string, details: Record<string, unknown> = {}) => {
+    const status = httpStatusFor(code);
+    const path = pathOf(req);
+    sendJson(req, res, status, isGraphqlPath(path) ? graphqlErrorBody(code, message, details) : { success: false, error: { code, message, details } });
+  };
+  // Refused before the body is read: the connection goes with the answer, so an unread body costs nothing.
+  const refuseUnread = (req: IncomingMessage, res: ServerResponse, code: ErrorCode, message: string, details: Record<string, unknown> = {}) => {
+    if (!req.complete) {
+      res.setHeader('connection', 'close');
+      res.once('finish', () => setTimeout(() => req.socket.destroy(), 1000).unref());
     }
-    if (path === '/graphql' || path.startsWith('/graphql/')) {
+    refuse(req, res, code, message, details);
+  };
+  const health = (req: IncomingMessage, res: ServerResponse) => {
+    noteRoute(req, pathOf(req) === '/health' ? '/health' : `${REST_BASE}/health`);
+    if (!config.auth.healthOpen && !auth.record(auth.fromNodeRequest(req))) {
+      res.setHeader('www-authenticate', WWW_AUTHENTICATE);
+      return refuse(req, res, 'UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE);
+    }
+    const report = server.health();
+    sendJson(req, res, report.status === 'healthy' ? 200 : 503, { success: true, data: { ...report, timestamp: new Date(report.timestamp).toISOString() } });
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = pathOf(req);
+    const host = origins.host(req);
+    if (host === 'malformed') return refuseUnread(req, res, 'BAD_REQUEST', 'the Host header is malformed');
+    if (host === 'foreign') {
+      return refuseUnread(req, res, 'FORBIDDEN', `Host '${req.headers.host}' is not served without an API key (localhost, an IP address, --host or --allowed-hosts)`, { reason: 'HOST' });
+    }
+    if (origins.cors(req, res)) return; // a preflight from a listed origin, answered
+    const safe = req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS';
+    const api = isRestPath(path) || isGraphqlPath(path);
+    if (api && !safe) {
+      if (!origins.originAllowed(req)) {
+        return refuseUnread(req, res, 'FORBIDDEN', `requests from the web origin ${req.headers.origin} are not accepted (see --cors-origins)`, { reason: 'ORIGIN', origin: req.headers.origin });
+      }
+      if (isSimpleWrite(req)) {
+        return refuseUnread(req, res, 'UNSUPPORTED_MEDIA_TYPE', `the request body must be JSON (Content-Type: application/json), not ${req.headers['content-type']}`, {
+          contentType: req.headers['content-type'],
+        });
+      }
+      // Before the body is read: a caller without a valid key costs only its headers.
+      if (auth.enabled && !auth.fromNodeRequest(req)) {
+        auth.record(null);
+        res.setHeader('www-authenticate', WWW_AUTHENTICATE);
+        return refuseUnread(req, res, 'UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE);
+      }
+    }
+    if ((path === '/health' || path === `${REST_BASE}/health`) && (req.method === 'GET' || req.method === 'HEAD')) return health(req, res);
+    if (isRestPath(path)) return rest(req, res);
+    if (isGraphqlPath(path)) {
       noteRoute(req, '/graphql');
-      void graphqlHttp(req, res);
-      return;
+      return graphqlHttp(req, res);
     }
     // --metrics-auth (config.metrics.auth): the auth layer asks for the API key here as on /graphql.
     if (path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
       noteRoute(req, '/metrics');
       if (config.metrics.auth && !auth.record(auth.fromNodeRequest(req))) {
         res.setHeader('www-authenticate', WWW_AUTHENTICATE);
-        sendJson(req, res, 401, { success: false, error: { code: 'UNAUTHENTICATED', message: 'a valid API key is required', details: {} } });
-        return;
+        return refuse(req, res, 'UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE);
       }
-      metrics.text().then(
-        (text) => {
-          res.writeHead(200, { 'content-type': metrics.contentType(), 'x-request-id': String(req.headers['x-request-id']) });
-          res.end(req.method === 'HEAD' ? undefined : text);
-        },
-        (error: unknown) => {
-          logger.error('metrics collection failed', { err: String(error) });
-          sendJson(req, res, 500, { success: false, error: { code: 'INTERNAL_ERROR', message: 'metrics collection failed', details: {} } });
-        },
-      );
+      const text = await metrics.text();
+      res.writeHead(200, { 'content-type': metrics.contentType(), 'x-request-id': requestIdOfNode(req) });
+      res.end(req.method === 'HEAD' ? undefined : text);
       return;
     }
     if (config.dashboard && isDashboardPath(path) && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -220,18 +277,29 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
       serveDashboard(req, res, path);
       return;
     }
-    if (path === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
-      noteRoute(req, '/health');
-      if (!config.auth.healthOpen && !auth.record(auth.fromNodeRequest(req))) {
-        res.setHeader('www-authenticate', WWW_AUTHENTICATE);
-        sendJson(req, res, 401, { success: false, error: { code: 'UNAUTHENTICATED', message: 'a valid API key is required', details: {} } });
-        return;
-      }
-      const report = server.health();
-      sendJson(req, res, report.status === 'healthy' ? 200 : 503, { success: true, data: { ...report, timestamp: new Date(report.timestamp).toISOString() } });
-      return;
-    }
-    sendJson(req, res, 404, { success: false, error: { code: 'NOT_FOUND', message: `No route for ${req.method} ${path}`, details: {} } });
+    refuse(req, res, 'NOT_FOUND', `No route for ${req.method} ${path}`);
+  };
+
+  const httpServer = createServer((req, res) => {
+    const note = observeHttp(req, res, logger, metrics);
+    res.once('close', () => {
+      if (hadBigBody(req)) collectSoon();
+    });
+    requestScope.run(note.requestId, () => {
+      handle(req, res).catch((error: unknown) => {
+        // The boundary: whatever a handler throws ends its own request, never the process.
+        reportUncaught('request', error, note.requestId);
+        if (!res.headersSent) refuse(req, res, 'INTERNAL_ERROR', 'Unexpected error.');
+        else res.destroy();
+      });
+    });
+  });
+  // Bytes node cannot parse as HTTP: an error envelope (never node's or a library's text), then the connection goes.
+  httpServer.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const body = JSON.stringify({ success: false, error: { code: 'BAD_REQUEST', message: `the request is not valid HTTP (${STATUS_CODES[status]})`, details: {} } });
+    socket.end(rawResponse(status, body));
   });
 
   const sockets = createSockets({
@@ -255,7 +323,28 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
       holder: (req) => ({ auth: auth.fromUpgrade(req), clientIp: req.socket.remoteAddress ?? 'unknown' }),
     },
   });
-  httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => sockets.upgrade(req, socket, head));
+  // WebSocket upgrades pass the same Host rule, and a browser's Origin must be this server's or a listed one
+  // (browsers apply no CORS to WebSockets: without this, any page the user visits could open one).
+  httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const requestId = requestIdOfNode(req);
+    requestScope.run(requestId, () => {
+      try {
+        const host = origins.host(req);
+        if (host !== 'ok') {
+          const body = JSON.stringify({ success: false, error: { code: host === 'malformed' ? 'BAD_REQUEST' : 'FORBIDDEN', message: host === 'malformed' ? 'the Host header is malformed' : `Host '${req.headers.host}' is not served without an API key`, details: {} } });
+          return void socket.end(rawResponse(host === 'malformed' ? 400 : 403, body, requestId));
+        }
+        if (!origins.originAllowed(req)) {
+          const body = JSON.stringify({ success: false, error: { code: 'FORBIDDEN', message: `WebSocket connections from the web origin ${req.headers.origin} are not accepted (see --cors-origins)`, details: { reason: 'ORIGIN' } } });
+          return void socket.end(rawResponse(403, body, requestId));
+        }
+        sockets.upgrade(req, socket, head);
+      } catch (error) {
+        reportUncaught('request', error, requestId);
+        socket.destroy();
+      }
+    });
+  });
 
   await sessions.init();
   webhookWorker.start();
@@ -264,6 +353,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   return {
     config,
     services,
+    reportUncaught: (kind, error) => reportUncaught(kind, error),
     start(port = config.port) {
       return new Promise((resolve, reject) => {
         const onError = (error: Error) => reject(error);
@@ -295,12 +385,29 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   };
 }
 
+function pathOf(req: IncomingMessage): string {
+  return (req.url ?? '/').split('?')[0]!;
+}
+
+/** observeHttp settled the id and wrote it back into the headers; an upgrade gets one here. */
+function requestIdOfNode(req: IncomingMessage): string {
+  return requestIdFrom({ get: (name) => nodeHeader(req, name) });
+}
+
+/** A whole HTTP/1.1 answer for a raw socket (refused upgrades, unparseable requests). */
+function rawResponse(status: number, body: string, requestId: string = randomUUID()): string {
+  return (
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+    `X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`
+  );
+}
+
 function sendJson(req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void {
   const payload = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(payload),
-    'x-request-id': requestIdFrom({ get: (name) => (req.headers[name] as string | undefined) ?? null }),
+    'x-request-id': requestIdOfNode(req),
   });
   res.end(req.method === 'HEAD' ? undefined : payload);
 }

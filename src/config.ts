@@ -31,6 +31,27 @@ const msList = z
     }
     return nums;
   })]);
+// `--cors-origins https://app.example.com,http://localhost:5173`: exact origins (scheme, host, port), no paths.
+const originList = z.union([
+  z.array(z.string()),
+  z.string().transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean)),
+]).superRefine((origins, ctx) => {
+  for (const origin of origins) {
+    let url: URL | null = null;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = null;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== origin.replace(/\/$/, '').toLowerCase()) {
+      ctx.addIssue({ code: 'custom', message: `'${origin}' is not an origin like https://app.example.com or http://localhost:5173` });
+    }
+  }
+});
+const hostList = z.union([
+  z.array(z.string()),
+  z.string().transform((s) => s.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean)),
+]);
 const cidrList = z.string().superRefine((s, ctx) => {
   const bad = cidrListProblem(s);
   if (bad) ctx.addIssue({ code: 'custom', message: bad });
@@ -76,7 +97,9 @@ export const settings = [
   { path: 'metrics.auth', flag: '--metrics-auth', env: 'METRICS_AUTH', schema: bool, default: true, doc: 'Ask for the API key on /metrics as on the API (when keys are configured)' },
   { path: 'dashboard', flag: '--dashboard', env: 'DASHBOARD', schema: bool, default: true, doc: 'Serve the web dashboard at /' },
   { path: 'auth.apiKeys', flag: '--api-key', env: 'API_KEY', schema: keyList, default: [] as string[], doc: 'Admin API key(s), comma-separated: plain or sha512:<hex>; none: the API is open (loopback only unless --host)' },
-  { path: 'auth.healthOpen', flag: '--health-open', env: 'HEALTH_OPEN', schema: bool, default: true, doc: 'Serve /health without an API key' },
+  { path: 'auth.healthOpen', flag: '--health-open', env: 'HEALTH_OPEN', schema: bool, default: true, doc: 'Serve /health and GET /api/v1/health without an API key' },
+  { path: 'http.corsOrigins', flag: '--cors-origins', env: 'CORS_ORIGINS', schema: originList, default: [] as string[], doc: 'Web origins (comma-separated, e.g. https://app.example.com) whose pages may call the API and open its sockets; none: only pages served by this server' },
+  { path: 'http.allowedHosts', flag: '--allowed-hosts', env: 'ALLOWED_HOSTS', schema: hostList, default: [] as string[], doc: 'Without an API key, Host names accepted besides localhost, IP addresses and --host (comma-separated); others are refused (DNS rebinding)' },
   { path: 'introspection', flag: '--introspection', env: 'INTROSPECTION', schema: bool, default: process.env.NODE_ENV !== 'production', doc: 'Allow GraphQL introspection (default: off when NODE_ENV=production)' },
   { path: 'rateLimit.enabled', flag: '--rate-limit', env: 'RATE_LIMIT', schema: bool, default: true, doc: 'Apply the rate limits below' },
   { path: 'rateLimit.windowMs', flag: '--rate-limit-window-ms', env: 'RATE_LIMIT_WINDOW_MS', schema: positiveInt, default: 60_000, doc: 'Rate-limit window in ms (the limits below count within it)' },
@@ -90,6 +113,7 @@ export const settings = [
   { path: 'armor.maxCost', flag: '--max-query-cost', env: 'MAX_QUERY_COST', schema: positiveInt, default: 50_000, doc: 'Highest estimated cost of one GraphQL operation (graphql-armor: page sizes multiply the cost of what they select)' },
   { path: 'armor.maxDirectives', flag: '--max-query-directives', env: 'MAX_QUERY_DIRECTIVES', schema: nonNegativeInt, default: 20, doc: 'Most directives in one GraphQL document' },
   { path: 'limits.maxStringLength', flag: '--max-string-length', env: 'MAX_STRING_LENGTH', schema: positiveInt, default: 65_536, doc: 'Longest string argument (media data is bounded by the media sizes instead)' },
+  { path: 'limits.maxQueryLength', flag: '--max-query-length', env: 'MAX_QUERY_LENGTH', schema: positiveInt, default: 1_048_576, doc: 'Longest GraphQL document text, in characters, refused before parsing (media go in variables)' },
   { path: 'limits.maxListLength', flag: '--max-list-length', env: 'MAX_LIST_LENGTH', schema: positiveInt, default: 1024, doc: 'Longest list argument (participants, ids)' },
   { path: 'sendQueue.minGapMs', flag: '--send-min-gap-ms', env: 'SEND_MIN_GAP_MS', schema: nonNegativeInt, default: 1000, doc: 'Least time between two sends of one session; bursts wait their turn' },
   { path: 'sendQueue.jitterMs', flag: '--send-jitter-ms', env: 'SEND_JITTER_MS', schema: nonNegativeInt, default: 500, doc: 'Random extra wait of up to this many ms between two sends' },
@@ -109,7 +133,7 @@ export interface Config {
   sandbox: SandboxSettings;
   media: { maxImageBytes: number; maxFileBytes: number };
   memory: { heapGrowthPercent: number };
-  http: { maxBodyBytes: number; fastPath: boolean; resultCache: boolean; operationsPerTurn: number };
+  http: { maxBodyBytes: number; fastPath: boolean; resultCache: boolean; operationsPerTurn: number; corsOrigins: string[]; allowedHosts: string[] };
   sockets: { maxInitBytes: number; maxSubscriptionsPerConnection: number; maxSubscriptionsPerKey: number };
   openWa: { chromiumPath: string; startDeadlineMs: number; licenceKey: string };
   graphiql: boolean;
@@ -128,7 +152,7 @@ export interface Config {
   introspection: boolean;
   rateLimit: { enabled: boolean; windowMs: number; general: number; sessionCreate: number; messaging: number; maxClients: number };
   armor: { maxDepth: number; maxAliases: number; maxTokens: number; maxCost: number; maxDirectives: number };
-  limits: { maxStringLength: number; maxListLength: number };
+  limits: { maxStringLength: number; maxListLength: number; maxQueryLength: number };
   sendQueue: { minGapMs: number; jitterMs: number; maxQueued: number };
 }
 

@@ -22,6 +22,9 @@ async function main(): Promise<void> {
   // Loaded only now, so --help and a bad flag answer without building the schema.
   const { buildApp } = await import('./app.js');
   const app = await buildApp(config, { logger });
+  // The uncaught-error policy (src/http/boundary.ts): log with the request id where known, count, keep serving.
+  process.on('uncaughtException', (error) => app.reportUncaught('uncaughtException', error));
+  process.on('unhandledRejection', (reason) => app.reportUncaught('unhandledRejection', reason));
   let address;
   try {
     address = await app.start(config.port);

@@ -113,7 +113,8 @@ describe('GraphQL hardening (configured limits)', () => {
       body: JSON.stringify({ query: '{ health { status } }', variables: { pad: 'x'.repeat(5000) } }),
     });
     assert.equal(res.status, 413);
-    assert.equal(((await res.json()) as any).error.code, 'PAYLOAD_TOO_LARGE');
+    // /graphql answers its refusals in the GraphQL error shape.
+    assert.equal(((await res.json()) as any).errors[0].extensions.code, 'PAYLOAD_TOO_LARGE');
     assert.equal((await fetch(`${server.url}/health`)).status, 200);
   });
 

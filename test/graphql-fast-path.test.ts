@@ -153,7 +153,7 @@ describe('the lean GraphQL path answers as stock yoga does', () => {
 
   it('leaves requests that are not plain JSON POSTs to yoga, with the same answers', async () => {
     const sessions = op('{ sessions { sessionId } }');
-    await same('browser with Origin (CORS)', sessions, { origin: 'http://example.test' });
+    await same('a foreign Origin (refused before either path)', sessions, { origin: 'http://example.test' });
     await same('no key', sessions, { 'x-api-key': '' });
     await same('wrong key', sessions, { 'x-api-key': 'wrong-key-wrong-key-wrong' });
     await same('not JSON', '{ sessions', {});

@@ -1,4 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 /**
  * Caps how far V8 lets the old generation grow past what its last full collection kept. V8 picks that factor
@@ -9,4 +10,31 @@ import { setFlagsFromString } from 'node:v8';
  */
 export function applyHeapGrowth(percent: number): void {
   setFlagsFromString(`--heap-growing-percent=${Math.trunc(percent)}`);
+}
+
+let collect: (() => void) | null | undefined;
+let pending: NodeJS.Timeout | null = null;
+
+/**
+ * Asks for one full collection a few seconds after a big request body (tens of MB) is done with. V8 would otherwise
+ * keep that garbage, and the RSS it holds, until allocation pressure or its idle-time memory reducer comes back.
+ * Debounced: a burst of big bodies costs one collection (tens of ms on this heap), 5 s after the last. The hook is V8's own gc()
+ * (exposed by flag at the first call); when that is unavailable this does nothing.
+ */
+export function collectSoon(): void {
+  if (collect === undefined) {
+    try {
+      setFlagsFromString('--expose-gc');
+      collect = runInNewContext('gc') as () => void;
+    } catch {
+      collect = null;
+    }
+  }
+  if (!collect) return;
+  if (pending) clearTimeout(pending);
+  pending = setTimeout(() => {
+    pending = null;
+    collect?.();
+  }, 5000);
+  pending.unref();
 }

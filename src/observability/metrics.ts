@@ -28,6 +28,7 @@ export class Metrics {
   private readonly graphqlPaths: Counter<'path'>;
   private readonly webhookDeliveries: Counter<'outcome'>;
   private readonly webhookSeconds: Histogram<'outcome'>;
+  private readonly uncaughtErrors: Counter<'kind'>;
   private readonly detach: () => void;
 
   constructor(sources: MetricsSources) {
@@ -102,6 +103,13 @@ export class Metrics {
       buckets: SECONDS_BUCKETS,
       registers,
     });
+    this.uncaughtErrors = new Counter({
+      name: 'wa_gateway_uncaught_errors_total',
+      help: 'Unexpected errors caught at the boundary: request (a handler failed; its request got a 500), uncaughtException, unhandledRejection',
+      labelNames: ['kind'],
+      registers,
+    });
+    for (const kind of ['request', 'uncaughtException', 'unhandledRejection']) this.uncaughtErrors.inc({ kind }, 0);
     this.detach = sources.bus.listen('*', (event) => {
       if (event.type !== 'MESSAGE') return;
       this.messages.inc({ direction: event.message.fromMe ? 'sent' : 'received', type: event.message.type });
@@ -122,6 +130,11 @@ export class Metrics {
   /** How an HTTP GraphQL or REST operation ran: on the lean path, as a kept answer, or handed to yoga. */
   graphqlPath(path: 'lean' | 'cached' | 'yoga'): void {
     this.graphqlPaths.inc({ path });
+  }
+
+  /** An unexpected error that reached the boundary (src/http/boundary.ts). */
+  uncaught(kind: 'request' | 'uncaughtException' | 'unhandledRejection'): void {
+    this.uncaughtErrors.inc({ kind });
   }
 
   /** One webhook delivery attempt; `seconds` from sending the request to its answer (or failure). */

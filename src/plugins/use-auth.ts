@@ -3,9 +3,13 @@ import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 
-export const WWW_AUTHENTICATE = 'Bearer realm="wa-gateway", Basic realm="wa-gateway"';
+// Bearer only: a browser offered Basic shows a login prompt and then sends what was typed to this server on
+// every request, from any site's page. Basic credentials are still accepted from API clients that send them.
+export const WWW_AUTHENTICATE = 'Bearer realm="wa-gateway"';
 
-export function unauthenticatedError(message = 'a valid API key is required (X-Api-Key, Authorization: Bearer, or Basic with the key as password)') {
+export const UNAUTHENTICATED_MESSAGE = 'a valid API key is required (X-Api-Key, Authorization: Bearer, or Basic with the key as password)';
+
+export function unauthenticatedError(message = UNAUTHENTICATED_MESSAGE) {
   return createGraphQLError(message, {
     extensions: { code: 'UNAUTHENTICATED', details: {}, http: { status: 401, headers: { 'WWW-Authenticate': WWW_AUTHENTICATE } } },
   });
