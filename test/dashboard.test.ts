@@ -5,14 +5,16 @@ import { after, before, describe, it } from 'node:test';
 import { startServer, type TestServer } from './helpers/app.js';
 import { buildDashboard, launchBrowser } from './helpers/browser.js';
 import { root } from './helpers/process.js';
+import { needs, requireTools } from './helpers/system-tools.js';
 
 const ECHO_BOT = '15550000001@c.us';
 const artifacts = join(root, 'test-artifacts');
 
-describe('dashboard', () => {
+describe('dashboard', needs('chromium'), () => {
   let server: TestServer;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   before(async () => {
+    requireTools('chromium');
     buildDashboard();
     mkdirSync(artifacts, { recursive: true });
     server = await startServer({ sandbox: { qrRotateMs: 600, startDelayMs: 20, authDelayMs: 50, botReplyDelayMs: 50 } });

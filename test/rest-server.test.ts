@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { routeTable } from '../rest-compat/route-table.js';
 import { startServer, type TestServer } from './helpers/app.js';
+import { CHROMIUM, needs, requireTools } from './helpers/system-tools.js';
 import { ISO, rest } from './rest-helpers.js';
 
 describe('REST server routes, OpenAPI and docs', () => {
@@ -97,13 +98,13 @@ describe('REST server routes, OpenAPI and docs', () => {
     }
   });
 
-  // .ci/run installs Chromium (the open-wa engine needs it too); here it renders the page as a browser would.
-  const chromium = process.env.PUPPETEER_EXECUTABLE_PATH || '/usr/bin/chromium';
-  it('the docs page renders every route in a headless browser (Chromium)', { skip: existsSync(chromium) ? false : `needs ${chromium}` }, async () => {
+  // Here Chromium renders the page as a browser would.
+  it('the docs page renders every route in a headless browser (Chromium)', needs('chromium'), async () => {
+    requireTools('chromium');
     const profile = mkdtempSync(join(tmpdir(), 'wa-docs-chromium-'));
     try {
       const { stdout } = await promisify(execFile)(
-        chromium,
+        CHROMIUM,
         ['--headless', '--no-sandbox', '--disable-gpu', `--user-data-dir=${profile}`, '--virtual-time-budget=10000', '--dump-dom', `${server.url}/api/v1/docs`],
         { timeout: 90_000, maxBuffer: 32 * 1024 * 1024 },
       );
