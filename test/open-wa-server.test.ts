@@ -13,7 +13,6 @@ after(async () => {
   await Promise.allSettled(servers.map((s) => s.dispose()));
 });
 
-
 const SESSION = `query($id: String!) { session(sessionId: $id) { status failureReason } }`;
 const CREATE = `mutation($input: CreateSessionInput!) { createSession(input: $input) { session { sessionId status } } }`;
 
