@@ -1,5 +1,5 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -296,7 +296,9 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   });
   // Bytes node cannot parse as HTTP: an error envelope (never node's or a library's text), then the connection goes.
   httpServer.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    // As node's own handler: an answer already written on this socket (say a 401 sent before an unread body) is not
+    // followed by a second one when the bytes after it fail to parse.
+    if (error.code === 'ECONNRESET' || !socket.writable || (socket as Socket).bytesWritten > 0) return void socket.destroy();
     const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     const body = JSON.stringify({ success: false, error: { code: 'BAD_REQUEST', message: `the request is not valid HTTP (${STATUS_CODES[status]})`, details: {} } });
     socket.end(rawResponse(status, body));

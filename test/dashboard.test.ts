@@ -4,6 +4,7 @@ import type { Page } from 'playwright-core';
 import { startServer, waitFor, type TestServer } from './helpers/app.js';
 import { buildDashboard, launchBrowser, screenshots } from './helpers/browser.js';
 import { startReceiver, type Receiver } from './helpers/webhooks.js';
+import { needs, requireTools } from './helpers/system-tools.js';
 
 const ECHO_BOT = '15550000001@c.us';
 const JOHN = '1234567890@c.us';
@@ -23,11 +24,12 @@ async function openPage(browser: Awaited<ReturnType<typeof launchBrowser>>, url:
 
 const texts = (page: Page, selector: string) => page.locator(selector).evaluateAll((nodes) => nodes.map((n) => n.textContent ?? ''));
 
-describe('dashboard', () => {
+describe('dashboard', needs('chromium'), () => {
   let server: TestServer;
   let receiver: Receiver;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   before(async () => {
+    requireTools('chromium');
     buildDashboard();
     receiver = await startReceiver();
     // Introspection off, as under NODE_ENV=production: the page must not depend on it. Sends are paced as a
@@ -223,7 +225,7 @@ describe('dashboard', () => {
   });
 });
 
-describe('dashboard on a server with an API key', () => {
+describe('dashboard on a server with an API key', needs('chromium'), () => {
   const KEY = 'dashboard-key-0123456789abcdef';
   let server: TestServer;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;

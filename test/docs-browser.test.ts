@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startServer, waitFor, type TestServer } from './helpers/app.js';
 import { launchBrowser, screenshots } from './helpers/browser.js';
+import { needs } from './helpers/system-tools.js';
 
 const KEY = 'docs-try-it-key-0123456789';
 
-describe('REST docs in a browser (Swagger UI, served offline)', () => {
+describe('REST docs in a browser (Swagger UI, served offline)', needs('chromium'), () => {
   let server: TestServer;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   before(async () => {

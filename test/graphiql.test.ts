@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { gqlAs } from './helpers/auth.js';
 import { ARTIFACTS, launchBrowser } from './helpers/browser.js';
 import { collect, startServer, waitFor, type TestServer } from './helpers/app.js';
+import { needs } from './helpers/system-tools.js';
 
 const KEY = 'graphiql-first-steps-key-0123456789';
 
@@ -65,7 +66,7 @@ describe('GraphiQL', () => {
     assert.ok(chat.messages.edges.length >= 4);
   });
 
-  it('in a browser, it sends the key the dashboard stored: over HTTP (Headers tab) and in the WebSocket connection_init of a subscription', async () => {
+  it('in a browser, it sends the key the dashboard stored: over HTTP (Headers tab) and in the WebSocket connection_init of a subscription', needs('chromium'), async () => {
     const browser = await launchBrowser();
     try {
       const page = await browser.context.newPage();

@@ -2,23 +2,16 @@
 // Chromium on this offline machine, and with workers killed mid-start. No WhatsApp network is needed.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import type { EngineEvent, SessionConfig } from '../src/engine/engine.js';
-import { createOpenWaEngine, defaultOpenWaSettings, type OpenWaSettings } from '../src/engine/open-wa/open-wa-engine.js';
+import { createOpenWaEngine, type OpenWaSettings } from '../src/engine/open-wa/open-wa-engine.js';
 import { isAlive, killProcessesMentioning, processesMentioning } from '../src/engine/open-wa/processes.js';
 import { createLogger } from '../src/logger.js';
-
-const defaults = defaultOpenWaSettings();
-const packageInstalled = existsSync(join(defaults.runtimeDir, 'node_modules', '@open-wa', 'wa-automate', 'package.json'));
-const chromiumPresent = existsSync(defaults.executablePath);
-const realSkip =
-  packageInstalled && chromiumPresent
-    ? false
-    : `needs the package (npm run install:open-wa${packageInstalled ? ': present' : ': missing'}) and Chromium at ${defaults.executablePath}${chromiumPresent ? '' : ' (missing: apt-get install -y chromium)'}`;
+import { needs, requireTools } from './helpers/system-tools.js';
 
 const root = mkdtempSync(join(tmpdir(), 'wa-gateway-open-wa-'));
 const engines: ReturnType<typeof createOpenWaEngine>[] = [];
@@ -126,7 +119,8 @@ describe('open-wa engine without the package installed', () => {
   });
 });
 
-describe('open-wa engine with the package and Chromium, offline', { skip: realSkip }, () => {
+describe('open-wa engine with the package and Chromium, offline', needs('open-wa'), () => {
+  before(() => requireTools('open-wa'));
   it('goes FAILED with the library reason within 60 s and leaves no Chromium of the session', async () => {
     const e = engine();
     const started = Date.now();
@@ -151,7 +145,8 @@ describe('open-wa engine with the package and Chromium, offline', { skip: realSk
   });
 });
 
-describe('open-wa engine: the start deadline', { skip: realSkip }, () => {
+describe('open-wa engine: the start deadline', needs('open-wa'), () => {
+  before(() => requireTools('open-wa'));
   it('fails a start that takes too long and kills the worker and its browser', async () => {
     const e = engine({ startDeadlineMs: 2_500 });
     const { session, next } = await startSession(e, 'deadline');
@@ -164,7 +159,8 @@ describe('open-wa engine: the start deadline', { skip: realSkip }, () => {
   });
 });
 
-describe('open-wa engine: a worker killed with SIGKILL', { skip: realSkip }, () => {
+describe('open-wa engine: a worker killed with SIGKILL', needs('open-wa'), () => {
+  before(() => requireTools('open-wa'));
   // A proxy that accepts and never answers keeps the real library waiting for WhatsApp Web with its
   // browser up: a live session mid-start, without any network.
   const sockets: Socket[] = [];

@@ -2,21 +2,16 @@
 // knows the open-wa engine these tests skip; after that they show that a failing open-wa session leaves
 // the server and its sandbox sessions working.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { defaultOpenWaSettings } from '../src/engine/open-wa/open-wa-engine.js';
 import { processesMentioning } from '../src/engine/open-wa/processes.js';
 import { startServer, tempDir, type TestServer } from './helpers/app.js';
+import { needs, requireTools } from './helpers/system-tools.js';
 
 const servers: TestServer[] = [];
 after(async () => {
   await Promise.allSettled(servers.map((s) => s.dispose()));
 });
-
-const defaults = defaultOpenWaSettings();
-const realAvailable =
-  existsSync(join(defaults.runtimeDir, 'node_modules', '@open-wa', 'wa-automate', 'package.json')) && existsSync(defaults.executablePath);
 
 const SESSION = `query($id: String!) { session(sessionId: $id) { status failureReason } }`;
 const CREATE = `mutation($input: CreateSessionInput!) { createSession(input: $input) { session { sessionId status } } }`;
@@ -80,7 +75,8 @@ describe('open-wa in the app', () => {
     }
   });
 
-  it('offline with the package and Chromium: FAILED with the library reason, no browser left, server and sandbox fine', { skip: realAvailable ? false : 'needs npm run install:open-wa and Debian chromium' }, async () => {
+  it('offline with the package and Chromium: FAILED with the library reason, no browser left, server and sandbox fine', needs('open-wa'), async () => {
+    requireTools('open-wa');
     const result = await serverWithFailedOpenWa(60_000);
     assert.match(result.reason, /^open-wa failed to start: /);
     await until('the browser of the session to be gone', async () => processesMentioning(join(result.server.dataDir, 'sessions', 'real')).length === 0, 5_000);

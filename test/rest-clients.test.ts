@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { startServer, type TestServer } from './helpers/app.js';
+import { needs, requireTools } from './helpers/system-tools.js';
 import { rest } from './rest-helpers.js';
 
 const run = promisify(execFile);
@@ -48,7 +49,8 @@ describe("the reference's SDK clients, copied as written", () => {
     assert.equal((await rest(server, 'DELETE', '/sessions/my-bot')).status, 200);
   });
 
-  it('the Python MultiSessionClient creates a session, sends a message and lists chats (python3 + requests)', async () => {
+  it('the Python MultiSessionClient creates a session, sends a message and lists chats (python3 + requests)', needs('python3-requests'), async () => {
+    requireTools('python3-requests');
     assertReferenceFlow(await runClient('python3', 'multi_session_client.py', server.url));
     assert.equal((await rest(server, 'DELETE', '/sessions/my-bot')).status, 200);
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +10,7 @@ import { routeTable } from '../rest-compat/route-table.js';
 import { errorCodes, errorStatus } from '../src/errors.js';
 import { startServer, type TestServer } from './helpers/app.js';
 import { root } from './helpers/process.js';
+import { CHROMIUM, needs, requireTools } from './helpers/system-tools.js';
 import { ISO, rest } from './rest-helpers.js';
 
 describe('REST server routes, OpenAPI and docs', () => {
@@ -128,13 +129,13 @@ describe('REST server routes, OpenAPI and docs', () => {
     assert.deepEqual(doc.components.schemas.ErrorEnvelope.properties.error.properties.code.enum, errorCodes);
   });
 
-  // .ci/run installs Chromium (the open-wa engine needs it too); here it renders the page as a browser would.
-  const chromium = process.env.PUPPETEER_EXECUTABLE_PATH || '/usr/bin/chromium';
-  it('the docs page renders every route in a headless browser (Chromium)', { skip: existsSync(chromium) ? false : `needs ${chromium}` }, async () => {
+  // Here Chromium renders the page as a browser would.
+  it('the docs page renders every route in a headless browser (Chromium)', needs('chromium'), async () => {
+    requireTools('chromium');
     const profile = mkdtempSync(join(tmpdir(), 'wa-docs-chromium-'));
     try {
       const { stdout } = await promisify(execFile)(
-        chromium,
+        CHROMIUM,
         ['--headless', '--no-sandbox', '--disable-gpu', `--user-data-dir=${profile}`, '--virtual-time-budget=10000', '--dump-dom', `${server.url}/api/v1/docs`],
         { timeout: 90_000, maxBuffer: 32 * 1024 * 1024 },
       );

@@ -1,11 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { tempDir } from './app.js';
 import { root } from './process.js';
-
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { CHROMIUM, requireTools } from './system-tools.js';
 
 /** Compiles dashboard/src into dist/dashboard, so the page under test is the current source. */
 export function buildDashboard(): void {
@@ -16,7 +15,7 @@ export function buildDashboard(): void {
 
 /** Debian's chromium, headless, with a fresh profile that is deleted on close. */
 export async function launchBrowser(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  requireTools('chromium');
   const profile = tempDir('wa-gateway-chromium-');
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
