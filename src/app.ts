@@ -42,6 +42,7 @@ import { schema } from './schema/index.js';
 import { ServerService } from './server-service.js';
 import { SessionManager } from './sessions/session-manager.js';
 import { openStore } from './store/database.js';
+import { HistoryPruner } from './store/retention.js';
 import { SessionsRepo } from './store/sessions-repo.js';
 import { DeliveryWorker } from './webhooks/delivery-worker.js';
 import { Outbox } from './webhooks/outbox.js';
@@ -69,6 +70,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   const store = await openStore(join(config.dataDir, 'wa-gateway.sqlite'), {
     onCheckpointError: (message) => logger.warn('SQLite checkpoint failed', { err: message }),
   });
+  const pruner = new HistoryPruner(store.sqlite, store.batch, config.history, (message) => logger.warn('history pruning failed', { err: message }));
   const bus = new EventBus(logger);
   const engines = new EngineRegistry({
     sandbox: () => createSandboxEngine({ db: store.db, sqlite: store.sqlite, batch: store.batch, settings: config.sandbox }),
@@ -246,6 +248,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
 
   await sessions.init();
   webhookWorker.start();
+  pruner.start();
   let stopped: Promise<void> | null = null;
 
   return {
@@ -274,6 +277,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
         detachWebhooks();
         await webhookWorker.stop();
         await engines.closeAll();
+        pruner.stop();
         await store.close();
         metrics.close();
       })();

@@ -4,7 +4,7 @@ import { version } from '../version.js';
 import { post, SendError, senderAgents, type SenderAgents, type SendResult } from './http-sender.js';
 import { sign } from './signer.js';
 import { SsrfGuard } from './ssrf-guard.js';
-import type { DeliveryRecord, WebhookRecord, WebhookStore } from './webhook-store.js';
+import { PRUNE_BATCH, type DeliveryRecord, type WebhookRecord, type WebhookStore } from './webhook-store.js';
 
 /** A Retry-After longer than this is not believed (a receiver cannot park a delivery for months). */
 const MAX_RETRY_AFTER_MS = 24 * 3600 * 1000;
@@ -44,6 +44,7 @@ export class DeliveryWorker {
   private readonly agents: SenderAgents;
   private stopped = false;
   private lastPurge = 0;
+  private purging = false;
 
   constructor(
     private readonly store: WebhookStore,
@@ -113,9 +114,10 @@ export class DeliveryWorker {
         this.inflight.set(webhookId, busy);
         for (const delivery of due) this.launch(webhook, delivery, busy);
       }
-      if (now - this.lastPurge > PURGE_EVERY_MS) {
+      // One batch per tick; a full batch means more is due, so the next tick purges again.
+      if (this.purging || now - this.lastPurge > PURGE_EVERY_MS) {
         this.lastPurge = now;
-        this.store.purge(now - KEEP_COMPLETED_MS);
+        this.purging = this.store.purge(now - KEEP_COMPLETED_MS) >= PRUNE_BATCH;
       }
     } catch (error) {
       this.logger.error('webhook worker tick failed', { err: String(error) });
