@@ -43,6 +43,7 @@ import { ServerService } from './server-service.js';
 import { SessionManager } from './sessions/session-manager.js';
 import { openStore } from './store/database.js';
 import { HistoryPruner } from './store/retention.js';
+import { probeWrite, StorageState } from './store/storage-state.js';
 import { SessionsRepo } from './store/sessions-repo.js';
 import { DeliveryWorker } from './webhooks/delivery-worker.js';
 import { Outbox } from './webhooks/outbox.js';
@@ -70,6 +71,8 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   const store = await openStore(join(config.dataDir, 'wa-gateway.sqlite'), {
     onCheckpointError: (message) => logger.warn('SQLite checkpoint failed', { err: message }),
   });
+  const storage = new StorageState(logger, probeWrite(store.sqlite, () => !store.batch.pending));
+  store.batch.onOutcome = (error) => (error ? storage.failed(error) : storage.wrote());
   const pruner = new HistoryPruner(store.sqlite, store.batch, config.history, (message) => logger.warn('history pruning failed', { err: message }));
   const bus = new EventBus(logger);
   const engines = new EngineRegistry({
@@ -94,7 +97,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     defaults: { engine: config.engine, qrTimeout: config.sessions.qrTimeout, authTimeout: config.sessions.authTimeout },
     waitForQrMs: config.sessions.waitForQrMs,
   });
-  const server = new ServerService(store, sessions, config);
+  const server = new ServerService(store, sessions, config, storage);
   const webhookStore = new WebhookStore(store.sqlite, store.batch);
   const webhookGuard = new SsrfGuard(config.webhooks.allowCidrs);
   const webhookWorker = new DeliveryWorker(webhookStore, webhookGuard, config.webhooks, logger, (outcome, seconds) =>
@@ -111,7 +114,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   });
   // Attached before sessions.init(), so the events of restored sessions reach the outbox too.
   const detachWebhooks = webhooks.attach();
-  const metrics = new Metrics({ sessions: () => sessions.list(), bus });
+  const metrics = new Metrics({ sessions: () => sessions.list(), bus, storage: () => storage });
   const apiKeys = new ApiKeyService(store.db, config.auth.apiKeys);
   await apiKeys.init();
   const auth = new Authenticator(apiKeys);
@@ -247,6 +250,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => sockets.upgrade(req, socket, head));
 
   await sessions.init();
+  webhookWorker.onStorageFull = (error) => storage.failed(error);
   webhookWorker.start();
   pruner.start();
   let stopped: Promise<void> | null = null;
@@ -278,6 +282,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
         await webhookWorker.stop();
         await engines.closeAll();
         pruner.stop();
+        storage.stop();
         await store.close();
         metrics.close();
       })();

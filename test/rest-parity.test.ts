@@ -23,6 +23,7 @@ const notComparable: Partial<Record<ErrorCode, string>> = {
   UNAUTHENTICATED: 'comes with the auth work (its plugin runs on the shared yoga path)',
   FORBIDDEN: 'comes with the auth work',
   RATE_LIMITED: 'comes with the auth/limits work',
+  STORAGE_FULL: 'a full disk: compared on every transport in storage-full.test.ts (a small tmpfs as the data dir)',
 };
 
 const ECHO = '15550000001@c.us';

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { enforceBodyLimit, payloadTooLarge } from '../auth/body-limit.js';
 import type { Logger } from '../logger.js';
 import { UNEXPECTED_ERROR_MESSAGE } from '../plugins/use-error-codes.js';
+import { httpStatusFor, storageFullOf } from '../errors.js';
 import { plainParams, type GraphQLRunner } from './graphql-runner.js';
 import { readBody } from './read-body.js';
 
@@ -65,6 +66,11 @@ export function createGraphQLHttpHandler(o: GraphQLHttpOptions): (req: IncomingM
       res.writeHead(outcome.status, { ...outcome.headers, 'content-length': Buffer.byteLength(outcome.body) });
       res.end(outcome.body);
     } catch (error) {
+      const storage = storageFullOf(error);
+      if (storage) {
+        if (!res.headersSent) o.refuse(req, res, httpStatusFor(storage.code), { errors: [{ message: storage.message, extensions: { code: storage.code } }] });
+        return;
+      }
       o.logger.error('GraphQL request failed', { url: req.url, err: String((error as Error)?.stack ?? error) });
       if (!res.headersSent) o.refuse(req, res, 500, { errors: [{ message: UNEXPECTED_ERROR_MESSAGE, extensions: { code: 'INTERNAL_ERROR' } }] });
     }

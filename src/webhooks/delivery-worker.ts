@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { storageFullOf } from '../errors.js';
 import { version } from '../version.js';
 import { post, SendError, senderAgents, type SenderAgents, type SendResult } from './http-sender.js';
 import { sign } from './signer.js';
@@ -45,6 +46,8 @@ export class DeliveryWorker {
   private stopped = false;
   private lastPurge = 0;
   private purging = false;
+  /** A write failed for want of space (the storage state logs the episode once). */
+  onStorageFull: (error: unknown) => void = () => undefined;
 
   constructor(
     private readonly store: WebhookStore,
@@ -120,14 +123,18 @@ export class DeliveryWorker {
         this.purging = this.store.purge(now - KEEP_COMPLETED_MS) >= PRUNE_BATCH;
       }
     } catch (error) {
-      this.logger.error('webhook worker tick failed', { err: String(error) });
+      if (storageFullOf(error)) this.onStorageFull(error);
+      else this.logger.error('webhook worker tick failed', { err: String(error) });
     }
   }
 
   private launch(webhook: WebhookRecord, delivery: DeliveryRecord, busy: Set<string>): void {
     busy.add(delivery.id);
     const run = this.attempt(webhook, delivery)
-      .catch((error: unknown) => this.logger.error('webhook attempt failed unexpectedly', { deliveryId: delivery.id, err: String(error) }))
+      .catch((error: unknown) =>
+        // A full disk: the delivery stays PENDING and is tried again (its outcome was not recorded); logged once per episode.
+        storageFullOf(error) ? this.onStorageFull(error) : this.logger.error('webhook attempt failed unexpectedly', { deliveryId: delivery.id, err: String(error) }),
+      )
       .finally(() => {
         busy.delete(delivery.id);
         if (busy.size === 0 && this.inflight.get(webhook.id) === busy) this.inflight.delete(webhook.id);

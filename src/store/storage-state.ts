@@ -1,0 +1,78 @@
+import type SQLite from 'better-sqlite3';
+import { storageFullOf } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+/**
+ * Whether the database's storage is full: set by the first write that fails for want of space, cleared by
+ * the next one that succeeds. One error line per episode (not per failed write), a count of failed writes
+ * for the metrics, and the reason /health gives. While full, a one-row probe write (at most every
+ * `probeMs`) finds out when space is back, so health recovers without waiting for traffic.
+ */
+export class StorageState {
+  full = false;
+  since = 0;
+  /** Writes that failed for want of space, since start. */
+  failures = 0;
+  private lastProbe = 0;
+  private probeTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly logger: Pick<Logger, 'error' | 'warn'>,
+    /** Writes one row; false when it could not try now (a write batch is open: its commit will tell). */
+    private readonly probe: () => boolean,
+    private readonly probeMs = 1000,
+  ) {}
+
+  /** Any write failure; only a full storage counts. */
+  failed(error: unknown): void {
+    if (!storageFullOf(error)) return;
+    this.failures++;
+    if (this.full) return;
+    this.full = true;
+    this.since = Date.now();
+    this.logger.error('storage full: writes fail with STORAGE_FULL until space is freed', { err: String((error as Error)?.message ?? error) });
+    this.probeTimer = setInterval(() => this.check(), this.probeMs);
+    this.probeTimer.unref();
+  }
+
+  /** A write committed: the storage takes writes again. */
+  wrote(): void {
+    if (!this.full) return;
+    this.full = false;
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.probeTimer = null;
+    this.logger.warn('storage writable again', { fullForMs: Date.now() - this.since, failedWrites: this.failures });
+  }
+
+  /** While full, tries the probe write (at most every probeMs); returns whether the storage is still full. */
+  check(): boolean {
+    if (!this.full || Date.now() - this.lastProbe < this.probeMs / 2) return this.full;
+    this.lastProbe = Date.now();
+    try {
+      if (this.probe()) this.wrote();
+    } catch (error) {
+      if (!storageFullOf(error)) this.logger.warn('storage probe failed', { err: String((error as Error)?.message ?? error) });
+    }
+    return this.full;
+  }
+
+  /** What /health says of the database while full. */
+  get reason(): string | null {
+    return this.full ? `error: storage full since ${new Date(this.since).toISOString()} (${this.failures} writes refused with STORAGE_FULL); free space and writes resume by themselves` : null;
+  }
+
+  stop(): void {
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.probeTimer = null;
+  }
+}
+
+/** The probe: one row rewritten in its own small transaction (storage_probe, migration 0007). */
+export function probeWrite(sqlite: SQLite.Database, canWrite: () => boolean): () => boolean {
+  const statement = sqlite.prepare('INSERT INTO storage_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at');
+  return () => {
+    if (!canWrite()) return false;
+    statement.run(Date.now());
+    return true;
+  };
+}
