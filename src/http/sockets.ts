@@ -1,12 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { YogaServerInstance } from 'graphql-yoga';
+import { createGraphQLError, type YogaServerInstance } from 'graphql-yoga';
 import type { WebSocketServer } from 'ws';
 import { createLegacySocket, WS_PATH_PREFIX, type LegacySocketOptions } from '../../rest-compat/ws-legacy.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { GraphQLContext } from '../context.js';
 import { authContext, unauthenticatedError } from '../plugins/use-auth.js';
 import type { WriteBatch } from '../store/write-batch.js';
+import { storageFullOf } from '../errors.js';
 
 export interface SocketOptions {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
@@ -63,7 +64,14 @@ async function start(o: SocketOptions): Promise<Servers> {
       // A mutation's answer waits for its writes' commit here too (see WriteBatch).
       execute: async (args) => {
         const result = await (args.rootValue as { execute: typeof import('graphql').execute }).execute(args);
-        await batch.committed();
+        try {
+          await batch.committed();
+        } catch (error) {
+          // A commit refused for want of space is the caller's STORAGE_FULL, as on HTTP; thrown, it would close the socket.
+          const storage = storageFullOf(error);
+          if (!storage) throw error;
+          return { errors: [createGraphQLError(storage.message, { extensions: { code: storage.code, details: storage.details } })] };
+        }
         return result;
       },
       subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),

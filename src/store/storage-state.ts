@@ -1,6 +1,11 @@
+import { statfsSync } from 'node:fs';
 import type SQLite from 'better-sqlite3';
 import { storageFullOf } from '../errors.js';
 import type { Logger } from '../logger.js';
+
+// Space that counts as "back": a write that failed for want of space often leaves a few pages free, enough
+// for a small write to pass while the next message does not fit. Below this, the storage stays full.
+const MIN_FREE_BYTES = 1024 * 1024;
 
 /**
  * Whether the database's storage is full: set by the first write that fails for want of space, cleared by
@@ -20,8 +25,15 @@ export class StorageState {
     private readonly logger: Pick<Logger, 'error' | 'warn'>,
     /** Writes one row; false when it could not try now (a write batch is open: its commit will tell). */
     private readonly probe: () => boolean,
+    /** Free bytes where the database lives (null where unknown, as for a database server). */
+    private readonly freeBytes: () => number | null = () => null,
     private readonly probeMs = 1000,
   ) {}
+
+  private roomAgain(): boolean {
+    const free = this.freeBytes();
+    return free === null || free >= MIN_FREE_BYTES;
+  }
 
   /** Any write failure; only a full storage counts. */
   failed(error: unknown): void {
@@ -37,7 +49,7 @@ export class StorageState {
 
   /** A write committed: the storage takes writes again. */
   wrote(): void {
-    if (!this.full) return;
+    if (!this.full || !this.roomAgain()) return;
     this.full = false;
     if (this.probeTimer) clearInterval(this.probeTimer);
     this.probeTimer = null;
@@ -48,6 +60,7 @@ export class StorageState {
   check(): boolean {
     if (!this.full || Date.now() - this.lastProbe < this.probeMs / 2) return this.full;
     this.lastProbe = Date.now();
+    if (!this.roomAgain()) return true;
     try {
       if (this.probe()) this.wrote();
     } catch (error) {
@@ -74,5 +87,17 @@ export function probeWrite(sqlite: SQLite.Database, canWrite: () => boolean): ()
     if (!canWrite()) return false;
     statement.run(Date.now());
     return true;
+  };
+}
+
+/** Free bytes for unprivileged writers on the file system holding `dir`; null if it cannot be read. */
+export function freeBytesAt(dir: string): () => number | null {
+  return () => {
+    try {
+      const s = statfsSync(dir);
+      return s.bavail * s.bsize;
+    } catch {
+      return null;
+    }
   };
 }
