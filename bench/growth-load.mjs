@@ -36,7 +36,7 @@ const now = Math.floor(Date.now() / 1000);
 // Oldest first, spread over the last 30 days.
 const tsOf = (i) => now - 30 * 86400 + Math.floor((i / Math.max(1, n)) * 30 * 86400);
 const message = (i, chatId, from, to, fromMe, id) => ({
-  id, chatId, from, to, fromMe, body: `growth ${i}`, timestamp: tsOf(i), author: null, type: 'TEXT',
+  id, chatId, from, to, fromMe, body: `growth ${i}`, timestamp: tsOf(i), author: null, type: 'CHAT',
   ack: fromMe ? 'READ' : null, caption: null, media: null, quotedMessageId: null,
 });
 // The deep cursor: the message of b's chat with a that has 80% of the chat after it (400k of 500k at 1M).
