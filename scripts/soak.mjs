@@ -1,7 +1,7 @@
 // A long steady load on the gateway, started as a user starts it (`node dist/bundle/main.js`), to see whether
 // its cost per operation stays flat as history grows. README, "Soak".
 // Usage: npm run soak -- [--minutes 10] [--sessions 2] [--senders 4] [--subscribers 200] [--read-delay-ms 50]
-//   [--retention-days D] [--interval-s 30] [--data-dir DIR] [--keep]
+//   [--retention-days D] [--prune-interval-ms MS] [--interval-s 30] [--data-dir DIR] [--keep]
 // Every interval it prints one line: sends/s, the server's CPU ms per send (from /metrics), webhook deliveries/s,
 // subscription events/s, RSS, heap and the database file's size. At the end: the first and last windows compared.
 import { spawn } from 'node:child_process';
@@ -24,6 +24,7 @@ const senders = Number(opt('senders', 4));
 const subscribers = Number(opt('subscribers', 200));
 const readDelayMs = Number(opt('read-delay-ms', 50));
 const retentionDays = opt('retention-days', null);
+const pruneIntervalMs = opt('prune-interval-ms', null);
 const intervalS = Number(opt('interval-s', 30));
 const ownDir = !opt('data-dir');
 const dataDir = opt('data-dir', null) ?? mkdtempSync(join(tmpdir(), 'wa-gateway-soak-'));
@@ -37,6 +38,7 @@ function startServer() {
     '--sandbox-read-delay-ms', String(readDelayMs), '--rate-limit', 'false', '--send-min-gap-ms', '0', '--send-jitter-ms', '0',
     '--webhook-allow-cidrs', '127.0.0.0/8',
     ...(retentionDays !== null ? ['--history-retention-days', retentionDays] : []),
+    ...(pruneIntervalMs !== null ? ['--history-prune-interval-ms', pruneIntervalMs] : []),
   ];
   const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
