@@ -1,7 +1,7 @@
 // A long steady load on the gateway, started as a user starts it (`node dist/bundle/main.js`), to see whether
 // its cost per operation stays flat as history grows. README, "Soak".
 // Usage: npm run soak -- [--minutes 10] [--sessions 2] [--senders 4] [--subscribers 200] [--read-delay-ms 50]
-//   [--retention-days D] [--prune-interval-ms MS] [--interval-s 30] [--data-dir DIR] [--keep]
+//   [--retention-days D] [--prune-interval-ms MS] [--webhook-events all|none|MESSAGE,...] [--interval-s 30] [--data-dir DIR] [--keep]
 // Every interval it prints one line: sends/s, the server's CPU ms per send (from /metrics), webhook deliveries/s,
 // subscription events/s, RSS, heap and the database file's size. At the end: the first and last windows compared.
 import { spawn } from 'node:child_process';
@@ -25,6 +25,8 @@ const subscribers = Number(opt('subscribers', 200));
 const readDelayMs = Number(opt('read-delay-ms', 50));
 const retentionDays = opt('retention-days', null);
 const pruneIntervalMs = opt('prune-interval-ms', null);
+// EventType names for the webhook (comma-separated), "all", or "none".
+const webhookEvents = opt('webhook-events', 'all');
 const intervalS = Number(opt('interval-s', 30));
 const ownDir = !opt('data-dir');
 const dataDir = opt('data-dir', null) ?? mkdtempSync(join(tmpdir(), 'wa-gateway-soak-'));
@@ -97,7 +99,10 @@ async function main() {
   });
   receiver.keepAliveTimeout = 60_000;
   await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
-  await gql(url, `mutation($s: String!, $u: String!) { registerWebhook(input: { sessionId: $s, url: $u }) { secret } }`, { s: ids[0], u: `http://127.0.0.1:${receiver.address().port}/hook` });
+  if (webhookEvents !== 'none') {
+    const events = webhookEvents === 'all' ? [] : webhookEvents.split(',');
+    await gql(url, `mutation($s: String!, $u: String!, $e: [EventType!]) { registerWebhook(input: { sessionId: $s, url: $u, events: $e }) { secret } }`, { s: ids[0], u: `http://127.0.0.1:${receiver.address().port}/hook`, e: events });
+  }
 
   // Subscribers in their own process.
   const subs = spawn(process.execPath, [join(root, 'scripts/soak-subscribers.mjs'), JSON.stringify({ wsUrl: `${url.replace('http', 'ws')}/graphql`, sessionIds: ids, subscribers })], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -188,7 +193,7 @@ async function main() {
 const cleanup = () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
 };
-process.on('SIGINT', () => (cleanup(), process.exit(130)));
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => (cleanup(), process.exit(130)));
 main().then(
   () => process.exit(0),
   (error) => (console.error(error), cleanup(), process.exit(1)),
