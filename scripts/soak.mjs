@@ -6,7 +6,6 @@
 // subscription events/s, RSS, heap and the database file's size. At the end: the first and last windows compared.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -91,17 +90,21 @@ async function main() {
     await sleep(200);
   }
 
-  // A webhook on every event of the first session, to a receiver in this process.
+  // A webhook on every event of the first session, to a receiver in a process of its own (in this one, the
+  // senders' turns would slow its answers, and the webhook's 4 deliveries in flight would wait on them).
   let deliveries = 0;
-  const receiver = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => (deliveries++, res.writeHead(200, { 'content-length': 0 }), res.end()));
-  });
-  receiver.keepAliveTimeout = 60_000;
-  await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+  const receiver = spawn(process.execPath, [join(root, 'bench/servers/receiver.mjs'), '100'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(receiver);
+  const receiverPort = await new Promise((resolve) =>
+    createInterface({ input: receiver.stdout }).on('line', (line) => {
+      const m = JSON.parse(line);
+      if (m.port) resolve(m.port);
+      else deliveries = m.received;
+    }),
+  );
   if (webhookEvents !== 'none') {
     const events = webhookEvents === 'all' ? [] : webhookEvents.split(',');
-    await gql(url, `mutation($s: String!, $u: String!, $e: [EventType!]) { registerWebhook(input: { sessionId: $s, url: $u, events: $e }) { secret } }`, { s: ids[0], u: `http://127.0.0.1:${receiver.address().port}/hook`, e: events });
+    await gql(url, `mutation($s: String!, $u: String!, $e: [EventType!]) { registerWebhook(input: { sessionId: $s, url: $u, events: $e }) { secret } }`, { s: ids[0], u: `http://127.0.0.1:${receiverPort}/hook`, e: events });
   }
 
   // Subscribers in their own process.
@@ -184,7 +187,7 @@ async function main() {
   console.log(JSON.stringify({ summary: { minutes, firstRate, lastRate, rssAfterFirst, rssEnd, dbAfterFirst, dbEnd, sends, failures, deliveries }, rows }));
 
   subs.kill('SIGTERM');
-  receiver.close();
+  receiver.kill('SIGTERM');
   server.kill('SIGTERM');
   await new Promise((r) => server.once('exit', r));
   if (ownDir && !keep) rmSync(dataDir, { recursive: true, force: true });
