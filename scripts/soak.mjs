@@ -1,6 +1,6 @@
 // A long steady load on the gateway, started as a user starts it (`node dist/bundle/main.js`), to see whether
 // its cost per operation stays flat as history grows. README, "Soak".
-// Usage: npm run soak -- [--minutes 10] [--sessions 2] [--senders 4] [--subscribers 200] [--read-delay-ms 50]
+// Usage: npm run soak -- [--minutes 10] [--sessions 2] [--senders 4] [--rate 0] [--subscribers 200] [--read-delay-ms 50]
 //   [--retention-days D] [--prune-interval-ms MS] [--webhook-events all|none|MESSAGE,...] [--interval-s 30] [--data-dir DIR] [--keep]
 // Every interval it prints one line: sends/s, the server's CPU ms per send (from /metrics), webhook deliveries/s,
 // subscription events/s, RSS, heap and the database file's size. At the end: the first and last windows compared.
@@ -20,6 +20,9 @@ const opt = (name, fallback) => {
 const minutes = Number(opt('minutes', 10));
 const sessions = Number(opt('sessions', 2));
 const senders = Number(opt('senders', 4));
+// Sends per second over all senders (0: each sends as fast as answers come). A fixed rate is a steady load
+// whatever else the machine runs: what retention's file-size check needs.
+const rate = Number(opt('rate', 0));
 const subscribers = Number(opt('subscribers', 200));
 const readDelayMs = Number(opt('read-delay-ms', 50));
 const retentionDays = opt('retention-days', null);
@@ -124,7 +127,10 @@ async function main() {
   const sender = async (k) => {
     const from = ids[k % ids.length];
     const to = phones[ids[(k + 1) % ids.length]];
+    const gapMs = rate > 0 ? (1000 * senders) / rate : 0;
+    const started = Date.now();
     for (let n = 0; !stop; n++) {
+      if (gapMs) await sleep(Math.max(0, started + n * gapMs - Date.now()));
       try {
         await gql(url, SEND, { i: { sessionId: from, chatId: to, content: `soak ${k} ${n}` } });
         sends++;
