@@ -128,9 +128,10 @@ async function main() {
     const from = ids[k % ids.length];
     const to = phones[ids[(k + 1) % ids.length]];
     const gapMs = rate > 0 ? (1000 * senders) / rate : 0;
-    const started = Date.now();
+    let next = Date.now();
     for (let n = 0; !stop; n++) {
-      if (gapMs) await sleep(Math.max(0, started + n * gapMs - Date.now()));
+      // Paced from the last send, never catching up in a burst after a slow stretch.
+      if (gapMs) await sleep(Math.max(0, (next = Math.max(next + gapMs, Date.now())) - Date.now()));
       try {
         await gql(url, SEND, { i: { sessionId: from, chatId: to, content: `soak ${k} ${n}` } });
         sends++;
