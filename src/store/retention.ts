@@ -26,7 +26,7 @@ export interface RetentionStats {
 // so pruning never holds the event loop for long whatever the machine.
 const TARGET_BATCH_MS = 5;
 const MIN_BATCH = 50;
-const MAX_BATCH = 2000;
+const MAX_BATCH = 500;
 // Free pages are reused by new rows, so a steady load under retention keeps the file's size. Only a large
 // surplus (after the window was shortened, say) is handed back, a slice per turn.
 const VACUUM_FREE_SHARE = 0.2;
@@ -49,7 +49,7 @@ type Row = { seq: number; session_id: string; chat_id: string; msg_key: string; 
  */
 export class HistoryPruner {
   readonly stats: RetentionStats = { messages: 0, receipts: 0, deliveries: 0, batches: 0, maxBatchMs: 0, vacuumedPages: 0 };
-  private batchSize = 500;
+  private batchSize = 250;
   /** Every message up to this seq is gone: the next batch starts after it (a range on the key, not a scan). */
   private prunedUpTo = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -151,7 +151,7 @@ export class HistoryPruner {
     this.stats.batches++;
     this.stats.maxBatchMs = Math.max(this.stats.maxBatchMs, ms);
     if (ms > TARGET_BATCH_MS * 2) this.batchSize = Math.max(MIN_BATCH, Math.floor(this.batchSize / 2));
-    else if (ms < TARGET_BATCH_MS / 2 && (messages === limit || deliveries === limit)) this.batchSize = Math.min(MAX_BATCH, this.batchSize * 2);
+    else if (ms < TARGET_BATCH_MS / 2 && (messages === limit || deliveries === limit)) this.batchSize = Math.min(MAX_BATCH, Math.floor(this.batchSize * 1.5));
     return messages === limit || deliveries === limit;
   }
 
