@@ -1,6 +1,6 @@
 // wa-gateway benchmarks: the real server against a bare node:http ceiling and a stock yoga + Pothos peer, all in
 // child processes, load from another child (autocannon). Writes bench/REPORT.md.
-// Usage: npm run bench [-- --quick] [-- --only a,c,g]
+// Usage: npm run bench [-- --quick] [-- --only a,c,g] [-- --growth]
 // BENCH_APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" passes node flags to every app server (profiling).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,9 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const onlyArg = args.find((a) => a.startsWith('--only'));
 const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1]).split(',') : null;
-const want = (s) => !only || only.includes(s);
+// `--growth`: row (i) alone (the same as `--only i`).
+const growthOnly = args.includes('--growth');
+const want = (s) => (growthOnly ? s === 'i' : !only || only.includes(s));
 const REPS = 3;
 // (a) and (b) are ratios near their bounds: more repetitions, each ratio the median of per-repetition ratios.
 const REPS_AB = quick ? 3 : 5;
@@ -41,6 +43,11 @@ const rssMb = (pid) => {
   return m ? Number(m[1]) / 1024 : null;
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** A process's CPU time (user + system) so far, in ms (from /proc: 10 ms ticks). */
+const cpuMsOf = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+};
 
 /** Spawn a node process and resolve with its first JSON stdout line and the child. */
 function startNode(script, argv = [], nodeArgs = []) {
@@ -147,6 +154,14 @@ const gqlPost = (url) => ({ url: `${url}/graphql`, method: 'POST', body: SESSION
 
 async function main() {
   const t0 = Date.now();
+  if (['a', 'b', 'c', 'd', 'e', 'f', 'g'].some(want)) await mainRows();
+  if (want('i')) results.i = await growthRows();
+  results.wallSeconds = (Date.now() - t0) / 1000;
+  writeFileSync(join(here, 'REPORT.md'), report(results));
+  log(`wrote bench/REPORT.md in ${results.wallSeconds.toFixed(0)} s`);
+}
+
+async function mainRows() {
   const bare = await startServer('bare.mjs');
   const peer = await startServer('peer.mjs');
   const app = await startApp();
@@ -307,10 +322,6 @@ async function main() {
     results.g = { ms: median(runs), runs };
     log('g', results.g);
   }
-
-  results.wallSeconds = (Date.now() - t0) / 1000;
-  writeFileSync(join(here, 'REPORT.md'), report(results));
-  log(`wrote bench/REPORT.md in ${results.wallSeconds.toFixed(0)} s`);
 }
 
 /**
@@ -333,20 +344,7 @@ async function webhookRun(events) {
     });
     const done = receiverNext();
     const start = performance.timeOrigin + performance.now();
-    // 50 events per request (aliases), so the injection's own HTTP cost stays small next to the deliveries.
-    const PER_REQUEST = 50;
-    const inject = `mutation(${Array.from({ length: PER_REQUEST }, (_, k) => `$b${k}: String!`).join(', ')}) { ${Array.from(
-      { length: PER_REQUEST },
-      (_, k) => `m${k}: sandboxInjectMessage(sessionId: "bench-0", from: "15550001234@c.us", body: $b${k}) { id }`,
-    ).join(' ')} }`;
-    let i = 0;
-    await Promise.all(Array.from({ length: 4 }, async () => {
-      while (i < events) {
-        const from = i;
-        i += PER_REQUEST;
-        await gql(app.url, inject, Object.fromEntries(Array.from({ length: PER_REQUEST }, (_, k) => [`b${k}`, `event ${from + k}`])));
-      }
-    }));
+    await injectEvents(app.url, 'bench-0', events);
     const injectedAt = performance.timeOrigin + performance.now();
     const r = await Promise.race([done, sleep(120_000).then(() => null)]);
     if (!r) return { expected: events, received: 0, unsigned: 0, perSecond: 0, timedOut: true };
@@ -356,6 +354,159 @@ async function webhookRun(events) {
     await app.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** `events` incoming messages injected into a session, 50 per request (aliases, so the injection's own HTTP cost stays small), 4 requests at a time. */
+async function injectEvents(url, sessionId, events) {
+  const PER_REQUEST = 50;
+  const inject = `mutation(${Array.from({ length: PER_REQUEST }, (_, k) => `$b${k}: String!`).join(', ')}) { ${Array.from(
+    { length: PER_REQUEST },
+    (_, k) => `m${k}: sandboxInjectMessage(sessionId: "${sessionId}", from: "15550001234@c.us", body: $b${k}) { id }`,
+  ).join(' ')} }`;
+  let i = 0;
+  await Promise.all(Array.from({ length: 4 }, async () => {
+    while (i < events) {
+      const from = i;
+      i += PER_REQUEST;
+      await gql(url, inject, Object.fromEntries(Array.from({ length: PER_REQUEST }, (_, k) => [`b${k}`, `event ${from + k}`])));
+    }
+  }));
+}
+
+const GROWTH_SIZES = quick ? [0, 100_000] : [0, 100_000, 1_000_000];
+const GROWTH_SECONDS = quick ? 1 : 2;
+const GROWTH_REPS = 3;
+const GROWTH_EVENTS = quick ? 1000 : 2000;
+
+/**
+ * (i) growth: one app per database size (empty, 100k, 1M messages preloaded through the store by
+ * bench/growth-load.mjs, with as many completed webhook deliveries), all running at once; every operation is
+ * measured on each in turns, GROWTH_REPS times, and its ratio at the largest size is the median of the
+ * per-repetition ratios to the empty database (runs seconds apart: the machine drifts over minutes).
+ * Sessions: bench-0 (a) sends to bench-1 (b); b's chat with a holds half the preload; bench-2 has the webhook.
+ */
+async function growthRows() {
+  const apps = [];
+  try {
+    for (const size of GROWTH_SIZES) apps.push(await growthApp(size));
+    const op = (name, body, connections = 16) => ({ name, target: (g) => ({ url: `${g.app.url}/graphql`, method: 'POST', body: JSON.stringify(body(g)), headers: { 'content-type': 'application/json' }, connections }) });
+    const onB = (selection) => (g) =>
+      selection.includes('$c')
+        ? { query: `query($c: String!) { session(sessionId: "bench-1") { ${selection} } }`, variables: { c: g.jidA } }
+        : { query: `{ session(sessionId: "bench-1") { ${selection} } }` };
+    const pairs = op('send + markChatRead pairs/s', (g) => ({
+      query: `mutation($i: SendTextInput!, $a: String!) { s: sendText(input: $i) { message { id } } r: markChatRead(sessionId: "bench-1", chatId: $a) { chatId } }`,
+      variables: { i: { sessionId: 'bench-0', chatId: g.jidB, content: 'growth' }, a: g.jidA },
+    }));
+    // The reads first, the writes last: a server's background WAL checkpoint of earlier writes would count
+    // in the CPU of the runs that follow.
+    const ops = [
+      op('`chats(first: 20)` req/s', onB('chats(first: 20) { edges { node { id unreadCount lastMessage { id body } } } }')),
+      op('`messages(last: 50)`, newest, req/s', onB('chat(chatId: $c) { messages(last: 50) { edges { node { id body } } } }')),
+      op('`messages(last: 50)` deep in the chat, req/s', (g) => ({
+        query: `query($c: String!, $b: String!) { session(sessionId: "bench-1") { chat(chatId: $c) { messages(last: 50, before: $b) { edges { node { id body } } } } } }`,
+        variables: { c: g.jidA, b: g.deepId },
+      })),
+      op('`contacts` req/s', onB('contacts { id }')),
+      op('unread count (`chat { unreadCount }`) req/s', onB('chat(chatId: $c) { unreadCount }')),
+      pairs,
+    ];
+    const rows = [];
+    for (const o of ops) {
+      // Checked once (a GraphQL error would still be a 200 to autocannon), then warmed.
+      for (const g of apps) {
+        const t = o.target(g);
+        const json = await (await fetch(t.url, { method: 'POST', headers: t.headers, body: t.body })).json();
+        if (json.errors) throw new Error(`(i) ${o.name}: ${JSON.stringify(json.errors)}`);
+        await load({ ...t, duration: 1 });
+      }
+      const runs = apps.map(() => []);
+      for (let rep = 0; rep < GROWTH_REPS; rep++) {
+        for (const [k, g] of apps.entries()) {
+          await sleep(500); // what the last run wrote is checkpointed before this one's CPU is counted
+          const cpu = cpuMsOf(g.app.pid);
+          const r = await load({ ...o.target(g), duration: GROWTH_SECONDS });
+          runs[k].push({ ...r, cpuMs: (cpuMsOf(g.app.pid) - cpu) / Math.max(1, r.requests) });
+        }
+      }
+      rows.push(growthRow(o.name, runs));
+      log('i', rows.at(-1));
+    }
+    const acks = apps.map(() => []);
+    for (let rep = 0; rep < GROWTH_REPS; rep++) {
+      for (const [k, g] of apps.entries()) {
+        const r = await startNode(join(here, 'growth-load.mjs'), [JSON.stringify({ ...g.loadArgs, probe: true })]).next();
+        acks[k].push({ rps: r.ackPerSecond, cpuMs: r.ackCpuMs / r.ackUpdates, errors: 0, non2xx: 0 });
+      }
+    }
+    rows.push(growthRow('ack updates/s (receipt + sender ack, in the store)', acks));
+    log('i', rows.at(-1));
+    const hooks = apps.map(() => []);
+    for (let rep = 0; rep < GROWTH_REPS; rep++) {
+      for (const [k, g] of apps.entries()) {
+        const done = g.receiverNext();
+        const cpu = cpuMsOf(g.app.pid);
+        const start = performance.timeOrigin + performance.now();
+        await injectEvents(g.app.url, 'bench-2', GROWTH_EVENTS);
+        const r = await Promise.race([done, sleep(120_000).then(() => null)]);
+        hooks[k].push({ rps: r ? GROWTH_EVENTS / ((r.lastAt - start) / 1000) : 0, cpuMs: (cpuMsOf(g.app.pid) - cpu) / GROWTH_EVENTS, errors: r ? 0 : 1, non2xx: 0 });
+      }
+    }
+    rows.push(growthRow('webhook deliveries/s (completed deliveries in the table: as many as messages)', hooks));
+    log('i', rows.at(-1));
+    return { sizes: GROWTH_SIZES, rows, loads: apps.map((g) => ({ size: g.size, ...g.loaded })) };
+  } finally {
+    for (const g of apps) await g.stop();
+  }
+}
+
+/**
+ * One (i) row from runs[size][rep] = { rps, cpuMs (server CPU per operation) }. The verdict's speed is CPU per
+ * operation (empty's over this size's): on a shared machine throughput moves with the neighbours' load far more
+ * than the CPU an operation costs the server does. Both are shown, each the median of per-repetition ratios.
+ */
+function growthRow(name, runs) {
+  return {
+    name,
+    perSize: runs.map((rs) => median(rs.map((r) => r.rps))),
+    cpuPerSize: runs.map((rs) => median(rs.map((r) => r.cpuMs))),
+    rpsRatios: runs.map((rs) => median(rs.map((r, rep) => r.rps / runs[0][rep].rps))),
+    ratios: runs.map((rs) => median(rs.map((r, rep) => runs[0][rep].cpuMs / r.cpuMs))),
+    errors: runs.flat().reduce((n, r) => n + r.errors + r.non2xx, 0),
+  };
+}
+
+async function growthApp(size) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'wa-gateway-growth-'));
+  const { child: receiverChild, next: receiverNext } = startNode(join(here, 'servers', 'receiver.mjs'), [String(GROWTH_EVENTS)]);
+  const { port } = await receiverNext();
+  const config = JSON.stringify({ ...JSON.parse(appConfig(dataDir)), webhooks: { allowCidrs: '127.0.0.0/8' } });
+  let app = await startServer('app-server.mjs', [config], appNodeArgs);
+  await readySessions(app.url, 0, 3);
+  const meOf = async (id) => (await gql(app.url, `query($id: String!) { session(sessionId: $id) { me { id } } }`, { id })).session.me.id;
+  const jidA = await meOf('bench-0');
+  const jidB = await meOf('bench-1');
+  const { registerWebhook } = await gql(app.url, `mutation($url: String!) { registerWebhook(input: { sessionId: "bench-2", url: $url, events: [MESSAGE] }) { webhook { id } } }`, {
+    url: `http://127.0.0.1:${port}/hook`,
+  });
+  await app.stop();
+  const t = Date.now();
+  const loadArgs = { file: join(dataDir, 'wa-gateway.sqlite'), messages: size, a: 'bench-0', b: 'bench-1', phoneA: jidA.split('@')[0], phoneB: jidB.split('@')[0], webhookId: registerWebhook.webhook.id };
+  const loaded = await startNode(join(here, 'growth-load.mjs'), [JSON.stringify(loadArgs)]).next();
+  loaded.seconds = (Date.now() - t) / 1000;
+  log('i', size, 'loaded', loaded);
+  app = await startServer('app-server.mjs', [config], appNodeArgs);
+  await readySessions(app.url, 3, 0);
+  // A history to page in on the empty database too: 400 pairs sent before the deep cursor is picked.
+  if (size === 0) for (let i = 0; i < 400; i++) await gql(app.url, `mutation($i: SendTextInput!) { sendText(input: $i) { message { id } } }`, { i: { sessionId: 'bench-0', chatId: jidB, content: `seed ${i}` } });
+  // The deep cursor: 400k messages back in a chat of 500k at 1M (80% of b's chat with a), the oldest of the last 200 on the empty one.
+  const deepId = size === 0
+    ? (await gql(app.url, `query($c: String!) { session(sessionId: "bench-1") { chat(chatId: $c) { messages(last: 200) { edges { node { id } } } } } }`, { c: jidA })).session.chat.messages.edges[0].node.id
+    : loaded.deepId;
+  return {
+    size, app, jidA, jidB, deepId, loaded, loadArgs, receiverNext,
+    stop: async () => (await app.stop(), await stopChild(receiverChild), rmSync(dataDir, { recursive: true, force: true })),
+  };
 }
 
 /** Spawn the server as `npm start` does and time from spawn to the first answered GraphQL request. */
@@ -394,7 +545,7 @@ function report(r) {
   const p = r.peer?.rps;
   const lines = [];
   lines.push('# wa-gateway benchmark report', '');
-  lines.push(`Written by \`npm run bench${quick ? ' -- --quick' : ''}${only ? ` -- --only ${only.join(',')}` : ''}\` on ${new Date().toISOString()} (${fmt(r.wallSeconds)} s).`, '');
+  lines.push(`Written by \`npm run bench${quick ? ' -- --quick' : ''}${only ? ` -- --only ${only.join(',')}` : ''}${growthOnly ? ' -- --growth' : ''}\` on ${new Date().toISOString()} (${fmt(r.wallSeconds)} s).`, '');
   lines.push(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30, 1)} GiB memory, Node ${process.version}, ${process.platform}/${process.arch}. Shared and noisy: read ratios, not absolutes.`, '');
   lines.push(`Method: every server is its own child process (NODE_ENV=production); load comes from another child process (autocannon, 32 connections unless said, ${DURATION} s runs); figures are medians of ${REPS} repetitions interleaved across the servers, after a 1 s warm-up each ((c): 2 s; (d): 10 uncounted warm-up events). (c) runs ${REPS_AB} repetitions, in turns with its info row's server; the ceiling, (a), (b) and the peer run ${REPS_AB} repetitions in that order, and their ratios are medians of the per-repetition ratios, each between runs seconds apart: the machine's speed drifts over minutes more than within one repetition. The real server is the compiled app (\`buildApp\`, sandbox engine, temp data dir, log level warn, sandbox delays 0). The ceiling is a bare \`node:http\` server answering the same JSON bytes; the peer is stock graphql-yoga + Pothos with the same \`sessions { sessionId status lastActivity }\` shape (100 items).`, '');
   lines.push('| scenario | figure | vs ceiling | vs peer | goal | verdict |', '|---|---|---|---|---|---|');
@@ -431,10 +582,24 @@ function report(r) {
   if (r.e) for (const e of r.e.points) lines.push(`| (e) RSS per READY sandbox session, ${fmt(e.sessions)} sessions | ${fmt(e.perSessionKb, 1)} KB/session (RSS ${fmt(e.rss)} MB, idle ${fmt(r.e.baseRss)} MB; created in ${fmt(e.createSeconds, 1)} s) | n/a | n/a | ≤ 64 KB at 10,000 | ${e.sessions >= 10000 ? verdict(e.perSessionKb <= 64) : 'info'} |`);
   if (r.f) lines.push(`| (f) signed webhook deliveries through the durable outbox to a local receiver (${r.f.runs.length} run${r.f.runs.length > 1 ? 's' : ''} of ${fmt(r.f.runs[0]?.expected)} events) | ${fmt(r.f.perSecond)} deliveries/s (runs: ${r.f.runs.map((x) => fmt(x.perSecond)).join(', ')}); delivered ${r.f.runs.map((x) => `${x.received}/${x.expected}`).join(', ')}, ${r.f.unsigned} unsigned | n/a | n/a | ≥ 1,000/s | ${verdict(r.f.allDelivered && r.f.unsigned === 0 && r.f.perSecond >= 1000)} |`);
   if (r.g) lines.push(`| (g) cold start, \`npm start\`'s \`node dist/bundle/main.js\` to first answered request | ${fmt(r.g.ms)} ms (runs: ${r.g.runs.map((x) => fmt(x)).join(', ')}) | n/a | n/a | ≤ 1.0 s | ${verdict(r.g.ms <= 1000)} |`);
+  if (r.i) {
+    const size = (n) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : 'empty');
+    const last = r.i.sizes.length - 1;
+    for (const row of r.i.rows) {
+      const figures = row.perSize.map((x, k) => `${size(r.i.sizes[k])} ${fmt(x)}/s (${fmt(row.cpuPerSize[k] * 1000)} µs CPU)`).join(', ');
+      const ratios = row.ratios.slice(1).map((x, k) => `${x.toFixed(2)} at ${size(r.i.sizes[k + 1])}`).join(', ');
+      const rpsRatios = row.rpsRatios.slice(1).map((x, k) => `${x.toFixed(2)} at ${size(r.i.sizes[k + 1])}`).join(', ');
+      lines.push(`| (i) growth: ${row.name} | ${figures}; speed vs empty (CPU per operation): ${ratios}; throughput vs empty: ${rpsRatios}${row.errors ? `; ${row.errors} errors` : ''} | n/a | n/a | ≥ 0.8 of empty at ${size(r.i.sizes[last])} | ${verdict(row.ratios[last] >= 0.8 && !row.errors)} |`);
+    }
+  }
   if (r.abRuns) {
     const each = (name, rs) => (rs.length ? `${name} ${rs.map((x) => fmt(x.rps)).join(', ')}` : null);
     const parts = [each('ceiling', r.abRuns.bare), each('(a)', r.abRuns.app), each('(b)', r.abRuns.rest), each('peer', r.abRuns.peer), each('(a) uncached', r.abRuns.uncached ?? [])].filter(Boolean);
     lines.push('', `Each repetition's req/s, in the order run: ${parts.join('; ')}.`);
+  }
+  if (r.i) {
+    const loads = r.i.loads.filter((l) => l.size > 0);
+    lines.push('', `(i): the preloads took ${loads.map((l) => `${fmt(l.seconds, 1)} s for ${fmt(l.size)} messages and as many completed deliveries (messages ${fmt(l.messagesMs / 1000, 1)} s; ${fmt(l.loadCpuS, 1)} s of CPU for the messages)`).join('; ')}. Each figure is the median of ${GROWTH_REPS} runs of ${GROWTH_SECONDS} s (16 connections) made in turns on the ${r.i.sizes.length} servers, each ratio the median of the per-repetition ratios; the verdict reads the speed as the server's CPU time per operation (from /proc), which the neighbours' load on a shared machine moves far less than throughput; ack updates are timed in a process of their own on the same database, beside its idle server (${fmt(r.i.loads[0]?.ackUpdates)} updates a run, each a receipt and the sender's ack raised, a commit per 100, as a sandbox receipt does).`);
   }
   if (quick) lines.push('', '`--quick`: 2 s runs; fan-out and memory at 1,000 only (10,000 not run).');
   lines.push('', 'Notes: (d) injects the 100 events back to back (each `sandboxInjectMessage` awaited) and times each delivery from just before its injection, in the subscriber process, so latency includes queueing under full load and the subscriber process\'s own work on the same 2 cores. Each subscriber is a bare `ws` socket speaking graphql-transport-ws (connection_init, subscribe, every `next` parsed as JSON and checked), the WebSocket counterpart of autocannon; the row marked "graphql-ws\'s client" runs the same load through graphql-ws\'s own client, which spends about as much CPU per delivery as the server does, on the same cores. (e) is (RSS with N READY sessions − RSS of the idle server) / N. (a) and (b) ask the same thing while no session changes, so the app answers them again from its result cache (the bytes of the last answer, reused while the sessions are unchanged; README, "Answers of session state are kept"); the row with `--graphql-result-cache false` is the same load on a second app that executes every query. (c): the app starts at most 32 operations per event-loop turn (`--operations-per-turn`; README, "A burst is spread over event-loop turns"); the row with `--operations-per-turn 0` is the same load on a second app that starts every request of a poll at once, run in turns with the first.', '');

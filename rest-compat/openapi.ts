@@ -22,6 +22,7 @@ const sampleMessages: Record<ErrorCode, string> = {
   PAYLOAD_TOO_LARGE: 'the request body is larger than 16777216 bytes',
   UNSUPPORTED_MEDIA_TYPE: 'the request body must be JSON (Content-Type: application/json), not text/plain',
   ENGINE_ERROR: 'the engine failed: browser closed',
+  STORAGE_FULL: "The server's storage is full: nothing was written. Retry once space is freed.",
   INTERNAL_ERROR: 'Unexpected error.',
 };
 
@@ -37,6 +38,7 @@ const statusNames: Record<number, string> = {
   429: 'Too many requests or sessions',
   500: 'Unexpected error',
   502: 'The engine failed',
+  507: "The server's storage is full",
 };
 
 const codesOf = (status: number) => errorCodes.filter((code) => errorStatus[code] === status);

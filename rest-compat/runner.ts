@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse, print, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { lowerCaseNames, type GraphQLRunner } from '../src/http/graphql-runner.js';
 import { readJson } from '../src/http/read-body.js';
-import { AppError, httpStatusFor, type ErrorCode } from '../src/errors.js';
+import { AppError, httpStatusFor, storageFullOf, type ErrorCode } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import { noteRoute, noteSession } from '../src/observability/http-log.js';
 import { requestIdFrom } from '../src/plugins/use-request-id.js';
@@ -138,6 +138,8 @@ export function createRestHandler(o: RestOptions): (req: IncomingMessage, res: S
       return sendAnswer(answer);
     } catch (error) {
       if (error instanceof AppError) return sendError(error);
+      const storage = storageFullOf(error);
+      if (storage) return sendError(storage);
       o.logger.error('REST route failed', { url: req.url, requestId, err: String((error as Error)?.stack ?? error) });
       return sendError(new AppError('INTERNAL_ERROR', 'Unexpected error.', {}));
     }

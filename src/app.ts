@@ -13,7 +13,7 @@ import { LiveAccess } from './auth/live-access.js';
 import { can } from './auth/principal.js';
 import { RateLimiter } from './auth/rate-limiter.js';
 import { loadConfig, type Config, type DeepPartial } from './config.js';
-import { httpStatusFor, type ErrorCode } from './errors.js';
+import { httpStatusFor, storageFullOf, type ErrorCode } from './errors.js';
 import type { GraphQLContext, Services } from './context.js';
 import { createOpenWaEngine } from './engine/open-wa/open-wa-engine.js';
 import { createSandboxEngine } from './engine/sandbox/sandbox-engine.js';
@@ -49,6 +49,8 @@ import { schema } from './schema/index.js';
 import { ServerService } from './server-service.js';
 import { SessionManager } from './sessions/session-manager.js';
 import { openStore } from './store/database.js';
+import { HistoryPruner } from './store/retention.js';
+import { freeBytesAt, probeWrite, StorageState } from './store/storage-state.js';
 import { SessionsRepo } from './store/sessions-repo.js';
 import { DeliveryWorker } from './webhooks/delivery-worker.js';
 import { Outbox } from './webhooks/outbox.js';
@@ -76,8 +78,12 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   applyHeapGrowth(config.memory.heapGrowthPercent);
   const logger = options.logger ?? createLogger(config.logLevel, {}, undefined, config.logFormat);
   const store = await openStore(join(config.dataDir, 'wa-gateway.sqlite'), {
-    onCheckpointError: (message) => logger.warn('SQLite checkpoint failed', { err: message }),
+    // A full disk is the storage state's to report, once per episode (the checkpointer retries every interval).
+    onCheckpointError: (message) => (/SQLITE_FULL|disk is full/i.test(message) ? undefined : logger.warn('SQLite checkpoint failed', { err: message })),
   });
+  const storage = new StorageState(logger, probeWrite(store.sqlite, () => !store.batch.pending), freeBytesAt(config.dataDir));
+  store.batch.onOutcome = (error) => (error ? storage.failed(error) : storage.wrote());
+  const pruner = new HistoryPruner(store.sqlite, store.batch, config.history, (message) => logger.warn('history pruning failed', { err: message }));
   const bus = new EventBus(logger);
   const engines = new EngineRegistry({
     sandbox: () => createSandboxEngine({ db: store.db, sqlite: store.sqlite, batch: store.batch, settings: config.sandbox }),
@@ -101,7 +107,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     defaults: { engine: config.engine, qrTimeout: config.sessions.qrTimeout, authTimeout: config.sessions.authTimeout },
     waitForQrMs: config.sessions.waitForQrMs,
   });
-  const server = new ServerService(store, sessions, config);
+  const server = new ServerService(store, sessions, config, storage);
   const webhookStore = new WebhookStore(store.sqlite, store.batch);
   const webhookGuard = new SsrfGuard(config.webhooks.allowCidrs);
   const webhookWorker = new DeliveryWorker(webhookStore, webhookGuard, config.webhooks, logger, (outcome, seconds) =>
@@ -118,7 +124,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   });
   // Attached before sessions.init(), so the events of restored sessions reach the outbox too.
   const detachWebhooks = webhooks.attach();
-  const metrics = new Metrics({ sessions: () => sessions.list(), bus });
+  const metrics = new Metrics({ sessions: () => sessions.list(), bus, storage: () => storage });
   const apiKeys = new ApiKeyService(store.db, config.auth.apiKeys);
   await apiKeys.init();
   const auth = new Authenticator(apiKeys);
@@ -288,6 +294,8 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     requestScope.run(note.requestId, () => {
       handle(req, res).catch((error: unknown) => {
         // The boundary: whatever a handler throws ends its own request, never the process.
+        const storage = storageFullOf(error);
+        if (storage) return void (res.headersSent ? res.destroy() : refuse(req, res, storage.code, storage.message, storage.details));
         reportUncaught('request', error, note.requestId);
         if (!res.headersSent) refuse(req, res, 'INTERNAL_ERROR', 'Unexpected error.');
         else res.destroy();
@@ -349,7 +357,9 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   });
 
   await sessions.init();
+  webhookWorker.onStorageFull = (error) => storage.failed(error);
   webhookWorker.start();
+  pruner.start();
   let stopped: Promise<void> | null = null;
 
   return {
@@ -379,6 +389,8 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
         detachWebhooks();
         await webhookWorker.stop();
         await engines.closeAll();
+        pruner.stop();
+        storage.stop();
         await store.close();
         metrics.close();
       })();

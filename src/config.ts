@@ -61,6 +61,8 @@ export const settings = [
   { path: 'port', flag: '--port', env: 'PORT', schema: z.coerce.number().int().min(0).max(65535), default: 8080, doc: 'HTTP port (0 picks a free one)' },
   { path: 'host', flag: '--host', env: 'HOST', schema: z.string(), default: '', doc: 'Address to bind; empty: 0.0.0.0 when an API key exists, else 127.0.0.1 only' },
   { path: 'dataDir', flag: '--data-dir', env: 'DATA_DIR', schema: z.string().min(1), default: './data', doc: 'Folder for the SQLite file and session data' },
+  { path: 'history.retentionDays', flag: '--history-retention-days', env: 'HISTORY_RETENTION_DAYS', schema: z.coerce.number().min(0).max(36500), default: 0, doc: 'Days of message history (messages, their receipts and media details) kept; older ones are removed in small batches in the background (0: keep everything; fractions allowed)' },
+  { path: 'history.pruneIntervalMs', flag: '--history-prune-interval-ms', env: 'HISTORY_PRUNE_INTERVAL_MS', schema: positiveInt, default: 60_000, doc: 'With a retention: how often the pruner looks for history past it (a backlog is then removed a batch per event-loop turn)' },
   { path: 'maxSessions', flag: '--max-sessions', env: 'MAX_SESSIONS', schema: positiveInt, default: 10, doc: 'Most sessions the server holds at once' },
   { path: 'engine', flag: '--engine', env: 'ENGINE', schema: z.enum(['sandbox', 'open-wa']), default: 'sandbox', doc: 'Default engine for new sessions: sandbox or open-wa' },
   { path: 'logLevel', flag: '--log-level', env: 'LOG_LEVEL', schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']), default: 'info', doc: 'Log level' },
@@ -127,6 +129,7 @@ export interface Config {
   host: string;
   dataDir: string;
   maxSessions: number;
+  history: { retentionDays: number; pruneIntervalMs: number };
   engine: 'sandbox' | 'open-wa';
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   sessions: { qrTimeout: number; authTimeout: number; waitForQrMs: number };

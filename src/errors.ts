@@ -20,6 +20,7 @@ export const errorStatus = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   ENGINE_ERROR: 502,
+  STORAGE_FULL: 507,
   INTERNAL_ERROR: 500,
 } as const satisfies Record<string, number>;
 
@@ -48,3 +49,13 @@ export const sessionNotFound = (sessionId: string) =>
 
 export const validationError = (message: string, details: Record<string, unknown> = {}) =>
   new AppError('VALIDATION_ERROR', message, details);
+
+/**
+ * A write that failed for want of space (SQLite SQLITE_FULL; PostgreSQL SQLSTATE 53100 disk_full), as the
+ * STORAGE_FULL error callers see; null for any other error.
+ */
+export function storageFullOf(error: unknown): AppError | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code !== 'SQLITE_FULL' && code !== '53100') return null;
+  return new AppError('STORAGE_FULL', "The server's storage is full: nothing was written. Retry once space is freed.", {});
+}

@@ -1,6 +1,7 @@
 import { totalmem } from 'node:os';
 import type { Store } from './store/database.js';
 import type { SessionManager } from './sessions/session-manager.js';
+import type { StorageState } from './store/storage-state.js';
 import { version } from './version.js';
 
 export interface ServerInfo {
@@ -29,6 +30,7 @@ export class ServerService {
     private readonly store: Store,
     private readonly sessions: SessionManager,
     private readonly settings: { maxSessions: number; engine: string },
+    private readonly storage?: StorageState,
   ) {}
 
   info(): ServerInfo {
@@ -53,6 +55,8 @@ export class ServerService {
     } catch (error) {
       database = `error: ${(error as Error).message}`;
     }
+    // A full storage still answers reads: only a write (or the state's probe) tells.
+    if (database === 'ok' && this.storage?.check()) database = this.storage.reason ?? 'error: storage full';
     const sessions = this.sessions.count() <= this.settings.maxSessions ? 'ok' : 'over limit';
     const memory = process.memoryUsage().rss < totalmem() * MEMORY_LIMIT_SHARE ? 'ok' : 'low';
     const healthy = database === 'ok' && memory === 'ok';

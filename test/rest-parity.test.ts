@@ -24,6 +24,7 @@ const notComparable: Partial<Record<ErrorCode, string>> = {
   FORBIDDEN: 'comes with the auth work',
   RATE_LIMITED: 'comes with the auth/limits work',
   TOO_MANY_SUBSCRIPTIONS: 'subscriptions only (graphql-ws, SSE, /ws); REST has none (tested in hostile-sockets.test.ts)',
+  STORAGE_FULL: 'a full disk: compared on every transport in storage-full.test.ts (a small tmpfs as the data dir)',
 };
 
 const ECHO = '15550000001@c.us';

@@ -2,13 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { getOperationAST, type ExecutionArgs, type GraphQLError } from 'graphql';
 import type { Context, SubscribePayload } from 'graphql-ws';
-import type { YogaServerInstance } from 'graphql-yoga';
+import { createGraphQLError, type YogaServerInstance } from 'graphql-yoga';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { createLegacySocket, WS_PATH_PREFIX, type LegacySocketOptions } from '../../rest-compat/ws-legacy.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { tooManySubscriptions, type LiveAccess, type LiveHolder } from '../auth/live-access.js';
 import type { GraphQLContext } from '../context.js';
-import { validationError } from '../errors.js';
+import { storageFullOf, validationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { authContext, unauthenticatedError } from '../plugins/use-auth.js';
 import { UNEXPECTED_ERROR_MESSAGE, type MaskError } from '../plugins/use-error-codes.js';
@@ -116,7 +116,14 @@ async function start(o: SocketOptions): Promise<Servers> {
     execute: async (args) => {
       try {
         const result = await (args.rootValue as { execute: typeof import('graphql').execute }).execute(args);
-        await batch.committed();
+        try {
+          await batch.committed();
+        } catch (error) {
+          // A commit refused for want of space is the caller's STORAGE_FULL, as on HTTP; thrown, it would close the socket.
+          const storage = storageFullOf(error);
+          if (!storage) throw error;
+          return { errors: [createGraphQLError(storage.message, { extensions: { code: storage.code, details: storage.details } })] };
+        }
         return result;
       } catch (error) {
         return { errors: [unexpected(error)] };

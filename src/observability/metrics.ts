@@ -10,6 +10,8 @@ export interface MetricsSources {
   /** Read at scrape time, so the gauge never drifts from the SessionManager. */
   sessions: () => SessionView[];
   bus: EventBus;
+  /** Writes refused for want of space since start, and whether the storage is full now (read at scrape time). */
+  storage?: () => { failures: number; full: boolean };
 }
 
 /**
@@ -46,6 +48,26 @@ export class Metrics {
         for (const s of sources.sessions()) this.inc({ status: s.status, engine: s.engine });
       },
     });
+    const storage = sources.storage;
+    if (storage) {
+      new Counter({
+        name: 'wa_gateway_storage_full_errors_total',
+        help: 'Writes refused because the storage was full (STORAGE_FULL)',
+        registers,
+        collect() {
+          this.reset();
+          this.inc(storage().failures);
+        },
+      });
+      new Gauge({
+        name: 'wa_gateway_storage_full',
+        help: '1 while the storage is full (writes answer STORAGE_FULL), else 0',
+        registers,
+        collect() {
+          this.set(storage().full ? 1 : 0);
+        },
+      });
+    }
     this.messages = new Counter({
       name: 'wa_gateway_messages_total',
       help: 'Messages seen on the event bus: direction sent (fromMe) or received, by message type',

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { EngineError } from '../engine/engine.js';
-import { AppError } from '../errors.js';
+import { AppError, httpStatusFor, storageFullOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 /** What a masked unexpected error says (yoga's maskedErrors.errorMessage default), on every path that masks. */
@@ -17,6 +17,9 @@ export function createMaskError(logger: Logger): MaskError {
   return (error: unknown, message: string): Error => {
     const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
     const path = error instanceof GraphQLError ? error.path : undefined;
+    // A full disk: every transport answers STORAGE_FULL, and GraphQL over HTTP with its status (507).
+    const storage = storageFullOf(original);
+    if (storage) return createGraphQLError(storage.message, { path, extensions: { code: storage.code, details: storage.details, http: { status: httpStatusFor(storage.code) } } });
     if (original instanceof AppError || original instanceof EngineError) {
       return createGraphQLError(original.message, { path, extensions: { code: original.code, details: original.details } });
     }

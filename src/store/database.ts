@@ -33,6 +33,10 @@ export interface StoreOptions {
 export async function openStore(file: string, options: StoreOptions = {}): Promise<Store> {
   mkdirSync(dirname(file), { recursive: true });
   const sqlite = new SQLite(file);
+  // Pages freed by history retention go to the free list and new rows reuse them; incremental auto-vacuum also
+  // lets the pruner hand a large surplus back. It takes effect only on a new file: an existing one keeps its
+  // mode until a `VACUUM` (README, "History retention").
+  sqlite.pragma('auto_vacuum = INCREMENTAL');
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');

@@ -167,4 +167,17 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0007-growth-indexes': {
+    // Hot paths whose cost grew with history (see "Cost does not grow with the data" in the architecture notes).
+    // Marking a chat read found its unread incoming messages through (session_id, chat_id, seq): every read
+    // walked the chat's whole history. The partial index holds only the rows still unread, so a read costs
+    // what it changes. PostgreSQL takes the same partial index.
+    async up(db: Kysely<any>) {
+      await sql`CREATE INDEX sandbox_messages_unread ON sandbox_messages (session_id, chat_id) WHERE from_me = 0 AND read = 0`.execute(db);
+      // Pruning completed deliveries (a batch at a time) and retention find the oldest rows without a scan.
+      await sql`CREATE INDEX webhook_deliveries_completed ON webhook_deliveries (completed_at) WHERE completed_at IS NOT NULL`.execute(db);
+      // One row a full storage's probe rewrites to learn when space is back (see StorageState).
+      await sql`CREATE TABLE storage_probe (id INTEGER PRIMARY KEY, at BIGINT NOT NULL)`.execute(db);
+    },
+  },
 };

@@ -15,6 +15,11 @@ export class WriteBatch {
   /** better-sqlite3's `transaction()` builds four wrapped functions per call: one wrapper serves every caller. */
   private readonly savepoint: <T>(fn: () => T) => T;
 
+  /** Told of every commit's outcome (null: committed), and of a write failing inside the batch. */
+  onOutcome: (error: Error | null) => void = () => undefined;
+  /** A write that failed inside this batch, in case SQLite rolled the whole transaction back for it. */
+  private failure: Error | null = null;
+
   constructor(private readonly sqlite: SQLite.Database) {
     this.savepoint = sqlite.transaction((fn: () => unknown) => fn()) as <T>(fn: () => T) => T;
   }
@@ -30,7 +35,18 @@ export class WriteBatch {
   /** Runs `fn` atomically in this turn's transaction (as a savepoint), joining it. */
   atomic<T>(fn: () => T): T {
     this.join();
-    return this.savepoint(fn);
+    try {
+      return this.savepoint(fn);
+    } catch (error) {
+      this.failed(error as Error);
+      throw error;
+    }
+  }
+
+  /** A write of this batch failed (its caller answers the error; the others' fate is the commit's). */
+  failed(error: Error): void {
+    this.failure = error;
+    this.onOutcome(error);
   }
 
   /** Resolves once everything written so far is committed (at once when no batch is open). */
@@ -56,9 +72,15 @@ export class WriteBatch {
     this.open = false;
     const waiters = this.waiters;
     this.waiters = [];
+    const failure = this.failure;
+    this.failure = null;
     try {
+      // SQLite may roll a whole transaction back on some errors (a full disk among them): then nothing of this
+      // batch was written, and every waiter learns why.
+      if (!this.sqlite.inTransaction) throw failure ?? new Error('the write batch was rolled back');
       this.sqlite.exec('COMMIT');
     } catch (error) {
+      this.onOutcome(error as Error);
       try {
         if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK');
       } catch {
@@ -67,6 +89,7 @@ export class WriteBatch {
       for (const w of waiters) w.reject(error as Error);
       return;
     }
+    this.onOutcome(null);
     for (const w of waiters) w.resolve();
     const after = this.after;
     this.after = null;

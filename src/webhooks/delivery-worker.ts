@@ -1,10 +1,11 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { storageFullOf } from '../errors.js';
 import { version } from '../version.js';
 import { post, SendError, senderAgents, type SenderAgents, type SendResult } from './http-sender.js';
 import { sign } from './signer.js';
 import { SsrfGuard } from './ssrf-guard.js';
-import type { DeliveryRecord, WebhookRecord, WebhookStore } from './webhook-store.js';
+import { PRUNE_BATCH, type DeliveryRecord, type WebhookRecord, type WebhookStore } from './webhook-store.js';
 
 /** A Retry-After longer than this is not believed (a receiver cannot park a delivery for months). */
 const MAX_RETRY_AFTER_MS = 24 * 3600 * 1000;
@@ -44,6 +45,9 @@ export class DeliveryWorker {
   private readonly agents: SenderAgents;
   private stopped = false;
   private lastPurge = 0;
+  private purging = false;
+  /** A write failed for want of space (the storage state logs the episode once). */
+  onStorageFull: (error: unknown) => void = () => undefined;
 
   constructor(
     private readonly store: WebhookStore,
@@ -113,19 +117,24 @@ export class DeliveryWorker {
         this.inflight.set(webhookId, busy);
         for (const delivery of due) this.launch(webhook, delivery, busy);
       }
-      if (now - this.lastPurge > PURGE_EVERY_MS) {
+      // One batch per tick; a full batch means more is due, so the next tick purges again.
+      if (this.purging || now - this.lastPurge > PURGE_EVERY_MS) {
         this.lastPurge = now;
-        this.store.purge(now - KEEP_COMPLETED_MS);
+        this.purging = this.store.purge(now - KEEP_COMPLETED_MS) >= PRUNE_BATCH;
       }
     } catch (error) {
-      this.logger.error('webhook worker tick failed', { err: String(error) });
+      if (storageFullOf(error)) this.onStorageFull(error);
+      else this.logger.error('webhook worker tick failed', { err: String(error) });
     }
   }
 
   private launch(webhook: WebhookRecord, delivery: DeliveryRecord, busy: Set<string>): void {
     busy.add(delivery.id);
     const run = this.attempt(webhook, delivery)
-      .catch((error: unknown) => this.logger.error('webhook attempt failed unexpectedly', { deliveryId: delivery.id, err: String(error) }))
+      .catch((error: unknown) =>
+        // A full disk: the delivery stays PENDING and is tried again (its outcome was not recorded); logged once per episode.
+        storageFullOf(error) ? this.onStorageFull(error) : this.logger.error('webhook attempt failed unexpectedly', { deliveryId: delivery.id, err: String(error) }),
+      )
       .finally(() => {
         busy.delete(delivery.id);
         if (busy.size === 0 && this.inflight.get(webhook.id) === busy) this.inflight.delete(webhook.id);

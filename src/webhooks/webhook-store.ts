@@ -3,6 +3,9 @@ import type { WriteBatch } from '../store/write-batch.js';
 import type { EventType } from '../events/bus.js';
 import type { WebhookDeliveriesTable, WebhooksTable } from '../store/schema.js';
 
+/** Completed deliveries removed per purge statement: a few milliseconds of work at most. */
+export const PRUNE_BATCH = 500;
+
 // Webhooks and their deliveries on the raw SQLite handle: the outbox must write inside the bus's
 // synchronous publish, so every statement here is synchronous and prepared once.
 
@@ -112,14 +115,19 @@ export class WebhookStore {
       webhookAny: p(`SELECT * FROM webhooks WHERE id = ?`),
       bySession: p(`SELECT * FROM webhooks WHERE session_id = ? AND deleted_at IS NULL ORDER BY created_at, id`),
       enabledBySession: p(`SELECT * FROM webhooks WHERE session_id = ? AND enabled = 1 AND deleted_at IS NULL`),
-      pruneCompleted: p(`DELETE FROM webhook_deliveries WHERE status != 'PENDING' AND completed_at < ?`),
+      // A batch at a time, oldest first through webhook_deliveries_completed: a month of deliveries removed in
+      // one statement held the event loop for as long as it took.
+      pruneCompleted: p(`DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
+        WHERE completed_at IS NOT NULL AND completed_at < ? AND status != 'PENDING' ORDER BY completed_at LIMIT ?)`),
       failPending: p(`UPDATE webhook_deliveries SET status = 'FAILED', next_attempt_at = NULL, completed_at = ?, last_error = ?
         WHERE webhook_id = ? AND status = 'PENDING'`),
       insertDelivery: p(`INSERT INTO webhook_deliveries (id, webhook_id, session_id, event, body, status, attempts, schedule_step, next_attempt_at, created_at)
         VALUES (@id, @webhookId, @sessionId, @event, @body, 'PENDING', 0, 0, @at, @at)`),
       delivery: p(`SELECT * FROM webhook_deliveries WHERE id = ?`),
+      // Newest first along webhook_deliveries_webhook (webhook_id, created_at; rowid breaks ties), so the page
+      // does not sort every delivery the webhook ever had.
       lastDeliveries: p(`SELECT * FROM (SELECT rowid AS seq, * FROM webhook_deliveries WHERE webhook_id = @webhookId AND (@status IS NULL OR status = @status)
-        ORDER BY seq DESC LIMIT @limit) ORDER BY seq`),
+        ORDER BY created_at DESC, seq DESC LIMIT @limit) ORDER BY created_at, seq`),
       countByStatus: p(`SELECT status, COUNT(*) AS n FROM webhook_deliveries WHERE webhook_id = ? GROUP BY status`),
       dueWebhooks: p(`SELECT w.id AS id FROM webhooks w WHERE w.enabled = 1 AND EXISTS (SELECT 1 FROM webhook_deliveries d
         WHERE d.webhook_id = w.id AND d.status = 'PENDING' AND d.next_attempt_at <= ?)`),
@@ -207,10 +215,13 @@ export class WebhookStore {
     this.w.softDeleteSession(at, sessionId);
   }
 
-  /** Drops removed sessions' webhooks once nothing is queued for them, and completed deliveries older than `before`. */
-  purge(before: number): void {
+  /**
+   * Drops removed sessions' webhooks once nothing is queued for them, and up to `batch` completed deliveries
+   * older than `before`; returns how many deliveries went (the caller comes back while it is `batch`).
+   */
+  purge(before: number, batch = PRUNE_BATCH): number {
     this.w.purgeDeleted();
-    this.s.pruneCompleted.run(before);
+    return this.s.pruneCompleted.run(before, batch).changes;
   }
 
   /** Disables the webhook and fails its queued deliveries (kept, visible, redeliverable). */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { buildApp, type App } from '../../src/app.js';
+import { buildApp, type App, type BuildOptions } from '../../src/app.js';
 import type { Config, DeepPartial } from '../../src/config.js';
 
 /** Settings that make the sandbox run in milliseconds; a test overrides what it needs. */
@@ -57,8 +57,8 @@ function merge<T>(a: T, b: unknown): T {
 }
 
 /** Start the real app on a free loopback port with its own data dir (or the one given, to restart). */
-export async function startServer(overrides: DeepPartial<Config> = {}, dataDir = tempDir()): Promise<TestServer> {
-  const app = await buildApp(merge(merge(fastSettings, { host: '127.0.0.1', dataDir }), overrides));
+export async function startServer(overrides: DeepPartial<Config> = {}, dataDir = tempDir(), options: BuildOptions = {}): Promise<TestServer> {
+  const app = await buildApp(merge(merge(fastSettings, { host: '127.0.0.1', dataDir }), overrides), options);
   const { port } = await app.start(0);
   const url = `http://127.0.0.1:${port}`;
   const wsUrl = `ws://127.0.0.1:${port}`;

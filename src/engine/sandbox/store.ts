@@ -229,13 +229,14 @@ export class SandboxStore {
 
   /** Marks every unread incoming message of a chat read; returns their keys. */
   markRead(sessionId: string, chatId: string): string[] {
+    // Served by the partial index of unread incoming messages (migration 0007): the cost is what it marks,
+    // not the chat's history. One UPDATE ... RETURNING (SQLite >= 3.35, PostgreSQL alike).
     return this.write(() =>
       this.batch.atomic(() => {
         const rows = this
-          .prepare('SELECT msg_key FROM sandbox_messages WHERE session_id = ? AND chat_id = ? AND from_me = 0 AND read = 0')
+          .prepare('UPDATE sandbox_messages SET read = 1 WHERE session_id = ? AND chat_id = ? AND from_me = 0 AND read = 0 RETURNING msg_key')
           .all(sessionId, chatId) as { msg_key: string }[];
-        this.prepare('UPDATE sandbox_messages SET read = 1 WHERE session_id = ? AND chat_id = ? AND from_me = 0 AND read = 0').run(sessionId, chatId);
-        this.prepare('UPDATE sandbox_chats SET unread_count = 0 WHERE session_id = ? AND chat_id = ?').run(sessionId, chatId);
+        this.prepare('UPDATE sandbox_chats SET unread_count = 0 WHERE session_id = ? AND chat_id = ? AND unread_count != 0').run(sessionId, chatId);
         return rows.map((r) => r.msg_key);
       }),
     );

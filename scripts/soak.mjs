@@ -1,0 +1,210 @@
+// A long steady load on the gateway, started as a user starts it (`node dist/bundle/main.js`), to see whether
+// its cost per operation stays flat as history grows. README, "Soak".
+// Usage: npm run soak -- [--minutes 10] [--sessions 2] [--senders 4] [--rate 0] [--subscribers 200] [--read-delay-ms 50]
+//   [--retention-days D] [--prune-interval-ms MS] [--webhook-events all|none|MESSAGE,...] [--interval-s 30] [--data-dir DIR] [--keep]
+// Every interval it prints one line: sends/s, the server's CPU ms per send (from /metrics), webhook deliveries/s,
+// subscription events/s, RSS, heap and the database file's size. At the end: the first and last windows compared.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const argv = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : fallback;
+};
+const minutes = Number(opt('minutes', 10));
+const sessions = Number(opt('sessions', 2));
+const senders = Number(opt('senders', 4));
+// Sends per second over all senders (0: each sends as fast as answers come). A fixed rate is a steady load
+// whatever else the machine runs: what retention's file-size check needs.
+const rate = Number(opt('rate', 0));
+const subscribers = Number(opt('subscribers', 200));
+const readDelayMs = Number(opt('read-delay-ms', 50));
+const retentionDays = opt('retention-days', null);
+const pruneIntervalMs = opt('prune-interval-ms', null);
+// EventType names for the webhook (comma-separated), "all", or "none".
+const webhookEvents = opt('webhook-events', 'all');
+const intervalS = Number(opt('interval-s', 30));
+const ownDir = !opt('data-dir');
+const dataDir = opt('data-dir', null) ?? mkdtempSync(join(tmpdir(), 'wa-gateway-soak-'));
+const keep = argv.includes('--keep');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const children = [];
+
+function startServer() {
+  const args = [
+    join(root, 'dist/bundle/main.js'), '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'warn',
+    '--sandbox-read-delay-ms', String(readDelayMs), '--rate-limit', 'false', '--send-min-gap-ms', '0', '--send-jitter-ms', '0',
+    '--webhook-allow-cidrs', '127.0.0.0/8',
+    ...(retentionDays !== null ? ['--history-retention-days', retentionDays] : []),
+    ...(pruneIntervalMs !== null ? ['--history-prune-interval-ms', pruneIntervalMs] : []),
+  ];
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(line);
+      if (m) resolve({ child, url: `http://127.0.0.1:${m[1]}` });
+      else if (/"level":"?(error|50)/.test(line)) console.error('[server]', line);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+  });
+}
+
+async function gql(url, query, variables = {}) {
+  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const json = await res.json();
+  if (json.errors) throw new Error(`GraphQL: ${JSON.stringify(json.errors)}`);
+  return json.data;
+}
+
+async function metrics(url) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name) => Number(new RegExp(`^${name} ([0-9.e+-]+)`, 'm').exec(text)?.[1] ?? NaN);
+  return { cpuS: value('process_cpu_seconds_total'), rss: value('process_resident_memory_bytes'), heap: value('nodejs_heap_size_used_bytes') };
+}
+
+const fileBytes = (name) => {
+  try {
+    return statSync(join(dataDir, name)).size;
+  } catch {
+    return 0; // not there (yet)
+  }
+};
+
+async function main() {
+  const { child: server, url } = await startServer();
+  const ids = Array.from({ length: sessions }, (_, i) => `soak-${i}`);
+  for (const id of ids) {
+    await gql(url, `mutation($id: String!) { createSession(input: { sessionId: $id, config: { sandbox: { autoScanMs: 0 } } }) { session { sessionId } } }`, { id }).catch(() => null);
+  }
+  const phones = {};
+  for (let tries = 0; Object.keys(phones).length < ids.length; tries++) {
+    if (tries > 300) throw new Error('sessions did not become READY');
+    for (const id of ids) {
+      const { session } = await gql(url, `query($id: String!) { session(sessionId: $id) { status me { id } } }`, { id });
+      if (session?.status === 'READY' && session.me) phones[id] = session.me.id;
+    }
+    await sleep(200);
+  }
+
+  // A webhook on every event of the first session, to a receiver in a process of its own (in this one, the
+  // senders' turns would slow its answers, and the webhook's 4 deliveries in flight would wait on them).
+  let deliveries = 0;
+  const receiver = spawn(process.execPath, [join(root, 'bench/servers/receiver.mjs'), '100'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(receiver);
+  const receiverPort = await new Promise((resolve) =>
+    createInterface({ input: receiver.stdout }).on('line', (line) => {
+      const m = JSON.parse(line);
+      if (m.port) resolve(m.port);
+      else deliveries = m.received;
+    }),
+  );
+  if (webhookEvents !== 'none') {
+    const events = webhookEvents === 'all' ? [] : webhookEvents.split(',');
+    await gql(url, `mutation($s: String!, $u: String!, $e: [EventType!]) { registerWebhook(input: { sessionId: $s, url: $u, events: $e }) { secret } }`, { s: ids[0], u: `http://127.0.0.1:${receiverPort}/hook`, e: events });
+  }
+
+  // Subscribers in their own process.
+  const subs = spawn(process.execPath, [join(root, 'scripts/soak-subscribers.mjs'), JSON.stringify({ wsUrl: `${url.replace('http', 'ws')}/graphql`, sessionIds: ids, subscribers })], { stdio: ['pipe', 'pipe', 'inherit'] });
+  children.push(subs);
+  const subLines = createInterface({ input: subs.stdout });
+  const subNext = () => new Promise((resolve) => subLines.once('line', (l) => resolve(JSON.parse(l))));
+  if (subscribers > 0) await subNext();
+  const subTotals = async () => (subscribers > 0 ? (subs.stdin.write('\n'), subNext()) : { received: 0, errors: 0 });
+
+  // Senders: each sends from one session to the next, one request at a time, as fast as answers come.
+  let sends = 0;
+  let failures = 0;
+  let stop = false;
+  const endAt = Date.now() + minutes * 60_000;
+  const SEND = 'mutation($i: SendTextInput!) { sendText(input: $i) { message { id } } }';
+  const sender = async (k) => {
+    const from = ids[k % ids.length];
+    const to = phones[ids[(k + 1) % ids.length]];
+    const gapMs = rate > 0 ? (1000 * senders) / rate : 0;
+    let next = Date.now();
+    for (let n = 0; !stop; n++) {
+      // Paced from the last send, never catching up in a burst after a slow stretch.
+      if (gapMs) await sleep(Math.max(0, (next = Math.max(next + gapMs, Date.now())) - Date.now()));
+      try {
+        await gql(url, SEND, { i: { sessionId: from, chatId: to, content: `soak ${k} ${n}` } });
+        sends++;
+      } catch (error) {
+        failures++;
+        if (failures <= 3) console.error('[soak] send failed:', String(error).slice(0, 200));
+        await sleep(100);
+      }
+    }
+  };
+  const running = Array.from({ length: senders }, (_, k) => sender(k));
+
+  console.log(`soak: ${minutes} min, ${sessions} sessions, ${senders} senders, ${subscribers} subscribers, reads ${readDelayMs > 0 ? `on (${readDelayMs} ms)` : 'off'}, retention ${retentionDays ?? 'default'}; data ${dataDir}`);
+  console.log('   t  sends/s  cpu-ms/send  deliveries/s  sub-events/s  rss-MB  heap-MB  db-MB  wal-MB  failures');
+  const rows = [];
+  let last = { t: Date.now(), sends: 0, deliveries: 0, sub: 0, m: await metrics(url) };
+  const start = last.t;
+  while (Date.now() < endAt) {
+    await sleep(Math.min(intervalS * 1000, Math.max(0, endAt - Date.now())));
+    const now = Date.now();
+    const m = await metrics(url);
+    const sub = await subTotals();
+    const dt = (now - last.t) / 1000;
+    const sent = sends - last.sends;
+    const row = {
+      t: Math.round((now - start) / 1000),
+      sendsPerS: sent / dt,
+      cpuMsPerSend: sent ? ((m.cpuS - last.m.cpuS) * 1000) / sent : NaN,
+      deliveriesPerS: (deliveries - last.deliveries) / dt,
+      subEventsPerS: (sub.received - last.sub) / dt,
+      rssMb: m.rss / 2 ** 20,
+      heapMb: m.heap / 2 ** 20,
+      dbMb: fileBytes('wa-gateway.sqlite') / 2 ** 20,
+      walMb: fileBytes('wa-gateway.sqlite-wal') / 2 ** 20,
+    };
+    rows.push(row);
+    console.log(
+      `${String(row.t).padStart(4)}  ${row.sendsPerS.toFixed(0).padStart(7)}  ${row.cpuMsPerSend.toFixed(2).padStart(11)}  ${row.deliveriesPerS.toFixed(0).padStart(12)}  ${row.subEventsPerS.toFixed(0).padStart(12)}  ${row.rssMb.toFixed(0).padStart(6)}  ${row.heapMb.toFixed(0).padStart(7)}  ${row.dbMb.toFixed(1).padStart(5)}  ${row.walMb.toFixed(1).padStart(6)}  ${failures}`,
+    );
+    last = { t: now, sends, deliveries, sub: sub.received, m };
+  }
+  stop = true;
+  await Promise.all(running);
+
+  // The first and last windows: 5 minutes each, or a third of a shorter run.
+  const windowS = Math.min(300, (minutes * 60) / 3);
+  const first = rows.filter((r) => r.t <= windowS + 1);
+  const lastRows = rows.filter((r) => r.t > minutes * 60 - windowS + 1);
+  const mean = (xs, f) => xs.reduce((s, x) => s + f(x), 0) / Math.max(1, xs.length);
+  const firstRate = mean(first, (r) => r.sendsPerS);
+  const lastRate = mean(lastRows, (r) => r.sendsPerS);
+  const rssAfterFirst = first.at(-1)?.rssMb ?? NaN;
+  const rssEnd = rows.at(-1)?.rssMb ?? NaN;
+  const dbAfterFirst = first.at(-1)?.dbMb ?? NaN;
+  const dbEnd = rows.at(-1)?.dbMb ?? NaN;
+  console.log(`summary: sends/s first ${+(windowS / 60).toFixed(2)} min ${firstRate.toFixed(0)}, last ${+(windowS / 60).toFixed(2)} min ${lastRate.toFixed(0)} (ratio ${(lastRate / firstRate).toFixed(2)}, goal >= 0.90)`);
+  console.log(`summary: cpu ms/send first ${mean(first, (r) => r.cpuMsPerSend).toFixed(2)}, last ${mean(lastRows, (r) => r.cpuMsPerSend).toFixed(2)}`);
+  console.log(`summary: RSS after the first window ${rssAfterFirst.toFixed(0)} MB, at the end ${rssEnd.toFixed(0)} MB (${(((rssEnd - rssAfterFirst) / rssAfterFirst) * 100).toFixed(1)}%, goal within 10%)`);
+  console.log(`summary: database file after the first window ${dbAfterFirst.toFixed(1)} MB, at the end ${dbEnd.toFixed(1)} MB; total sends ${sends}, failures ${failures}, webhook deliveries ${deliveries}`);
+  console.log(JSON.stringify({ summary: { minutes, firstRate, lastRate, rssAfterFirst, rssEnd, dbAfterFirst, dbEnd, sends, failures, deliveries }, rows }));
+
+  subs.kill('SIGTERM');
+  receiver.kill('SIGTERM');
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+  if (ownDir && !keep) rmSync(dataDir, { recursive: true, force: true });
+}
+
+const cleanup = () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+};
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => (cleanup(), process.exit(130)));
+main().then(
+  () => process.exit(0),
+  (error) => (console.error(error), cleanup(), process.exit(1)),
+);

@@ -1,0 +1,170 @@
+import type SQLite from 'better-sqlite3';
+import type { WriteBatch } from './write-batch.js';
+
+export interface RetentionSettings {
+  /** Days of history kept (fractions allowed); 0 keeps everything. */
+  retentionDays: number;
+  /** How often the pruner looks for history past the window. */
+  pruneIntervalMs: number;
+}
+
+export interface RetentionStats {
+  messages: number;
+  receipts: number;
+  deliveries: number;
+  batches: number;
+  /**
+   * The longest single batch, in ms of this process's CPU time: what one event-loop turn of pruning held the
+   * loop for at most (wall time adds whatever the OS gave other processes meanwhile).
+   */
+  maxBatchMs: number;
+  /** Pages handed back to the file system by incremental vacuum. */
+  vacuumedPages: number;
+}
+
+// A batch is sized to take a few milliseconds: it grows while batches are quick and shrinks when one is slow,
+// so pruning never holds the event loop for long whatever the machine.
+const TARGET_BATCH_MS = 5;
+const MIN_BATCH = 50;
+const MAX_BATCH = 500;
+// Free pages are reused by new rows, so a steady load under retention keeps the file's size. Only a large
+// surplus (after the window was shortened, say) is handed back, a slice per turn.
+const VACUUM_FREE_SHARE = 0.2;
+const VACUUM_MIN_FREE_PAGES = 2048;
+const VACUUM_PAGES_PER_TURN = 512;
+
+type Row = { seq: number; session_id: string; chat_id: string; msg_key: string; from_me: number; read: number; timestamp: number };
+
+/**
+ * Removes message history (messages, their receipts and media details, which live on the message rows) and
+ * completed webhook deliveries older than the retention window, oldest first, a small batch per event-loop
+ * turn. Each batch keeps the chats right: unread counts lose the unread messages removed, and a chat whose
+ * last message went no longer points at it.
+ *
+ * Messages are walked in `seq` order (the primary key) from the oldest, and a batch stops at the first one
+ * still inside the window: no index on the timestamp is needed (one less index to write per message), and
+ * each batch reads only what it removes. A message stored late with an old timestamp (one that waited for its
+ * receiver) goes once the messages stored before it went. The same statements run on PostgreSQL (`seq` is
+ * its bigserial key; `RETURNING` and the `CASE` are standard).
+ */
+export class HistoryPruner {
+  readonly stats: RetentionStats = { messages: 0, receipts: 0, deliveries: 0, batches: 0, maxBatchMs: 0, vacuumedPages: 0 };
+  private batchSize = 250;
+  /** Every message up to this seq is gone: the next batch starts after it (a range on the key, not a scan). */
+  private prunedUpTo = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private stopped = false;
+  private readonly s;
+
+  constructor(
+    private readonly sqlite: SQLite.Database,
+    private readonly batch: WriteBatch,
+    private readonly settings: RetentionSettings,
+    private readonly onError: (message: string) => void = () => undefined,
+  ) {
+    const p = (sql: string) => sqlite.prepare(sql);
+    this.s = {
+      oldest: p('SELECT seq, session_id, chat_id, msg_key, from_me, read, timestamp FROM sandbox_messages WHERE seq > ? ORDER BY seq LIMIT ?'),
+      deleteUpTo: p('DELETE FROM sandbox_messages WHERE seq <= ?'),
+      deleteReceipts: p('DELETE FROM sandbox_receipts WHERE msg_key = ?'),
+      lowerUnread: p('UPDATE sandbox_chats SET unread_count = CASE WHEN unread_count > ? THEN unread_count - ? ELSE 0 END WHERE session_id = ? AND chat_id = ?'),
+      dropLast: p('UPDATE sandbox_chats SET last_seq = NULL WHERE session_id = ? AND chat_id = ? AND last_seq <= ?'),
+      deliveries: p(`DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
+        WHERE completed_at IS NOT NULL AND completed_at < ? AND status != 'PENDING' ORDER BY completed_at LIMIT ?)`),
+    };
+  }
+
+  get enabled(): boolean {
+    return this.settings.retentionDays > 0;
+  }
+
+  start(): void {
+    if (!this.enabled || this.timer) return;
+    this.timer = setInterval(() => this.run(), this.settings.pruneIntervalMs);
+    this.timer.unref();
+    setImmediate(() => this.run());
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Prunes everything past the window, a batch per turn; resolves when nothing is left (for tests and the soak). */
+  run(): Promise<void> {
+    if (this.running || this.stopped || !this.enabled) return Promise.resolve();
+    this.running = true;
+    return new Promise((resolve) => {
+      const step = () => {
+        if (this.stopped || !this.sqlite.open) return (this.running = false), resolve();
+        let more = false;
+        try {
+          more = this.pruneBatch(Date.now() - this.settings.retentionDays * 86_400_000);
+          if (!more) more = this.vacuumSlice();
+        } catch (error) {
+          this.onError(String((error as Error).message ?? error));
+        }
+        if (more) setImmediate(step);
+        else (this.running = false), resolve();
+      };
+      step();
+    });
+  }
+
+  /** One batch of messages and one of deliveries older than `cutoffMs`; true when more may be due. */
+  pruneBatch(cutoffMs: number): boolean {
+    const started = process.cpuUsage();
+    const cutoffSeconds = Math.floor(cutoffMs / 1000);
+    const limit = this.batchSize;
+    const { messages, deliveries } = this.batch.atomic(() => {
+      const rows = this.s.oldest.all(this.prunedUpTo, limit) as Row[];
+      let n = 0;
+      while (n < rows.length && rows[n]!.timestamp < cutoffSeconds) n++;
+      if (n > 0) {
+        const gone = rows.slice(0, n);
+        const lastSeq = gone[n - 1]!.seq;
+        this.s.deleteUpTo.run(lastSeq);
+        this.prunedUpTo = lastSeq;
+        const chats = new Map<string, { sessionId: string; chatId: string; unread: number }>();
+        for (const r of gone) {
+          const key = `${r.session_id}\u0000${r.chat_id}`;
+          let chat = chats.get(key);
+          if (!chat) chats.set(key, (chat = { sessionId: r.session_id, chatId: r.chat_id, unread: 0 }));
+          if (r.from_me === 0 && r.read === 0) chat.unread++;
+          // Receipts belong to the sender's copy of a message.
+          if (r.from_me === 1) this.stats.receipts += this.s.deleteReceipts.run(r.msg_key).changes;
+        }
+        for (const c of chats.values()) {
+          if (c.unread > 0) this.s.lowerUnread.run(c.unread, c.unread, c.sessionId, c.chatId);
+          this.s.dropLast.run(c.sessionId, c.chatId, lastSeq);
+        }
+      }
+      const d = this.s.deliveries.run(cutoffMs, limit).changes;
+      return { messages: n, deliveries: d };
+    });
+    const cpu = process.cpuUsage(started);
+    const ms = (cpu.user + cpu.system) / 1000;
+    this.stats.messages += messages;
+    this.stats.deliveries += deliveries;
+    this.stats.batches++;
+    this.stats.maxBatchMs = Math.max(this.stats.maxBatchMs, ms);
+    if (ms > TARGET_BATCH_MS * 2) this.batchSize = Math.max(MIN_BATCH, Math.floor(this.batchSize / 2));
+    else if (ms < TARGET_BATCH_MS / 2 && (messages === limit || deliveries === limit)) this.batchSize = Math.min(MAX_BATCH, Math.floor(this.batchSize * 1.5));
+    return messages === limit || deliveries === limit;
+  }
+
+  /** Hands a slice of a large free-page surplus back (incremental auto-vacuum only); true when more is left. */
+  private vacuumSlice(): boolean {
+    if (this.batch.pending) return false;
+    const mode = this.sqlite.pragma('auto_vacuum', { simple: true }) as number;
+    if (mode !== 2) return false;
+    const free = this.sqlite.pragma('freelist_count', { simple: true }) as number;
+    const pages = this.sqlite.pragma('page_count', { simple: true }) as number;
+    if (free < VACUUM_MIN_FREE_PAGES || free < pages * VACUUM_FREE_SHARE) return false;
+    this.sqlite.pragma(`incremental_vacuum(${VACUUM_PAGES_PER_TURN})`);
+    this.stats.vacuumedPages += VACUUM_PAGES_PER_TURN;
+    return true;
+  }
+}

@@ -1,0 +1,103 @@
+import { statfsSync } from 'node:fs';
+import type SQLite from 'better-sqlite3';
+import { storageFullOf } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+// Space that counts as "back": a write that failed for want of space often leaves a few pages free, enough
+// for a small write to pass while the next message does not fit. Below this, the storage stays full.
+const MIN_FREE_BYTES = 1024 * 1024;
+
+/**
+ * Whether the database's storage is full: set by the first write that fails for want of space, cleared by
+ * the next one that succeeds. One error line per episode (not per failed write), a count of failed writes
+ * for the metrics, and the reason /health gives. While full, a one-row probe write (at most every
+ * `probeMs`) finds out when space is back, so health recovers without waiting for traffic.
+ */
+export class StorageState {
+  full = false;
+  since = 0;
+  /** Writes that failed for want of space, since start. */
+  failures = 0;
+  private lastProbe = 0;
+  private probeTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly logger: Pick<Logger, 'error' | 'warn'>,
+    /** Writes one row; false when it could not try now (a write batch is open: its commit will tell). */
+    private readonly probe: () => boolean,
+    /** Free bytes where the database lives (null where unknown, as for a database server). */
+    private readonly freeBytes: () => number | null = () => null,
+    private readonly probeMs = 1000,
+  ) {}
+
+  private roomAgain(): boolean {
+    const free = this.freeBytes();
+    return free === null || free >= MIN_FREE_BYTES;
+  }
+
+  /** Any write failure; only a full storage counts. */
+  failed(error: unknown): void {
+    if (!storageFullOf(error)) return;
+    this.failures++;
+    if (this.full) return;
+    this.full = true;
+    this.since = Date.now();
+    this.logger.error('storage full: writes fail with STORAGE_FULL until space is freed', { err: String((error as Error)?.message ?? error) });
+    this.probeTimer = setInterval(() => this.check(), this.probeMs);
+    this.probeTimer.unref();
+  }
+
+  /** A write committed: the storage takes writes again. */
+  wrote(): void {
+    if (!this.full || !this.roomAgain()) return;
+    this.full = false;
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.probeTimer = null;
+    this.logger.warn('storage writable again', { fullForMs: Date.now() - this.since, failedWrites: this.failures });
+  }
+
+  /** While full, tries the probe write (at most every probeMs); returns whether the storage is still full. */
+  check(): boolean {
+    if (!this.full || Date.now() - this.lastProbe < this.probeMs / 2) return this.full;
+    this.lastProbe = Date.now();
+    if (!this.roomAgain()) return true;
+    try {
+      if (this.probe()) this.wrote();
+    } catch (error) {
+      if (!storageFullOf(error)) this.logger.warn('storage probe failed', { err: String((error as Error)?.message ?? error) });
+    }
+    return this.full;
+  }
+
+  /** What /health says of the database while full. */
+  get reason(): string | null {
+    return this.full ? `error: storage full since ${new Date(this.since).toISOString()} (${this.failures} writes refused with STORAGE_FULL); free space and writes resume by themselves` : null;
+  }
+
+  stop(): void {
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.probeTimer = null;
+  }
+}
+
+/** The probe: one row rewritten in its own small transaction (storage_probe, migration 0007). */
+export function probeWrite(sqlite: SQLite.Database, canWrite: () => boolean): () => boolean {
+  const statement = sqlite.prepare('INSERT INTO storage_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at');
+  return () => {
+    if (!canWrite()) return false;
+    statement.run(Date.now());
+    return true;
+  };
+}
+
+/** Free bytes for unprivileged writers on the file system holding `dir`; null if it cannot be read. */
+export function freeBytesAt(dir: string): () => number | null {
+  return () => {
+    try {
+      const s = statfsSync(dir);
+      return s.bavail * s.bsize;
+    } catch {
+      return null;
+    }
+  };
+}
