@@ -9,6 +9,8 @@ const IDLE_MS = 5000;
 const BIG_STRING_CHARS = 2 * 1024 * 1024;
 /** A big body's chunks go to the worker in batches of this many, one batch per event-loop turn. */
 const CHUNKS_PER_POST = 128;
+/** A big string is rebuilt on the main thread this many bytes per event-loop turn. */
+const STRING_PIECE_BYTES = 4 * 1024 * 1024;
 
 // Plain CommonJS evaluated as the worker's script, so the bundle needs no second entry file.
 const WORKER_SOURCE = `
@@ -76,17 +78,29 @@ type BigString = { path: (string | number)[]; bytes: Uint8Array | null; media?: 
 type Reply = { id: number; value?: unknown; error?: string; big?: BigString[] };
 export type ParsedJson = { value: unknown; markers: string[] };
 
-/** Puts the worker's big strings back where they were: Buffer's latin1 decoding of a big buffer makes an external string. */
-function restore(value: unknown, big: BigString[]): ParsedJson {
+/**
+ * Puts the worker's big strings back where they were. A big data URL becomes a marker (preparsed-media.ts); any
+ * other big string is made from its bytes a piece per event-loop turn (Buffer's latin1 decoding of a big range
+ * makes an external string, outside the JS heap), joined into one string that nothing copies as long as only
+ * its length is asked: a 100 MB query text is refused by its length without being copied in one go.
+ */
+async function restore(value: unknown, big: BigString[]): Promise<ParsedJson> {
   const markers: string[] = [];
   for (const { path, bytes, media } of big) {
     let parent = value as Record<string | number, unknown>;
     for (let i = 0; i < path.length - 1; i++) parent = parent[path[i]!] as Record<string | number, unknown>;
+    const buffer = bytes && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let text: string;
     if (media) {
-      text = registerPreparsed({ ...media, bytes: bytes && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
+      text = registerPreparsed({ ...media, bytes: buffer });
       markers.push(text);
-    } else text = Buffer.from(bytes!.buffer, bytes!.byteOffset, bytes!.byteLength).toString('latin1');
+    } else {
+      text = '';
+      for (let at = 0; at < buffer!.length; at += STRING_PIECE_BYTES) {
+        if (at > 0) await new Promise((resolve) => setImmediate(resolve));
+        text += buffer!.toString('latin1', at, Math.min(buffer!.length, at + STRING_PIECE_BYTES));
+      }
+    }
     // defineProperty: an own "__proto__" key stays a plain property, as JSON.parse made it.
     Object.defineProperty(parent, path[path.length - 1]!, { value: text, writable: true, enumerable: true, configurable: true });
   }
@@ -113,7 +127,7 @@ function startWorker(): Worker {
     jobs.delete(reply.id);
     if (!job) return;
     if (reply.error !== undefined) job.reject(new SyntaxError(reply.error));
-    else job.resolve(restore(reply.value, reply.big ?? []));
+    else restore(reply.value, reply.big ?? []).then(job.resolve, job.reject);
     if (jobs.size === 0) scheduleIdle();
   });
   // A worker that dies (out of memory on a hostile body) fails its own jobs only; the next body starts another.
