@@ -9,8 +9,12 @@ const IDLE_MS = 5000;
 const BIG_STRING_CHARS = 2 * 1024 * 1024;
 /** A big body's chunks go to the worker in batches of this many, one batch per event-loop turn. */
 const CHUNKS_PER_POST = 128;
-/** A big string is rebuilt on the main thread this many bytes per event-loop turn. */
-const STRING_PIECE_BYTES = 4 * 1024 * 1024;
+/**
+ * A big string is rebuilt on the main thread this many bytes per event-loop turn. Under node's external-string
+ * size (~1 MB), so each piece is on the JS heap, whose pages go back to the system after a collection; external
+ * pieces of a few MB came from malloc, which kept them (RSS stayed ~100 MB up after a 100 MB body).
+ */
+const STRING_PIECE_BYTES = 512 * 1024;
 
 // Plain CommonJS evaluated as the worker's script, so the bundle needs no second entry file.
 const WORKER_SOURCE = `
@@ -38,7 +42,7 @@ parentPort.on('message', ({ id, chunks, last, decodeUpTo }) => {
   parentPort.postMessage(reply, transfer);
 });
 // ASCII strings of BIG characters or more leave as their bytes (moved, not cloned): the main thread makes
-// external strings of them, outside the JS heap, instead of a clone that builds each on its heap in one step.
+// each from its bytes a piece per event-loop turn, instead of a clone that builds it in one step.
 // A data URL (under any key: variables have any name) is taken apart here: its head, its length, and its
 // base64 checked and decoded when it is small enough for some media limit.
 function lift(node, path, big, decodeUpTo) {
@@ -80,9 +84,9 @@ export type ParsedJson = { value: unknown; markers: string[] };
 
 /**
  * Puts the worker's big strings back where they were. A big data URL becomes a marker (preparsed-media.ts); any
- * other big string is made from its bytes a piece per event-loop turn (Buffer's latin1 decoding of a big range
- * makes an external string, outside the JS heap), joined into one string that nothing copies as long as only
- * its length is asked: a 100 MB query text is refused by its length without being copied in one go.
+ * other big string is made from its bytes a piece per event-loop turn, the pieces joined into one string that
+ * nothing copies as long as only its length is asked: a 100 MB query text is refused by its length without being
+ * copied in one go.
  */
 async function restore(value: unknown, big: BigString[]): Promise<ParsedJson> {
   const markers: string[] = [];
