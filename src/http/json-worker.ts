@@ -60,11 +60,8 @@ function lift(node, path, big, decodeUpTo) {
           media.encodedLength = encoded.length;
           media.valid = encoded.length > 0 && encoded.length % 4 === 0 && BASE64.test(encoded);
           media.padding = encoded.endsWith('==') ? 2 : encoded.endsWith('=') ? 1 : 0;
-          if (media.valid) {
-            const decoded = Buffer.from(encoded, 'base64');
-            bytes = Buffer.allocUnsafeSlow(decoded.length);
-            decoded.copy(bytes);
-          }
+          // Megabytes of base64 decode into memory of their own (never node's shared pool): moved as they are.
+          if (media.valid) bytes = Buffer.from(encoded, 'base64');
         }
         big.push({ path: path.concat(Array.isArray(node) ? Number(key) : key), media, bytes });
         node[key] = null;
