@@ -33,7 +33,8 @@ import { MessagingService } from './messaging/messaging-service.js';
 import { isDashboardPath, serveDashboard } from './observability/dashboard-files.js';
 import { graphiqlOptions, renderGraphiQLPage } from './observability/graphiql-page.js';
 import { applyHeapGrowth, collectSoon } from './observability/heap-growth.js';
-import { hadBigBody } from './http/read-body.js';
+import { hadBigBody, releaseBodyMedia } from './http/read-body.js';
+import { setMediaDecodeLimit } from './http/json-worker.js';
 import { noteRoute, observeHttp, requestLogReport } from './observability/http-log.js';
 import { Metrics } from './observability/metrics.js';
 import { createMaskError, useErrorCodes } from './plugins/use-error-codes.js';
@@ -75,6 +76,8 @@ export interface BuildOptions {
 
 export async function buildApp(overrides: DeepPartial<Config> | Config = {}, options: BuildOptions = {}): Promise<App> {
   const config = loadConfig(overrides as DeepPartial<Config>);
+  // The same bound as parseMediaDataUrl's first size check, for the largest media kind.
+  setMediaDecodeLimit(Math.floor(Math.max(config.media.maxImageBytes, config.media.maxFileBytes) * 1.1 + 1024));
   applyHeapGrowth(config.memory.heapGrowthPercent);
   const logger = options.logger ?? createLogger(config.logLevel, {}, undefined, config.logFormat);
   const store = await openStore(join(config.dataDir, 'wa-gateway.sqlite'), {
@@ -289,6 +292,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   const httpServer = createServer((req, res) => {
     const note = observeHttp(req, res, logger, metrics);
     res.once('close', () => {
+      releaseBodyMedia(req);
       if (hadBigBody(req)) collectSoon();
     });
     requestScope.run(note.requestId, () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TestServer } from './helpers/app.js';
-import { errorOf, history, live, MESSAGE_SUB, sendMedia, twoSessions } from './helpers/messaging.js';
+import { errorOf, history, live, MESSAGE_SUB, SEND_TEXT, sendMedia, twoSessions } from './helpers/messaging.js';
 
 const dataUrl = (type: string, bytes: Buffer) => `data:${type};base64,${bytes.toString('base64')}`;
 // A 1x1 PNG, a tiny PDF and an MP3 frame header: real bytes of each kind.
@@ -72,5 +72,48 @@ describe('media messages', () => {
     await incoming.next(1);
     assert.equal(incoming.values.length, 1, 'only the valid file was delivered');
     assert.equal((await history(server, 'A', b)).length, before + 1, 'only the valid file was stored');
+  });
+});
+
+// Bodies of 1 MB and more are parsed on a worker thread, which also takes apart data URLs of 2 MB and more there
+// (the main thread gets a marker, never the string): the answers must be the same as for small ones.
+describe('media messages: big data URLs taken apart off the event loop', () => {
+  let server: TestServer;
+  let b: string;
+  let a: string;
+  const MB = 1024 * 1024;
+  before(async () => {
+    ({ server, a, b } = await twoSessions({ media: { maxImageBytes: 3 * MB, maxFileBytes: 4 * MB } }));
+  });
+  after(() => server.dispose());
+
+  it('a 3 MB image and a 4 MB file (with line breaks) arrive whole; over the limit, bad base64 and wrong types get the same errors', async () => {
+    const image = Buffer.alloc(3 * MB, 9);
+    image.write('exact bytes', 1000);
+    const incoming = await live(server, server.wsClient(), MESSAGE_SUB, { s: 'B' });
+    const sent = (await server.gqlOk(sendMedia('sendImage'), { input: { sessionId: 'A', chatId: b, data: dataUrl('image/png', image), caption: 'big' } })).sendImage.message;
+    assert.deepEqual([sent.type, sent.mimetype, sent.size, sent.caption], ['IMAGE', 'image/png', 3 * MB, 'big']);
+    const wrapped = `data:application/octet-stream;base64,${Buffer.alloc(4 * MB, 3).toString('base64').replace(/.{76}/g, '$&\r\n')}`;
+    const file = (await server.gqlOk(sendMedia('sendFile'), { input: { sessionId: 'A', chatId: b, data: wrapped, filename: 'big.bin' } })).sendFile.message;
+    assert.equal(file.size, 4 * MB);
+    assert.deepEqual((await incoming.next(2)).map((v) => v.message.size), [3 * MB, 4 * MB]);
+
+    const over = errorOf(await server.gql(sendMedia('sendImage'), { input: { sessionId: 'A', chatId: b, data: dataUrl('image/png', Buffer.alloc(3 * MB + 1)) } }));
+    assert.deepEqual([over?.code, over?.details.reason, over?.details.size, over?.details.limit], ['VALIDATION_ERROR', 'TOO_LARGE', 3 * MB + 1, 3 * MB]);
+    const far = errorOf(await server.gql(sendMedia('sendFile'), { input: { sessionId: 'A', chatId: b, data: dataUrl('application/pdf', Buffer.alloc(6 * MB)) } }));
+    assert.deepEqual([far?.details.reason, far?.details.size], ['TOO_LARGE', 6 * MB]);
+    const notBase64 = `data:image/png;base64,${'A'.repeat(3 * MB - 4)}*AAA`;
+    assert.equal(errorOf(await server.gql(sendMedia('sendImage'), { input: { sessionId: 'A', chatId: b, data: notBase64 } }))?.details.reason, 'NOT_BASE64');
+    const wrongType = dataUrl('application/pdf', Buffer.alloc(2 * MB));
+    assert.equal(errorOf(await server.gql(sendMedia('sendImage'), { input: { sessionId: 'A', chatId: b, data: wrongType } }))?.details.reason, 'WRONG_TYPE');
+    // The same string as a text message is refused by the string limit at its real length.
+    const textResult = await server.gql(SEND_TEXT, { input: { sessionId: 'A', chatId: b, content: wrongType } });
+    assert.equal(errorOf(textResult)?.details.rule, 'maxStringLength');
+    assert.match(String(textResult.errors?.[0]?.message), new RegExp(`${wrongType.length} characters`));
+    // A caller cannot name another request's media: a marker-like string is just not a data URL.
+    const forged = errorOf(await server.gql(sendMedia('sendImage'), { input: { sessionId: 'A', chatId: b, data: '\u0000preparsed-media:00000000-0000-4000-8000-000000000000' } }));
+    assert.equal(forged?.details.reason, 'NOT_A_DATA_URL');
+    const aHistory = await history(server, 'A', b);
+    assert.deepEqual(aHistory.map((m) => m.size), [3 * MB, 4 * MB]);
   });
 });

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { parseJson } from './json-worker.js';
+import { releasePreparsed } from '../messaging/preparsed-media.js';
 
 export type BodyRead = { kind: 'body'; bytes: Buffer } | { kind: 'too-large' } | { kind: 'aborted' };
 
@@ -11,6 +12,15 @@ export type BodyRead = { kind: 'body'; bytes: Buffer } | { kind: 'too-large' } |
 /** A body from this size on asks for a full collection once its request is answered (see hadBigBody). */
 const BIG_BODY_BYTES = 8 * 1024 * 1024;
 const bigBodies = new WeakSet<IncomingMessage>();
+/** The media markers in a request's parsed body (preparsed-media.ts), released once it is answered. */
+const bodyMedia = new WeakMap<IncomingMessage, string[]>();
+
+/** Drops what the worker decoded for this request's body and nobody used (app.ts calls it when the response closes). */
+export function releaseBodyMedia(req: IncomingMessage): void {
+  const markers = bodyMedia.get(req);
+  if (markers) releasePreparsed(markers);
+  bodyMedia.delete(req);
+}
 
 /** Whether this request's body was big enough that its garbage deserves a collection (app.ts calls collectSoon). */
 export function hadBigBody(req: IncomingMessage): boolean {
@@ -63,7 +73,9 @@ export async function readJson(req: IncomingMessage, limit = Infinity): Promise<
   if (read.kind !== 'chunks') return read;
   if (read.size === 0) return { kind: 'empty' };
   try {
-    return { kind: 'json', value: await parseJson(read.chunks, read.size) };
+    const parsed = await parseJson(read.chunks, read.size);
+    if (parsed.markers.length > 0) bodyMedia.set(req, parsed.markers);
+    return { kind: 'json', value: parsed.value };
   } catch {
     return { kind: 'invalid' };
   }

@@ -1,5 +1,6 @@
 import type { MediaKind } from '../engine/engine.js';
 import { validationError } from '../errors.js';
+import { takePreparsed } from './preparsed-media.js';
 
 export interface MediaLimits {
   maxImageBytes: number;
@@ -30,7 +31,10 @@ export function mediaLimit(kind: MediaKind, limits: MediaLimits): number {
  * length before anything is decoded, so an oversized upload costs no extra memory.
  */
 export function parseMediaDataUrl(kind: MediaKind, dataUrl: string, limits: MediaLimits): ParsedMedia {
-  const head = DATA_URL.exec(dataUrl);
+  // A big URL the body parser's worker took apart: the same rules, applied to what it measured.
+  const preparsed = takePreparsed(dataUrl);
+  const length = preparsed ? preparsed.length : dataUrl.length;
+  const head = DATA_URL.exec(preparsed ? preparsed.head : dataUrl);
   if (!head) {
     throw validationError('data must be a data URL like data:image/png;base64,...', { field: 'data', reason: 'NOT_A_DATA_URL' });
   }
@@ -45,18 +49,16 @@ export function parseMediaDataUrl(kind: MediaKind, dataUrl: string, limits: Medi
   const limit = mediaLimit(kind, limits);
   // Far over the limit even if a tenth of it were line breaks: refused before the regular expressions below
   // walk every character of a hostile 100 MB string.
-  const rawSize = Math.floor(((dataUrl.length - head[0].length) / 4) * 3);
+  const rawSize = Math.floor(((length - head[0].length) / 4) * 3);
   if (rawSize > limit * 1.1 + 1024) {
     throw validationError(`data is about ${rawSize} bytes, over the limit of ${limit} bytes`, { field: 'data', reason: 'TOO_LARGE', size: rawSize, limit });
   }
-  const encoded = dataUrl.slice(head[0].length).replace(/\s+/g, '');
-  if (encoded.length === 0 || encoded.length % 4 !== 0 || !BASE64.test(encoded)) {
-    throw validationError('data is not valid base64', { field: 'data', reason: 'NOT_BASE64', mimetype });
-  }
-  const padding = encoded.endsWith('==') ? 2 : encoded.endsWith('=') ? 1 : 0;
-  const size = (encoded.length / 4) * 3 - padding;
-  if (size > limit) {
+  const encoded = preparsed ? null : dataUrl.slice(head[0].length).replace(/\s+/g, '');
+  const valid = preparsed ? preparsed.valid : encoded!.length > 0 && encoded!.length % 4 === 0 && BASE64.test(encoded!);
+  if (!valid) throw validationError('data is not valid base64', { field: 'data', reason: 'NOT_BASE64', mimetype });
+  const size = preparsed ? (preparsed.encodedLength / 4) * 3 - preparsed.padding : (encoded!.length / 4) * 3 - (encoded!.endsWith('==') ? 2 : encoded!.endsWith('=') ? 1 : 0);
+  if (size > limit || (preparsed && !preparsed.bytes)) {
     throw validationError(`data is ${size} bytes, over the limit of ${limit} bytes`, { field: 'data', reason: 'TOO_LARGE', size, limit });
   }
-  return { mimetype, data: Buffer.from(encoded, 'base64') };
+  return { mimetype, data: preparsed ? preparsed.bytes! : Buffer.from(encoded!, 'base64') };
 }

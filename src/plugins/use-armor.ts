@@ -8,6 +8,7 @@ import { GraphQLError, NoSchemaIntrospectionCustomRule, type DocumentNode, type 
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { rootFields } from '../auth/root-fields.js';
 import type { Config } from '../config.js';
+import { preparsedLength } from '../messaging/preparsed-media.js';
 
 export type ArmorRule = 'maxDepth' | 'maxAliases' | 'maxTokens' | 'maxCost' | 'maxDirectives' | 'introspection' | 'inputLimits';
 
@@ -131,8 +132,10 @@ function inputProblem(args: Parameters<typeof rootFields>[0], limits: Config['li
 function walk(value: unknown, path: string, limits: Config['limits'], depth: number, key = ''): { message: string; details: Record<string, unknown> } | null {
   if (depth > 32) return null;
   if (typeof value === 'string') {
-    if (value.length > limits.maxStringLength && !UNBOUNDED_STRING_KEYS.has(key)) {
-      return { message: `${path} is too long: ${value.length} characters, at most ${limits.maxStringLength}`, details: { field: path, rule: 'maxStringLength', limit: limits.maxStringLength } };
+    // A big data URL the body parser took apart stands in as a short marker: its own length counts.
+    const length = UNBOUNDED_STRING_KEYS.has(key) ? 0 : (preparsedLength(value) ?? value.length);
+    if (length > limits.maxStringLength) {
+      return { message: `${path} is too long: ${length} characters, at most ${limits.maxStringLength}`, details: { field: path, rule: 'maxStringLength', limit: limits.maxStringLength } };
     }
     return null;
   }
