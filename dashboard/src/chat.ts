@@ -147,7 +147,7 @@ export class ChatPanel {
   private renderList(): void {
     const list = $('chat-list');
     const items: HTMLLIElement[] = [];
-    const rows = [...this.chats.values()].sort((a, b) => b.timestamp - a.timestamp);
+    const rows = [...this.chats.values()].reverse().sort((a, b) => b.timestamp - a.timestamp);
     for (const chat of rows) items.push(this.chatItem(chat.id, chat.lastMessage ? `${chat.lastMessage.fromMe ? 'You: ' : ''}${textOf(chat.lastMessage)}` : '', chat.unreadCount, chat.lastMessage?.timestamp ?? null));
     for (const contact of this.contacts.values()) if (!this.chats.has(contact.id)) items.push(this.chatItem(contact.id, 'no messages yet', 0, null));
     list.replaceChildren(...items);
@@ -216,6 +216,8 @@ export class ChatPanel {
     row.lastMessage = m;
     row.timestamp = Math.max(row.timestamp, m.timestamp);
     if (!m.fromMe && m.chatId !== this.openChatId) row.unreadCount++;
+    // Timestamps are whole seconds: the map's order (the latest message's chat last) breaks ties.
+    this.chats.delete(m.chatId);
     this.chats.set(m.chatId, row);
     this.renderList();
     if (m.chatId !== this.openChatId) return;
