@@ -28,6 +28,8 @@ export class StorageState {
     /** Free bytes where the database lives (null where unknown, as for a database server). */
     private readonly freeBytes: () => number | null = () => null,
     private readonly probeMs = 1000,
+    /** Gives back space the storage itself holds (the WAL file); see walReclaim. */
+    private readonly reclaim: () => void = () => undefined,
   ) {}
 
   private roomAgain(): boolean {
@@ -60,8 +62,9 @@ export class StorageState {
   check(): boolean {
     if (!this.full || Date.now() - this.lastProbe < this.probeMs / 2) return this.full;
     this.lastProbe = Date.now();
-    if (!this.roomAgain()) return true;
     try {
+      if (!this.roomAgain()) this.reclaim();
+      if (!this.roomAgain()) return true;
       if (this.probe()) this.wrote();
     } catch (error) {
       if (!storageFullOf(error)) this.logger.warn('storage probe failed', { err: String((error as Error)?.message ?? error) });
@@ -87,6 +90,21 @@ export function probeWrite(sqlite: SQLite.Database, canWrite: () => boolean): ()
     if (!canWrite()) return false;
     statement.run(Date.now());
     return true;
+  };
+}
+
+/**
+ * While full, the WAL is the storage's own: a burst of writes leaves it megabytes long (it only starts over
+ * once a checkpoint has copied every frame, which a stream of commits does not allow), and once space is
+ * freed the background checkpoint copies those frames into the database file, which grows into the freed
+ * space while the WAL keeps its length. Free space then stayed under MIN_FREE_BYTES for good and the
+ * storage never came back without a restart. A TRUNCATE checkpoint copies what is left and cuts the WAL to
+ * zero bytes. Not while a write batch is open (its commit comes first), and only while full.
+ */
+export function walReclaim(sqlite: SQLite.Database, canWrite: () => boolean): () => void {
+  return () => {
+    if (!canWrite() || !sqlite.open) return;
+    sqlite.pragma('wal_checkpoint(TRUNCATE)');
   };
 }
 
