@@ -50,7 +50,7 @@ import { ServerService } from './server-service.js';
 import { SessionManager } from './sessions/session-manager.js';
 import { openStore } from './store/database.js';
 import { HistoryPruner } from './store/retention.js';
-import { freeBytesAt, probeWrite, StorageState, walReclaim } from './store/storage-state.js';
+import { freeBytesAt, probeWrite, StorageState, walInStep, walReclaim } from './store/storage-state.js';
 import { SessionsRepo } from './store/sessions-repo.js';
 import { DeliveryWorker } from './webhooks/delivery-worker.js';
 import { Outbox } from './webhooks/outbox.js';
@@ -82,8 +82,10 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     onCheckpointError: (message) => (/SQLITE_FULL|disk is full/i.test(message) ? undefined : logger.warn('SQLite checkpoint failed', { err: message })),
   });
   const idle = () => !store.batch.pending;
-  const storage = new StorageState(logger, probeWrite(store.sqlite, idle), freeBytesAt(config.dataDir), 1000, walReclaim(store.sqlite, idle));
-  store.batch.onOutcome = (error) => (error ? storage.failed(error) : storage.wrote());
+  const freeBytes = freeBytesAt(config.dataDir);
+  const storage = new StorageState(logger, probeWrite(store.sqlite, idle), freeBytes, 1000, walReclaim(store.sqlite, idle));
+  const inStep = walInStep(store.sqlite, freeBytes);
+  store.batch.onOutcome = (error) => (error ? storage.failed(error) : (inStep(), storage.wrote()));
   const pruner = new HistoryPruner(store.sqlite, store.batch, config.history, (message) => logger.warn('history pruning failed', { err: message }));
   const bus = new EventBus(logger);
   const engines = new EngineRegistry({

@@ -108,6 +108,31 @@ export function walReclaim(sqlite: SQLite.Database, canWrite: () => boolean): ()
   };
 }
 
+/** Below this much free space, the database file is kept in step with the WAL (see walInStep). */
+export const LOW_SPACE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Runs after every commit: while free space is low, the main connection checkpoints at once. Committed
+ * pages first land in the WAL; the background checkpoint copies them into the database file later, and
+ * the file grows only then. When a burst of writes filled the disk before that copy, the database file
+ * still had megabytes to grow by while the WAL held them, so the checkpoint needed more than the space a
+ * user frees: it failed with SQLITE_FULL for good and the storage never came back without a restart (the
+ * storage-full test failed whenever the background checkpoint lagged by more than its 4 MB ballast). In
+ * step, what is acknowledged is already in the database file, and the WAL starts over instead of growing.
+ * With ample space nothing changes (the checkpoint stays off the main thread).
+ */
+export function walInStep(sqlite: SQLite.Database, freeBytes: () => number | null): () => void {
+  return () => {
+    const free = freeBytes();
+    if (free === null || free >= LOW_SPACE_BYTES || !sqlite.open) return;
+    try {
+      sqlite.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // a full disk is the next write's to report; the background checkpoint retries
+    }
+  };
+}
+
 /** Free bytes for unprivileged writers on the file system holding `dir`; null if it cannot be read. */
 export function freeBytesAt(dir: string): () => number | null {
   return () => {
