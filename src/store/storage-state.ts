@@ -94,12 +94,11 @@ export function probeWrite(sqlite: SQLite.Database, canWrite: () => boolean): ()
 }
 
 /**
- * While full, the WAL is the storage's own: a burst of writes leaves it megabytes long (it only starts over
- * once a checkpoint has copied every frame, which a stream of commits does not allow), and once space is
- * freed the background checkpoint copies those frames into the database file, which grows into the freed
- * space while the WAL keeps its length. Free space then stayed under MIN_FREE_BYTES for good and the
- * storage never came back without a restart. A TRUNCATE checkpoint copies what is left and cuts the WAL to
- * zero bytes. Not while a write batch is open (its commit comes first), and only while full.
+ * While full and short of room: the WAL keeps the length a burst of writes gave it (it is only cut back past
+ * journal_size_limit), space that is the storage's own. A TRUNCATE checkpoint copies what is left into the
+ * database file and cuts the WAL to zero bytes, so that space counts as free again. It cannot help when the
+ * database file still has to grow by more than is free; walInStep keeps that from happening. Not while a
+ * write batch is open (its commit comes first).
  */
 export function walReclaim(sqlite: SQLite.Database, canWrite: () => boolean): () => void {
   return () => {
