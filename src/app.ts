@@ -51,7 +51,7 @@ import { ServerService } from './server-service.js';
 import { SessionManager } from './sessions/session-manager.js';
 import { openStore } from './store/database.js';
 import { HistoryPruner } from './store/retention.js';
-import { freeBytesAt, probeWrite, StorageState } from './store/storage-state.js';
+import { freeBytesAt, probeWrite, StorageState, walInStep, walReclaim } from './store/storage-state.js';
 import { SessionsRepo } from './store/sessions-repo.js';
 import { DeliveryWorker } from './webhooks/delivery-worker.js';
 import { Outbox } from './webhooks/outbox.js';
@@ -84,8 +84,11 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     // A full disk is the storage state's to report, once per episode (the checkpointer retries every interval).
     onCheckpointError: (message) => (/SQLITE_FULL|disk is full/i.test(message) ? undefined : logger.warn('SQLite checkpoint failed', { err: message })),
   });
-  const storage = new StorageState(logger, probeWrite(store.sqlite, () => !store.batch.pending), freeBytesAt(config.dataDir));
-  store.batch.onOutcome = (error) => (error ? storage.failed(error) : storage.wrote());
+  const idle = () => !store.batch.pending;
+  const freeBytes = freeBytesAt(config.dataDir);
+  const storage = new StorageState(logger, probeWrite(store.sqlite, idle), freeBytes, 1000, walReclaim(store.sqlite, idle));
+  const inStep = walInStep(store.sqlite, freeBytes);
+  store.batch.onOutcome = (error) => (error ? storage.failed(error) : (inStep(), storage.wrote()));
   const pruner = new HistoryPruner(store.sqlite, store.batch, config.history, (message) => logger.warn('history pruning failed', { err: message }));
   const bus = new EventBus(logger);
   const engines = new EngineRegistry({

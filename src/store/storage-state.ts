@@ -28,6 +28,8 @@ export class StorageState {
     /** Free bytes where the database lives (null where unknown, as for a database server). */
     private readonly freeBytes: () => number | null = () => null,
     private readonly probeMs = 1000,
+    /** Gives back space the storage itself holds (the WAL file); see walReclaim. */
+    private readonly reclaim: () => void = () => undefined,
   ) {}
 
   private roomAgain(): boolean {
@@ -60,8 +62,9 @@ export class StorageState {
   check(): boolean {
     if (!this.full || Date.now() - this.lastProbe < this.probeMs / 2) return this.full;
     this.lastProbe = Date.now();
-    if (!this.roomAgain()) return true;
     try {
+      if (!this.roomAgain()) this.reclaim();
+      if (!this.roomAgain()) return true;
       if (this.probe()) this.wrote();
     } catch (error) {
       if (!storageFullOf(error)) this.logger.warn('storage probe failed', { err: String((error as Error)?.message ?? error) });
@@ -87,6 +90,45 @@ export function probeWrite(sqlite: SQLite.Database, canWrite: () => boolean): ()
     if (!canWrite()) return false;
     statement.run(Date.now());
     return true;
+  };
+}
+
+/**
+ * While full and short of room: the WAL keeps the length a burst of writes gave it (it is only cut back past
+ * journal_size_limit), space that is the storage's own. A TRUNCATE checkpoint copies what is left into the
+ * database file and cuts the WAL to zero bytes, so that space counts as free again. It cannot help when the
+ * database file still has to grow by more than is free; walInStep keeps that from happening. Not while a
+ * write batch is open (its commit comes first).
+ */
+export function walReclaim(sqlite: SQLite.Database, canWrite: () => boolean): () => void {
+  return () => {
+    if (!canWrite() || !sqlite.open) return;
+    sqlite.pragma('wal_checkpoint(TRUNCATE)');
+  };
+}
+
+/** Below this much free space, the database file is kept in step with the WAL (see walInStep). */
+export const LOW_SPACE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Runs after every commit: while free space is low, the main connection checkpoints at once. Committed
+ * pages first land in the WAL; the background checkpoint copies them into the database file later, and
+ * the file grows only then. When a burst of writes filled the disk before that copy, the database file
+ * still had megabytes to grow by while the WAL held them, so the checkpoint needed more than the space a
+ * user frees: it failed with SQLITE_FULL for good and the storage never came back without a restart (the
+ * storage-full test failed whenever the background checkpoint lagged by more than its 4 MB ballast). In
+ * step, what is acknowledged is already in the database file, and the WAL starts over instead of growing.
+ * With ample space nothing changes (the checkpoint stays off the main thread).
+ */
+export function walInStep(sqlite: SQLite.Database, freeBytes: () => number | null): () => void {
+  return () => {
+    const free = freeBytes();
+    if (free === null || free >= LOW_SPACE_BYTES || !sqlite.open) return;
+    try {
+      sqlite.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // a full disk is the next write's to report; the background checkpoint retries
+    }
   };
 }
 
