@@ -192,7 +192,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     observe: (path) => metrics.graphqlPath(path),
     report: reportOperation,
     cache: config.http.resultCache
-      ? { results: new ResultCache(schema, { sessions: () => sessions.version }), limiter: rateLimiter, report: reportOperation }
+      ? { results: new ResultCache(schema, { sessions: () => sessions.version }), limiter: rateLimiter }
       : undefined,
   });
   const graphqlHttp = createGraphQLHttpHandler({

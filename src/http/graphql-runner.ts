@@ -52,8 +52,8 @@ export interface GraphQLRunnerOptions {
    * query is done here: the general rate limit is counted and the operation is reported. The other execute-time
    * checks (useAuth's, armor's input limits) depend only on what the key holds, and the kept answer passed them.
    */
-  cache?: { results: ResultCache; limiter: RateLimiter; report: OperationReport };
-  /** Told of the operations answered from a kept failure (the others are reported by the plugins or `cache.report`). */
+  cache?: { results: ResultCache; limiter: RateLimiter };
+  /** Told of the operations answered here without envelop (a kept answer or a kept failure); the plugins report the rest. */
   report?: OperationReport;
   /** Spreads a burst of executions over event-loop turns (a kept answer does not wait). */
   gate?: TurnGate;
@@ -150,7 +150,7 @@ export class GraphQLRunner {
       answer = withHeaders(answer, lowerCaseNames(rateLimitHeaders(state)));
     }
     const context = { req, requestId, auth: principal, params };
-    cache.report(context, describeOperation(doc, params.operationName, params.variables), outcome, Number(process.hrtime.bigint() - start) / 1e9);
+    this.o.report?.(context, describeOperation(doc, params.operationName, params.variables), outcome, Number(process.hrtime.bigint() - start) / 1e9);
     return answer;
   }
 
