@@ -8,6 +8,7 @@ import { startCheckpointer } from './checkpointer.js';
 import { WriteBatch } from './write-batch.js';
 
 export interface Store {
+  kind: 'sqlite';
   db: Kysely<Database>;
   /** The raw handle, for the few hot paths that need a synchronous transaction. */
   sqlite: SQLite.Database;
@@ -79,6 +80,7 @@ export async function openStore(file: string, options: StoreOptions = {}): Promi
     return c;
   });
   return {
+    kind: 'sqlite',
     db,
     sqlite,
     batch,

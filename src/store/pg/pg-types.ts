@@ -1,0 +1,33 @@
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
+import type { Database } from '../schema.js';
+
+/**
+ * The group commit on PostgreSQL, the counterpart of the SQLite WriteBatch. All writes go through one
+ * dedicated connection. Statements queued during an event-loop turn leave together as ONE round trip
+ * (the first round of a transaction starts with BEGIN). Each statement's promise resolves with its rows
+ * once its round returns, before COMMIT, so the continuations of those results may queue more statements
+ * into the same transaction. COMMIT goes when a round ends with nothing new queued, or at a bound on the
+ * transaction's rounds or age under continuous load. A failed round rolls the transaction back and
+ * rejects every `committed()` waiter of it.
+ */
+export interface PgBatch {
+  /** Queues one statement ($1..$n parameters) into the open transaction's next round; a SELECT here sees this transaction's writes. */
+  run<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /** Resolves once everything queued so far is committed (at once when nothing is open). */
+  committed(): Promise<void>;
+  /** True while a transaction is open or statements wait to be sent. */
+  readonly pending: boolean;
+  /** Told of every commit's outcome (null: committed). */
+  onOutcome: (error: Error | null) => void;
+}
+
+export interface PgStore {
+  kind: 'postgres';
+  /** Kysely over the pool: the async, non-hot repositories (sessions, API keys) and migrations. */
+  db: Kysely<Database>;
+  /** Reads of committed data that need no transaction. */
+  pool: pg.Pool;
+  batch: PgBatch;
+  close(): Promise<void>;
+}
