@@ -108,3 +108,48 @@ export async function dropDatabase(name: string): Promise<void> {
   await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`));
   undropped.delete(name);
 }
+
+/** The backend the suites' servers run on: WA_TEST_STORE=postgres gives each data dir a database of its own. */
+export const testStore: 'sqlite' | 'postgres' = process.env.WA_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
+
+// One database per data dir, so a server restarted on the same data dir finds its data again.
+const byDataDir = new Map<string, Promise<TestDatabase>>();
+
+/** The database of a data dir (made on first use). */
+export function databaseFor(dataDir: string): Promise<TestDatabase> {
+  let database = byDataDir.get(dataDir);
+  if (!database) {
+    database = createTestDatabase();
+    byDataDir.set(dataDir, database);
+    database.catch(() => byDataDir.delete(dataDir));
+  }
+  return database;
+}
+
+/** Drops the database of a data dir, if it has one (the data dir is going away). */
+export async function dropDatabaseFor(dataDir: string): Promise<void> {
+  const database = byDataDir.get(dataDir);
+  if (!database) return;
+  byDataDir.delete(dataDir);
+  await (await database).drop();
+}
+
+/**
+ * Test options for a suite (or test) that only makes sense on SQLite (its file, WAL, PRAGMAs or query plans):
+ * skipped with `reason` when the suites run on PostgreSQL.
+ */
+export function sqliteOnly(reason: string): { skip: string | false } {
+  return { skip: testStore === 'postgres' ? `SQLite only: ${reason}` : false };
+}
+
+/** Rows of one statement on a PostgreSQL database (`?` placeholders, as on SQLite). */
+export async function queryDatabase<T = Record<string, unknown>>(url: string, text: string, params: readonly unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    let n = 0;
+    return (await client.query(text.replace(/\?/g, () => `$${++n}`), params as unknown[])).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
