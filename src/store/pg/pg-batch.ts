@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { databaseUnavailableOf } from '../../errors.js';
 import type { PgBatch } from './pg-types.js';
 
 export interface PgBatchOptions {
@@ -305,11 +306,7 @@ export class PgWriteBatch implements PgBatch {
   }
 }
 
-/** Errors after which a connection is unusable or PostgreSQL unreachable (SQLSTATE classes 08 and 57P). */
+/** Errors after which a connection is unusable or PostgreSQL unreachable. */
 export function isConnectionError(error: unknown): boolean {
-  const e = error as { code?: unknown; message?: unknown } | null;
-  const code = typeof e?.code === 'string' ? e.code : '';
-  if (/^(08|57P)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(code)) return true;
-  const message = typeof e?.message === 'string' ? e.message : '';
-  return /Connection terminated|Query read timeout|timeout expired|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed|not queryable/i.test(message);
+  return databaseUnavailableOf(error) !== null;
 }
