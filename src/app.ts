@@ -114,7 +114,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
       }),
   });
   const sessions = new SessionManager({
-    repo: new SessionsRepo(store.db),
+    repo: new SessionsRepo(store.db, store.kind === 'postgres' ? store.batch : undefined),
     bus,
     engines,
     logger,
