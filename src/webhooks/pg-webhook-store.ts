@@ -63,7 +63,7 @@ export class PgWebhookStore implements WebhookRepo {
   private resyncTimer: NodeJS.Timeout | null = null;
 
   private resync(): void {
-    if (this.resyncTimer) return;
+    if (this.resyncTimer || (this.store.pool as { ending?: boolean }).ending) return;
     this.resyncTimer = setTimeout(() => {
       void this.store.batch
         .committed()

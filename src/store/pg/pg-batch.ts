@@ -11,7 +11,7 @@ export interface PgBatchOptions {
   connectTimeoutMs?: number;
   /** Longest a round (or COMMIT) may take before the connection is given up. */
   queryTimeoutMs?: number;
-  /** After a failed connection attempt, statements fail at once for this long instead of trying again each. */
+  /** After a failed connection attempt, statements fail at once for this long instead of trying again each (default 0: every round tries). */
   retryAfterMs?: number;
 }
 
@@ -116,7 +116,7 @@ export class PgWriteBatch implements PgBatch {
     this.maxAgeMs = options.maxAgeMs ?? 50;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 3000;
     this.queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
-    this.retryAfterMs = options.retryAfterMs ?? 250;
+    this.retryAfterMs = options.retryAfterMs ?? 0;
   }
 
   run<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]> {
