@@ -92,7 +92,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   const pruner = new HistoryPruner(store.sqlite, store.batch, config.history, (message) => logger.warn('history pruning failed', { err: message }));
   const bus = new EventBus(logger);
   const engines = new EngineRegistry({
-    sandbox: () => createSandboxEngine({ db: store.db, sqlite: store.sqlite, batch: store.batch, settings: config.sandbox }),
+    sandbox: () => createSandboxEngine({ store, settings: config.sandbox }),
     'open-wa': () =>
       createOpenWaEngine({
         logger: logger.child({ engine: 'open-wa' }),
