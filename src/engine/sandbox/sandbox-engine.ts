@@ -1,5 +1,4 @@
-import type { Store } from '../../store/database.js';
-import type { PgStore } from '../../store/pg/pg-types.js';
+import type { AnyStore } from '../../store/database.js';
 import type { Engine, EngineEventSink, EngineSession, EngineStartOptions } from '../engine.js';
 import { SandboxNetwork, type SandboxSettings } from './network.js';
 import { SandboxSession } from './sandbox-session.js';
@@ -12,7 +11,7 @@ export interface SandboxEngine extends Engine {
 }
 
 /** The sandbox network on the app's store: SQLite or PostgreSQL (its `kind` tells). */
-export function createSandboxEngine(options: { store: Store | PgStore; settings: SandboxSettings }): SandboxEngine {
+export function createSandboxEngine(options: { store: AnyStore; settings: SandboxSettings }): SandboxEngine {
   const { store } = options;
   const sandboxStore: SandboxStore = store.kind === 'postgres' ? new PgSandboxStore(store.pool, store.batch) : new SqliteSandboxStore(store.sqlite, store.batch);
   const network = new SandboxNetwork(store.db, sandboxStore, options.settings);
