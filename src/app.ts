@@ -101,8 +101,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   }
   const bus = new EventBus(logger);
   const engines = new EngineRegistry({
-    // The sandbox's PostgreSQL store is not wired yet: on PostgreSQL a sandbox session fails with that reason.
-    ...(store.kind === 'sqlite' ? { sandbox: () => createSandboxEngine({ db: store.db, sqlite: store.sqlite, batch: store.batch, settings: config.sandbox }) } : {}),
+    sandbox: () => createSandboxEngine({ store, settings: config.sandbox }),
     'open-wa': () =>
       createOpenWaEngine({
         logger: logger.child({ engine: 'open-wa' }),
