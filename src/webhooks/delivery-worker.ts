@@ -52,6 +52,8 @@ export class DeliveryWorker {
   /** PostgreSQL: a tick's reads are awaited; a kick meanwhile runs another tick after it. */
   private ticking = false;
   private tickAgain = false;
+  /** Deliveries whose attempt ended while a tick's reads were out: that tick may have read them as still due. */
+  private readonly endedDuringTick = new Set<string>();
   private readonly tick: () => void;
 
   constructor(
@@ -143,7 +145,7 @@ export class DeliveryWorker {
         const busy = this.inflight.get(webhookId) ?? new Set<string>();
         const free = this.settings.concurrency - busy.size;
         if (free <= 0) continue;
-        const due = (await this.store.dueDeliveries(webhookId, now, free + busy.size)).filter((d) => !busy.has(d.id)).slice(0, free);
+        const due = (await this.store.dueDeliveries(webhookId, now, free + busy.size)).filter((d) => !busy.has(d.id) && !this.endedDuringTick.has(d.id)).slice(0, free);
         if (this.stopped) return;
         this.launchAll(webhookId, due, this.inflight.get(webhookId) ?? busy);
       }
@@ -155,6 +157,7 @@ export class DeliveryWorker {
       .catch((error: unknown) => this.tickFailed(error))
       .finally(() => {
         this.ticking = false;
+        this.endedDuringTick.clear();
         if (this.tickAgain) {
           this.tickAgain = false;
           this.kick();
@@ -185,6 +188,7 @@ export class DeliveryWorker {
       )
       .finally(() => {
         busy.delete(delivery.id);
+        if (this.ticking) this.endedDuringTick.add(delivery.id);
         if (busy.size === 0 && this.inflight.get(webhook.id) === busy) this.inflight.delete(webhook.id);
         this.running.delete(run);
         const waiters = this.attemptWaiters.get(delivery.id);
