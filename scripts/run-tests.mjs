@@ -21,7 +21,8 @@ function find(dir) {
 
 // A file stores something when it starts a server (in process or as a child) or asks for the backend.
 const STORES = /\b(startServer|scopedFixture|twoSessions|spawnServer|WA_TEST_STORE)\b/;
-// Files that start a server but whose subject is not storage: the PostgreSQL pass leaves them out.
+// Files the PostgreSQL pass leaves out although they start a server: their subject is not storage, or they
+// choose their backends themselves.
 const NOT_STORAGE = {
   'test/dashboard.test.ts': 'pages in a browser',
   'test/docs-browser.test.ts': 'pages in a browser',
@@ -33,6 +34,7 @@ const NOT_STORAGE = {
   'test/examples.test.ts': 'example programs against the API (the calls they make are covered by the API suites)',
   'test/rest-clients.test.ts': 'client programs against the API (the calls they make are covered by the API suites)',
   'test/pg-migrations.test.ts': 'on PostgreSQL already in the first pass',
+  'test/db-copy.test.ts': 'from SQLite to PostgreSQL already in the first pass',
 };
 
 const inCi = !['', '0', 'false', undefined].includes(process.env.CI?.toLowerCase());
