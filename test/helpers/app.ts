@@ -143,7 +143,7 @@ async function assertOnPostgres(app: App, url: string): Promise<void> {
   const [row] = await queryDatabase<{ n: number }>(url, "SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'sessions'");
   if (row?.n !== 1) {
     await app.stop();
-    throw new Error(`WA_TEST_STORE=postgres: the server did not migrate ${url} (does the config take databaseUrl?)`);
+    throw new Error(`the server given ${url} did not migrate it (does the config take databaseUrl?)`);
   }
 }
 
