@@ -33,6 +33,8 @@ const NOT_STORAGE = {
   'test/open-wa-server.test.ts': 'the open-wa engine in Chromium (its sessions go through the repository the sandbox suites cover)',
   'test/examples.test.ts': 'example programs against the API (the calls they make are covered by the API suites)',
   'test/rest-clients.test.ts': 'client programs against the API (the calls they make are covered by the API suites)',
+  'test/query-plans.test.ts': "SQLite's query plans (statements caught at better-sqlite3's prepare)",
+  'test/storage-full.test.ts': "a full disk under the data dir, where SQLite's file is",
   'test/pg-migrations.test.ts': 'on PostgreSQL already in the first pass',
   'test/db-copy.test.ts': 'from SQLite to PostgreSQL already in the first pass',
   'test/pg-outage.test.ts': 'on a PostgreSQL of its own already in the first pass',
@@ -108,7 +110,9 @@ else {
     failed = true;
   } else if (missing) pgNote = `SKIPPED: ${missing}`;
   else {
-    console.log(`\n==================== the same suites on PostgreSQL (${pgFiles.length} of ${files.length} files) ====================\n`);
+    console.log(`\n==================== the same suites on PostgreSQL (${pgFiles.length} of ${files.length} files) ====================`);
+    for (const [file, why] of Object.entries(NOT_STORAGE)) if (files.includes(file)) console.log(`  not on PostgreSQL: ${file} -- ${why}`);
+    console.log('');
     runs.push(pass('postgres', pgFiles, { WA_TEST_STORE: 'postgres' }));
   }
 }
