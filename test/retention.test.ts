@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { SandboxStore } from '../src/engine/sandbox/store.js';
+import { SqliteSandboxStore } from '../src/engine/sandbox/store.js';
 import { openStore } from '../src/store/database.js';
 import { HistoryPruner } from '../src/store/retention.js';
 import { tempDir, waitFor, type TestServer } from './helpers/app.js';
@@ -50,7 +50,7 @@ describe('history retention', () => {
   it('prunes a large backlog in small batches (none over 50 ms of CPU; the goal is 20)', sqliteOnly('the pruner on a SQLite file of its own'), async () => {
     const store = await openStore(join(tempDir(), 'retention.sqlite'));
     try {
-      const sandbox = new SandboxStore(store.sqlite, store.batch);
+      const sandbox = new SqliteSandboxStore(store.sqlite, store.batch);
       const old = Math.floor(Date.now() / 1000) - 10 * 86_400;
       const N = 30_000;
       store.sqlite.exec('BEGIN');

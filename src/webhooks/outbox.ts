@@ -1,10 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { eventTypes, type BusEvent, type EventType } from '../events/bus.js';
-import type { WebhookRecord, WebhookStore } from './webhook-store.js';
+import type { WebhookRecord, WebhookRepo } from './webhook-store.js';
 
-/** `msg_` + time-ordered base36 + random: the delivery's id, webhook-id header and body id. */
+let lastAt = -1;
+let sameAt = 0;
+
+/**
+ * `msg_` + time-ordered base36 + a count within the millisecond + random: the delivery's id, webhook-id header
+ * and body id. Ids of one millisecond sort in the order they were made (PostgreSQL has no rowid to keep it).
+ */
 export function newDeliveryId(at = Date.now()): string {
-  return `msg_${at.toString(36).padStart(9, '0')}${randomBytes(9).toString('base64url')}`;
+  sameAt = at === lastAt ? sameAt + 1 : 0;
+  lastAt = at;
+  return `msg_${at.toString(36).padStart(9, '0')}${sameAt.toString(36).padStart(3, '0')}${randomBytes(9).toString('base64url')}`;
 }
 
 /** The body's `event` name: the REST reference's lower-case names (message, ack, group_join ...). */
@@ -33,12 +41,12 @@ export function isEventType(value: string): value is EventType {
 
 /**
  * The durable outbox: turns each bus event into one delivery row per matching webhook. It runs inside
- * the bus's synchronous publish, so the rows are committed (one SQLite transaction per event) before
- * publish returns to whoever caused the event, and before any HTTP call is made.
+ * the bus's synchronous publish, so the rows are queued into the same transaction as the writes that caused
+ * the event (the turn's unit of work on either backend), and committed before any HTTP call is made.
  */
 export class Outbox {
   constructor(
-    private readonly store: WebhookStore,
+    private readonly store: WebhookRepo,
     private readonly onQueued: () => void,
   ) {}
 
