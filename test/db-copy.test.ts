@@ -138,9 +138,7 @@ describe('db:copy from a SQLite install to PostgreSQL', async () => {
     }
   });
 
-  // Until the store and the sandbox run on PostgreSQL, a server cannot start on the copy.
-  const runtime = { ...options, todo: 'needs the PostgreSQL runtime of the store and the sandbox, not on this branch yet' };
-  it('a server on the copy shows the same sessions READY, history, webhooks with their pending deliveries, and working keys', runtime, async () => {
+  it('a server on the copy shows the same sessions READY, history, webhooks with their pending deliveries, and working keys', options, async () => {
     let receiver: Receiver | undefined;
     let copy: TestServer | undefined;
     try {
