@@ -181,7 +181,11 @@ export class PgWriteBatch implements PgBatch {
       const full = tx.begun && (tx.rounds >= this.maxRounds || Date.now() - tx.started >= this.maxAgeMs);
       if (this.queue.length > 0 && !full) await this.round(tx);
       else if (tx.begun) await this.commit(tx);
-      else this.current = null; // nothing was ever sent: nothing to commit
+      else {
+        // Nothing was ever sent: nothing to commit, and nothing of it to wait for.
+        this.current = null;
+        for (const w of tx.waiters) w.resolve();
+      }
     } finally {
       this.busy = false;
     }
