@@ -23,6 +23,7 @@ const sampleMessages: Record<ErrorCode, string> = {
   UNSUPPORTED_MEDIA_TYPE: 'the request body must be JSON (Content-Type: application/json), not text/plain',
   ENGINE_ERROR: 'the engine failed: browser closed',
   STORAGE_FULL: "The server's storage is full: nothing was written. Retry once space is freed.",
+  DATABASE_UNAVAILABLE: 'The database is unreachable (PostgreSQL down or restarting): nothing was written. Retry after the Retry-After seconds.',
   INTERNAL_ERROR: 'Unexpected error.',
 };
 

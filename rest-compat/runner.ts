@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse, print, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { lowerCaseNames, type GraphQLRunner } from '../src/http/graphql-runner.js';
 import { readJson } from '../src/http/read-body.js';
-import { AppError, httpStatusFor, storageFullOf, type ErrorCode } from '../src/errors.js';
+import { AppError, errorHeaders as codeHeaders, httpStatusFor, storeFailureOf, type ErrorCode } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import { noteRoute, noteSession } from '../src/observability/http-log.js';
 import { requestIdFrom } from '../src/plugins/use-request-id.js';
@@ -138,7 +138,7 @@ export function createRestHandler(o: RestOptions): (req: IncomingMessage, res: S
       return sendAnswer(answer);
     } catch (error) {
       if (error instanceof AppError) return sendError(error);
-      const storage = storageFullOf(error);
+      const storage = storeFailureOf(error);
       if (storage) return sendError(storage);
       o.logger.error('REST route failed', { url: req.url, requestId, err: String((error as Error)?.stack ?? error) });
       return sendError(new AppError('INTERNAL_ERROR', 'Unexpected error.', {}));
@@ -175,7 +175,7 @@ function restAnswer(route: RestRoute, result: GraphQLResult, req: RestRequest, p
 /** The reference's error envelope, with the error code's HTTP status. */
 function errorAnswer(error: AppError, headers: Record<string, string>): Answer {
   const body = JSON.stringify({ success: false, error: { code: error.code, message: error.message, details: error.details } });
-  return { status: httpStatusFor(error.code), headers: { 'content-type': JSON_TYPE, ...headers }, body };
+  return { status: httpStatusFor(error.code), headers: { 'content-type': JSON_TYPE, ...codeHeaders(error.code), ...headers }, body };
 }
 
 /** The headers an error asks for (WWW-Authenticate on a 401 ...), lower-case names. */

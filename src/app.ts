@@ -12,7 +12,7 @@ import { LiveAccess } from './auth/live-access.js';
 import { can } from './auth/principal.js';
 import { RateLimiter } from './auth/rate-limiter.js';
 import { loadConfig, type Config, type DeepPartial } from './config.js';
-import { httpStatusFor, storageFullOf, type ErrorCode } from './errors.js';
+import { errorHeaders, httpStatusFor, storeFailureOf, type ErrorCode } from './errors.js';
 import type { GraphQLContext, Services } from './context.js';
 import { createOpenWaEngine } from './engine/open-wa/open-wa-engine.js';
 import { createSandboxEngine } from './engine/sandbox/sandbox-engine.js';
@@ -113,7 +113,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
       }),
   });
   const sessions = new SessionManager({
-    repo: new SessionsRepo(store.db),
+    repo: new SessionsRepo(store.db, store.kind === 'postgres' ? store.batch : undefined),
     bus,
     engines,
     logger,
@@ -235,6 +235,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   const refuse = (req: IncomingMessage, res: ServerResponse, code: ErrorCode, message: string, details: Record<string, unknown> = {}) => {
     const status = httpStatusFor(code);
     const path = pathOf(req);
+    for (const [name, value] of Object.entries(errorHeaders(code))) res.setHeader(name, value);
     sendJson(req, res, status, isGraphqlPath(path) ? graphqlErrorBody(code, message, details) : { success: false, error: { code, message, details } });
   };
   // Refused before the body is read: the connection goes with the answer, so an unread body costs nothing.
@@ -316,7 +317,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     requestScope.run(note.requestId, () => {
       handle(req, res).catch((error: unknown) => {
         // The boundary: whatever a handler throws ends its own request, never the process.
-        const storage = storageFullOf(error);
+        const storage = storeFailureOf(error);
         if (storage) return void (res.headersSent ? res.destroy() : refuse(req, res, storage.code, storage.message, storage.details));
         reportUncaught('request', error, note.requestId);
         if (!res.headersSent) refuse(req, res, 'INTERNAL_ERROR', 'Unexpected error.');

@@ -21,6 +21,7 @@ export const errorStatus = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   ENGINE_ERROR: 502,
   STORAGE_FULL: 507,
+  DATABASE_UNAVAILABLE: 503,
   INTERNAL_ERROR: 500,
 } as const satisfies Record<string, number>;
 
@@ -58,4 +59,35 @@ export function storageFullOf(error: unknown): AppError | null {
   const code = (error as { code?: unknown } | null)?.code;
   if (code !== 'SQLITE_FULL' && code !== '53100') return null;
   return new AppError('STORAGE_FULL', "The server's storage is full: nothing was written. Retry once space is freed.", {});
+}
+
+/** Seconds a client is told to wait (Retry-After) when the database is unreachable. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/** Response headers that go with an error code (Retry-After with DATABASE_UNAVAILABLE). */
+export function errorHeaders(code: string): Record<string, string> {
+  return code === 'DATABASE_UNAVAILABLE' ? { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) } : {};
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+/**
+ * An error of a database that cannot be reached (refused or lost connections, PostgreSQL shutting down or
+ * starting, SQLSTATE classes 08 and 57P, a connect or query timeout), as the DATABASE_UNAVAILABLE error callers see.
+ */
+export function databaseUnavailableOf(error: unknown): AppError | null {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const message = typeof e?.message === 'string' ? e.message : '';
+  const unavailable =
+    /^(08|57P)/.test(code) ||
+    CONNECTION_CODES.has(code) ||
+    /Connection terminated|Query read timeout|timeout expired|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed|not queryable|the database is closed/i.test(message);
+  if (!unavailable) return null;
+  return new AppError('DATABASE_UNAVAILABLE', 'The database is unreachable: nothing was written. Retry shortly.', {});
+}
+
+/** A failure of the storage itself (full, or unreachable) as the error callers see; null for any other error. */
+export function storeFailureOf(error: unknown): AppError | null {
+  return storageFullOf(error) ?? databaseUnavailableOf(error);
 }

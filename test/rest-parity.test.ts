@@ -25,6 +25,7 @@ const notComparable: Partial<Record<ErrorCode, string>> = {
   RATE_LIMITED: 'comes with the auth/limits work',
   TOO_MANY_SUBSCRIPTIONS: 'subscriptions only (graphql-ws, SSE, /ws); REST has none (tested in hostile-sockets.test.ts)',
   STORAGE_FULL: 'a full disk: compared on every transport in storage-full.test.ts (a small tmpfs as the data dir)',
+  DATABASE_UNAVAILABLE: 'PostgreSQL out of reach: compared on REST and GraphQL in pg-unavailable.test.ts (its connections cut by a proxy)',
 };
 
 const ECHO = '15550000001@c.us';

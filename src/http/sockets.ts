@@ -8,7 +8,7 @@ import { createLegacySocket, WS_PATH_PREFIX, type LegacySocketOptions } from '..
 import type { Authenticator } from '../auth/authenticator.js';
 import { tooManySubscriptions, type LiveAccess, type LiveHolder } from '../auth/live-access.js';
 import type { GraphQLContext } from '../context.js';
-import { storageFullOf, validationError } from '../errors.js';
+import { storeFailureOf, validationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { authContext, unauthenticatedError } from '../plugins/use-auth.js';
 import { UNEXPECTED_ERROR_MESSAGE, type MaskError } from '../plugins/use-error-codes.js';
@@ -119,8 +119,9 @@ async function start(o: SocketOptions): Promise<Servers> {
         try {
           await batch.committed();
         } catch (error) {
-          // A commit refused for want of space is the caller's STORAGE_FULL, as on HTTP; thrown, it would close the socket.
-          const storage = storageFullOf(error);
+          // A commit refused for want of space (STORAGE_FULL) or an unreachable database (DATABASE_UNAVAILABLE) is the
+          // caller's error, as on HTTP; thrown, it would close the socket.
+          const storage = storeFailureOf(error);
           if (!storage) throw error;
           return { errors: [createGraphQLError(storage.message, { extensions: { code: storage.code, details: storage.details } })] };
         }

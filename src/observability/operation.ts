@@ -1,6 +1,6 @@
 import { GraphQLError, Kind, type DocumentNode, type ExecutionArgs, type OperationDefinitionNode, type ValueNode } from 'graphql';
 import { EngineError } from '../engine/engine.js';
-import { AppError, storageFullOf } from '../errors.js';
+import { AppError, storeFailureOf } from '../errors.js';
 
 export interface OperationInfo {
   /** The operation's name, or its root fields (`createSession`) when it has none. */
@@ -88,7 +88,7 @@ export function errorCodeOf(error: unknown): string {
     return 'VALIDATION_ERROR';
   }
   if (error instanceof AppError || error instanceof EngineError) return error.code;
-  return storageFullOf(error)?.code ?? 'INTERNAL_ERROR';
+  return storeFailureOf(error)?.code ?? 'INTERNAL_ERROR';
 }
 
 /** `ok`, or the code of the first error. */

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { EngineError } from '../engine/engine.js';
-import { AppError, httpStatusFor, storageFullOf } from '../errors.js';
+import { AppError, errorHeaders, httpStatusFor, storeFailureOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 /** What a masked unexpected error says (yoga's maskedErrors.errorMessage default), on every path that masks. */
@@ -17,9 +17,15 @@ export function createMaskError(logger: Logger): MaskError {
   return (error: unknown, message: string): Error => {
     const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
     const path = error instanceof GraphQLError ? error.path : undefined;
-    // A full disk: every transport answers STORAGE_FULL, and GraphQL over HTTP with its status (507).
-    const storage = storageFullOf(original);
-    if (storage) return createGraphQLError(storage.message, { path, extensions: { code: storage.code, details: storage.details, http: { status: httpStatusFor(storage.code) } } });
+    // A full disk or an unreachable database: every transport answers STORAGE_FULL (507) or DATABASE_UNAVAILABLE
+    // (503, with Retry-After), and GraphQL over HTTP with that status.
+    const storage = storeFailureOf(original);
+    if (storage) {
+      return createGraphQLError(storage.message, {
+        path,
+        extensions: { code: storage.code, details: storage.details, http: { status: httpStatusFor(storage.code), headers: errorHeaders(storage.code) } },
+      });
+    }
     if (original instanceof AppError || original instanceof EngineError) {
       return createGraphQLError(original.message, { path, extensions: { code: original.code, details: original.details } });
     }

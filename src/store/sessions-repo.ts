@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import type { Compilable, Kysely } from 'kysely';
+import type { PgBatch } from './pg/pg-types.js';
 import type { SessionConfig } from '../engine/engine.js';
 import type { Database } from './schema.js';
 
@@ -14,7 +15,23 @@ export interface SessionRow {
 }
 
 export class SessionsRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly write: (query: Compilable) => Promise<unknown>;
+
+  /**
+   * With PostgreSQL's batch, writes join the turn's transaction (with the sandbox's writes of the same step, and
+   * under the rule that no answer leaves before its writes commit); on SQLite they run through Kysely as before.
+   */
+  constructor(
+    private readonly db: Kysely<Database>,
+    batch?: PgBatch,
+  ) {
+    this.write = batch
+      ? (query) => {
+          const { sql, parameters } = query.compile();
+          return batch.run(sql, parameters);
+        }
+      : (query) => (query as unknown as { execute(): Promise<unknown> }).execute();
+  }
 
   async all(): Promise<SessionRow[]> {
     const rows = await this.db.selectFrom('sessions').selectAll().orderBy('created_at').execute();
@@ -31,19 +48,20 @@ export class SessionsRepo {
   }
 
   async insert(row: SessionRow): Promise<void> {
-    await this.db
-      .insertInto('sessions')
-      .values({
-        session_id: row.sessionId,
-        engine: row.engine,
-        status: row.status,
-        config: JSON.stringify(row.config),
-        created_at: row.createdAt,
-        last_activity: row.lastActivity,
-        failure_reason: row.failureReason,
-        me: row.me,
-      })
-      .execute();
+    await this.write(
+      this.db
+        .insertInto('sessions')
+        .values({
+          session_id: row.sessionId,
+          engine: row.engine,
+          status: row.status,
+          config: JSON.stringify(row.config),
+          created_at: row.createdAt,
+          last_activity: row.lastActivity,
+          failure_reason: row.failureReason,
+          me: row.me,
+        }),
+    );
   }
 
   async update(sessionId: string, patch: Partial<Pick<SessionRow, 'status' | 'lastActivity' | 'failureReason' | 'me'>>): Promise<void> {
@@ -53,10 +71,10 @@ export class SessionsRepo {
     if (patch.failureReason !== undefined) values.failure_reason = patch.failureReason;
     if (patch.me !== undefined) values.me = patch.me;
     if (Object.keys(values).length === 0) return;
-    await this.db.updateTable('sessions').set(values).where('session_id', '=', sessionId).execute();
+    await this.write(this.db.updateTable('sessions').set(values).where('session_id', '=', sessionId));
   }
 
   async delete(sessionId: string): Promise<void> {
-    await this.db.deleteFrom('sessions').where('session_id', '=', sessionId).execute();
+    await this.write(this.db.deleteFrom('sessions').where('session_id', '=', sessionId));
   }
 }

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { storageFullOf } from '../errors.js';
+import { databaseUnavailableOf, storageFullOf } from '../errors.js';
 import { version } from '../version.js';
 import { post, SendError, senderAgents, type SenderAgents, type SendResult } from './http-sender.js';
 import { sign } from './signer.js';
@@ -171,6 +171,8 @@ export class DeliveryWorker {
 
   private tickFailed(error: unknown): void {
     if (storageFullOf(error)) this.onStorageFull(error);
+    // Unreachable: /health says so; the next ticks try again.
+    else if (databaseUnavailableOf(error)) return;
     else this.logger.error('webhook worker tick failed', { err: String(error) });
   }
 
@@ -179,7 +181,7 @@ export class DeliveryWorker {
     const run = this.attempt(webhook, delivery)
       .catch((error: unknown) =>
         // A full disk: the delivery stays PENDING and is tried again (its outcome was not recorded); logged once per episode.
-        storageFullOf(error) ? this.onStorageFull(error) : this.logger.error('webhook attempt failed unexpectedly', { deliveryId: delivery.id, err: String(error) }),
+        storageFullOf(error) ? this.onStorageFull(error) : databaseUnavailableOf(error) ? undefined : this.logger.error('webhook attempt failed unexpectedly', { deliveryId: delivery.id, err: String(error) }),
       )
       .finally(() => {
         busy.delete(delivery.id);

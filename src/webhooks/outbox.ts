@@ -2,9 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { eventTypes, type BusEvent, type EventType } from '../events/bus.js';
 import type { WebhookRecord, WebhookRepo } from './webhook-store.js';
 
-/** `msg_` + time-ordered base36 + random: the delivery's id, webhook-id header and body id. */
+let lastAt = -1;
+let sameAt = 0;
+
+/**
+ * `msg_` + time-ordered base36 + a count within the millisecond + random: the delivery's id, webhook-id header
+ * and body id. Ids of one millisecond sort in the order they were made (PostgreSQL has no rowid to keep it).
+ */
 export function newDeliveryId(at = Date.now()): string {
-  return `msg_${at.toString(36).padStart(9, '0')}${randomBytes(9).toString('base64url')}`;
+  sameAt = at === lastAt ? sameAt + 1 : 0;
+  lastAt = at;
+  return `msg_${at.toString(36).padStart(9, '0')}${sameAt.toString(36).padStart(3, '0')}${randomBytes(9).toString('base64url')}`;
 }
 
 /** The body's `event` name: the REST reference's lower-case names (message, ack, group_join ...). */

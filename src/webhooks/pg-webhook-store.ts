@@ -52,9 +52,32 @@ export class PgWebhookStore implements WebhookRepo {
     return this.reloading;
   }
 
-  /** A write of webhook rows: on failure the registry is read again from what PostgreSQL kept. */
+  /**
+   * A write of webhook rows. On failure the registry is read again from what PostgreSQL kept, once the
+   * transactions under way are settled (and again every second while the database stays out of reach).
+   */
   private write(sql: string, params: readonly unknown[]): void {
-    this.store.batch.run(sql, params).catch(() => this.reload().catch(ignore));
+    this.store.batch.run(sql, params).catch(() => this.resync());
+  }
+
+  private resyncTimer: NodeJS.Timeout | null = null;
+
+  private resync(): void {
+    if (this.resyncTimer || (this.store.pool as { ending?: boolean }).ending) return;
+    this.resyncTimer = setTimeout(() => {
+      void this.store.batch
+        .committed()
+        .catch(ignore)
+        .then(() => this.reload())
+        .then(
+          () => (this.resyncTimer = null),
+          () => {
+            this.resyncTimer = null;
+            this.resync();
+          },
+        );
+    }, 1000);
+    this.resyncTimer.unref();
   }
 
   transaction<T>(fn: () => T): T {

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { databaseUnavailableOf } from '../../errors.js';
 import type { PgBatch } from './pg-types.js';
 
 export interface PgBatchOptions {
@@ -10,7 +11,7 @@ export interface PgBatchOptions {
   connectTimeoutMs?: number;
   /** Longest a round (or COMMIT) may take before the connection is given up. */
   queryTimeoutMs?: number;
-  /** After a failed connection attempt, statements fail at once for this long instead of trying again each. */
+  /** After a failed connection attempt, statements fail at once for this long instead of trying again each (default 0: every round tries). */
   retryAfterMs?: number;
 }
 
@@ -115,7 +116,7 @@ export class PgWriteBatch implements PgBatch {
     this.maxAgeMs = options.maxAgeMs ?? 50;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 3000;
     this.queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
-    this.retryAfterMs = options.retryAfterMs ?? 250;
+    this.retryAfterMs = options.retryAfterMs ?? 0;
   }
 
   run<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]> {
@@ -305,11 +306,7 @@ export class PgWriteBatch implements PgBatch {
   }
 }
 
-/** Errors after which a connection is unusable or PostgreSQL unreachable (SQLSTATE classes 08 and 57P). */
+/** Errors after which a connection is unusable or PostgreSQL unreachable. */
 export function isConnectionError(error: unknown): boolean {
-  const e = error as { code?: unknown; message?: unknown } | null;
-  const code = typeof e?.code === 'string' ? e.code : '';
-  if (/^(08|57P)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(code)) return true;
-  const message = typeof e?.message === 'string' ? e.message : '';
-  return /Connection terminated|Query read timeout|timeout expired|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed|not queryable/i.test(message);
+  return databaseUnavailableOf(error) !== null;
 }
