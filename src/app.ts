@@ -50,6 +50,7 @@ import { ServerService } from './server-service.js';
 import { SessionManager } from './sessions/session-manager.js';
 import { openAnyStore } from './store/database.js';
 import { HistoryPruner } from './store/retention.js';
+import { PgHistoryPruner } from './store/pg/pg-retention.js';
 import { freeBytesAt, probeWrite, StorageState, walInStep, walReclaim } from './store/storage-state.js';
 import { SessionsRepo } from './store/sessions-repo.js';
 import { DeliveryWorker } from './webhooks/delivery-worker.js';
@@ -85,7 +86,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     onCheckpointError: (message) => (/SQLITE_FULL|disk is full/i.test(message) ? undefined : logger.warn('SQLite checkpoint failed', { err: message })),
   });
   let storage: StorageState;
-  let pruner: HistoryPruner | null = null;
+  let pruner: HistoryPruner | PgHistoryPruner;
   if (store.kind === 'sqlite') {
     const idle = () => !store.batch.pending;
     const freeBytes = freeBytesAt(config.dataDir);
@@ -97,7 +98,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     // PostgreSQL: a full disk (SQLSTATE 53100) is learnt from the commits; there is no probe write of our own.
     storage = new StorageState(logger, () => false);
     store.batch.onOutcome = (error) => (error ? storage.failed(error) : storage.wrote());
-    if (config.history.retentionDays > 0) logger.warn('--history-retention-days is not applied on PostgreSQL yet: history is kept', { retentionDays: config.history.retentionDays });
+    pruner = new PgHistoryPruner(store.batch, config.history, (message) => logger.warn('history pruning failed', { err: message }));
   }
   const bus = new EventBus(logger);
   const engines = new EngineRegistry({
@@ -382,7 +383,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   await sessions.init();
   webhookWorker.onStorageFull = (error) => storage.failed(error);
   webhookWorker.start();
-  pruner?.start();
+  pruner.start();
   let stopped: Promise<void> | null = null;
 
   return {
@@ -412,7 +413,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
         detachWebhooks();
         await webhookWorker.stop();
         await engines.closeAll();
-        pruner?.stop();
+        pruner.stop();
         storage.stop();
         await store.close();
         metrics.close();

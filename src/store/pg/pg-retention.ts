@@ -1,0 +1,87 @@
+import type { RetentionSettings, RetentionStats } from '../retention.js';
+import type { PgBatch } from './pg-types.js';
+
+const BATCH = 500;
+
+/**
+ * History retention on PostgreSQL: the SQLite pruner's rules (messages walked in `seq` order from the
+ * oldest, a batch stopping at the first one still inside the window; their receipts; unread counts and last
+ * messages of their chats kept right; completed webhook deliveries) as one statement per batch, so a batch is
+ * atomic and one round trip. Batches go one after another through the write batch until nothing is due.
+ */
+export class PgHistoryPruner {
+  readonly stats: RetentionStats = { messages: 0, receipts: 0, deliveries: 0, batches: 0, maxBatchMs: 0, vacuumedPages: 0 };
+  private prunedUpTo = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly batch: PgBatch,
+    private readonly settings: RetentionSettings,
+    private readonly onError: (message: string) => void = () => undefined,
+  ) {}
+
+  get enabled(): boolean {
+    return this.settings.retentionDays > 0;
+  }
+
+  start(): void {
+    if (!this.enabled || this.timer) return;
+    this.timer = setInterval(() => void this.run(), this.settings.pruneIntervalMs);
+    this.timer.unref();
+    setImmediate(() => void this.run());
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Prunes everything past the window; resolves when nothing is left. */
+  run(): Promise<void> {
+    if (this.stopped || !this.enabled) return Promise.resolve();
+    this.running ??= (async () => {
+      try {
+        while (!this.stopped && (await this.pruneBatch(Date.now() - this.settings.retentionDays * 86_400_000)));
+      } catch (error) {
+        this.onError(String((error as Error)?.message ?? error));
+      } finally {
+        this.running = null;
+      }
+    })();
+    return this.running;
+  }
+
+  /** One batch of messages and one of deliveries older than `cutoffMs`; true when more may be due. */
+  async pruneBatch(cutoffMs: number): Promise<boolean> {
+    const started = performance.now();
+    const [row] = await this.batch.run<{ messages: number; last_seq: number | null; receipts: number; deliveries: number }>(
+      `WITH batch AS (SELECT seq, timestamp FROM sandbox_messages WHERE seq > $1 ORDER BY seq LIMIT $2),
+        stop AS (SELECT min(seq) AS seq FROM batch WHERE timestamp >= $3),
+        gone AS (DELETE FROM sandbox_messages m WHERE m.seq IN (SELECT b.seq FROM batch b, stop WHERE stop.seq IS NULL OR b.seq < stop.seq)
+          RETURNING m.seq, m.session_id, m.chat_id, m.msg_key, m.from_me, m.read),
+        receipts AS (DELETE FROM sandbox_receipts r USING gone g WHERE g.from_me = 1 AND r.msg_key = g.msg_key RETURNING 1),
+        per_chat AS (SELECT session_id, chat_id, count(*) FILTER (WHERE from_me = 0 AND read = 0) AS unread FROM gone GROUP BY session_id, chat_id),
+        chats AS (UPDATE sandbox_chats c
+          SET unread_count = CASE WHEN c.unread_count > p.unread THEN c.unread_count - p.unread ELSE 0 END,
+              last_seq = CASE WHEN c.last_seq <= (SELECT max(seq) FROM gone) THEN NULL ELSE c.last_seq END
+          FROM per_chat p WHERE c.session_id = p.session_id AND c.chat_id = p.chat_id RETURNING 1),
+        deliveries AS (DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
+          WHERE completed_at IS NOT NULL AND completed_at < $4 AND status != 'PENDING' ORDER BY completed_at LIMIT $2) RETURNING 1)
+      SELECT (SELECT count(*) FROM gone) AS messages, (SELECT max(seq) FROM gone) AS last_seq,
+        (SELECT count(*) FROM receipts) AS receipts, (SELECT count(*) FROM deliveries) AS deliveries, (SELECT count(*) FROM chats) AS chats`,
+      [this.prunedUpTo, BATCH, Math.floor(cutoffMs / 1000), cutoffMs],
+    );
+    const messages = Number(row?.messages ?? 0);
+    const deliveries = Number(row?.deliveries ?? 0);
+    if (row?.last_seq != null) this.prunedUpTo = Number(row.last_seq);
+    this.stats.messages += messages;
+    this.stats.receipts += Number(row?.receipts ?? 0);
+    this.stats.deliveries += deliveries;
+    this.stats.batches++;
+    this.stats.maxBatchMs = Math.max(this.stats.maxBatchMs, performance.now() - started);
+    return messages === BATCH || deliveries === BATCH;
+  }
+}
