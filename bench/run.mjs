@@ -1,23 +1,34 @@
 // wa-gateway benchmarks: the real server against a bare node:http ceiling and a stock yoga + Pothos peer, all in
 // child processes, load from another child (autocannon). Writes bench/REPORT.md.
-// Usage: npm run bench [-- --quick] [-- --only a,c,g] [-- --growth]
+// Usage: npm run bench [-- --quick] [-- --only a,c,g] [-- --growth] [-- --database-url postgres://... | none]
+// (c) and (f) also run on PostgreSQL, in the same run: each benchmarked server gets a database of its own,
+// created on the server of --database-url (default BENCH_DATABASE_URL, else the local postgres://root@127.0.0.1:5432/test)
+// and dropped afterwards; `--database-url none` leaves those rows out. `--only c-pg,f-pg` runs the PostgreSQL rows alone.
 // BENCH_APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" passes node flags to every app server (profiling).
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const onlyArg = args.find((a) => a.startsWith('--only'));
-const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1]).split(',') : null;
+const valueOf = (flag) => {
+  const arg = args.find((a) => a === flag || a.startsWith(`${flag}=`));
+  return arg === undefined ? undefined : arg.includes('=') ? arg.slice(flag.length + 1) : args[args.indexOf(arg) + 1];
+};
+const only = valueOf('--only')?.split(',') ?? null;
 // `--growth`: row (i) alone (the same as `--only i`).
 const growthOnly = args.includes('--growth');
 const want = (s) => (growthOnly ? s === 'i' : !only || only.includes(s));
+// (c) and (f) on SQLite; their PostgreSQL rows run with them, or alone (`c-pg`, `f-pg`).
+const wantPg = (s) => want(s) || want(`${s}-pg`);
+const databaseUrl = valueOf('--database-url') ?? process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const REPS = 3;
 // (a) and (b) are ratios near their bounds: more repetitions, each ratio the median of per-repetition ratios.
 const REPS_AB = quick ? 3 : 5;
@@ -130,6 +141,65 @@ async function startApp(nodeArgs = [], extra = {}) {
   return { ...server, stop: async () => (await server.stop(), rmSync(dataDir, { recursive: true, force: true })) };
 }
 
+/** Runs `fn` with a client on the --database-url server. */
+async function withPg(url, fn) {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+let pgMissing;
+/** Why the PostgreSQL rows cannot run, or null. */
+async function postgresMissing() {
+  if (databaseUrl === 'none') return '--database-url none';
+  pgMissing ??= withPg(databaseUrl, (c) => c.query('SELECT 1')).then(
+    () => null,
+    (error) => `PostgreSQL at ${redact(databaseUrl)} not reachable (${error.message})`,
+  );
+  return pgMissing;
+}
+function redact(url) {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
+/**
+ * A database of its own on the --database-url server, for one benchmarked server; `drop()` removes it. The
+ * server is checked to have migrated it: a build without PostgreSQL support would quietly store to SQLite.
+ */
+async function benchDatabase() {
+  const name = `wa_gateway_bench_${randomBytes(5).toString('hex')}`;
+  await withPg(databaseUrl, (c) => c.query(`CREATE DATABASE "${name}"`));
+  const url = new URL(databaseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async check() {
+      const { rows } = await withPg(url.toString(), (c) => c.query("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'sessions'"));
+      if (rows[0].n !== 1) throw new Error('the benchmarked server did not migrate its PostgreSQL database: does this build take databaseUrl?');
+    },
+    drop: () => withPg(databaseUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)),
+  };
+}
+
+/** startApp on a PostgreSQL database of its own. */
+async function startPgApp(nodeArgs = [], extra = {}) {
+  const database = await benchDatabase();
+  try {
+    const app = await startApp(nodeArgs, { ...extra, databaseUrl: database.url });
+    await database.check().catch(async (error) => (await app.stop(), Promise.reject(error)));
+    return { ...app, stop: async () => (await app.stop(), await database.drop()) };
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
+}
+
 const CREATE = `mutation($id: String!) { createSession(input: { sessionId: $id, config: { sandbox: { autoScanMs: 0 } } }) { session { sessionId } } }`;
 /** Create `count` sandbox sessions that scan their own QR, and wait until all are READY. */
 async function readySessions(url, from, count, concurrency = 16) {
@@ -154,7 +224,7 @@ const gqlPost = (url) => ({ url: `${url}/graphql`, method: 'POST', body: SESSION
 
 async function main() {
   const t0 = Date.now();
-  if (['a', 'b', 'c', 'd', 'e', 'f', 'g'].some(want)) await mainRows();
+  if (['a', 'b', 'c', 'd', 'e', 'f', 'g', 'c-pg', 'f-pg'].some(want)) await mainRows();
   if (want('i')) results.i = await growthRows();
   results.wallSeconds = (Date.now() - t0) / 1000;
   writeFileSync(join(here, 'REPORT.md'), report(results));
@@ -212,8 +282,7 @@ async function mainRows() {
     log('a/b', results);
   }
 
-  if (want('c')) {
-    const to = await me('bench-1');
+  if (wantPg('c')) {
     const send = (url, chatId) => ({
       url: `${url}/graphql`,
       method: 'POST',
@@ -224,24 +293,42 @@ async function mainRows() {
       headers: { 'content-type': 'application/json' },
       connections: 64,
     });
-    // The same load on a second app that starts every request of a poll at once (an info row), run in turns with
-    // the first so both meet the same phases of the machine.
-    const ungated = await startApp([], { http: { operationsPerTurn: 0 } });
-    await readySessions(ungated.url, 0, 2);
-    const targets = [send(app.url, to), send(ungated.url, await me('bench-1', ungated.url))];
+    // The same load on a second app that starts every request of a poll at once (an info row), and on a third
+    // that stores to PostgreSQL, run in turns with the first so all meet the same phases of the machine.
+    const names = [];
+    const targets = [];
+    const extra = [];
+    if (want('c')) {
+      const ungated = await startApp([], { http: { operationsPerTurn: 0 } });
+      extra.push(ungated);
+      await readySessions(ungated.url, 0, 2);
+      names.push('c', 'cUngated');
+      targets.push(send(app.url, await me('bench-1')), send(ungated.url, await me('bench-1', ungated.url)));
+    }
+    const missing = await postgresMissing();
+    if (missing) results.cPg = { notRun: missing };
+    else {
+      const onPg = await startPgApp();
+      extra.push(onPg);
+      await readySessions(onPg.url, 0, 2);
+      names.push('cPg');
+      targets.push(send(onPg.url, await me('bench-1', onPg.url)));
+    }
     // The send path has not run yet on these servers: a longer warm-up than the reads', and as many repetitions as
     // (a)/(b), since a p99 over one 5 s run moves with the machine's phase more than the medians do.
     for (const target of targets) await load({ ...target, duration: 2 });
-    const runs = [[], []];
+    const runs = targets.map(() => []);
     for (let rep = 0; rep < REPS_AB; rep++) {
-      const order = rep % 2 === 0 ? [0, 1] : [1, 0];
+      const order = targets.map((_, i) => i);
+      if (rep % 2 === 1) order.reverse();
       for (const i of order) runs[i].push(await load(targets[i]));
     }
-    await ungated.stop();
+    for (const server of extra) await server.stop();
     const summary = (list) => ({ ...sum(list), runs: list.map((r) => ({ rps: r.rps, p99: r.p99 })) });
-    results.c = summary(runs[0]);
-    results.cUngated = summary(runs[1]);
-    log('c', results.c, results.cUngated);
+    for (const [i, name] of names.entries()) results[name] = summary(runs[i]);
+    // PostgreSQL against SQLite: the median of the per-repetition ratios (runs seconds apart).
+    if (results.c && results.cPg?.runs) results.cPg.ofSqlite = median(runs[names.indexOf('cPg')].map((r, rep) => r.rps / runs[0][rep].rps));
+    log('c', results.c, results.cUngated, results.cPg);
   }
   await bare.stop();
   await peer.stop();
@@ -304,16 +391,24 @@ async function mainRows() {
     await fresh.stop();
   }
 
-  if (want('f')) {
-    const runs = [];
-    for (let rep = 0; rep < (quick ? 1 : REPS); rep++) runs.push(await webhookRun(quick ? 2000 : 5000));
-    results.f = {
-      perSecond: median(runs.map((r) => r.perSecond)),
-      runs,
-      allDelivered: runs.every((r) => r.received === r.expected),
-      unsigned: runs.reduce((n, r) => n + r.unsigned, 0),
-    };
-    log('f', results.f);
+  if (wantPg('f')) {
+    // SQLite and PostgreSQL in turns, each run on a fresh server.
+    const backends = [...(want('f') ? ['f'] : []), 'fPg'];
+    const missing = await postgresMissing();
+    if (missing) (results.fPg = { notRun: missing }), backends.pop();
+    const runs = Object.fromEntries(backends.map((b) => [b, []]));
+    for (let rep = 0; rep < (quick ? 1 : REPS); rep++) {
+      for (const b of backends) runs[b].push(await webhookRun(quick ? 2000 : 5000, b === 'fPg'));
+    }
+    for (const b of backends) {
+      results[b] = {
+        perSecond: median(runs[b].map((r) => r.perSecond)),
+        runs: runs[b],
+        allDelivered: runs[b].every((r) => r.received === r.expected),
+        unsigned: runs[b].reduce((n, r) => n + r.unsigned, 0),
+      };
+    }
+    log('f', results.f, results.fPg);
   }
 
   if (want('g')) {
@@ -330,13 +425,15 @@ async function mainRows() {
  * the first injection to the last delivery. Every delivery passes through the durable outbox (a row
  * written before anything is sent, marked once the receiver answered).
  */
-async function webhookRun(events) {
+async function webhookRun(events, onPg = false) {
   const dataDir = mkdtempSync(join(tmpdir(), 'wa-gateway-bench-'));
+  const database = onPg ? await benchDatabase() : null;
   const app = await startServer('app-server.mjs', [
-    JSON.stringify({ ...JSON.parse(appConfig(dataDir)), webhooks: { allowCidrs: '127.0.0.0/8' } }),
+    JSON.stringify({ ...JSON.parse(appConfig(dataDir)), webhooks: { allowCidrs: '127.0.0.0/8' }, ...(database ? { databaseUrl: database.url } : {}) }),
   ], appNodeArgs);
   const { child: receiverChild, next: receiverNext } = startNode(join(here, 'servers', 'receiver.mjs'), [String(events)]);
   try {
+    await database?.check();
     const { port } = await receiverNext();
     await readySessions(app.url, 0, 1);
     await gql(app.url, `mutation($url: String!) { registerWebhook(input: { sessionId: "bench-0", url: $url, events: [MESSAGE] }) { secret } }`, {
@@ -352,6 +449,7 @@ async function webhookRun(events) {
   } finally {
     await stopChild(receiverChild);
     await app.stop();
+    await database?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -545,7 +643,7 @@ function report(r) {
   const p = r.peer?.rps;
   const lines = [];
   lines.push('# wa-gateway benchmark report', '');
-  lines.push(`Written by \`npm run bench${quick ? ' -- --quick' : ''}${only ? ` -- --only ${only.join(',')}` : ''}${growthOnly ? ' -- --growth' : ''}\` on ${new Date().toISOString()} (${fmt(r.wallSeconds)} s).`, '');
+  lines.push(`Written by \`npm run bench${quick ? ' -- --quick' : ''}${only ? ` -- --only ${only.join(',')}` : ''}${growthOnly ? ' -- --growth' : ''}\` on ${new Date().toISOString()}${r.cPg || r.fPg ? ` (PostgreSQL rows on ${databaseUrl === 'none' ? 'none' : redact(databaseUrl)})` : ''} (${fmt(r.wallSeconds)} s).`, '');
   lines.push(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30, 1)} GiB memory, Node ${process.version}, ${process.platform}/${process.arch}. Shared and noisy: read ratios, not absolutes.`, '');
   lines.push(`Method: every server is its own child process (NODE_ENV=production); load comes from another child process (autocannon, 32 connections unless said, ${DURATION} s runs); figures are medians of ${REPS} repetitions interleaved across the servers, after a 1 s warm-up each ((c): 2 s; (d): 10 uncounted warm-up events). (c) runs ${REPS_AB} repetitions, in turns with its info row's server; the ceiling, (a), (b) and the peer run ${REPS_AB} repetitions in that order, and their ratios are medians of the per-repetition ratios, each between runs seconds apart: the machine's speed drifts over minutes more than within one repetition. The real server is the compiled app (\`buildApp\`, sandbox engine, temp data dir, log level warn, sandbox delays 0). The ceiling is a bare \`node:http\` server answering the same JSON bytes; the peer is stock graphql-yoga + Pothos with the same \`sessions { sessionId status lastActivity }\` shape (100 items).`, '');
   lines.push('| scenario | figure | vs ceiling | vs peer | goal | verdict |', '|---|---|---|---|---|---|');
@@ -569,6 +667,15 @@ function report(r) {
   }
   const sendRuns = (x) => (x.runs ? ` (runs: ${x.runs.map((y) => `${fmt(y.rps)}/s p99 ${fmt(y.p99)}`).join(', ')})` : '');
   if (r.c) lines.push(`| (c) \`sendText\` between two READY sandbox sessions, 64 connections | ${fmt(r.c.rps)} sends/s, p50 ${fmt(r.c.p50)} ms, p99 ${fmt(r.c.p99)} ms, ${r.c.errors} errors${sendRuns(r.c)} | ${c ? pct(r.c.rps / c) : 'n/a'} | n/a (the peer has no mutation) | ≥ 3,000/s, p99 ≤ 25 ms | ${verdict(r.c.rps >= 3000 && r.c.p99 <= 25)} |`);
+  if (r.cPg) {
+    const x = r.cPg;
+    const goal = '≥ 40% of (c) on SQLite, p99 ≤ 50 ms';
+    lines.push(
+      x.notRun
+        ? `| (c) \`sendText\` on PostgreSQL | not run: ${x.notRun} | | | ${goal} | not run |`
+        : `| (c) \`sendText\` on PostgreSQL (\`--database-url\`), 64 connections | ${fmt(x.rps)} sends/s, p50 ${fmt(x.p50)} ms, p99 ${fmt(x.p99)} ms, ${x.errors} errors${sendRuns(x)}; ${x.ofSqlite == null ? 'no SQLite run to compare' : `${pct(x.ofSqlite)} of SQLite's`} | ${c ? pct(x.rps / c) : 'n/a'} | n/a | ${goal} | ${verdict(x.ofSqlite == null ? null : x.ofSqlite >= 0.4 && x.p99 <= 50 && x.errors === 0)} |`,
+    );
+  }
   if (r.cUngated) {
     const u = r.cUngated;
     lines.push(`| (c) with \`--operations-per-turn 0\` (every request of a poll starts at once) | ${fmt(u.rps)} sends/s, p50 ${fmt(u.p50)} ms, p99 ${fmt(u.p99)} ms, ${u.errors} errors${sendRuns(u)} | ${c ? pct(u.rps / c) : 'n/a'} | n/a | info | info |`);
@@ -581,6 +688,14 @@ function report(r) {
   }
   if (r.e) for (const e of r.e.points) lines.push(`| (e) RSS per READY sandbox session, ${fmt(e.sessions)} sessions | ${fmt(e.perSessionKb, 1)} KB/session (RSS ${fmt(e.rss)} MB, idle ${fmt(r.e.baseRss)} MB; created in ${fmt(e.createSeconds, 1)} s) | n/a | n/a | ≤ 64 KB at 10,000 | ${e.sessions >= 10000 ? verdict(e.perSessionKb <= 64) : 'info'} |`);
   if (r.f) lines.push(`| (f) signed webhook deliveries through the durable outbox to a local receiver (${r.f.runs.length} run${r.f.runs.length > 1 ? 's' : ''} of ${fmt(r.f.runs[0]?.expected)} events) | ${fmt(r.f.perSecond)} deliveries/s (runs: ${r.f.runs.map((x) => fmt(x.perSecond)).join(', ')}); delivered ${r.f.runs.map((x) => `${x.received}/${x.expected}`).join(', ')}, ${r.f.unsigned} unsigned | n/a | n/a | ≥ 1,000/s | ${verdict(r.f.allDelivered && r.f.unsigned === 0 && r.f.perSecond >= 1000)} |`);
+  if (r.fPg) {
+    const x = r.fPg;
+    lines.push(
+      x.notRun
+        ? `| (f) webhook deliveries on PostgreSQL | not run: ${x.notRun} | | | ≥ 1,000/s | not run |`
+        : `| (f) the same on PostgreSQL (\`--database-url\`; ${x.runs.length} run${x.runs.length > 1 ? 's' : ''} of ${fmt(x.runs[0]?.expected)} events) | ${fmt(x.perSecond)} deliveries/s (runs: ${x.runs.map((y) => fmt(y.perSecond)).join(', ')}); delivered ${x.runs.map((y) => `${y.received}/${y.expected}`).join(', ')}, ${x.unsigned} unsigned | n/a | n/a | ≥ 1,000/s | ${verdict(x.allDelivered && x.unsigned === 0 && x.perSecond >= 1000)} |`,
+    );
+  }
   if (r.g) lines.push(`| (g) cold start, \`npm start\`'s \`node dist/bundle/main.js\` to first answered request | ${fmt(r.g.ms)} ms (runs: ${r.g.runs.map((x) => fmt(x)).join(', ')}) | n/a | n/a | ≤ 1.0 s | ${verdict(r.g.ms <= 1000)} |`);
   if (r.i) {
     const size = (n) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : 'empty');

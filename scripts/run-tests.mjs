@@ -21,7 +21,8 @@ function find(dir) {
 
 // A file stores something when it starts a server (in process or as a child) or asks for the backend.
 const STORES = /\b(startServer|scopedFixture|twoSessions|spawnServer|WA_TEST_STORE)\b/;
-// Files that start a server but whose subject is not storage: the PostgreSQL pass leaves them out.
+// Files the PostgreSQL pass leaves out although they start a server: their subject is not storage, or they
+// choose their backends themselves.
 const NOT_STORAGE = {
   'test/dashboard.test.ts': 'pages in a browser',
   'test/docs-browser.test.ts': 'pages in a browser',
@@ -32,7 +33,11 @@ const NOT_STORAGE = {
   'test/open-wa-server.test.ts': 'the open-wa engine in Chromium (its sessions go through the repository the sandbox suites cover)',
   'test/examples.test.ts': 'example programs against the API (the calls they make are covered by the API suites)',
   'test/rest-clients.test.ts': 'client programs against the API (the calls they make are covered by the API suites)',
+  'test/query-plans.test.ts': "SQLite's query plans (statements caught at better-sqlite3's prepare)",
+  'test/storage-full.test.ts': "a full disk under the data dir, where SQLite's file is",
   'test/pg-migrations.test.ts': 'on PostgreSQL already in the first pass',
+  'test/db-copy.test.ts': 'from SQLite to PostgreSQL already in the first pass',
+  'test/pg-outage.test.ts': 'on a PostgreSQL of its own already in the first pass',
 };
 
 const inCi = !['', '0', 'false', undefined].includes(process.env.CI?.toLowerCase());
@@ -105,7 +110,9 @@ else {
     failed = true;
   } else if (missing) pgNote = `SKIPPED: ${missing}`;
   else {
-    console.log(`\n==================== the same suites on PostgreSQL (${pgFiles.length} of ${files.length} files) ====================\n`);
+    console.log(`\n==================== the same suites on PostgreSQL (${pgFiles.length} of ${files.length} files) ====================`);
+    for (const [file, why] of Object.entries(NOT_STORAGE)) if (files.includes(file)) console.log(`  not on PostgreSQL: ${file} -- ${why}`);
+    console.log('');
     runs.push(pass('postgres', pgFiles, { WA_TEST_STORE: 'postgres' }));
   }
 }

@@ -3,6 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from './helpers/app.js';
+import { testStore } from './helpers/pg.js';
 import { runMain, spawnServer } from './helpers/process.js';
 
 const gql = async (url: string, query: string) =>
@@ -16,7 +17,8 @@ describe('command line', () => {
       for (const what of ['/graphql', '/api/v1', '/health', 'ws://']) assert.ok(server.output().includes(what), `prints ${what}`);
       const info = await gql(server.url, '{ serverInfo { maxSessions defaultEngine } health { status } }');
       assert.deepEqual(info.data, { serverInfo: { maxSessions: 3, defaultEngine: 'sandbox' }, health: { status: 'healthy' } });
-      assert.ok(existsSync(join(dataDir, 'wa-gateway.sqlite')), 'SQLite file under the data dir');
+      // On PostgreSQL (WA_TEST_STORE=postgres gives the child DATABASE_URL) no SQLite file is made.
+      assert.equal(existsSync(join(dataDir, 'wa-gateway.sqlite')), testStore === 'sqlite', 'SQLite file under the data dir only on SQLite');
       server.child.kill('SIGTERM');
       assert.equal(await server.exited, 0);
     } finally {

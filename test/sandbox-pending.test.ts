@@ -19,7 +19,10 @@ describe('deliveries that wait for their receiver', () => {
       const send = async (content: string, quotedMessageId?: string) =>
         (await server.gqlOk(SEND_TEXT, { input: { sessionId: 'A', chatId: b, content, ...(quotedMessageId ? { quotedMessageId } : {}) } })).sendText.message;
 
-      const first = await send('waiting 0');
+      // Text that quoting has to carry through: double and single quotes, backslashes, braces and commas, a
+      // word that is a keyword, line breaks, non-ASCII.
+      const tricky = `waiting 0: say "hi", {a,b} \\ back\\slash 'single' NULL \\N é 🎉\r\nnext line\t$1`;
+      const first = await send(tricky);
       await Promise.all(Array.from({ length: 19 }, (_, i) => send(`waiting ${i + 1}`)));
       const quoting = await send('quoting the first', first.id);
       await sleep(100);
@@ -44,6 +47,8 @@ describe('deliveries that wait for their receiver', () => {
       const quoted = got.find((m) => m.body === 'quoting the first');
       assert.equal(quoted.quotedMessageId, `false_${a}_${keyOf(first.id)}`, "the quote names B's copy of the first message");
       assert.equal(keyOf(quoting.id), keyOf(quoted.id));
+      assert.equal(got[0].body, tricky);
+      assert.equal(sent[0].body, tricky);
 
       // Every message of A reaches DEVICE once: SERVER and DEVICE per message, nothing twice.
       await waitFor(() => acks.values.filter((v) => v.ack.ack === 'DEVICE').length >= total, 10_000, 'every DEVICE ack');

@@ -67,9 +67,9 @@ function merge<T>(a: T, b: unknown): T {
   return out as T;
 }
 
-/** The storage of a data dir from outside the app: see TestServer.sql. */
-export async function storeSql<T = Record<string, unknown>>(dataDir: string, text: string, params: readonly unknown[] = []): Promise<T[]> {
-  if (testStore === 'postgres') return queryDatabase<T>((await databaseFor(dataDir)).url, text, params);
+/** The storage of a data dir (its SQLite file, or the PostgreSQL database given) from outside the app: see TestServer.sql. */
+export async function storeSql<T = Record<string, unknown>>(dataDir: string, text: string, params: readonly unknown[] = [], databaseUrl?: string): Promise<T[]> {
+  if (databaseUrl) return queryDatabase<T>(databaseUrl, text, params);
   const reads = /^\s*(select|with|pragma)\b/i.test(text);
   const db = new Database(join(dataDir, 'wa-gateway.sqlite'), { readonly: reads });
   try {
@@ -87,9 +87,10 @@ export async function storeSql<T = Record<string, unknown>>(dataDir: string, tex
  * WA_TEST_STORE=postgres it stores to a PostgreSQL database of that data dir instead of the SQLite file.
  */
 export async function startServer(overrides: DeepPartial<Config> = {}, dataDir = tempDir(), options: BuildOptions = {}): Promise<TestServer> {
-  const databaseUrl = testStore === 'postgres' ? (await databaseFor(dataDir)).url : undefined;
-  // Config's databaseUrl ('' = SQLite); a test's own overrides still win.
-  const storage = (databaseUrl ? { databaseUrl } : {}) as DeepPartial<Config>;
+  // Config's databaseUrl ('' = SQLite). A test that gives one itself chooses its backend.
+  const own = (overrides as { databaseUrl?: string }).databaseUrl;
+  const databaseUrl = own !== undefined ? own || undefined : testStore === 'postgres' ? (await databaseFor(dataDir)).url : undefined;
+  const storage = { databaseUrl: databaseUrl ?? '' } as DeepPartial<Config>;
   const app = await buildApp(merge(merge(fastSettings, { host: '127.0.0.1', dataDir, ...storage }), overrides), options);
   if (databaseUrl) await assertOnPostgres(app, databaseUrl);
   const { port } = await app.start(0);
@@ -109,9 +110,9 @@ export async function startServer(overrides: DeepPartial<Config> = {}, dataDir =
     url,
     wsUrl,
     dataDir,
-    store: testStore,
+    store: databaseUrl ? 'postgres' : 'sqlite',
     databaseUrl,
-    sql: (text, params) => storeSql(dataDir, text, params),
+    sql: (text, params) => storeSql(dataDir, text, params, databaseUrl),
     gql,
     async gqlOk<T>(query: string, variables: Record<string, unknown> = {}) {
       const result = await gql<T>(query, variables);
@@ -142,7 +143,7 @@ async function assertOnPostgres(app: App, url: string): Promise<void> {
   const [row] = await queryDatabase<{ n: number }>(url, "SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'sessions'");
   if (row?.n !== 1) {
     await app.stop();
-    throw new Error(`WA_TEST_STORE=postgres: the server did not migrate ${url} (does the config take databaseUrl?)`);
+    throw new Error(`the server given ${url} did not migrate it (does the config take databaseUrl?)`);
   }
 }
 

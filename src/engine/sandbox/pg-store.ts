@@ -30,21 +30,151 @@ export const PENDING_PAGE = 500;
 
 const MESSAGE_INSERT_COLUMNS = `session_id, message_id, msg_key, chat_id, from_jid, to_jid, from_me, body, timestamp, author,
   type, ack, caption, mimetype, filename, size, quoted_message_id, read`;
-/** $1..$18: the message's columns in MESSAGE_INSERT_COLUMNS' order (see messageParams). */
-const MESSAGE_VALUES = Array.from({ length: 18 }, (_, i) => `$${i + 1}`).join(', ');
-/** The chat upsert that follows a message insert (`m` returns its seq); $19 name, $20 is_group, $21 unread. */
-const CHAT_UPSERT = `INSERT INTO sandbox_chats (session_id, chat_id, name, is_group, unread_count, last_seq, last_ts)
-    SELECT $1, $4, $19, $20, $21, m.seq, $9 FROM m
+/**
+ * The items of one kind queued during a turn, sent as one statement: a microtask after the first, so still
+ * in the turn whose round takes them (the batch sends a round from a later macrotask). A statement costs
+ * the server a parse and a plan whatever its rows: one per turn instead of one per send. Items that must
+ * see each other's effect (receipts of one message) go in successive statements of the same round: the
+ * k-th item of a key in the k-th.
+ */
+class TurnStatements<I, R> {
+  private waves: { items: I[]; done: { resolve: (r: R) => void; reject: (e: Error) => void }[]; keys: Set<string> | null }[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly send: (items: I[]) => Promise<R[]>,
+    private readonly keyOf: ((item: I) => string) | null = null,
+  ) {}
+
+  add(item: I): Promise<R> {
+    const key = this.keyOf?.(item);
+    let wave = key === undefined ? this.waves[0] : this.waves.find((w) => !w.keys!.has(key));
+    if (!wave) {
+      wave = { items: [], done: [], keys: key === undefined ? null : new Set() };
+      this.waves.push(wave);
+    }
+    if (key !== undefined) wave.keys!.add(key);
+    wave.items.push(item);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+    const target = wave;
+    return new Promise<R>((resolve, reject) => target.done.push({ resolve, reject }));
+  }
+
+  private flush(): void {
+    const waves = this.waves;
+    this.waves = [];
+    this.scheduled = false;
+    for (const wave of waves) {
+      let sent: Promise<R[]>;
+      try {
+        sent = this.send(wave.items);
+      } catch (error) {
+        sent = Promise.reject(error as Error);
+      }
+      sent.then(
+        (results) => wave.done.forEach((d, i) => d.resolve(results[i]!)),
+        (error: Error) => wave.done.forEach((d) => d.reject(error)),
+      );
+    }
+  }
+}
+
+interface SendItem {
+  sessionId: string;
+  message: EngineMessage;
+  key: string;
+  chat: ChatInfo;
+  senderPhone: string;
+  recipients: string[];
+  waiting: string[];
+  delivery: PendingDelivery;
+}
+
+interface DeliverItem {
+  sessionId: string;
+  pendingId: number;
+  message: EngineMessage;
+  key: string;
+  chat: ChatInfo;
+}
+
+interface ReceiptItem {
+  key: string;
+  recipientPhone: string;
+  ack: ReceiptAck;
+}
+
+type Cell = string | number | null;
+
+/**
+ * A column of many rows as one PostgreSQL array literal: a statement of a turn's sends reads its rows with
+ * unnest(), which the server parses and plans as a handful of constants however many rows there are (a
+ * VALUES list of the same rows cost it about as much per row as the single statements it replaces).
+ */
+function pgArray(values: readonly Cell[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (i > 0) out += ',';
+    if (value === null || value === undefined) out += 'NULL';
+    else if (typeof value === 'number') out += String(value);
+    else out += `"${value.replace(/[\\"]/g, '\\$&')}"`;
+  }
+  return `${out}}`;
+}
+
+/** Rows as columns, each a parameter `$n::type[]` of an unnest(). */
+class Columns {
+  private readonly columns: { name: string; type: string; values: Cell[] }[];
+
+  constructor(spec: readonly (readonly [name: string, type: string])[]) {
+    this.columns = spec.map(([name, type]) => ({ name, type, values: [] }));
+  }
+
+  push(...row: Cell[]): void {
+    for (let i = 0; i < this.columns.length; i++) this.columns[i]!.values.push(row[i] ?? null);
+  }
+
+  get length(): number {
+    return this.columns[0]!.values.length;
+  }
+
+  /** `unnest($a::t[], ...) AS alias (names)`, its arrays appended to `params`. */
+  from(alias: string, params: unknown[]): string {
+    const args = this.columns.map((c) => `$${params.push(pgArray(c.values))}::${c.type}[]`);
+    return `unnest(${args.join(', ')}) AS ${alias} (${this.columns.map((c) => c.name).join(', ')})`;
+  }
+}
+
+const MESSAGE_SPEC = [
+  ['session_id', 'text'], ['message_id', 'text'], ['msg_key', 'text'], ['chat_id', 'text'], ['from_jid', 'text'], ['to_jid', 'text'],
+  ['from_me', 'int'], ['body', 'text'], ['timestamp', 'bigint'], ['author', 'text'], ['type', 'text'], ['ack', 'text'], ['caption', 'text'],
+  ['mimetype', 'text'], ['filename', 'text'], ['size', 'bigint'], ['quoted_message_id', 'text'], ['read', 'int'],
+  ['chat_name', 'text'], ['is_group', 'int'], ['unread', 'int'], ['ord', 'int'],
+] as const;
+
+const MESSAGE_FROM_V = `SELECT session_id, message_id, msg_key, chat_id, from_jid, to_jid, from_me, body, timestamp, author,
+  type, ack, caption, mimetype, filename, size, quoted_message_id, read`;
+/** One upsert per chat of the messages `m` inserted (a statement may not update a row twice). */
+const CHATS_FROM_M = `INSERT INTO sandbox_chats (session_id, chat_id, name, is_group, unread_count, last_seq, last_ts)
+    SELECT m.session_id, m.chat_id, min(v.chat_name), max(v.is_group), sum(v.unread), max(m.seq), max(m.timestamp)
+    FROM m JOIN v ON v.session_id = m.session_id AND v.message_id = m.message_id GROUP BY m.session_id, m.chat_id
     ON CONFLICT (session_id, chat_id) DO UPDATE SET unread_count = sandbox_chats.unread_count + excluded.unread_count,
       last_seq = excluded.last_seq, last_ts = excluded.last_ts, name = COALESCE(sandbox_chats.name, excluded.name)`;
 
-function messageParams(sessionId: string, message: EngineMessage, key: string, chat: ChatInfo, read: boolean): unknown[] {
-  return [
-    sessionId, message.id, key, message.chatId, message.from, message.to, message.fromMe ? 1 : 0, message.body, message.timestamp,
-    message.author, message.type, message.ack, message.caption, message.media?.mimetype ?? null, message.media?.filename ?? null,
-    message.media?.size ?? null, message.quotedMessageId, read ? 1 : 0,
-    chat.name, chat.isGroup ? 1 : 0, message.fromMe || read ? 0 : 1,
-  ];
+function messageColumns(items: readonly { sessionId: string; message: EngineMessage; key: string; chat: ChatInfo }[], read: boolean): Columns {
+  const columns = new Columns(MESSAGE_SPEC);
+  items.forEach(({ sessionId, message, key, chat }, i) =>
+    columns.push(
+      sessionId, message.id, key, message.chatId, message.from, message.to, message.fromMe ? 1 : 0, message.body, message.timestamp,
+      message.author, message.type, message.ack, message.caption, message.media?.mimetype ?? null, message.media?.filename ?? null,
+      message.media?.size ?? null, message.quotedMessageId, read ? 1 : 0, chat.name, chat.isGroup ? 1 : 0, message.fromMe || read ? 0 : 1, i,
+    ),
+  );
+  return columns;
 }
 
 /**
@@ -60,6 +190,12 @@ export class PgSandboxStore implements SandboxStore {
   private readonly chatSelect: string;
   private loading: Promise<void> | null = null;
   private loaded = false;
+  private readonly sends = new TurnStatements<SendItem, null>((items) => this.sendStatement(items));
+  private readonly deliveries = new TurnStatements<DeliverItem, boolean>((items) => this.deliverStatement(items));
+  private readonly receipts = new TurnStatements<ReceiptItem, AckRaised | null>(
+    (items) => this.receiptStatement(items),
+    (item) => item.key,
+  );
 
   constructor(
     private readonly pool: pg.Pool,
@@ -88,10 +224,19 @@ export class PgSandboxStore implements SandboxStore {
     this.groups.load(groups as Parameters<GroupCache['load']>[0], members as Parameters<GroupCache['load']>[1]);
   }
 
-  /** A statement of the turn's transaction; its rows come back before the commit. */
-  private queue<R>(sql: string, params: readonly unknown[]): Promise<R[]> {
+  /** A statement of the turn's transaction, queued now; its rows come back before the commit. */
+  private queueNow<R>(sql: string, params: readonly unknown[]): Promise<R[]> {
     sandboxStats.storeQueries++;
     return this.batch.run<R>(sql, params);
+  }
+
+  /**
+   * A statement of the turn's transaction, queued a microtask later: after the turn's statements of writes
+   * gathered before it (TurnStatements sends them from a microtask), so a read of sandbox_pending sees the
+   * deliveries queued before it, and statements keep the order of the calls.
+   */
+  private queue<R>(sql: string, params: readonly unknown[]): Promise<R[]> {
+    return new Promise<R[]>((resolve, reject) => queueMicrotask(() => this.queueNow<R>(sql, params).then(resolve, reject)));
   }
 
   /** A write whose result nobody reads: its failure is the commit's (every committed() waiter learns it). */
@@ -126,22 +271,32 @@ export class PgSandboxStore implements SandboxStore {
   // --- messages and chats -------------------------------------------------------------------------
 
   recordSend(sessionId: string, message: EngineMessage, key: string, chat: ChatInfo, senderPhone: string, recipients: string[], waiting: string[], delivery: PendingDelivery): void {
-    const params = messageParams(sessionId, message, key, chat, true);
-    params.push(senderPhone);
-    const sender = `$${params.length}`;
-    const receipts = recipients.map((phone) => `($3, $${params.push(phone)}, ${sender}, 1)`);
-    let sql = `WITH m AS (INSERT INTO sandbox_messages (${MESSAGE_INSERT_COLUMNS}) VALUES (${MESSAGE_VALUES}) ON CONFLICT DO NOTHING RETURNING seq),
-      c AS (${CHAT_UPSERT})`;
+    this.sends.add({ sessionId, message, key, chat, senderPhone, recipients, waiting, delivery }).catch(ignore);
+  }
+
+  private sendStatement(items: SendItem[]): Promise<null[]> {
+    const params: unknown[] = [];
+    const receipts = new Columns([['msg_key', 'text'], ['recipient_phone', 'text'], ['sender_phone', 'text']]);
+    const waiting = new Columns([['to_phone', 'text'], ['payload', 'text']]);
+    for (const item of items) {
+      for (const phone of item.recipients) receipts.push(item.key, phone, item.senderPhone);
+      if (item.waiting.length > 0) {
+        const payload = JSON.stringify(item.delivery);
+        for (const phone of item.waiting) waiting.push(phone, payload);
+      }
+    }
+    let sql = `WITH v AS (SELECT * FROM ${messageColumns(items, true).from('v', params)}),
+      m AS (INSERT INTO sandbox_messages (${MESSAGE_INSERT_COLUMNS}) ${MESSAGE_FROM_V} FROM v ORDER BY ord
+        ON CONFLICT DO NOTHING RETURNING seq, session_id, message_id, chat_id, timestamp),
+      c AS (${CHATS_FROM_M})`;
     if (receipts.length > 0) {
-      sql += `, r AS (INSERT INTO sandbox_receipts (msg_key, recipient_phone, sender_phone, state) VALUES ${receipts.join(', ')} ON CONFLICT DO NOTHING)`;
+      sql += `, r AS (INSERT INTO sandbox_receipts (msg_key, recipient_phone, sender_phone, state)
+        SELECT msg_key, recipient_phone, sender_phone, 1 FROM ${receipts.from('r', params)} ON CONFLICT DO NOTHING)`;
     }
     if (waiting.length > 0) {
-      params.push(JSON.stringify(delivery));
-      const payload = `$${params.length}`;
-      const rows = waiting.map((phone) => `($${params.push(phone)}, ${payload})`);
-      sql += `, p AS (INSERT INTO sandbox_pending (to_phone, payload) VALUES ${rows.join(', ')})`;
+      sql += `, w AS (INSERT INTO sandbox_pending (to_phone, payload) SELECT to_phone, payload FROM ${waiting.from('w', params)})`;
     }
-    this.write(`${sql} SELECT 1`, params);
+    return this.queueNow(`${sql} SELECT 1`, params).then(() => items.map(() => null));
   }
 
   addPending(toPhone: string, delivery: PendingDelivery): void {
@@ -160,38 +315,65 @@ export class PgSandboxStore implements SandboxStore {
   }
 
   deliver(sessionId: string, pendingId: number, message: EngineMessage, key: string, chat: ChatInfo): Promise<boolean> {
-    const params = messageParams(sessionId, message, key, chat, false);
-    params.push(pendingId);
-    const inserted = this.queue<{ n: number }>(
-      `WITH claimed AS (DELETE FROM sandbox_pending WHERE id = $${params.length} RETURNING id),
-        m AS (INSERT INTO sandbox_messages (${MESSAGE_INSERT_COLUMNS}) SELECT ${MESSAGE_VALUES} FROM claimed ON CONFLICT DO NOTHING RETURNING seq),
-        c AS (${CHAT_UPSERT})
-       SELECT count(*)::int AS n FROM m`,
-      params,
-    ).then((rows) => rows[0]?.n === 1);
+    const inserted = this.deliveries.add({ sessionId, pendingId, message, key, chat });
     inserted.catch(ignore);
     return inserted;
   }
 
-  receipt(key: string, recipientPhone: string, ack: ReceiptAck): Promise<AckRaised | null> {
-    // The statement's parts see the table as it was before it: the lowest state over all recipients is the
-    // others' lowest and this one's new state.
-    const raised = this.queue<{ message_id: string; chat_id: string; sender_phone: string; state: number }>(
-      `WITH r AS (UPDATE sandbox_receipts SET state = $3 WHERE msg_key = $1 AND recipient_phone = $2 AND state < $3 RETURNING sender_phone),
-        low AS (SELECT r.sender_phone, LEAST($3, COALESCE((SELECT MIN(o.state) FROM sandbox_receipts o
-                  WHERE o.msg_key = $1 AND o.recipient_phone <> $2), $3)) AS state FROM r)
-       UPDATE sandbox_messages m SET ack = (CASE low.state WHEN 1 THEN 'SERVER' WHEN 2 THEN 'DEVICE' ELSE 'READ' END)
-         FROM low JOIN sandbox_accounts a ON a.phone = low.sender_phone
-         WHERE m.session_id = a.session_id AND m.msg_key = $1 AND m.from_me = 1 AND ${ackRankSql('m.')} < low.state
-       RETURNING m.message_id, m.chat_id, low.sender_phone, low.state`,
-      [key, recipientPhone, ackRank[ack]],
+  private deliverStatement(items: DeliverItem[]): Promise<boolean[]> {
+    const params: unknown[] = [];
+    const v = messageColumns(items, false).from('v', params);
+    const ids = new Columns([['ord', 'int'], ['id', 'bigint']]);
+    items.forEach((item, i) => ids.push(i, item.pendingId));
+    const idList = `$${params.push(pgArray(items.map((item) => item.pendingId)))}::bigint[]`;
+    // A delivery claims its waiting row as it inserts: one whose row is gone (delivered already) inserts nothing.
+    return this.queueNow<{ session_id: string; message_id: string }>(
+      `WITH v AS (SELECT * FROM ${v}),
+        ids AS (SELECT * FROM ${ids.from('ids', params)}),
+        claimed AS (DELETE FROM sandbox_pending WHERE id = ANY (${idList}) RETURNING id),
+        m AS (INSERT INTO sandbox_messages (${MESSAGE_INSERT_COLUMNS})
+          ${MESSAGE_FROM_V} FROM v WHERE v.ord IN (SELECT ids.ord FROM ids JOIN claimed ON claimed.id = ids.id) ORDER BY v.ord
+          ON CONFLICT DO NOTHING RETURNING seq, session_id, message_id, chat_id, timestamp),
+        c AS (${CHATS_FROM_M})
+       SELECT session_id, message_id FROM m`,
+      params,
     ).then((rows) => {
-      const row = rows[0];
-      if (!row) return null;
-      return { senderPhone: row.sender_phone, messageId: row.message_id, chatId: row.chat_id, ack: ackOfRank[row.state] as ReceiptAck };
+      const inserted = new Set(rows.map((r) => `${r.session_id}\n${r.message_id}`));
+      return items.map((item) => inserted.has(`${item.sessionId}\n${item.message.id}`));
     });
+  }
+
+  receipt(key: string, recipientPhone: string, ack: ReceiptAck): Promise<AckRaised | null> {
+    const raised = this.receipts.add({ key, recipientPhone, ack });
     raised.catch(ignore);
     return raised;
+  }
+
+  private receiptStatement(items: ReceiptItem[]): Promise<(AckRaised | null)[]> {
+    // Each message at most once here (see TurnStatements). The statement's parts see the tables as they were
+    // before it: the lowest state over a message's recipients is the others' lowest and this one's new state.
+    const params: unknown[] = [];
+    const rows = new Columns([['ord', 'int'], ['msg_key', 'text'], ['recipient_phone', 'text'], ['state', 'int']]);
+    items.forEach((item, i) => rows.push(i, item.key, item.recipientPhone, ackRank[item.ack]));
+    return this.queueNow<{ ord: number; message_id: string; chat_id: string; sender_phone: string; state: number }>(
+      `WITH v AS (SELECT * FROM ${rows.from('v', params)}),
+        r AS (UPDATE sandbox_receipts s SET state = v.state FROM v
+              WHERE s.msg_key = v.msg_key AND s.recipient_phone = v.recipient_phone AND s.state < v.state
+              RETURNING v.ord, s.msg_key, s.recipient_phone, s.sender_phone, v.state),
+        low AS (SELECT r.ord, r.msg_key, r.sender_phone, LEAST(r.state, COALESCE((SELECT MIN(o.state) FROM sandbox_receipts o
+                  WHERE o.msg_key = r.msg_key AND o.recipient_phone <> r.recipient_phone), r.state)) AS state FROM r)
+       UPDATE sandbox_messages m SET ack = (CASE low.state WHEN 1 THEN 'SERVER' WHEN 2 THEN 'DEVICE' ELSE 'READ' END)
+         FROM low JOIN sandbox_accounts a ON a.phone = low.sender_phone
+         WHERE m.session_id = a.session_id AND m.msg_key = low.msg_key AND m.from_me = 1 AND ${ackRankSql('m.')} < low.state
+       RETURNING low.ord, m.message_id, m.chat_id, low.sender_phone, low.state`,
+      params,
+    ).then((raised) => {
+      const results: (AckRaised | null)[] = items.map(() => null);
+      for (const row of raised) {
+        results[row.ord] = { senderPhone: row.sender_phone, messageId: row.message_id, chatId: row.chat_id, ack: ackOfRank[row.state] as ReceiptAck };
+      }
+      return results;
+    });
   }
 
   markRead(sessionId: string, chatId: string): Promise<string[]> {

@@ -137,8 +137,10 @@ export class PgWriteBatch implements PgBatch {
   committed(): Promise<void> {
     const current = this.current;
     const closing = this.closing;
-    if (current && closing) return closing.done().then(() => current.done());
-    return (current ?? closing)?.done() ?? Promise.resolve();
+    const once = current && closing ? closing.done().then(() => current.done()) : ((current ?? closing)?.done() ?? Promise.resolve());
+    // Statements queued behind a round already under way may go into the next transaction (when this one is
+    // full): wait for that one too, or an answer could acknowledge a write that then fails.
+    return this.queue.length > 0 && (this.busy || current?.begun) ? once.then(() => this.current?.done()) : once;
   }
 
   get pending(): boolean {
