@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { eventTypes, type BusEvent, type EventType } from '../events/bus.js';
+import { eventPayload } from '../../rest-compat/event-payload.js';
 import type { WebhookRecord, WebhookStore } from './webhook-store.js';
 
 /** `msg_` + time-ordered base36 + random: the delivery's id, webhook-id header and body id. */
@@ -15,12 +16,6 @@ export function eventName(type: EventType): string {
 /** The body every attempt of a delivery sends, unchanged: `{id, event, sessionId, timestamp, data}`. */
 export function deliveryBody(id: string, event: string, sessionId: string, at: number, data: unknown): string {
   return JSON.stringify({ id, event, sessionId, timestamp: new Date(at).toISOString(), data });
-}
-
-/** The event's own fields, without the envelope's (type, sessionId, at). */
-export function eventData(event: BusEvent): Record<string, unknown> {
-  const { type: _type, sessionId: _sessionId, at: _at, ...data } = event;
-  return data;
 }
 
 export function matches(webhook: Pick<WebhookRecord, 'events'>, type: EventType): boolean {
@@ -47,7 +42,7 @@ export class Outbox {
     // Most events have no webhook to go to: no (sub)transaction then.
     if (targets.length === 0) return 0;
     const name = eventName(event.type);
-    const data = eventData(event);
+    const data = eventPayload(event);
     this.store.transaction(() => {
       for (const webhook of targets) {
         const id = newDeliveryId(event.at);
