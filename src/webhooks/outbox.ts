@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { eventTypes, type BusEvent, type EventType } from '../events/bus.js';
 import { eventPayload } from '../../rest-compat/event-payload.js';
+import { eventTypes, type BusEvent, type EventType } from '../events/bus.js';
 import type { WebhookRecord, WebhookStore } from './webhook-store.js';
 
 /** `msg_` + time-ordered base36 + random: the delivery's id, webhook-id header and body id. */
@@ -16,6 +16,11 @@ export function eventName(type: EventType): string {
 /** The body every attempt of a delivery sends, unchanged: `{id, event, sessionId, timestamp, data}`. */
 export function deliveryBody(id: string, event: string, sessionId: string, at: number, data: unknown): string {
   return JSON.stringify({ id, event, sessionId, timestamp: new Date(at).toISOString(), data });
+}
+
+/** The event's `data`: the same object the /ws socket sends for it (rest-compat/event-payload.ts). */
+export function eventData(event: BusEvent): Record<string, unknown> {
+  return eventPayload(event);
 }
 
 export function matches(webhook: Pick<WebhookRecord, 'events'>, type: EventType): boolean {
@@ -42,7 +47,7 @@ export class Outbox {
     // Most events have no webhook to go to: no (sub)transaction then.
     if (targets.length === 0) return 0;
     const name = eventName(event.type);
-    const data = eventPayload(event);
+    const data = eventData(event);
     this.store.transaction(() => {
       for (const webhook of targets) {
         const id = newDeliveryId(event.at);
