@@ -1,5 +1,6 @@
 import { errorCodes, errorStatus, type ErrorCode } from '../src/errors.js';
-import { ECHO_BOT, EXAMPLE_ME, EXAMPLE_QR, EXAMPLE_SESSION, EXAMPLE_TIME, EXAMPLE_UNIX, type JsonSchema, type RestRoute } from './route.js';
+import { eventPayloadDocs } from './event-payload.js';
+import { ECHO_BOT, EXAMPLE_SESSION, EXAMPLE_TIME, EXAMPLE_UNIX, type JsonSchema, type RestRoute } from './route.js';
 
 /** A message of each code, for the error examples (one per code: a new code in src/errors.ts needs one here). */
 const sampleMessages: Record<ErrorCode, string> = {
@@ -182,109 +183,13 @@ function operation(route: RestRoute, byId: Map<string, RestRoute>): Record<strin
 
 // ---- webhooks: what a registered URL receives ----------------------------------------------------------
 
-const messageData: JsonSchema = {
-  type: 'object',
-  required: ['message'],
-  properties: {
-    message: {
-      type: 'object',
-      properties: {
-        id: { type: 'string' },
-        chatId: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        fromMe: { type: 'boolean' },
-        body: { type: ['string', 'null'] },
-        timestamp: { type: 'integer', description: 'Unix seconds' },
-        author: { type: ['string', 'null'] },
-        type: { type: 'string', description: 'CHAT, IMAGE, DOCUMENT, AUDIO, PTT, ...' },
-        ack: { type: ['string', 'null'], description: 'SERVER, DEVICE, READ ... (sent messages)' },
-        caption: { type: ['string', 'null'] },
-        media: { type: ['object', 'null'], properties: { mimetype: { type: 'string' }, filename: { type: 'string' }, size: { type: 'integer' } } },
-        quotedMessageId: { type: ['string', 'null'] },
-      },
-    },
-  },
-};
-
-const groupData: JsonSchema = {
-  type: 'object',
-  properties: { groupId: { type: 'string' }, participants: { type: 'array', items: { type: 'string' } }, by: { type: ['string', 'null'] } },
-};
-
-const sentMessage = `true_${ECHO_BOT}_01A242D70CB40000E7EA`;
-
-/** Every body a webhook receives, by its `event` name (src/webhooks/outbox.ts writes them). */
-const webhookEvents: { event: string; summary: string; data: JsonSchema; example: Record<string, unknown> }[] = [
-  {
-    event: 'message',
-    summary: 'A message was sent or received',
-    data: messageData,
-    example: {
-      message: {
-        id: sentMessage,
-        chatId: ECHO_BOT,
-        from: EXAMPLE_ME,
-        to: ECHO_BOT,
-        fromMe: true,
-        body: 'Hello',
-        timestamp: EXAMPLE_UNIX,
-        author: EXAMPLE_ME,
-        type: 'CHAT',
-        ack: 'SERVER',
-        caption: null,
-        media: null,
-        quotedMessageId: null,
-      },
-    },
-  },
-  {
-    event: 'ack',
-    summary: 'A sent message got further (SERVER, DEVICE, READ, PLAYED)',
-    data: { type: 'object', properties: { messageId: { type: 'string' }, chatId: { type: 'string' }, ack: { type: 'string' } } },
-    example: { messageId: sentMessage, chatId: ECHO_BOT, ack: 'READ' },
-  },
-  {
-    event: 'qr',
-    summary: 'A new QR code to scan',
-    data: { type: 'object', properties: { qr: { type: 'object', properties: { dataUrl: { type: 'string' }, expiresAt: { type: 'integer', description: 'Epoch ms' } } } } },
-    example: { qr: { dataUrl: EXAMPLE_QR, expiresAt: Date.parse(EXAMPLE_TIME) + 20_000 } },
-  },
-  {
-    event: 'status',
-    summary: 'The session status changed',
-    data: { type: 'object', properties: { status: { type: 'string', description: 'INITIALIZING, QR_READY, AUTHENTICATED, READY, FAILED, TERMINATED' }, reason: { type: ['string', 'null'] } } },
-    example: { status: 'READY', reason: null },
-  },
-  { event: 'authenticated', summary: 'The QR code was scanned', data: { type: 'object' }, example: {} },
-  {
-    event: 'ready',
-    summary: 'The session is logged in and can send',
-    data: { type: 'object', properties: { me: { type: 'object', properties: { id: { type: 'string' }, name: { type: ['string', 'null'] }, pushname: { type: ['string', 'null'] } } } } },
-    example: { me: { id: EXAMPLE_ME, name: null, pushname: EXAMPLE_SESSION, isMyContact: true, isWAContact: true } },
-  },
-  {
-    event: 'disconnected',
-    summary: 'The session lost its connection',
-    data: { type: 'object', properties: { reason: { type: 'string' } } },
-    example: { reason: 'phone offline' },
-  },
-  {
-    event: 'group_join',
-    summary: 'Participants joined or were added to a group',
-    data: groupData,
-    example: { groupId: `15551000001-${EXAMPLE_UNIX}@g.us`, participants: [EXAMPLE_ME, ECHO_BOT], by: EXAMPLE_ME },
-  },
-  {
-    event: 'group_leave',
-    summary: 'Participants left or were removed from a group',
-    data: groupData,
-    example: { groupId: `15551000001-${EXAMPLE_UNIX}@g.us`, participants: ['1234567890@c.us'], by: EXAMPLE_ME },
-  },
+/** Every body a webhook receives, by its `event` name (`data` is what the /ws socket sends for the same event). */
+const webhookEvents = [
+  ...eventPayloadDocs(),
   {
     event: 'ping',
-    summary: 'A test delivery (testWebhook)',
-    data: { type: 'object', properties: { webhookId: { type: 'string' }, message: { type: 'string' } } },
+    summary: 'A test delivery (testWebhook; webhooks only)',
+    data: { type: 'object', additionalProperties: false, required: ['webhookId', 'message'], properties: { webhookId: { type: 'string' }, message: { type: 'string' } } },
     example: { webhookId: 'wh_qDa0Ok2UB4AHQbhA', message: 'Test delivery from wa-gateway' },
   },
 ];
@@ -304,7 +209,9 @@ function webhooks(): Record<string, unknown> {
         summary: e.summary,
         description:
           'POSTed to every registered URL whose events include it, signed per Standard Webhooks. ' +
-          'A 2xx answer completes the delivery; anything else is retried with backoff; 410 Gone disables the webhook.',
+          'A 2xx answer completes the delivery; anything else is retried with backoff; 410 Gone disables the webhook. ' +
+          'The legacy socket `ws://host/ws/{sessionId}` sends the same `data` as `{event, sessionId, data}` for qr, authenticated, ready, ' +
+          'message (received ones), ack and disconnected.',
         tags: ['Webhook payloads'],
         parameters: signatureHeaders,
         requestBody: {

@@ -1,5 +1,8 @@
 import { AppError, sessionNotFound, type ErrorCode } from '../src/errors.js';
 
+/** Where the REST layer answers. */
+export const REST_BASE = '/api/v1';
+
 /** A JSON Schema (2020-12, as OpenAPI 3.1 uses it) for the OpenAPI document. */
 export type JsonSchema = Record<string, unknown>;
 

@@ -8,10 +8,8 @@ import { noteRoute, noteSession } from '../src/observability/http-log.js';
 import { requestIdFrom } from '../src/plugins/use-request-id.js';
 import { docsAsset, docsPageFile, renderDocsPage } from './docs-page.js';
 import { buildOpenApi } from './openapi.js';
-import type { RestReply, RestRequest, RestRoute } from './route.js';
+import { REST_BASE, type RestReply, type RestRequest, type RestRoute } from './route.js';
 import type { Answer } from '../src/http/result-cache.js';
-
-export const REST_BASE = '/api/v1';
 
 /** What the runner needs of yoga: its fetch handler, the same one /graphql is served by. */
 export interface GraphQLFetch {

@@ -2,11 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { LiveAccess, LiveHolder } from '../src/auth/live-access.js';
-import type { MessageAck } from '../src/engine/engine.js';
 import type { BusEvent, EventBus } from '../src/events/bus.js';
 import { closeSocket, keepAlive } from '../src/http/ws-guard.js';
 import type { Logger } from '../src/logger.js';
 import type { SessionManager } from '../src/sessions/session-manager.js';
+import { eventPayload, qrPayload } from './event-payload.js';
 
 export const WS_PATH_PREFIX = '/ws/';
 
@@ -20,9 +20,6 @@ export const LegacyClose = {
   SHUTDOWN: 1001,
 } as const;
 
-// open-wa reports acks as numbers; legacy clients compare those.
-const ackNumber: Record<MessageAck, number> = { ERROR: -1, PENDING: 0, SERVER: 1, DEVICE: 2, READ: 3, PLAYED: 4 };
-
 // A client that has this much unsent data is not keeping up; it is closed rather than buffered forever.
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const PING_INTERVAL_MS = 30_000;
@@ -33,48 +30,24 @@ export interface LegacyEvent {
   data: Record<string, unknown>;
 }
 
-/** A bus event in the reference's `{event, sessionId, data}` shape, or null for the types the socket does not send. */
+const legacyEvents: Partial<Record<BusEvent['type'], LegacyEvent['event']>> = {
+  QR: 'qr',
+  AUTHENTICATED: 'authenticated',
+  READY: 'ready',
+  MESSAGE: 'message',
+  ACK: 'ack',
+  DISCONNECTED: 'disconnected',
+};
+
+/**
+ * A bus event in the reference's `{event, sessionId, data}` shape, `data` as webhooks get it; null for the
+ * types the socket does not send.
+ */
 export function toLegacyEvent(e: BusEvent): LegacyEvent | null {
-  const sessionId = e.sessionId;
-  switch (e.type) {
-    case 'QR':
-      return { event: 'qr', sessionId, data: { qrCode: e.qr.dataUrl, expiresAt: new Date(e.qr.expiresAt).toISOString() } };
-    case 'AUTHENTICATED':
-      return { event: 'authenticated', sessionId, data: {} };
-    case 'READY':
-      return { event: 'ready', sessionId, data: { me: e.me.id, pushname: e.me.pushname } };
-    case 'MESSAGE': {
-      // "message - New message received": what the session receives; its own sends show up as acks.
-      const m = e.message;
-      if (m.fromMe) return null;
-      return {
-        event: 'message',
-        sessionId,
-        data: {
-          id: m.id,
-          body: m.body,
-          from: m.from,
-          to: m.to,
-          chatId: m.chatId,
-          fromMe: m.fromMe,
-          timestamp: m.timestamp,
-          author: m.author,
-          type: m.type.toLowerCase(),
-          caption: m.caption,
-          mimetype: m.media?.mimetype ?? null,
-          filename: m.media?.filename ?? null,
-          quotedMessageId: m.quotedMessageId,
-          isGroupMsg: m.chatId.endsWith('@g.us'),
-        },
-      };
-    }
-    case 'ACK':
-      return { event: 'ack', sessionId, data: { id: e.messageId, chatId: e.chatId, ack: ackNumber[e.ack], status: e.ack.toLowerCase() } };
-    case 'DISCONNECTED':
-      return { event: 'disconnected', sessionId, data: { reason: e.reason } };
-    default:
-      return null;
-  }
+  const event = legacyEvents[e.type];
+  // "message - New message received": what the session receives; its own sends show up as acks.
+  if (!event || (e.type === 'MESSAGE' && e.message.fromMe)) return null;
+  return { event, sessionId: e.sessionId, data: eventPayload(e) };
 }
 
 export interface LegacySocketOptions {
@@ -140,7 +113,7 @@ export function createLegacySocket(o: LegacySocketOptions) {
       off();
       release();
     });
-    if (session.qr) send({ event: 'qr', sessionId, data: { qrCode: session.qr.dataUrl, expiresAt: new Date(session.qr.expiresAt).toISOString() } });
+    if (session.qr) send({ event: 'qr', sessionId, data: qrPayload(session.qr) });
   }
 
   return {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { accessRules, ruleFor, type AccessRule } from '../src/auth/access-policy.js';
+import { declaredPolicies, ruleFor, type AccessRule } from '../src/auth/access-policy.js';
 import { schema } from '../src/schema/index.js';
 import { CREATE, waitFor, type TestServer } from './helpers/app.js';
 import { ADMIN_KEY, createKey, gqlAs, gqlOkAs, scopedFixture, storeSnapshot, withKey } from './helpers/auth.js';
@@ -128,7 +128,7 @@ describe('auth matrix over every GraphQL operation', () => {
   it('the table covers every root field, and every root field has an explicit access rule', () => {
     const tabled = Object.entries(operations).flatMap(([type, ops]) => Object.keys(ops).map((f) => `${type}.${f}`)).sort();
     assert.deepEqual(tabled, schemaRootFields(), 'add the new operation to this matrix');
-    const ruled = Object.entries(accessRules).flatMap(([type, rules]) => Object.keys(rules).map((f) => `${type}.${f}`));
+    const ruled = declaredPolicies(schema).flatMap((p) => (p.access ? [`${p.typeName}.${p.fieldName}`] : []));
     for (const field of schemaRootFields()) assert.ok(ruled.includes(field), `${field} has no access rule (it falls back to admin-only)`);
   });
 
@@ -137,7 +137,7 @@ describe('auth matrix over every GraphQL operation', () => {
       it(`${type}.${field}: no key, wrong key, another session's key, a read-only key`, async () => {
         const op = operations[type][field]!;
         const vars = op.vars({ target, keyId: victimKeyId, groupId, peer });
-        const rule = ruleFor(type, field);
+        const rule = ruleFor(schema, type, field);
         const before = await snapshot();
 
         for (const headers of [{}, withKey('wrong-key-0123456789abc'), { authorization: 'Bearer wrong' }] as Record<string, string>[]) {
@@ -177,7 +177,7 @@ describe('auth matrix over every GraphQL operation', () => {
       }
       const denied = (await run({ apiKey: otherKey })) as any;
       const errors = denied.error ?? denied.value?.errors;
-      assert.equal(errors?.[0]?.extensions?.code, expectedDenial(ruleFor("Subscription", field), "other-session"), JSON.stringify(denied));
+      assert.equal(errors?.[0]?.extensions?.code, expectedDenial(ruleFor(schema, "Subscription", field), "other-session"), JSON.stringify(denied));
       // message and ack only speak when something happens: keep the admin sending until one arrives.
       let poke = true;
       const poking = (async () => {

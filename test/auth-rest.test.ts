@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { routeTable } from '../rest-compat/route-table.js';
 import { ruleFor } from '../src/auth/access-policy.js';
+import { schema } from '../src/schema/index.js';
 import { CREATE, startServer, type TestServer } from './helpers/app.js';
 import { ADMIN_KEY, createKey, gqlOkAs, scopedFixture, storeSnapshot, withKey } from './helpers/auth.js';
 import { assertError, rest } from './rest-helpers.js';
@@ -63,7 +64,7 @@ describe('auth matrix over every REST route', () => {
       }
 
       const { type, field } = rootFieldOf(route.document);
-      const rule = ruleFor(type, field);
+      const rule = ruleFor(schema, type, field);
       const other = await rest(server, route.method, path(), body, withKey(otherKey));
       if (rule.kind === 'any') assert.equal(other.status, 200);
       else if (rule.kind === 'filter') assert.ok(!JSON.stringify(other.body).includes(`"${target}"`), 'another key does not see the session');

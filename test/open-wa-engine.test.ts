@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type { EngineEvent, SessionConfig } from '../src/engine/engine.js';
 import { createOpenWaEngine, type OpenWaSettings } from '../src/engine/open-wa/open-wa-engine.js';
 import { isAlive, killProcessesMentioning, processesMentioning } from '../src/engine/open-wa/processes.js';
+import { engineCalls } from '../src/engine/open-wa/protocol.js';
 import { createLogger } from '../src/logger.js';
 import { needs, requireTools } from './helpers/system-tools.js';
 
@@ -116,6 +117,18 @@ describe('open-wa engine without the package installed', () => {
     assert.match(failed.reason, /^open-wa engine is not installed: run npm run install:open-wa/);
     await session.stop();
     await waitFor('the worker to exit', () => !isAlive(pid), 5_000);
+  });
+
+  it('forwards every engine call of the table: its check first, then the worker (not ready here)', async () => {
+    const e = engine({ runtimeDir: join(root, 'no-runtime') });
+    const { session } = await startSession(e, 'forwarding');
+    for (const method of Object.keys(engineCalls)) assert.equal(typeof (session as unknown as Record<string, unknown>)[method], 'function', method);
+    const code = (error: unknown) => (error as { code?: string }).code;
+    await assert.rejects(session.sendText({ chatId: 'bob', content: 'hi' }), (error) => code(error) === 'INVALID_CHAT_ID');
+    await assert.rejects(session.addParticipants('15551000001@c.us', ['15550000001@c.us']), (error) => code(error) === 'INVALID_CHAT_ID');
+    await assert.rejects(session.getChats(), (error) => code(error) === 'SESSION_NOT_READY');
+    await assert.rejects(session.getChat('15550000001@c.us'), (error) => code(error) === 'SESSION_NOT_READY');
+    await session.stop();
   });
 });
 

@@ -382,9 +382,9 @@ describe('open-wa worker calls: every engine-interface method against recorded p
   it('markChatRead, logout', async () => {
     const { client, calls } = recordedClient();
     const api = clientCalls(client);
-    assert.equal(await api.markChatRead(ALICE), null);
+    assert.equal(await api.markChatRead(ALICE), undefined);
     await assert.rejects(api.markChatRead('4915100000077@c.us'), expectEngineError('INVALID_CHAT_ID'));
-    assert.equal(await api.logout(), null);
+    assert.equal(await api.logout(), undefined);
     assert.deepEqual(calls.at(-1), ['logout']);
   });
 });

@@ -79,7 +79,7 @@ describe('webhook crash safety', () => {
       }, 10000, 'all marked SUCCEEDED');
       assert.equal(after.length, 200);
       assert.equal(new Set(rx.ids()).size, 200, 'all 200 arrived, none lost');
-      const texts = rx.received.map((r) => r.json.data.message.body);
+      const texts = rx.received.map((r) => r.json.data.body);
       assert.deepEqual([...new Set(texts)].sort(), Array.from({ length: 200 }, (_, i) => `m${i}`).sort());
     } finally {
       server.child.kill('SIGKILL');

@@ -44,7 +44,7 @@ describe('webhooks over REST', () => {
       new StandardWebhook(hook.secret).verify(r.body, r.headers as Record<string, string>);
       assert.ok(['message', 'ack'].includes(r.json.event));
     }
-    assert.ok(rx.received.some((r) => r.json.event === 'message' && r.json.data.message.id === sent.body.data.messageId));
+    assert.ok(rx.received.some((r) => r.json.event === 'message' && r.json.data.id === sent.body.data.messageId));
 
     const listed = await rest(server, 'GET', '/sessions/R/webhooks');
     assert.equal(listed.status, 200);

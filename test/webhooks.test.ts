@@ -74,7 +74,7 @@ describe('webhook deliveries', () => {
     assert.deepEqual(Object.keys(ready.json).sort(), ['data', 'event', 'id', 'sessionId', 'timestamp']);
     assert.equal(ready.json.sessionId, 'sig');
     assert.equal(ready.json.id, ready.headers['webhook-id']);
-    assert.match(ready.json.data.me.id, /^\d+@c\.us$/);
+    assert.match(ready.json.data.me, /^\d+@c\.us$/);
     assert.ok(!Number.isNaN(Date.parse(ready.json.timestamp)));
     assert.equal(ready.headers['content-type'], 'application/json');
     assert.match(ready.headers['webhook-timestamp'] as string, /^\d{10}$/, 'seconds');
@@ -94,7 +94,7 @@ describe('webhook deliveries', () => {
     // The filter held: only STATUS and READY were sent (no QR, no AUTHENTICATED).
     assert.deepEqual([...new Set(rx.received.map((r) => r.json.event))].sort(), ['ready', 'status']);
     const statuses = rx.received.filter((r) => r.json.event === 'status').map((r) => r.json.data.status);
-    assert.deepEqual(statuses, ['AUTHENTICATED', 'READY']);
+    assert.deepEqual(statuses, ['authenticated', 'ready']);
     // The secret is never shown again.
     const listed = await server.gqlOk('{ session(sessionId: "sig") { webhooks { id } } }');
     assert.equal(listed.session.webhooks[0].id, webhook.id);
@@ -338,7 +338,7 @@ describe('webhooks across session removal and restart', () => {
       await server.gqlOk(CREATE, { input: { sessionId: 'bye' } });
       await server.gqlOk(REGISTER, { input: { sessionId: 'bye', url: rx.url, events: ['STATUS'] } });
       await server.gqlOk('mutation { removeSession(sessionId: "bye") { removed } }');
-      await waitFor(() => rx.received.some((r) => r.json.data.status === 'TERMINATED'), 5000, 'TERMINATED delivery');
+      await waitFor(() => rx.received.some((r) => r.json.data.status === 'terminated'), 5000, 'TERMINATED delivery');
       await server.gqlOk(CREATE, { input: { sessionId: 'bye' } });
       assert.deepEqual((await server.gqlOk('{ session(sessionId: "bye") { webhooks { id } } }')).session.webhooks, []);
     } finally {

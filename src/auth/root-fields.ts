@@ -1,8 +1,9 @@
-import { getArgumentValues, getOperationAST, getVariableValues, Kind, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import { getArgumentValues, getOperationAST, getVariableValues, Kind, type DocumentNode, type GraphQLField, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 
 export interface RootField {
   typeName: string;
   fieldName: string;
+  definition: GraphQLField<unknown, unknown>;
   /** Coerced argument values; null when the arguments are invalid (execution reports that itself). */
   args: Record<string, unknown> | null;
 }
@@ -73,7 +74,7 @@ function collectRootFields(args: OperationArgs, { operation, variables }: Prepar
             values = null;
           }
         }
-        out.push({ typeName: type.name, fieldName: def.name, args: values });
+        out.push({ typeName: type.name, fieldName: def.name, definition: def, args: values });
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         visit(selection.selectionSet, depth + 1);
       } else {

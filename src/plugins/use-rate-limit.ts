@@ -1,15 +1,15 @@
 import type { GraphQLError } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import { bucketOf, ruleOf, sessionIdOf, type FieldBucket } from '../auth/access-policy.js';
 import { clientIdentity } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { RateLimiter, RateLimitState } from '../auth/rate-limiter.js';
 import { rootFields } from '../auth/root-fields.js';
 
-/** Root fields that count as session creation and as messaging (per session); the general limit counts every operation. */
-export const rateLimitedFields = {
-  sessionCreate: new Set(['createSession']),
-  messaging: new Set(['sendText', 'sendImage', 'sendFile', 'sendAudio', 'sendVideo', 'sendLocation', 'sendContact', 'sendSticker', 'forwardMessage']),
-};
+// Which bucket a root field counts against (besides the general one, which every operation counts against) is
+// declared with the field (`extensions: policy(rule, 'messaging')`, see src/auth/access-policy.ts).
+// Messaging is counted per session: the one the field's access rule names.
+const perSession: Record<FieldBucket, boolean> = { sessionCreate: false, messaging: true };
 
 const states = new WeakMap<Request, RateLimitState>();
 
@@ -69,11 +69,10 @@ export function useRateLimit(limiter: RateLimiter): Plugin<RateContext> {
     const client = clientIdentity(ctx.auth, ctx.clientIp);
     const found: RateLimitState[] = [];
     for (const field of rootFields(args)) {
-      if (rateLimitedFields.sessionCreate.has(field.fieldName) && field.typeName === 'Mutation') {
-        found.push(await limiter.hit('sessionCreate', client));
-      } else if (rateLimitedFields.messaging.has(field.fieldName) && field.typeName === 'Mutation') {
-        const input = field.args?.input as { sessionId?: unknown } | undefined;
-        found.push(await limiter.hit('messaging', client, typeof input?.sessionId === 'string' ? input.sessionId : ''));
+      const bucket = bucketOf(field.definition);
+      if (bucket) {
+        const sessionId = perSession[bucket] ? sessionIdOf(ruleOf(field.definition), field.args) : undefined;
+        found.push(await limiter.hit(bucket, client, typeof sessionId === 'string' ? sessionId : ''));
       }
       if (found.at(-1)?.limited) break;
     }

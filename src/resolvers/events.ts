@@ -1,9 +1,11 @@
+import { policy, session } from '../auth/access-policy.js';
 import type { EventType } from '../events/bus.js';
 import { builder } from '../schema/builder.js';
 import { EventTypeEnum, SessionEventRef, eventObjectNames } from '../schema/events.js';
 
 builder.subscriptionFields((t) => ({
   events: t.field({
+    extensions: policy(session('read')),
     type: SessionEventRef,
     description: 'Every event of a session (what the legacy /ws/{sessionId} socket sends), optionally only some types',
     args: { sessionId: t.arg.string({ required: true }), types: t.arg({ type: [EventTypeEnum] }) },

@@ -1,3 +1,4 @@
+import { policy, session } from '../auth/access-policy.js';
 import type { MediaKind } from '../engine/engine.js';
 import { builder } from '../schema/builder.js';
 import { ChatRef, chatKey } from '../schema/chat.js';
@@ -19,6 +20,7 @@ const mediaMutations: [string, MediaKind, string][] = [
 
 builder.mutationFields((t) => ({
   sendText: t.field({
+    extensions: policy(session('send', 'input'), 'messaging'),
     type: SendMessagePayload,
     args: { input: t.arg({ type: SendTextInput, required: true }) },
     resolve: async (_root, { input }, ctx) => ({ message: await ctx.services.messaging.sendText(input) }),
@@ -29,12 +31,14 @@ builder.mutationFields((t) => ({
       t.field({
         type: SendMessagePayload,
         description,
+        extensions: policy(session('send', 'input'), 'messaging'),
         args: { input: t.arg({ type: SendMediaInput, required: true }) },
         resolve: async (_root, { input }, ctx) => ({ message: await ctx.services.messaging.sendMedia(kind, input) }),
       }),
     ]),
   ),
   markChatRead: t.field({
+    extensions: policy(session('send')),
     type: MarkChatReadPayload,
     description: 'Read every message of a chat (the senders see READ)',
     args: { sessionId: t.arg.string({ required: true }), chatId: t.arg.string({ required: true }) },
@@ -44,6 +48,7 @@ builder.mutationFields((t) => ({
     },
   }),
   sandboxInjectMessage: t.field({
+    extensions: policy(session('manage')),
     type: MessageRef,
     description: 'Sandbox engine only: a text message arrives at the session from any number',
     args: { sessionId: t.arg.string({ required: true }), from: t.arg.string({ required: true }), body: t.arg.string({ required: true }) },
@@ -53,6 +58,7 @@ builder.mutationFields((t) => ({
 
 builder.subscriptionFields((t) => ({
   message: t.field({
+    extensions: policy(session('read')),
     type: MessageRef,
     description: 'Every message of the session, incoming and outgoing; only one chat when chatId is given',
     args: { sessionId: t.arg.string({ required: true }), chatId: t.arg.string() },
@@ -60,6 +66,7 @@ builder.subscriptionFields((t) => ({
     resolve: (message) => message,
   }),
   ack: t.field({
+    extensions: policy(session('read')),
     type: AckEventRef,
     description: 'Ack changes of the messages this session sent (SERVER, DEVICE, READ)',
     args: { sessionId: t.arg.string({ required: true }) },

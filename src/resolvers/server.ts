@@ -1,7 +1,8 @@
+import { anyKey, policy } from '../auth/access-policy.js';
 import { builder } from '../schema/builder.js';
 import { HealthRef, ServerInfoRef } from '../schema/server.js';
 
 builder.queryFields((t) => ({
-  serverInfo: t.field({ type: ServerInfoRef, resolve: (_root, _args, ctx) => ctx.services.server.info() }),
-  health: t.field({ type: HealthRef, resolve: (_root, _args, ctx) => ctx.services.server.health() }),
+  serverInfo: t.field({ extensions: policy(anyKey()), type: ServerInfoRef, resolve: (_root, _args, ctx) => ctx.services.server.info() }),
+  health: t.field({ extensions: policy(anyKey()), type: HealthRef, resolve: (_root, _args, ctx) => ctx.services.server.health() }),
 }));

@@ -1,3 +1,4 @@
+import { filtered, policy, session } from '../auth/access-policy.js';
 import type { StateExtensions } from '../http/result-cache.js';
 import { builder } from '../schema/builder.js';
 import { SessionStatusEventRef } from '../schema/events.js';
@@ -10,14 +11,14 @@ builder.queryFields((t) => ({
   sessions: t.field({
     type: [SessionRef],
     description: 'Every session, oldest first',
-    extensions: versioned,
+    extensions: { ...versioned, ...policy(filtered('read')) },
     resolve: (_root, _args, ctx) => ctx.services.sessions.list(),
   }),
   session: t.field({
     type: SessionRef,
     nullable: true,
     description: 'One session; null when it does not exist',
-    extensions: versioned,
+    extensions: { ...versioned, ...policy(session('read', 'args', 'null')) },
     args: { sessionId: t.arg.string({ required: true }) },
     resolve: (_root, { sessionId }, ctx) => ctx.services.sessions.get(sessionId),
   }),
@@ -25,11 +26,13 @@ builder.queryFields((t) => ({
 
 builder.mutationFields((t) => ({
   createSession: t.field({
+    extensions: policy(session('manage', 'input'), 'sessionCreate'),
     type: CreateSessionPayload,
     args: { input: t.arg({ type: CreateSessionInput, required: true }) },
     resolve: async (_root, { input }, ctx) => ({ session: await ctx.services.sessions.create(input) }),
   }),
   removeSession: t.field({
+    extensions: policy(session('manage')),
     type: RemoveSessionPayload,
     description: 'Stop the session, log it out and delete it with everything stored for it',
     args: { sessionId: t.arg.string({ required: true }) },
@@ -39,6 +42,7 @@ builder.mutationFields((t) => ({
     },
   }),
   sandboxScanQr: t.field({
+    extensions: policy(session('manage')),
     type: SessionRef,
     description: 'Sandbox engine only: scan the current QR code as a phone would',
     args: { sessionId: t.arg.string({ required: true }) },
@@ -48,6 +52,7 @@ builder.mutationFields((t) => ({
 
 builder.subscriptionFields((t) => ({
   qr: t.field({
+    extensions: policy(session('read')),
     type: QrCodeRef,
     description: 'The current QR code (if any) and then every new one until the session leaves the QR phase',
     args: { sessionId: t.arg.string({ required: true }) },
@@ -62,6 +67,7 @@ builder.subscriptionFields((t) => ({
     resolve: (qr) => qr,
   }),
   sessionStatus: t.field({
+    extensions: policy(session('read')),
     type: SessionStatusEventRef,
     description: 'The current status first, then every change (READY included) until the session is removed',
     args: { sessionId: t.arg.string({ required: true }) },

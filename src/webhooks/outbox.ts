@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { eventPayload } from '../../rest-compat/event-payload.js';
 import { eventTypes, type BusEvent, type EventType } from '../events/bus.js';
 import type { WebhookRecord, WebhookRepo } from './webhook-store.js';
 
@@ -25,10 +26,9 @@ export function deliveryBody(id: string, event: string, sessionId: string, at: n
   return JSON.stringify({ id, event, sessionId, timestamp: new Date(at).toISOString(), data });
 }
 
-/** The event's own fields, without the envelope's (type, sessionId, at). */
+/** The event's `data`: the same object the /ws socket sends for it (rest-compat/event-payload.ts). */
 export function eventData(event: BusEvent): Record<string, unknown> {
-  const { type: _type, sessionId: _sessionId, at: _at, ...data } = event;
-  return data;
+  return eventPayload(event);
 }
 
 export function matches(webhook: Pick<WebhookRecord, 'events'>, type: EventType): boolean {

@@ -1,18 +1,7 @@
 // The messages between the supervisor (in the server) and one worker process per session. They travel
 // over the fork IPC channel with `serialization: 'advanced'`, so Buffers arrive as Uint8Arrays.
-import type {
-  CreateGroupResult,
-  EngineChat,
-  EngineContact,
-  EngineError,
-  EngineEvent,
-  EngineMessage,
-  GroupParticipantInfo,
-  ParticipantResult,
-  SendMediaInput,
-  SessionConfig,
-  SendTextInput,
-} from '../engine.js';
+import type { EngineError, EngineEvent, EngineSession, SessionConfig } from '../engine.js';
+import { assertChatId } from './mapping.js';
 
 /** What the worker starts a session with: the session config fields the library uses, and where things are. */
 export interface WorkerStartConfig
@@ -29,26 +18,49 @@ export interface WorkerStartConfig
   qrLifetimeMs: number;
 }
 
-export type WireSendMediaInput = Omit<SendMediaInput, 'data'> & { data: Uint8Array };
+/** The engine calls a worker answers: every method of the engine interface but `stop` (the supervisor's own). */
+export type CallMethod = Exclude<
+  { [K in keyof EngineSession]-?: EngineSession[K] extends (...args: never[]) => Promise<unknown> ? K : never }[keyof EngineSession],
+  'stop'
+>;
 
-/** Every engine-interface method a worker answers, with its arguments and result. */
-export interface WorkerCalls {
-  sendText: { args: [SendTextInput]; result: EngineMessage };
-  sendMedia: { args: [WireSendMediaInput]; result: EngineMessage };
-  getChats: { args: []; result: EngineChat[] };
-  getChat: { args: [chatId: string]; result: EngineChat | null };
-  getMessages: { args: [chatId: string, options: { limit: number; before?: string | null }]; result: EngineMessage[] };
-  getContacts: { args: []; result: EngineContact[] };
-  getContact: { args: [contactId: string]; result: EngineContact | null };
-  getGroupParticipants: { args: [groupId: string]; result: GroupParticipantInfo[] | null };
-  createGroup: { args: [name: string, participants: string[], description: string | null]; result: CreateGroupResult };
-  addParticipants: { args: [groupId: string, participants: string[]]; result: ParticipantResult[] };
-  removeParticipants: { args: [groupId: string, participants: string[]]; result: ParticipantResult[] };
-  markChatRead: { args: [chatId: string]; result: null };
-  logout: { args: []; result: null };
+/** A value as it arrives over the channel: Buffers become Uint8Arrays. */
+export type Wire<T> = T extends Buffer ? Uint8Array : T extends object ? { [K in keyof T]: Wire<T[K]> } : T;
+
+/** Every engine call a worker answers, with its arguments (as they arrive) and result: derived from the engine interface. */
+export type WorkerCalls = { [M in CallMethod]: { args: Wire<Parameters<EngineSession[M]>>; result: Awaited<ReturnType<EngineSession[M]>> } };
+
+export interface CallRow<M extends CallMethod> {
+  /** What the supervisor checks before the call leaves the process (a bad id never reaches the worker). */
+  check?: (...args: Parameters<EngineSession[M]>) => void;
+  /** The supervisor implements the method itself, calling the worker as part of it (logout: bounded, then stop). */
+  own?: true;
 }
 
-export type CallMethod = keyof WorkerCalls;
+const contacts = (participants: string[]) => {
+  for (const p of participants) assertChatId(p, 'contact');
+};
+
+/**
+ * One row per engine call: the supervisor forwards each (after its check) to the worker, which answers it
+ * with the handler of the same name (worker-calls.ts). The types make the table, the forwarding and the
+ * handlers complete: a new engine method is a row here and its handler there.
+ */
+export const engineCalls: { [M in CallMethod]: CallRow<M> } = {
+  sendText: { check: (input) => assertChatId(input.chatId) },
+  sendMedia: { check: (input) => assertChatId(input.chatId) },
+  getChats: {},
+  getChat: { check: (chatId) => assertChatId(chatId) },
+  getMessages: { check: (chatId) => assertChatId(chatId) },
+  getContacts: {},
+  getContact: { check: (contactId) => assertChatId(contactId, 'contact') },
+  getGroupParticipants: { check: (groupId) => assertChatId(groupId, 'group') },
+  createGroup: { check: (_name, participants) => contacts(participants) },
+  addParticipants: { check: (groupId, participants) => (assertChatId(groupId, 'group'), contacts(participants)) },
+  removeParticipants: { check: (groupId, participants) => (assertChatId(groupId, 'group'), contacts(participants)) },
+  markChatRead: { check: (chatId) => assertChatId(chatId) },
+  logout: { own: true },
+};
 
 export interface WireError {
   code: EngineError['code'];

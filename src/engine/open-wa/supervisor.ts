@@ -4,25 +4,20 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  EngineError,
-  type CreateGroupResult,
-  type EngineChat,
-  type EngineContact,
-  type EngineEvent,
-  type EngineEventSink,
-  type EngineMessage,
-  type EngineSession,
-  type EngineStartOptions,
-  type GroupParticipantInfo,
-  type ParticipantResult,
-  type SendMediaInput,
-  type SendTextInput,
-} from '../engine.js';
+import { EngineError, type EngineEvent, type EngineEventSink, type EngineSession, type EngineStartOptions } from '../engine.js';
 import type { Logger } from '../../logger.js';
-import { assertChatId } from './mapping.js';
 import { isAlive, killGroup, killProcessesMentioning, processesMentioning } from './processes.js';
-import { TAG, isTagged, type CallMethod, type SupervisorMessage, type WorkerCalls, type WorkerMessage, type WorkerStartConfig } from './protocol.js';
+import {
+  TAG,
+  engineCalls,
+  isTagged,
+  type CallMethod,
+  type CallRow,
+  type SupervisorMessage,
+  type WorkerCalls,
+  type WorkerMessage,
+  type WorkerStartConfig,
+} from './protocol.js';
 import type { OpenWaSettings } from './open-wa-engine.js';
 
 type Phase = 'starting' | 'ready' | 'restarting' | 'stopping' | 'stopped' | 'failed';
@@ -46,6 +41,10 @@ function compiledWorker(): string {
   return fileURLToPath(new URL('./worker.js', import.meta.url));
 }
 const workerExecArgv = fromSource ? ['--import', import.meta.resolve('tsx')] : [];
+
+// The class gets the engine calls it forwards from its static block (the ones it implements itself, like
+// logout, are written in it); this merged interface declares them.
+export interface OpenWaSupervisor extends Pick<EngineSession, CallMethod> {}
 
 export class OpenWaSupervisor implements EngineSession {
   readonly sessionId: string;
@@ -295,64 +294,20 @@ export class OpenWaSupervisor implements EngineSession {
     });
   }
 
-  async sendText(input: SendTextInput): Promise<EngineMessage> {
-    assertChatId(input.chatId);
-    return this.call('sendText', input);
-  }
-
-  async sendMedia(input: SendMediaInput): Promise<EngineMessage> {
-    assertChatId(input.chatId);
-    return this.call('sendMedia', input);
-  }
-
-  async getChats(): Promise<EngineChat[]> {
-    return this.call('getChats');
-  }
-
-  async getChat(chatId: string): Promise<EngineChat | null> {
-    assertChatId(chatId);
-    return this.call('getChat', chatId);
-  }
-
-  async getMessages(chatId: string, options: { limit: number; before?: string | null }): Promise<EngineMessage[]> {
-    assertChatId(chatId);
-    return this.call('getMessages', chatId, options);
-  }
-
-  async getContacts(): Promise<EngineContact[]> {
-    return this.call('getContacts');
-  }
-
-  async getContact(contactId: string): Promise<EngineContact | null> {
-    assertChatId(contactId, 'contact');
-    return this.call('getContact', contactId);
-  }
-
-  async getGroupParticipants(groupId: string): Promise<GroupParticipantInfo[] | null> {
-    assertChatId(groupId, 'group');
-    return this.call('getGroupParticipants', groupId);
-  }
-
-  async createGroup(name: string, participants: string[], description?: string | null): Promise<CreateGroupResult> {
-    for (const p of participants) assertChatId(p, 'contact');
-    return this.call('createGroup', name, participants, description ?? null);
-  }
-
-  async addParticipants(groupId: string, participants: string[]): Promise<ParticipantResult[]> {
-    assertChatId(groupId, 'group');
-    for (const p of participants) assertChatId(p, 'contact');
-    return this.call('addParticipants', groupId, participants);
-  }
-
-  async removeParticipants(groupId: string, participants: string[]): Promise<ParticipantResult[]> {
-    assertChatId(groupId, 'group');
-    for (const p of participants) assertChatId(p, 'contact');
-    return this.call('removeParticipants', groupId, participants);
-  }
-
-  async markChatRead(chatId: string): Promise<void> {
-    assertChatId(chatId);
-    await this.call('markChatRead', chatId);
+  // The forwarded engine calls, one per row of the table (the merged interface below gives their types).
+  static {
+    for (const method of Object.keys(engineCalls) as CallMethod[]) {
+      const row = engineCalls[method] as CallRow<CallMethod>;
+      if (row.own) continue;
+      Object.defineProperty(OpenWaSupervisor.prototype, method, {
+        configurable: true,
+        writable: true,
+        value: async function forward(this: OpenWaSupervisor, ...args: never[]) {
+          (row.check as ((...a: unknown[]) => void) | undefined)?.(...args);
+          return this.call(method, ...(args as unknown as WorkerCalls[CallMethod]['args']));
+        },
+      });
+    }
   }
 
   async stop(): Promise<void> {

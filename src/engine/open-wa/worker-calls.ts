@@ -153,12 +153,10 @@ export function clientCalls(client: Client): Handlers {
         if (typeof done === 'string') throw libraryError(done, { chatId });
         throw new EngineError('INVALID_CHAT_ID', `no chat '${chatId}' on this account`, { chatId });
       }
-      return null;
     },
 
     async logout() {
       await client.logout();
-      return null;
     },
   };
   // Whatever the library throws leaves here as an EngineError with our code.

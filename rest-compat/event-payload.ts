@@ -1,0 +1,175 @@
+import type { EngineMessage, MessageAck } from '../src/engine/engine.js';
+import type { BusEvent, BusEventOf, EventType, QrInfo } from '../src/events/bus.js';
+import { ECHO_BOT, EXAMPLE_ME, EXAMPLE_QR, EXAMPLE_SESSION, EXAMPLE_TIME, EXAMPLE_UNIX, type JsonSchema, REST_BASE } from './route.js';
+
+// The `data` of an event, the same object on every transport that carries it (webhook deliveries and the
+// legacy /ws socket), in the REST reference's conventions: lower-case words, unix-seconds timestamps,
+// ISO-8601 instants. GraphQL subscriptions keep the schema's own types.
+
+// open-wa reports acks as numbers; clients written for it compare those.
+const ackNumber: Record<MessageAck, number> = { ERROR: -1, PENDING: 0, SERVER: 1, DEVICE: 2, READ: 3, PLAYED: 4 };
+
+/** Where a message's media bytes are downloaded (the REST route), relative to the server. */
+export const mediaUrl = (sessionId: string, messageId: string) =>
+  `${REST_BASE}/sessions/${encodeURIComponent(sessionId)}/messages/${encodeURIComponent(messageId)}/media`;
+
+/** A message as events carry it: the fields of the reference's messages list, media as one object. */
+export function messagePayload(sessionId: string, m: EngineMessage): Record<string, unknown> {
+  return {
+    id: m.id,
+    chatId: m.chatId,
+    from: m.from,
+    to: m.to,
+    fromMe: m.fromMe,
+    body: m.body,
+    timestamp: m.timestamp,
+    author: m.author,
+    type: m.type.toLowerCase(),
+    ack: m.ack === null ? null : m.ack.toLowerCase(),
+    caption: m.caption,
+    quotedMessageId: m.quotedMessageId,
+    isGroupMsg: m.chatId.endsWith('@g.us'),
+    media: m.media ? { mimetype: m.media.mimetype, filename: m.media.filename ?? null, size: m.media.size, url: mediaUrl(sessionId, m.id) } : null,
+  };
+}
+
+export const qrPayload = (qr: QrInfo) => ({ qrCode: qr.dataUrl, expiresAt: new Date(qr.expiresAt).toISOString() });
+
+const nullable = (type: string, description?: string) => ({ type: [type, 'null'], ...(description ? { description } : {}) });
+const object = (properties: Record<string, unknown>): JsonSchema => ({ type: 'object', additionalProperties: false, required: Object.keys(properties), properties });
+
+const messageSchema = object({
+  id: { type: 'string', description: 'true_... for sent messages, false_... for received ones' },
+  chatId: { type: 'string' },
+  from: { type: 'string', description: 'The sender (in a group: the member)' },
+  to: { type: 'string' },
+  fromMe: { type: 'boolean' },
+  body: nullable('string', 'The text; null for media (see caption)'),
+  timestamp: { type: 'integer', description: 'Unix seconds' },
+  author: nullable('string'),
+  type: { type: 'string', description: 'chat, image, document, audio, ptt, video, sticker, location, vcard, revoked, unknown' },
+  ack: nullable('string', 'error, pending, server, device, read, played (sent messages)'),
+  caption: nullable('string'),
+  quotedMessageId: nullable('string'),
+  isGroupMsg: { type: 'boolean' },
+  media: {
+    oneOf: [
+      { type: 'null' },
+      object({
+        mimetype: { type: 'string' },
+        filename: nullable('string'),
+        size: { type: 'integer', description: 'Bytes' },
+        url: { type: 'string', description: 'GET it (with the API key) for the bytes: /api/v1/sessions/{sessionId}/messages/{messageId}/media' },
+      }),
+    ],
+  },
+});
+
+const groupSchema = object({ groupId: { type: 'string' }, participants: { type: 'array', items: { type: 'string' } }, by: nullable('string', 'Who added or removed them') });
+
+interface PayloadRow<T extends EventType> {
+  summary: string;
+  schema: JsonSchema;
+  build: (event: BusEventOf<T>) => Record<string, unknown>;
+  /** The event the documentation's example is built from (with `build`, so it cannot drift). */
+  example: BusEventOf<T>;
+}
+
+const at = Date.parse(EXAMPLE_TIME);
+const base = { sessionId: EXAMPLE_SESSION, at };
+const sentMessage = `true_${ECHO_BOT}_01A242D70CB40000E7EA`;
+const exampleGroup = `${EXAMPLE_ME.split('@')[0]}-${EXAMPLE_UNIX}@g.us`;
+
+/** Every event's payload: how it is built, its schema and an example. A new EventType needs a row here. */
+const payloads: { [T in EventType]: PayloadRow<T> } = {
+  MESSAGE: {
+    summary: 'A message was sent or received (the /ws socket sends received ones only)',
+    schema: messageSchema,
+    build: (e) => messagePayload(e.sessionId, e.message),
+    example: {
+      ...base,
+      type: 'MESSAGE',
+      message: {
+        id: `false_${ECHO_BOT}_01A242D70CB40000E7EB`,
+        chatId: ECHO_BOT,
+        from: ECHO_BOT,
+        to: EXAMPLE_ME,
+        fromMe: false,
+        body: null,
+        timestamp: EXAMPLE_UNIX,
+        author: ECHO_BOT,
+        type: 'IMAGE',
+        ack: null,
+        caption: 'A photo',
+        media: { mimetype: 'image/jpeg', filename: 'photo.jpg', size: 48213 },
+        quotedMessageId: null,
+      },
+    },
+  },
+  ACK: {
+    summary: 'A sent message got further',
+    schema: object({
+      id: { type: 'string', description: 'The message' },
+      chatId: { type: 'string' },
+      ack: { type: 'integer', description: "open-wa's number: -1 error, 0 pending, 1 server, 2 device, 3 read, 4 played" },
+      status: { type: 'string', description: 'The same as a word: error, pending, server, device, read, played' },
+    }),
+    build: (e) => ({ id: e.messageId, chatId: e.chatId, ack: ackNumber[e.ack], status: e.ack.toLowerCase() }),
+    example: { ...base, type: 'ACK', messageId: sentMessage, chatId: ECHO_BOT, ack: 'READ' },
+  },
+  QR: {
+    summary: 'A new QR code to scan (the /ws socket also sends the current one on connect)',
+    schema: object({ qrCode: { type: 'string', description: 'data:image/png;base64,...' }, expiresAt: { type: 'string', format: 'date-time' } }),
+    build: (e) => qrPayload(e.qr),
+    example: { ...base, type: 'QR', qr: { dataUrl: EXAMPLE_QR, expiresAt: at + 20_000 } },
+  },
+  STATUS: {
+    summary: 'The session status changed (webhooks only)',
+    schema: object({ status: { $ref: '#/components/schemas/SessionStatus' }, reason: nullable('string') }),
+    build: (e) => ({ status: e.status.toLowerCase(), reason: e.reason }),
+    example: { ...base, type: 'STATUS', status: 'READY', reason: null },
+  },
+  AUTHENTICATED: {
+    summary: 'The QR code was scanned',
+    schema: object({}),
+    build: () => ({}),
+    example: { ...base, type: 'AUTHENTICATED' },
+  },
+  READY: {
+    summary: 'The session is logged in and can send',
+    schema: object({ me: { type: 'string', description: 'The account, <digits>@c.us' }, pushname: nullable('string') }),
+    build: (e) => ({ me: e.me.id, pushname: e.me.pushname }),
+    example: { ...base, type: 'READY', me: { id: EXAMPLE_ME, name: null, pushname: EXAMPLE_SESSION, isMyContact: true, isWAContact: true } },
+  },
+  DISCONNECTED: {
+    summary: 'The session lost its connection',
+    schema: object({ reason: { type: 'string' } }),
+    build: (e) => ({ reason: e.reason }),
+    example: { ...base, type: 'DISCONNECTED', reason: 'phone offline' },
+  },
+  GROUP_JOIN: {
+    summary: 'Participants joined or were added to a group (webhooks only)',
+    schema: groupSchema,
+    build: (e) => ({ groupId: e.groupId, participants: e.participants, by: e.by }),
+    example: { ...base, type: 'GROUP_JOIN', groupId: exampleGroup, participants: [EXAMPLE_ME, ECHO_BOT], by: EXAMPLE_ME },
+  },
+  GROUP_LEAVE: {
+    summary: 'Participants left or were removed from a group (webhooks only)',
+    schema: groupSchema,
+    build: (e) => ({ groupId: e.groupId, participants: e.participants, by: e.by }),
+    example: { ...base, type: 'GROUP_LEAVE', groupId: exampleGroup, participants: ['1234567890@c.us'], by: EXAMPLE_ME },
+  },
+};
+
+/** The event's `data`: one function for webhooks and the /ws socket alike. */
+export function eventPayload(event: BusEvent): Record<string, unknown> {
+  return (payloads[event.type] as PayloadRow<EventType>).build(event);
+}
+
+/** Each event's name, summary, `data` schema and example, for the OpenAPI document. */
+export function eventPayloadDocs(): { event: string; summary: string; data: JsonSchema; example: Record<string, unknown> }[] {
+  return (Object.keys(payloads) as EventType[]).map((type) => {
+    const row = payloads[type] as PayloadRow<EventType>;
+    return { event: type.toLowerCase(), summary: row.summary, data: row.schema, example: row.build(row.example) };
+  });
+}
