@@ -117,7 +117,8 @@ describe('container image (podman)', { ...needs('podman'), timeout: 20 * 60_000 
     }
     const [size, baseSize] = (await podman('image', 'inspect', '--format', '{{.Size}}', image, runtimeBase)).split('\n').map(Number);
     facts.push(`image size ${bytes(size!)}, ${bytes(size! - baseSize!)} over its runtime base (${bytes(baseSize!)})`);
-  });
+    // A machine's first run makes the base images (debootstrap) and builds without a layer cache.
+  }, { timeout: 30 * 60_000 });
 
   after(async () => {
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
