@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,7 +104,7 @@ describe('container image (podman)', { ...needs('podman'), timeout: 20 * 60_000 
       // The build reads npm's registry through this machine's CA bundle and npm configuration.
       const mounts = ['/etc/ssl/certs:/etc/ssl/certs:ro'];
       const npmrc = spawnSync('npm', ['config', 'get', 'globalconfig'], { encoding: 'utf8' }).stdout.trim();
-      if (npmrc) mounts.push(`${npmrc}:/usr/local/etc/npmrc:ro`);
+      if (npmrc && existsSync(npmrc)) mounts.push(`${npmrc}:/usr/local/etc/npmrc:ro`);
       const built = await run('podman', [
         'build', '--format', 'docker', '--network', 'host', ...mounts.flatMap((m) => ['-v', m]),
         '--build-arg', `BUILD_IMAGE=${buildBase}`, '--build-arg', `RUNTIME_IMAGE=${runtimeBase}`, '-t', image, '.',
@@ -146,7 +146,7 @@ describe('container image (podman)', { ...needs('podman'), timeout: 20 * 60_000 
     assert.match(r.stderr, /ALLOW_NO_KEY=true/);
   });
 
-  it('runs with a data volume and a key: health, a session to the Echo Bot, a restart without QR, a prompt stop, as non-root', async (t: TestContext) => {
+  it('runs with a data volume, a key and a read-only root: health, a session to the Echo Bot, a restart without QR, a prompt stop, as non-root', async (t: TestContext) => {
     const volume = `wa-gateway-data-${unique}`;
     const name = `wa-gateway-${unique}`;
     await podman('volume', 'create', volume);
@@ -154,7 +154,8 @@ describe('container image (podman)', { ...needs('podman'), timeout: 20 * 60_000 
     cleanup.push(() => podman('rm', '-f', '-t', '0', name));
     const port = await freePort();
     await podman(
-      'run', '-d', '--name', name, '-p', `127.0.0.1:${port}:8080`, '-v', `${volume}:/data`,
+      // --read-only: the server writes only to /data (and /tmp), as the Kubernetes manifests' readOnlyRootFilesystem expects.
+      'run', '-d', '--read-only', '--name', name, '-p', `127.0.0.1:${port}:8080`, '-v', `${volume}:/data`,
       '-e', `API_KEY=${KEY}`, '-e', 'SANDBOX_START_DELAY_MS=20', '-e', 'SANDBOX_AUTH_DELAY_MS=20', '-e', 'SEND_MIN_GAP_MS=0', '-e', 'SEND_JITTER_MS=0',
       image,
     );
