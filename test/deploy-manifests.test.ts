@@ -173,8 +173,23 @@ describe('compose.yaml', () => {
       for (const dep of ['postgres', 'redis']) assert.ok(node.depends_on[dep], `${node.name} waits for ${dep}`);
       for (const name of Object.keys(node.environment)) assert.ok(configEnv.has(name) || PENDING.has(name), `${name} is an option`);
     }
-    for (const shared of ['DATABASE_URL', 'REDIS_URL', 'CLUSTER_SECRET']) {
+    for (const shared of ['DATABASE_URL', 'REDIS_URL']) {
       assert.equal(new Set(nodes.map((n) => n.environment[shared])).size, 1, `${shared} is the same on every node`);
+    }
+    // The cluster secret, like the API key, comes from the one .env every node reads.
+    for (const node of nodes) {
+      assert.deepEqual([].concat(node.env_file), ['.env'], `${node.name} reads .env`);
+      assert.equal(node.environment.CLUSTER_SECRET, undefined, 'no secret written into compose.yaml');
+    }
+    for (const [name, service] of Object.entries(services)) {
+      for (const [key, value] of Object.entries(service.environment ?? {})) {
+        if (!SECRET_NAME.test(key)) continue;
+        const text = String(value);
+        const password = /^[a-z]+:\/\/[^:/@]*:([^@]*)@/.exec(text)?.[1];
+        // A URL without credentials (Redis on the compose network) is fine; a password or a key is not.
+        if (/^[a-z]+:\/\//.test(text) && password === undefined) continue;
+        assert.match(password ?? text, /^\$\{[A-Z_]+\}$/, `${name}: ${key}'s secret is taken from .env, not written here`);
+      }
     }
     assert.equal(new URL(nodes[0]!.environment.DATABASE_URL).hostname, 'postgres');
     assert.equal(new URL(nodes[0]!.environment.REDIS_URL).hostname, 'redis');
