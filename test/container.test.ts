@@ -229,6 +229,8 @@ describe('container image (podman)', { ...needs('podman'), timeout: 20 * 60_000 
     const compose = (...args: string[]) => run('podman-compose', ['-p', project, '-f', join(dir, 'compose.yaml'), ...args], { cwd: dir });
     cleanup.push(async () => {
       await compose('down', '-v', '-t', '5');
+      // podman-compose 1.0.3 leaves the project's network behind.
+      await run('podman', ['network', 'rm', '-f', `${project}_default`]);
       rmSync(dir, { recursive: true, force: true });
     });
     const upped = await compose('up', '-d', 'gateway');
