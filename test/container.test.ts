@@ -114,6 +114,8 @@ describe('container image (podman)', { ...needs('podman'), timeout: 20 * 60_000 
       // Earlier test images go; their shared layers stay for the next build.
       const old = (await podman('images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=localhost/wa-gateway:test-*')).split('\n').filter((t) => t && t !== image);
       if (old.length) await run('podman', ['rmi', ...old]);
+      // Untagged build layers are the cache of the next build; those unused for a week go.
+      await run('podman', ['image', 'prune', '-f', '--filter', 'until=168h']);
     }
     const [size, baseSize] = (await podman('image', 'inspect', '--format', '{{.Size}}', image, runtimeBase)).split('\n').map(Number);
     facts.push(`image size ${bytes(size!)}, ${bytes(size! - baseSize!)} over its runtime base (${bytes(baseSize!)})`);
