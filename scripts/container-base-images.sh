@@ -17,6 +17,11 @@ build_tag=localhost/wa-gateway-base:node$NODE_VERSION-$SUITE-r$REVISION-build
 
 log() { printf '[base images] %s\n' "$*" >&2; }
 
+# One maker at a time on a machine; a second caller waits and then finds the images.
+mkdir -p "$cache"
+exec 9>"$cache/base-images.lock"
+flock 9
+
 if podman image exists "$runtime_tag" && podman image exists "$build_tag"; then
   log "kept: $runtime_tag, $build_tag"
   echo "runtime=$runtime_tag"
