@@ -18,11 +18,16 @@ writeFileSync(
 );
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+// --prefix below also moves npm's global config to <prefix>/etc/npmrc: keep the one npm reads otherwise
+// (a registry, proxy or CA bundle configured there, as in a container build).
+const globalconfig =
+  process.env.npm_config_globalconfig ||
+  spawnSync(npm, ['config', 'get', 'globalconfig'], { encoding: 'utf8', shell: process.platform === 'win32' }).stdout?.trim();
 // --ignore-scripts: the install scripts fetch an unpinned package and edit the nearest .gitignore;
 // nothing they do is needed. Chromium comes from the system (PUPPETEER_EXECUTABLE_PATH or /usr/bin/chromium).
 const result = spawnSync(npm, ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--omit=dev', '--prefix', dir], {
   stdio: 'inherit',
-  env: { ...process.env, PUPPETEER_SKIP_DOWNLOAD: 'true', PUPPETEER_SKIP_CHROMIUM_DOWNLOAD: 'true', SKIP_GITIGNORE_CHECK: '1' },
+  env: { ...process.env, ...(globalconfig ? { npm_config_globalconfig: globalconfig } : {}), PUPPETEER_SKIP_DOWNLOAD: 'true', PUPPETEER_SKIP_CHROMIUM_DOWNLOAD: 'true', SKIP_GITIGNORE_CHECK: '1' },
 });
 if (result.status !== 0) {
   console.error(`installing @open-wa/wa-automate@${version} into ${dir} failed`);

@@ -64,7 +64,7 @@ const databaseUrl = z.string().trim().refine((s) => s === '' || /^postgres(ql)?:
 
 export const settings = [
   { path: 'port', flag: '--port', env: 'PORT', schema: z.coerce.number().int().min(0).max(65535), default: 8080, doc: 'HTTP port (0 picks a free one)' },
-  { path: 'host', flag: '--host', env: 'HOST', schema: z.string(), default: '', doc: 'Address to bind; empty: 0.0.0.0 when an API key exists, else 127.0.0.1 only' },
+  { path: 'host', flag: '--host', env: 'HOST', schema: z.string(), default: '', doc: 'Address to bind; empty: 0.0.0.0 when an API key exists, else 127.0.0.1 only. Another address than loopback without a key needs --allow-no-key' },
   { path: 'dataDir', flag: '--data-dir', env: 'DATA_DIR', schema: z.string().min(1), default: './data', doc: 'Folder for the SQLite file and session data' },
   { path: 'databaseUrl', flag: '--database-url', env: 'DATABASE_URL', schema: databaseUrl, default: '', doc: 'PostgreSQL to store everything in (postgres://user:password@host:5432/database); empty: SQLite under --data-dir' },
   { path: 'history.retentionDays', flag: '--history-retention-days', env: 'HISTORY_RETENTION_DAYS', schema: z.coerce.number().min(0).max(36500), default: 0, doc: 'Days of message history (messages, their receipts and media details) kept; older ones are removed in small batches in the background (0: keep everything; fractions allowed)' },
@@ -105,6 +105,7 @@ export const settings = [
   { path: 'metrics.auth', flag: '--metrics-auth', env: 'METRICS_AUTH', schema: bool, default: true, doc: 'Ask for the API key on /metrics as on the API (when keys are configured)' },
   { path: 'dashboard', flag: '--dashboard', env: 'DASHBOARD', schema: bool, default: true, doc: 'Serve the web dashboard at /' },
   { path: 'auth.apiKeys', flag: '--api-key', env: 'API_KEY', schema: keyList, default: [] as string[], doc: 'Admin API key(s), comma-separated: plain or sha512:<hex>; none: the API is open (loopback only unless --host)' },
+  { path: 'auth.allowNoKey', flag: '--allow-no-key', env: 'ALLOW_NO_KEY', schema: bool, default: false, doc: 'Start without any API key although --host is not a loopback address (the API is then open to the network); without it the server refuses to start' },
   { path: 'auth.healthOpen', flag: '--health-open', env: 'HEALTH_OPEN', schema: bool, default: true, doc: 'Serve /health and GET /api/v1/health without an API key' },
   { path: 'http.corsOrigins', flag: '--cors-origins', env: 'CORS_ORIGINS', schema: originList, default: [] as string[], doc: 'Web origins (comma-separated, e.g. https://app.example.com) whose pages may call the API and open its sockets; none: only pages served by this server' },
   { path: 'http.allowedHosts', flag: '--allowed-hosts', env: 'ALLOWED_HOSTS', schema: hostList, default: [] as string[], doc: 'Without an API key, Host names accepted besides localhost, IP addresses and --host (comma-separated); others are refused (DNS rebinding)' },
@@ -159,7 +160,7 @@ export interface Config {
   logFormat: 'auto' | 'json' | 'pretty';
   metrics: { auth: boolean };
   dashboard: boolean;
-  auth: { apiKeys: string[]; healthOpen: boolean };
+  auth: { apiKeys: string[]; allowNoKey: boolean; healthOpen: boolean };
   introspection: boolean;
   rateLimit: { enabled: boolean; windowMs: number; general: number; sessionCreate: number; messaging: number; maxClients: number };
   armor: { maxDepth: number; maxAliases: number; maxTokens: number; maxCost: number; maxDirectives: number };

@@ -25,6 +25,18 @@ async function main(): Promise<void> {
   // The uncaught-error policy (src/http/boundary.ts): log with the request id where known, count, keep serving.
   process.on('uncaughtException', (error) => app.reportUncaught('uncaughtException', error));
   process.on('unhandledRejection', (reason) => app.reportUncaught('unhandledRejection', reason));
+  // An open API on a non-loopback address is refused unless asked for: the container image binds 0.0.0.0, and
+  // a forgotten API_KEY there would leave every session to whoever reaches the port.
+  if (!app.services.auth.enabled && !isLoopback(app.config.host) && !config.auth.allowNoKey) {
+    console.error(
+      [
+        `wa-gateway: refusing to start: no API key is configured and the server would listen on ${app.config.host}, open to anyone who reaches it.`,
+        'wa-gateway: set --api-key (API_KEY), or --allow-no-key (ALLOW_NO_KEY=true) to run an open API on purpose, or --host 127.0.0.1.',
+      ].join('\n'),
+    );
+    await app.stop();
+    process.exit(2);
+  }
   let address;
   try {
     address = await app.start(config.port);
@@ -40,7 +52,7 @@ async function main(): Promise<void> {
       [
         'wa-gateway: WARNING: no API key is configured, so the API is open to anyone who can reach it.',
         config.host
-          ? `wa-gateway: WARNING: listening on ${app.config.host} as --host asked; set --api-key (API_KEY) before exposing it.`
+          ? `wa-gateway: WARNING: listening on ${app.config.host} as --host${config.auth.allowNoKey && !isLoopback(config.host) ? ' and --allow-no-key' : ''} asked; set --api-key (API_KEY) before exposing it.`
           : 'wa-gateway: WARNING: listening on 127.0.0.1 only; set --api-key (API_KEY) before exposing it, or --host to bind elsewhere.',
       ].join('\n'),
     );
@@ -78,6 +90,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+function isLoopback(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || /^::ffff:127\.\d+\.\d+\.\d+$/.test(h);
 }
 
 main().catch((error: unknown) => {

@@ -60,6 +60,30 @@ describe('command line', () => {
     });
   }
 
+  it('refuses to start without a key on a non-loopback address, unless --allow-no-key says so', async () => {
+    const dataDir = tempDir();
+    try {
+      for (const [args, env] of [[['--host', '0.0.0.0'], {}], [[], { HOST: '0.0.0.0' }]] as const) {
+        const refused = await runMain(['--port', '0', '--data-dir', dataDir, ...args], { ...env, API_KEY: '', ALLOW_NO_KEY: '' });
+        assert.equal(refused.code, 2, refused.output);
+        assert.match(refused.output, /refusing to start: no API key is configured and the server would listen on 0\.0\.0\.0/);
+        assert.match(refused.output, /ALLOW_NO_KEY=true/);
+        assert.doesNotMatch(refused.output, /listening on http/);
+      }
+      const open = await spawnServer(['--port', '0', '--host', '0.0.0.0', '--data-dir', dataDir], { API_KEY: '', ALLOW_NO_KEY: 'true' });
+      assert.match(open.output(), /listening on 0\.0\.0\.0 as --host and --allow-no-key asked/);
+      assert.equal((await fetch(`${open.url}/health`)).status, 200);
+      open.child.kill('SIGTERM');
+      assert.equal(await open.exited, 0);
+      const keyed = await spawnServer(['--port', '0', '--data-dir', dataDir], { HOST: '0.0.0.0', API_KEY: 'container-test-key-0123456789', ALLOW_NO_KEY: '' });
+      assert.equal((await fetch(`${keyed.url}/api/v1/sessions`)).status, 401);
+      keyed.child.kill('SIGTERM');
+      assert.equal(await keyed.exited, 0);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('--help lists every option with its environment twin', async () => {
     const { code, output } = await runMain(['--help']);
     assert.equal(code, 0);

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultOpenWaSettings } from '../../src/engine/open-wa/open-wa-engine.js';
 
-export type SystemTool = 'chromium' | 'python3-requests' | 'open-wa';
+export type SystemTool = 'chromium' | 'python3-requests' | 'open-wa' | 'podman';
 
 /** The browser the dashboard and docs tests drive (the open-wa engine reads PUPPETEER_EXECUTABLE_PATH itself). */
 export const CHROMIUM = process.env.CHROMIUM_PATH || process.env.PUPPETEER_EXECUTABLE_PATH || '/usr/bin/chromium';
@@ -19,6 +19,12 @@ const checks: Record<SystemTool, () => string | null> = {
     const r = spawnSync('python3', ['-c', 'import requests'], { encoding: 'utf8' });
     if (r.error) return 'python3 not found (apt-get install -y python3 python3-requests)';
     return r.status === 0 ? null : "python3 cannot import requests (apt-get install -y python3-requests, or pip install requests)";
+  },
+  // The container tests build and run images as root with podman and runc, from base images made with debootstrap.
+  podman: () => {
+    const missing = ['podman', 'runc', 'debootstrap', 'podman-compose'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+    if (missing.length) return `${missing.join(', ')} not found (apt-get install -y podman runc uidmap debootstrap podman-compose)`;
+    return process.getuid?.() === 0 ? null : 'the container tests run podman and debootstrap as root';
   },
   'open-wa': () => {
     const { runtimeDir, executablePath } = defaultOpenWaSettings();
