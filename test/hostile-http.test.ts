@@ -51,6 +51,15 @@ function rssMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 }
 
+/** Where a process's resident memory is, for the figures: anonymous vs file-backed (kernel), and V8's heap and external memory (its /metrics). */
+async function memoryFigures(pid: number, url: string, headers: Record<string, string>): Promise<string> {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Math.round(Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024);
+  const text = await (await fetch(`${url}/metrics`, { headers })).text();
+  const mb = (name: string) => Math.round(Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 1048576);
+  return `RSS ${kb('VmRSS')} MB (anon ${kb('RssAnon')}, file ${kb('RssFile')}), V8 heap ${mb('nodejs_heap_size_total_bytes')} MB (used ${mb('nodejs_heap_size_used_bytes')}), external ${mb('nodejs_external_memory_bytes')} MB`;
+}
+
 function postBig(url: string, kind: string, mb: number, headers: Record<string, string>): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['test/fixtures/hostile/post-big.mjs', url, kind, String(mb), JSON.stringify(headers)], { cwd: root, maxBuffer: 1 << 20 }, (error, stdout) => {
@@ -99,7 +108,7 @@ describe('hostile HTTP: big bodies (a child process with an API key)', () => {
     server.child.kill('SIGKILL');
   });
 
-  it('/health answers in under 1 s throughout a 20 MB POST without a key and 100 MB ones with a key; RSS comes back (within 100 MB; the goal is 50)', async () => {
+  it('/health answers in under 1 s throughout a 20 MB POST without a key and 100 MB ones with a key; RSS comes back within 50 MB', async () => {
     const gql = async (query: string, variables: Record<string, unknown> = {}) => {
       const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...withKey(ADMIN_KEY) }, body: JSON.stringify({ query, variables }) });
       return (await res.json()) as any;
@@ -109,6 +118,7 @@ describe('hostile HTTP: big bodies (a child process with an API key)', () => {
     await waitFor(async () => (await gql('{ session(sessionId: "big") { status } }')).data?.session?.status === 'READY', 10_000, 'session READY');
     const pid = server.child.pid!;
     const startRss = rssMb(pid);
+    const startFigures = await memoryFigures(pid, server.url, withKey(ADMIN_KEY));
     const figures: string[] = [];
     const cases: { name: string; path: string; kind: string; mb: number; headers: Record<string, string>; expect: (r: { status: number; body: string }) => void }[] = [
       {
@@ -181,10 +191,11 @@ describe('hostile HTTP: big bodies (a child process with an API key)', () => {
       await new Promise((r) => setTimeout(r, 500));
       endRss = rssMb(pid);
     }
-    console.log(`# RSS start ${Math.round(startRss)} MB, peak ${Math.round(peakRss)} MB, after ${Math.round(endRss)} MB\n# ${figures.join('\n# ')}`);
-    // The goal is within 50 MB: met when this runs alone (189 -> 149 MB), missed by 13-15 MB in CI runs beside another
-    // suite (178 -> 243, 160 -> 223 MB) and not yet explained; 100 MB still catches a body that stays in memory.
-    assert.ok(endRss - startRss <= 100, `RSS ${Math.round(startRss)} MB -> ${Math.round(endRss)} MB`);
+    const endFigures = await memoryFigures(pid, server.url, withKey(ADMIN_KEY));
+    console.log(`# RSS start ${Math.round(startRss)} MB, peak ${Math.round(peakRss)} MB, after ${Math.round(endRss)} MB\n# start: ${startFigures}\n# after: ${endFigures}\n# ${figures.join('\n# ')}`);
+    // Held only once a big body stopped growing malloc's main heap (read-body.ts gathers it into one block): kept as
+    // the socket's 64 KiB chunks, 15-100 MB of that heap stayed behind, more often on Node 24 and beside another suite.
+    assert.ok(endRss - startRss <= 50, `RSS ${Math.round(startRss)} MB -> ${Math.round(endRss)} MB\nstart: ${startFigures}\nafter: ${endFigures}`);
     assert.equal(server.child.exitCode, null, 'the server is alive');
   });
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SqliteSandboxStore } from '../src/engine/sandbox/store.js';
 import { openStore } from '../src/store/database.js';
-import { HistoryPruner } from '../src/store/retention.js';
+import { batchTimedPerThread, HistoryPruner } from '../src/store/retention.js';
 import { tempDir, waitFor, type TestServer } from './helpers/app.js';
 import { history, SEND_TEXT, twoSessions } from './helpers/messaging.js';
 import { sqliteOnly } from './helpers/pg.js';
@@ -47,7 +47,7 @@ describe('history retention', () => {
     assert.equal((await chatsOf(s, 'A')).find((c) => c.id === b)?.lastMessage, null);
   });
 
-  it('prunes a large backlog in small batches (none over 50 ms of CPU; the goal is 20)', sqliteOnly('the pruner on a SQLite file of its own'), async () => {
+  it('prunes a large backlog in small batches (none over 20 ms of the event loop\'s CPU; 50 of the process\'s on Node 20)', sqliteOnly('the pruner on a SQLite file of its own'), async () => {
     const store = await openStore(join(tempDir(), 'retention.sqlite'));
     try {
       const sandbox = new SqliteSandboxStore(store.sqlite, store.batch);
@@ -79,13 +79,14 @@ describe('history retention', () => {
       assert.equal((store.sqlite.prepare('SELECT COUNT(*) AS n FROM sandbox_messages').get() as { n: number }).n, 0);
       const unread = store.sqlite.prepare('SELECT SUM(unread_count) AS n FROM sandbox_chats').get() as { n: number };
       assert.equal(unread.n, 0, 'unread counts follow the pruned messages');
-      console.log(`pruned ${N} messages in ${pruner.stats.batches} batches; longest batch ${pruner.stats.maxBatchMs.toFixed(1)} ms of CPU, longest event-loop gap ${longest.toFixed(1)} ms of wall time`);
+      console.log(`pruned ${N} messages in ${pruner.stats.batches} batches; longest batch ${pruner.stats.maxBatchMs.toFixed(1)} ms of ${batchTimedPerThread ? "the event loop's" : "the process's"} CPU, longest event-loop gap ${longest.toFixed(1)} ms of wall time`);
       // The batches aim at 5 ms of CPU. The wall-clock gap is printed, not asserted: on a shared, loaded
       // machine the OS preempts a 1 ms batch for tens of ms, which no batch size avoids.
-      // The goal is no batch over 20 ms. The figure is the whole process's CPU (GC threads and the commit's
-      // writes included); with another suite beside it, 20.2-30.5 ms came up in 3 of 4 runs, so 50 ms is
-      // asserted and the 20 ms goal stays open.
-      assert.ok(pruner.stats.maxBatchMs < 50, `a batch took ${pruner.stats.maxBatchMs.toFixed(1)} ms of CPU`);
+      // Node 23.9 and later time a batch in the event loop's own CPU (4.8-7.2 ms at most under a load average of 15-24).
+      // Node 20 can only give the whole process's, which counts its other threads (V8's GC helpers) too: 10.7-43.3 ms
+      // at most in the same conditions (on Node 24 the same batch read 12.0 ms for the process, 5.3 for the loop), so 50 there.
+      const bound = batchTimedPerThread ? 20 : 50;
+      assert.ok(pruner.stats.maxBatchMs < bound, `a batch took ${pruner.stats.maxBatchMs.toFixed(1)} ms of CPU (bound ${bound})`);
       assert.ok(pruner.stats.batches > 10, 'pruned in many small batches');
     } finally {
       await store.close();

@@ -30,7 +30,7 @@ parentPort.on('message', ({ id, chunks, last, decodeUpTo }) => {
   let reply;
   const transfer = [];
   try {
-    const value = JSON.parse(Buffer.concat(got).toString('utf8'));
+    const value = JSON.parse((got.length === 1 ? got[0] : Buffer.concat(got)).toString('utf8'));
     got.length = 0;
     const big = [];
     if (value !== null && typeof value === 'object') lift(value, [], big, decodeUpTo);
@@ -75,6 +75,9 @@ function lift(node, path, big, decodeUpTo) {
   }
 }
 `;
+/** Memory the body reader (read-body.ts) allocated for one body alone: it can move to the worker as it is. */
+export const gatheredBlocks = new WeakSet<ArrayBufferLike>();
+
 type BigString = { path: (string | number)[]; bytes: Uint8Array | null; media?: Omit<PreparsedDataUrl, 'bytes'> };
 type Reply = { id: number; value?: unknown; error?: string; big?: BigString[] };
 export type ParsedJson = { value: unknown; markers: string[] };
@@ -178,9 +181,11 @@ export function parseJson(chunks: Buffer[], size: number): Promise<ParsedJson> {
   worker ??= startWorker();
   if (idle) clearTimeout(idle);
   const id = nextId++;
-  // A socket's chunks own their memory: they move to the worker without a copy. Any other is copied into memory
-  // of its own (never Buffer.from, whose small copies share node's pool, which a transfer would take away).
-  const moved: Uint8Array[] = chunks.map((chunk) => (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : new Uint8Array(chunk)));
+  // A socket's chunks and the body reader's blocks own their memory: they move to the worker without a copy. Any
+  // other is copied into memory of its own (never Buffer.from, whose small copies share node's pool, which a transfer would take away).
+  const moved: Uint8Array[] = chunks.map((chunk) =>
+    gatheredBlocks.has(chunk.buffer) || (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength) ? chunk : new Uint8Array(chunk),
+  );
   const w = worker;
   return new Promise((resolve, reject) => {
     jobs.set(id, { resolve, reject });
