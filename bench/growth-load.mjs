@@ -7,13 +7,13 @@
 // webhook store, in large transactions; then times ack updates (the receipt and the sender's ack, the
 // statements a sandbox receipt runs) on fresh messages. Prints one JSON line.
 import { openStore } from '../dist/src/store/database.js';
-import { SandboxStore } from '../dist/src/engine/sandbox/store.js';
+import { SqliteSandboxStore } from '../dist/src/engine/sandbox/store.js';
 import { WebhookStore } from '../dist/src/webhooks/webhook-store.js';
 
 const o = JSON.parse(process.argv[2]);
 const store = await openStore(o.file, { checkpointIntervalMs: 60_000 });
 const { sqlite, batch } = store;
-const sandbox = new SandboxStore(sqlite, batch);
+const sandbox = new SqliteSandboxStore(sqlite, batch);
 const webhooks = new WebhookStore(sqlite, batch);
 const jid = (phone) => `${phone}@c.us`;
 let counter = 0;

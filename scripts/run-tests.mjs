@@ -1,8 +1,13 @@
+// Runs the suites twice: every test file on SQLite, then, when PostgreSQL answers (TEST_DATABASE_URL, by default
+// the local server), every file that stores something again with WA_TEST_STORE=postgres. Outside CI a
+// PostgreSQL that does not answer is a printed skip of that pass; under CI=true it fails the run.
+// TEST_POSTGRES=off leaves the PostgreSQL pass out on purpose (said in the summary), TEST_POSTGRES=only runs it alone.
 // Node 20's test runner does not expand globs: find every test file and pass the list.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import pg from 'pg';
 
 function find(dir) {
   const out = [];
@@ -14,6 +19,24 @@ function find(dir) {
   return out;
 }
 
+// A file stores something when it starts a server (in process or as a child) or asks for the backend.
+const STORES = /\b(startServer|scopedFixture|twoSessions|spawnServer|WA_TEST_STORE)\b/;
+// Files that start a server but whose subject is not storage: the PostgreSQL pass leaves them out.
+const NOT_STORAGE = {
+  'test/dashboard.test.ts': 'pages in a browser',
+  'test/docs-browser.test.ts': 'pages in a browser',
+  'test/graphiql.test.ts': 'pages in a browser',
+  'test/hostile-http.test.ts': 'HTTP framing and body limits, before anything is stored',
+  'test/hostile-sockets.test.ts': 'sockets and connection limits, before anything is stored',
+  'test/logs.test.ts': 'log output',
+  'test/open-wa-server.test.ts': 'the open-wa engine in Chromium (its sessions go through the repository the sandbox suites cover)',
+  'test/examples.test.ts': 'example programs against the API (the calls they make are covered by the API suites)',
+  'test/rest-clients.test.ts': 'client programs against the API (the calls they make are covered by the API suites)',
+  'test/pg-migrations.test.ts': 'on PostgreSQL already in the first pass',
+};
+
+const inCi = !['', '0', 'false', undefined].includes(process.env.CI?.toLowerCase());
+const mode = (process.env.TEST_POSTGRES ?? '').toLowerCase();
 const filter = process.argv.slice(2);
 const files = find('test')
   .map((f) => relative('.', f))
@@ -23,28 +46,85 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-const scratch = mkdtempSync(join(tmpdir(), 'wa-gateway-test-run-'));
-const skipsFile = join(scratch, 'skips.jsonl');
-const reporters = [
-  '--test-reporter=spec',
-  '--test-reporter-destination=stdout',
-  `--test-reporter=${new URL('./skip-reporter.mjs', import.meta.url).href}`,
-  `--test-reporter-destination=${skipsFile}`,
-];
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...reporters, ...files],
-  { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
-);
+const pgFiles = files.filter((f) => !(f in NOT_STORAGE) && STORES.test(readFileSync(f, 'utf8')));
 
-// The spec reporter shows each skip where it happens; say them again at the very end, with the reason.
-let skips = [];
-try {
-  skips = readFileSync(skipsFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
-} catch {
-  // no file: nothing was reported
+const scratch = mkdtempSync(join(tmpdir(), 'wa-gateway-test-run-'));
+const COUNTS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'];
+
+/** One `node --test` run over `list`; returns its exit status, the runner's own counts and the skips. */
+function pass(name, list, env) {
+  const skipsFile = join(scratch, `${name}.jsonl`);
+  const reporters = [
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${new URL('./skip-reporter.mjs', import.meta.url).href}`,
+    `--test-reporter-destination=${skipsFile}`,
+  ];
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...reporters, ...list], {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_ENV: 'test', ...env },
+  });
+  let lines = [];
+  try {
+    lines = readFileSync(skipsFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  } catch {
+    // no file: nothing was reported
+  }
+  const counts = {};
+  for (const line of lines) if (line.count) counts[line.count] = (counts[line.count] ?? 0) + line.n;
+  return { name, files: list.length, status: result.status ?? 1, counts, skips: lines.filter((line) => !line.count) };
+}
+
+/** Why PostgreSQL cannot take the second pass, or null. */
+async function postgresMissing() {
+  const url = process.env.TEST_DATABASE_URL || 'postgres://root@127.0.0.1:5432/test';
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return null;
+  } catch (error) {
+    const shown = new URL(url);
+    if (shown.password) shown.password = '***';
+    return `PostgreSQL at ${shown} is not reachable (${error.message}); set TEST_DATABASE_URL or start it`;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const runs = [];
+let pgNote = null;
+let failed = false;
+if (mode !== 'only') runs.push(pass('sqlite', files, { WA_TEST_STORE: 'sqlite' }));
+if (mode === 'off') pgNote = 'not run (TEST_POSTGRES=off)';
+else if (pgFiles.length === 0) pgNote = 'no test file stores anything in this selection';
+else {
+  const missing = await postgresMissing();
+  if (missing && inCi) {
+    pgNote = `FAILED: CI=true refuses to skip: ${missing}`;
+    failed = true;
+  } else if (missing) pgNote = `SKIPPED: ${missing}`;
+  else {
+    console.log(`\n==================== the same suites on PostgreSQL (${pgFiles.length} of ${files.length} files) ====================\n`);
+    runs.push(pass('postgres', pgFiles, { WA_TEST_STORE: 'postgres' }));
+  }
 }
 rmSync(scratch, { recursive: true, force: true });
-console.log(`\nNode ${process.version}: ${skips.length === 0 ? 'nothing skipped' : `${skips.length} skipped:`}`);
-for (const s of skips) console.log(`  SKIPPED ${s.file ? `${relative('.', s.file)}: ` : ''}${s.name}${s.reason ? ` -- ${s.reason}` : ''}`);
-process.exit(result.status ?? 1);
+
+// The closing lines: each pass's counts, every skip with its reason (the spec reporter showed them where they
+// happened; here nobody misses them), then the totals of both passes in the spec reporter's own form.
+const label = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
+const n = (counts, key) => counts[key] ?? 0;
+console.log('');
+for (const run of runs) {
+  const c = run.counts;
+  console.log(`Node ${process.version} on ${label[run.name]} (${run.files} files): ${n(c, 'pass')} passed, ${n(c, 'fail')} failed, ${n(c, 'cancelled')} cancelled, ${n(c, 'skipped')} skipped, ${n(c, 'todo')} todo`);
+}
+if (pgNote) console.log(`Node ${process.version} on PostgreSQL: ${pgNote}`);
+const skips = runs.flatMap((run) => run.skips.map((s) => ({ ...s, pass: run.name })));
+console.log(`Node ${process.version}: ${skips.length === 0 ? 'nothing skipped' : `${skips.length} skipped:`}`);
+for (const s of skips) console.log(`  SKIPPED [${label[s.pass]}] ${s.file ? `${relative('.', s.file)}: ` : ''}${s.name}${s.reason ? ` -- ${s.reason}` : ''}`);
+if (runs.length > 1) {
+  for (const key of COUNTS) console.log(`ℹ ${key} ${runs.reduce((sum, run) => sum + n(run.counts, key), 0)}`);
+}
+process.exit(failed || runs.some((run) => run.status !== 0) ? 1 : 0);

@@ -1,7 +1,6 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { createYoga } from 'graphql-yoga';
 import { routeTable } from '../rest-compat/route-table.js';
@@ -50,7 +49,7 @@ import type { OperationReport } from './observability/operation.js';
 import { schema } from './schema/index.js';
 import { ServerService } from './server-service.js';
 import { SessionManager } from './sessions/session-manager.js';
-import { openStore } from './store/database.js';
+import { openAnyStore } from './store/database.js';
 import { HistoryPruner } from './store/retention.js';
 import { freeBytesAt, probeWrite, StorageState, walInStep, walReclaim } from './store/storage-state.js';
 import { SessionsRepo } from './store/sessions-repo.js';
@@ -59,6 +58,7 @@ import { Outbox } from './webhooks/outbox.js';
 import { SsrfGuard } from './webhooks/ssrf-guard.js';
 import { WebhookService } from './webhooks/webhook-service.js';
 import { WebhookStore } from './webhooks/webhook-store.js';
+import { PgWebhookStore } from './webhooks/pg-webhook-store.js';
 import { version } from './version.js';
 
 export interface App {
@@ -81,19 +81,28 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   setMediaDecodeLimit(Math.floor(Math.max(config.media.maxImageBytes, config.media.maxFileBytes) * 1.1 + 1024));
   applyHeapGrowth(config.memory.heapGrowthPercent);
   const logger = options.logger ?? createLogger(config.logLevel, {}, undefined, config.logFormat);
-  const store = await openStore(join(config.dataDir, 'wa-gateway.sqlite'), {
+  const store = await openAnyStore(config, {
     // A full disk is the storage state's to report, once per episode (the checkpointer retries every interval).
     onCheckpointError: (message) => (/SQLITE_FULL|disk is full/i.test(message) ? undefined : logger.warn('SQLite checkpoint failed', { err: message })),
   });
-  const idle = () => !store.batch.pending;
-  const freeBytes = freeBytesAt(config.dataDir);
-  const storage = new StorageState(logger, probeWrite(store.sqlite, idle), freeBytes, 1000, walReclaim(store.sqlite, idle));
-  const inStep = walInStep(store.sqlite, freeBytes);
-  store.batch.onOutcome = (error) => (error ? storage.failed(error) : (inStep(), storage.wrote()));
-  const pruner = new HistoryPruner(store.sqlite, store.batch, config.history, (message) => logger.warn('history pruning failed', { err: message }));
+  let storage: StorageState;
+  let pruner: HistoryPruner | null = null;
+  if (store.kind === 'sqlite') {
+    const idle = () => !store.batch.pending;
+    const freeBytes = freeBytesAt(config.dataDir);
+    storage = new StorageState(logger, probeWrite(store.sqlite, idle), freeBytes, 1000, walReclaim(store.sqlite, idle));
+    const inStep = walInStep(store.sqlite, freeBytes);
+    store.batch.onOutcome = (error) => (error ? storage.failed(error) : (inStep(), storage.wrote()));
+    pruner = new HistoryPruner(store.sqlite, store.batch, config.history, (message) => logger.warn('history pruning failed', { err: message }));
+  } else {
+    // PostgreSQL: a full disk (SQLSTATE 53100) is learnt from the commits; there is no probe write of our own.
+    storage = new StorageState(logger, () => false);
+    store.batch.onOutcome = (error) => (error ? storage.failed(error) : storage.wrote());
+    if (config.history.retentionDays > 0) logger.warn('--history-retention-days is not applied on PostgreSQL yet: history is kept', { retentionDays: config.history.retentionDays });
+  }
   const bus = new EventBus(logger);
   const engines = new EngineRegistry({
-    sandbox: () => createSandboxEngine({ db: store.db, sqlite: store.sqlite, batch: store.batch, settings: config.sandbox }),
+    sandbox: () => createSandboxEngine({ store, settings: config.sandbox }),
     'open-wa': () =>
       createOpenWaEngine({
         logger: logger.child({ engine: 'open-wa' }),
@@ -115,14 +124,20 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     waitForQrMs: config.sessions.waitForQrMs,
   });
   const server = new ServerService(store, sessions, config, storage);
-  const webhookStore = new WebhookStore(store.sqlite, store.batch);
+  const webhookStore = store.kind === 'sqlite' ? new WebhookStore(store.sqlite, store.batch) : await PgWebhookStore.load(store);
   const webhookGuard = new SsrfGuard(config.webhooks.allowCidrs);
   const webhookWorker = new DeliveryWorker(webhookStore, webhookGuard, config.webhooks, logger, (outcome, seconds) =>
     metrics.webhookDelivery(outcome, seconds),
   );
   const webhooks = new WebhookService({
     store: webhookStore,
-    outbox: new Outbox(webhookStore, () => webhookWorker.kick()),
+    // PostgreSQL: the worker reads committed rows only, so it looks once the outbox's rows are committed.
+    outbox: new Outbox(
+      webhookStore,
+      store.kind === 'sqlite'
+        ? () => webhookWorker.kick()
+        : () => void store.batch.committed().then(() => webhookWorker.kick(), () => undefined),
+    ),
     worker: webhookWorker,
     guard: webhookGuard,
     sessions,
@@ -231,13 +246,13 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     }
     refuse(req, res, code, message, details);
   };
-  const health = (req: IncomingMessage, res: ServerResponse) => {
+  const health = async (req: IncomingMessage, res: ServerResponse) => {
     noteRoute(req, pathOf(req) === '/health' ? '/health' : `${REST_BASE}/health`);
     if (!config.auth.healthOpen && !auth.record(auth.fromNodeRequest(req))) {
       res.setHeader('www-authenticate', WWW_AUTHENTICATE);
       return refuse(req, res, 'UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE);
     }
-    const report = server.health();
+    const report = await server.health();
     sendJson(req, res, report.status === 'healthy' ? 200 : 503, { success: true, data: { ...report, timestamp: new Date(report.timestamp).toISOString() } });
   };
 
@@ -367,7 +382,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   await sessions.init();
   webhookWorker.onStorageFull = (error) => storage.failed(error);
   webhookWorker.start();
-  pruner.start();
+  pruner?.start();
   let stopped: Promise<void> | null = null;
 
   return {
@@ -397,7 +412,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
         detachWebhooks();
         await webhookWorker.stop();
         await engines.closeAll();
-        pruner.stop();
+        pruner?.stop();
         storage.stop();
         await store.close();
         metrics.close();

@@ -57,10 +57,16 @@ const cidrList = z.string().superRefine((s, ctx) => {
   if (bad) ctx.addIssue({ code: 'custom', message: bad });
 });
 
+// Empty keeps SQLite; a PostgreSQL URL selects PostgreSQL; anything else stops the start with this message.
+const databaseUrl = z.string().trim().refine((s) => s === '' || /^postgres(ql)?:\/\/[^\s]+$/i.test(s), {
+  message: 'expected a postgres:// or postgresql:// URL (empty: SQLite under --data-dir)',
+});
+
 export const settings = [
   { path: 'port', flag: '--port', env: 'PORT', schema: z.coerce.number().int().min(0).max(65535), default: 8080, doc: 'HTTP port (0 picks a free one)' },
   { path: 'host', flag: '--host', env: 'HOST', schema: z.string(), default: '', doc: 'Address to bind; empty: 0.0.0.0 when an API key exists, else 127.0.0.1 only' },
   { path: 'dataDir', flag: '--data-dir', env: 'DATA_DIR', schema: z.string().min(1), default: './data', doc: 'Folder for the SQLite file and session data' },
+  { path: 'databaseUrl', flag: '--database-url', env: 'DATABASE_URL', schema: databaseUrl, default: '', doc: 'PostgreSQL to store everything in (postgres://user:password@host:5432/database); empty: SQLite under --data-dir' },
   { path: 'history.retentionDays', flag: '--history-retention-days', env: 'HISTORY_RETENTION_DAYS', schema: z.coerce.number().min(0).max(36500), default: 0, doc: 'Days of message history (messages, their receipts and media details) kept; older ones are removed in small batches in the background (0: keep everything; fractions allowed)' },
   { path: 'history.pruneIntervalMs', flag: '--history-prune-interval-ms', env: 'HISTORY_PRUNE_INTERVAL_MS', schema: positiveInt, default: 60_000, doc: 'With a retention: how often the pruner looks for history past it (a backlog is then removed a batch per event-loop turn)' },
   { path: 'maxSessions', flag: '--max-sessions', env: 'MAX_SESSIONS', schema: positiveInt, default: 10, doc: 'Most sessions the server holds at once' },
@@ -128,6 +134,8 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string;
+  /** '' = SQLite under dataDir. */
+  databaseUrl: string;
   maxSessions: number;
   history: { retentionDays: number; pruneIntervalMs: number };
   engine: 'sandbox' | 'open-wa';

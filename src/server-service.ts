@@ -1,5 +1,6 @@
 import { totalmem } from 'node:os';
-import type { Store } from './store/database.js';
+import type { AnyStore } from './store/database.js';
+import type { MaybePromise } from './store/maybe-promise.js';
 import type { SessionManager } from './sessions/session-manager.js';
 import type { StorageState } from './store/storage-state.js';
 import { version } from './version.js';
@@ -27,7 +28,7 @@ export class ServerService {
   private readonly startedAt = Date.now();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: AnyStore,
     private readonly sessions: SessionManager,
     private readonly settings: { maxSessions: number; engine: string },
     private readonly storage?: StorageState,
@@ -47,14 +48,25 @@ export class ServerService {
     };
   }
 
-  health(): HealthReport {
-    let database = 'ok';
-    try {
-      const row = this.store.sqlite.prepare('select count(*) as n from sessions').get() as { n: number } | undefined;
-      if (typeof row?.n !== 'number') database = 'error: unexpected answer';
-    } catch (error) {
-      database = `error: ${(error as Error).message}`;
+  health(): MaybePromise<HealthReport> {
+    if (this.store.kind === 'sqlite') {
+      let database = 'ok';
+      try {
+        const row = this.store.sqlite.prepare('select count(*) as n from sessions').get() as { n: number } | undefined;
+        if (typeof row?.n !== 'number') database = 'error: unexpected answer';
+      } catch (error) {
+        database = `error: ${(error as Error).message}`;
+      }
+      return this.report(database);
     }
+    // PostgreSQL: a read on the pool, within its connect and query timeouts, so /health answers while the server is gone.
+    return this.store.pool.query<{ n: number }>('select count(*) as n from sessions').then(
+      ({ rows }) => this.report(typeof rows[0]?.n === 'number' ? 'ok' : 'error: unexpected answer'),
+      (error: unknown) => this.report(`error: database unavailable (${(error as Error)?.message ?? String(error)})`),
+    );
+  }
+
+  private report(database: string): HealthReport {
     // A full storage still answers reads: only a write (or the state's probe) tells.
     if (database === 'ok' && this.storage?.check()) database = this.storage.reason ?? 'error: storage full';
     const sessions = this.sessions.count() <= this.settings.maxSessions ? 'ok' : 'over limit';

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { after, before, describe, it } from 'node:test';
 import { declaredPolicies, ruleFor, type AccessRule } from '../src/auth/access-policy.js';
 import { schema } from '../src/schema/index.js';
@@ -115,20 +113,15 @@ describe('auth matrix over every GraphQL operation', () => {
   before(async () => {
     ({ server, peer, groupId, otherKey, readKey } = await scopedFixture(['pending']));
     await gqlOkAs(server, ADMIN_KEY, 'mutation { sendText(input: { sessionId: "target", chatId: "15550000001@c.us", content: "hello" }) { message { id } } }');
-    await waitFor(async () => unread() > 0, 5000, 'the echo bot answers (an unread message)');
+    await waitFor(async () => (await unread()) > 0, 5000, 'the echo bot answers (an unread message)');
     await gqlOkAs(server, ADMIN_KEY, CREATE, { input: { sessionId: 'pending', waitForQR: true } });
     victimKeyId = (await createKey(server, { admin: true, name: 'victim' })).id;
   });
   after(() => server.dispose());
 
-  const db = () => new Database(join(server.dataDir, 'wa-gateway.sqlite'), { readonly: true });
-  const unread = () => {
-    const handle = db();
-    try {
-      return (handle.prepare("select coalesce(sum(unread_count), 0) as n from sandbox_chats where session_id = 'target'").get() as { n: number }).n;
-    } finally {
-      handle.close();
-    }
+  const unread = async () => {
+    const [row] = await server.sql<{ n: number }>("select coalesce(sum(unread_count), 0) as n from sandbox_chats where session_id = 'target'");
+    return Number(row!.n);
   };
   const snapshot = async () => storeSnapshot(server);
 

@@ -49,7 +49,7 @@ describe('auth matrix over every REST route', () => {
       const params: Record<string, string> = { sessionId: target, chatId: BOT, contactId: BOT, groupId: '' };
       const path = () => route.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(name === 'groupId' ? groupId : (params[name] ?? 'x')));
       const body = sampleBody(route.body, target, peer);
-      const before = snapshot();
+      const before = await snapshot();
 
       for (const headers of [{}, withKey('wrong-key-0123456789abc'), { authorization: 'Basic d3Jvbmc6d3Jvbmc=' }] as Record<string, string>[]) {
         const result = await rest(server, route.method, path(), body, headers);
@@ -74,7 +74,7 @@ describe('auth matrix over every REST route', () => {
       if (rule.kind === 'session' && rule.action !== 'read') {
         assertError(await rest(server, route.method, path(), body, withKey(readKey)), 'SESSION_NOT_FOUND');
       }
-      assert.equal(snapshot(), before, 'nothing changed');
+      assert.equal(await snapshot(), before, 'nothing changed');
     });
   }
 

@@ -47,6 +47,8 @@ describe('command line', () => {
     [[], { MAX_SESSIONS: 'many' }, /MAX_SESSIONS/],
     [['--heap-growth-percent', '-5'], {}, /--heap-growth-percent/],
     [[], { HEAP_GROWTH_PERCENT: 'lots' }, /HEAP_GROWTH_PERCENT/],
+    [['--database-url', 'mysql://root@127.0.0.1/x'], {}, /--database-url.*postgres:\/\//],
+    [[], { DATABASE_URL: '/var/lib/wa.sqlite' }, /DATABASE_URL.*postgres:\/\//],
   ] as const) {
     it(`refuses ${JSON.stringify(args)} ${JSON.stringify(env)} with one line`, async () => {
       const { code, output } = await runMain([...args], env);

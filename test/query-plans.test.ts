@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import SQLite from 'better-sqlite3';
 import { waitFor, type TestServer } from './helpers/app.js';
+import { sqliteOnly } from './helpers/pg.js';
 import { MARK_READ, MESSAGES, SEND_TEXT, INJECT, history, twoSessions } from './helpers/messaging.js';
 import { DELIVERIES, REGISTER, startReceiver, type Receiver } from './helpers/webhooks.js';
 
@@ -80,7 +81,7 @@ function sqliteBackend(file: string): PlanBackend {
 const seen = new Set<string>();
 const prepare = SQLite.prototype.prepare;
 
-describe('query plans of the hot paths', () => {
+describe('query plans of the hot paths', sqliteOnly("statements are caught at better-sqlite3's prepare and explained by SQLite"), () => {
   let server: TestServer;
   let a: string;
   let b: string;

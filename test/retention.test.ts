@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import SQLite from 'better-sqlite3';
-import { SandboxStore } from '../src/engine/sandbox/store.js';
+import { SqliteSandboxStore } from '../src/engine/sandbox/store.js';
 import { openStore } from '../src/store/database.js';
 import { HistoryPruner } from '../src/store/retention.js';
 import { tempDir, waitFor, type TestServer } from './helpers/app.js';
 import { history, SEND_TEXT, twoSessions } from './helpers/messaging.js';
+import { sqliteOnly } from './helpers/pg.js';
 
 const CHATS = 'query($s: String!) { session(sessionId: $s) { chats(first: 20) { edges { node { id unreadCount lastMessage { id body } } } } } }';
 const chatsOf = async (server: TestServer, s: string) =>
@@ -36,12 +36,8 @@ describe('history retention', () => {
     assert.equal(chatB.unreadCount, 1, 'the pruned unread messages no longer count');
     assert.equal(chatB.lastMessage?.body, 'new');
     assert.equal((await chatsOf(s, 'A')).find((c) => c.id === b)?.lastMessage?.id, fresh.id);
-    const db = new SQLite(join(s.dataDir, 'wa-gateway.sqlite'), { readonly: true });
-    try {
-      assert.equal((db.prepare('SELECT COUNT(*) AS n FROM sandbox_receipts').get() as { n: number }).n, 1, 'only the new message keeps its receipt');
-    } finally {
-      db.close();
-    }
+    const [receipts] = await s.sql<{ n: number }>('SELECT COUNT(*) AS n FROM sandbox_receipts');
+    assert.equal(Number(receipts!.n), 1, 'only the new message keeps its receipt');
 
     // Then the last one goes too: the chats stay, with nothing unread and no last message.
     await waitFor(async () => (await history(s, 'B', a)).length === 0, 10_000, 'the new message pruned');
@@ -51,10 +47,10 @@ describe('history retention', () => {
     assert.equal((await chatsOf(s, 'A')).find((c) => c.id === b)?.lastMessage, null);
   });
 
-  it('prunes a large backlog in small batches (none over 50 ms of CPU; the goal is 20)', async () => {
+  it('prunes a large backlog in small batches (none over 50 ms of CPU; the goal is 20)', sqliteOnly('the pruner on a SQLite file of its own'), async () => {
     const store = await openStore(join(tempDir(), 'retention.sqlite'));
     try {
-      const sandbox = new SandboxStore(store.sqlite, store.batch);
+      const sandbox = new SqliteSandboxStore(store.sqlite, store.batch);
       const old = Math.floor(Date.now() / 1000) - 10 * 86_400;
       const N = 30_000;
       store.sqlite.exec('BEGIN');

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { after, before, describe, it } from 'node:test';
 import { version } from '../src/version.js';
 import { CREATE, readySession, startServer, waitFor, type TestServer } from './helpers/app.js';
@@ -40,9 +38,7 @@ describe('server info, health and GraphiQL', () => {
   it('health turns unhealthy when the database stops answering', async () => {
     const broken = await startServer();
     try {
-      const other = new Database(join(broken.dataDir, 'wa-gateway.sqlite'));
-      other.exec('DROP TABLE sessions');
-      other.close();
+      await broken.sql('DROP TABLE sessions');
       const data = await broken.gqlOk('{ health { status checks { database } } }');
       assert.equal(data.health.status, 'unhealthy');
       assert.match(data.health.checks.database, /^error: .*sessions/);

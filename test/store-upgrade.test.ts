@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
-import { SandboxStore } from '../src/engine/sandbox/store.js';
+import { SqliteSandboxStore } from '../src/engine/sandbox/store.js';
 import { openStore } from '../src/store/database.js';
 import { migrations } from '../src/store/migrations.js';
 import { tempDir } from './helpers/app.js';
@@ -28,7 +28,7 @@ describe('upgrading an existing database', () => {
     try {
       const names = (store.sqlite.prepare("SELECT name FROM sqlite_master WHERE type IN ('index', 'table')").all() as { name: string }[]).map((r) => r.name);
       for (const name of ['sandbox_messages_unread', 'webhook_deliveries_completed', 'storage_probe']) assert.ok(names.includes(name), `${name} missing`);
-      const sandbox = new SandboxStore(store.sqlite, store.batch);
+      const sandbox = new SqliteSandboxStore(store.sqlite, store.batch);
       assert.deepEqual(sandbox.markRead('s', 'c@c.us').sort(), ['K7', 'K8', 'K9']);
       await store.batch.committed();
       assert.equal(sandbox.chat('s', 'c@c.us')?.unreadCount, 0);

@@ -12,13 +12,13 @@ import { storageFullOf, validationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { authContext, unauthenticatedError } from '../plugins/use-auth.js';
 import { UNEXPECTED_ERROR_MESSAGE, type MaskError } from '../plugins/use-error-codes.js';
-import type { WriteBatch } from '../store/write-batch.js';
+import type { Commits } from '../store/database.js';
 import { closeSocket, keepAlive } from './ws-guard.js';
 
 export interface SocketOptions {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
   auth: Authenticator;
-  batch: WriteBatch;
+  batch: Commits;
   live: LiveAccess;
   logger: Logger;
   maskError: MaskError;

@@ -1,8 +1,8 @@
 import type { Plugin } from 'graphql-yoga';
-import type { WriteBatch } from '../store/write-batch.js';
+import type { Commits } from '../store/database.js';
 
-/** No HTTP answer leaves before the writes of its turn are committed (see WriteBatch). */
-export function useCommitBeforeAnswer(batch: WriteBatch): Plugin {
+/** No HTTP answer leaves before the writes of its turn are committed (WriteBatch on SQLite, PgBatch on PostgreSQL). */
+export function useCommitBeforeAnswer(batch: Commits): Plugin {
   return {
     onResponse() {
       if (batch.pending) return batch.committed();

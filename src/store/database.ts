@@ -1,11 +1,12 @@
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
 import { migrations } from './migrations.js';
 import type { Database } from './schema.js';
 import { startCheckpointer } from './checkpointer.js';
 import { WriteBatch } from './write-batch.js';
+import type { PgStore } from './pg/pg-types.js';
 
 export interface Store {
   kind: 'sqlite';
@@ -15,6 +16,28 @@ export interface Store {
   /** Group commit of the hot write paths (sandbox network, webhook outbox and worker). */
   batch: WriteBatch;
   close(): Promise<void>;
+}
+
+/** Either backend: code that serves both branches on `kind` once, where it is built. */
+export type AnyStore = Store | PgStore;
+
+/** What every write path offers the answer paths: no answer leaves before its writes are committed. */
+export interface Commits {
+  readonly pending: boolean;
+  committed(): Promise<void>;
+}
+
+/** PostgreSQL when `databaseUrl` is set, else the SQLite file under `dataDir`. */
+export async function openAnyStore(
+  config: { dataDir: string; databaseUrl: string },
+  options: StoreOptions = {},
+): Promise<AnyStore> {
+  if (config.databaseUrl) {
+    // Loaded only when asked for: an install on SQLite never loads the PostgreSQL driver.
+    const { openPgStore } = await import('./pg/pg-database.js');
+    return openPgStore(config.databaseUrl);
+  }
+  return openStore(join(config.dataDir, 'wa-gateway.sqlite'), options);
 }
 
 class InCodeMigrations implements MigrationProvider {

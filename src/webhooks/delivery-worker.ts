@@ -5,7 +5,7 @@ import { version } from '../version.js';
 import { post, SendError, senderAgents, type SenderAgents, type SendResult } from './http-sender.js';
 import { sign } from './signer.js';
 import { SsrfGuard } from './ssrf-guard.js';
-import { PRUNE_BATCH, type DeliveryRecord, type WebhookRecord, type WebhookStore } from './webhook-store.js';
+import { PRUNE_BATCH, type DeliveryRecord, type WebhookRecord, type WebhookRepo } from './webhook-store.js';
 
 /** A Retry-After longer than this is not believed (a receiver cannot park a delivery for months). */
 const MAX_RETRY_AFTER_MS = 24 * 3600 * 1000;
@@ -49,8 +49,13 @@ export class DeliveryWorker {
   /** A write failed for want of space (the storage state logs the episode once). */
   onStorageFull: (error: unknown) => void = () => undefined;
 
+  /** PostgreSQL: a tick's reads are awaited; a kick meanwhile runs another tick after it. */
+  private ticking = false;
+  private tickAgain = false;
+  private readonly tick: () => void;
+
   constructor(
-    private readonly store: WebhookStore,
+    private readonly store: WebhookRepo,
     private readonly guard: SsrfGuard,
     private readonly settings: Config['webhooks'],
     private readonly logger: Logger,
@@ -58,6 +63,7 @@ export class DeliveryWorker {
     private readonly observe: (outcome: AttemptLabel, seconds: number) => void = () => undefined,
   ) {
     this.agents = senderAgents(settings.concurrency);
+    this.tick = store.kind === 'sqlite' ? () => this.syncTick() : () => this.asyncTick();
   }
 
   start(): void {
@@ -103,29 +109,69 @@ export class DeliveryWorker {
     for (const list of this.attemptWaiters.values()) for (const done of list) done();
   }
 
-  private tick(): void {
+  private syncTick(): void {
     if (this.stopped) return;
     const now = Date.now();
     try {
-      for (const webhookId of this.store.dueWebhookIds(now)) {
+      for (const webhookId of this.store.dueWebhookIds(now) as string[]) {
         const busy = this.inflight.get(webhookId) ?? new Set<string>();
         const free = this.settings.concurrency - busy.size;
         if (free <= 0) continue;
-        const due = this.store.dueDeliveries(webhookId, now, free + busy.size).filter((d) => !busy.has(d.id)).slice(0, free);
-        const webhook = due.length > 0 ? this.store.webhook(webhookId, { includeDeleted: true }) : null;
-        if (!webhook?.enabled) continue;
-        this.inflight.set(webhookId, busy);
-        for (const delivery of due) this.launch(webhook, delivery, busy);
+        const due = (this.store.dueDeliveries(webhookId, now, free + busy.size) as DeliveryRecord[]).filter((d) => !busy.has(d.id)).slice(0, free);
+        this.launchAll(webhookId, due, busy);
       }
       // One batch per tick; a full batch means more is due, so the next tick purges again.
       if (this.purging || now - this.lastPurge > PURGE_EVERY_MS) {
         this.lastPurge = now;
-        this.purging = this.store.purge(now - KEEP_COMPLETED_MS) >= PRUNE_BATCH;
+        this.purging = (this.store.purge(now - KEEP_COMPLETED_MS) as number) >= PRUNE_BATCH;
       }
     } catch (error) {
-      if (storageFullOf(error)) this.onStorageFull(error);
-      else this.logger.error('webhook worker tick failed', { err: String(error) });
+      this.tickFailed(error);
     }
+  }
+
+  private asyncTick(): void {
+    if (this.stopped) return;
+    if (this.ticking) {
+      this.tickAgain = true;
+      return;
+    }
+    this.ticking = true;
+    const now = Date.now();
+    (async () => {
+      for (const webhookId of await this.store.dueWebhookIds(now)) {
+        const busy = this.inflight.get(webhookId) ?? new Set<string>();
+        const free = this.settings.concurrency - busy.size;
+        if (free <= 0) continue;
+        const due = (await this.store.dueDeliveries(webhookId, now, free + busy.size)).filter((d) => !busy.has(d.id)).slice(0, free);
+        if (this.stopped) return;
+        this.launchAll(webhookId, due, this.inflight.get(webhookId) ?? busy);
+      }
+      if (this.purging || now - this.lastPurge > PURGE_EVERY_MS) {
+        this.lastPurge = now;
+        this.purging = (await this.store.purge(now - KEEP_COMPLETED_MS)) >= PRUNE_BATCH;
+      }
+    })()
+      .catch((error: unknown) => this.tickFailed(error))
+      .finally(() => {
+        this.ticking = false;
+        if (this.tickAgain) {
+          this.tickAgain = false;
+          this.kick();
+        }
+      });
+  }
+
+  private launchAll(webhookId: string, due: DeliveryRecord[], busy: Set<string>): void {
+    const webhook = due.length > 0 ? this.store.webhook(webhookId, { includeDeleted: true }) : null;
+    if (!webhook?.enabled) return;
+    this.inflight.set(webhookId, busy);
+    for (const delivery of due) if (!busy.has(delivery.id)) this.launch(webhook, delivery, busy);
+  }
+
+  private tickFailed(error: unknown): void {
+    if (storageFullOf(error)) this.onStorageFull(error);
+    else this.logger.error('webhook worker tick failed', { err: String(error) });
   }
 
   private launch(webhook: WebhookRecord, delivery: DeliveryRecord, busy: Set<string>): void {
@@ -158,6 +204,10 @@ export class DeliveryWorker {
       outcome = { kind: 'retry', statusCode: null, error: (error as Error).message, retryAfterMs: null };
     }
     this.observe(this.record(webhook, delivery, outcome), (performance.now() - started) / 1000);
+    // PostgreSQL: the delivery stays in flight until its outcome is committed, so the next tick (reading
+    // committed rows) cannot send it again. A failed commit leaves it PENDING: it is sent again (at-least-once).
+    const settled = this.store.settled();
+    if (settled) await settled;
   }
 
   private async send(webhook: WebhookRecord, delivery: DeliveryRecord): Promise<SendResult> {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { eventPayload } from '../../rest-compat/event-payload.js';
 import { eventTypes, type BusEvent, type EventType } from '../events/bus.js';
-import type { WebhookRecord, WebhookStore } from './webhook-store.js';
+import type { WebhookRecord, WebhookRepo } from './webhook-store.js';
 
 /** `msg_` + time-ordered base36 + random: the delivery's id, webhook-id header and body id. */
 export function newDeliveryId(at = Date.now()): string {
@@ -33,12 +33,12 @@ export function isEventType(value: string): value is EventType {
 
 /**
  * The durable outbox: turns each bus event into one delivery row per matching webhook. It runs inside
- * the bus's synchronous publish, so the rows are committed (one SQLite transaction per event) before
- * publish returns to whoever caused the event, and before any HTTP call is made.
+ * the bus's synchronous publish, so the rows are queued into the same transaction as the writes that caused
+ * the event (the turn's unit of work on either backend), and committed before any HTTP call is made.
  */
 export class Outbox {
   constructor(
-    private readonly store: WebhookStore,
+    private readonly store: WebhookRepo,
     private readonly onQueued: () => void,
   ) {}
 

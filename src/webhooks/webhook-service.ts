@@ -7,7 +7,8 @@ import type { DeliveryWorker } from './delivery-worker.js';
 import { isEventType, type Outbox } from './outbox.js';
 import { generateSecret } from './signer.js';
 import { SsrfGuard } from './ssrf-guard.js';
-import type { DeliveryRecord, DeliveryStatus, WebhookRecord, WebhookStore } from './webhook-store.js';
+import { after, type MaybePromise } from '../store/maybe-promise.js';
+import type { DeliveryRecord, DeliveryStatus, WebhookRecord, WebhookRepo } from './webhook-store.js';
 
 /** What callers see of a webhook: never the secret, header values masked. */
 export type WebhookView = Omit<WebhookRecord, 'secret' | 'headers'> & { headers: Record<string, string> };
@@ -30,7 +31,7 @@ export interface UpdateWebhookInput extends WebhookInput {
 }
 
 export interface WebhookServiceOptions {
-  store: WebhookStore;
+  store: WebhookRepo;
   outbox: Outbox;
   worker: DeliveryWorker;
   guard: SsrfGuard;
@@ -214,24 +215,26 @@ export class WebhookService {
     this.o.store.deleteWebhook(webhookId);
   }
 
-  deliveries(webhookId: string, last: number, status: DeliveryStatus | null): DeliveryView[] {
+  deliveries(webhookId: string, last: number, status: DeliveryStatus | null): MaybePromise<DeliveryView[]> {
     if (!Number.isInteger(last) || last < 1 || last > 1000) throw validationError('last must be between 1 and 1000', { field: 'last' });
-    return this.o.store.lastDeliveries(webhookId, last, status).map(toDeliveryView);
+    return after(this.o.store.lastDeliveries(webhookId, last, status), (rows) => rows.map(toDeliveryView));
   }
 
-  deliveryCounts(webhookId: string): Record<DeliveryStatus, number> {
+  deliveryCounts(webhookId: string): MaybePromise<Record<DeliveryStatus, number>> {
     return this.o.store.countByStatus(webhookId);
   }
 
   /** Sends a delivery again (same webhook-id and body), from the start of the retry schedule. */
-  redeliver(deliveryId: string): DeliveryView {
-    const delivery = this.o.store.delivery(deliveryId);
-    const webhook = delivery ? this.o.store.webhook(delivery.webhookId) : null;
-    if (!delivery || !webhook) throw new AppError('NOT_FOUND', `Webhook delivery '${deliveryId}' not found`, { deliveryId });
-    this.requireEnabled(webhook);
-    this.o.store.requeue(deliveryId, Date.now());
-    this.o.worker.kick();
-    return toDeliveryView(this.o.store.delivery(deliveryId)!);
+  redeliver(deliveryId: string): MaybePromise<DeliveryView> {
+    return after(this.o.store.delivery(deliveryId), (delivery) => {
+      const webhook = delivery ? this.o.store.webhook(delivery.webhookId) : null;
+      if (!delivery || !webhook) throw new AppError('NOT_FOUND', `Webhook delivery '${deliveryId}' not found`, { deliveryId });
+      this.requireEnabled(webhook);
+      return after(this.o.store.requeue(deliveryId, Date.now()), (requeued) => {
+        this.o.worker.kick();
+        return toDeliveryView(requeued ?? delivery);
+      });
+    });
   }
 
   /** Queues a `ping` delivery and waits for its first attempt (at most the attempt timeout). */
@@ -240,7 +243,7 @@ export class WebhookService {
     this.requireEnabled(webhook);
     const id = this.o.outbox.ping(webhook);
     await this.o.worker.attempted(id, this.o.timeoutMs + 1000);
-    return toDeliveryView(this.o.store.delivery(id)!);
+    return toDeliveryView((await this.o.store.delivery(id))!);
   }
 
   private find(sessionId: string, webhookId: string): WebhookRecord {

@@ -2,6 +2,7 @@ import type SQLite from 'better-sqlite3';
 import type { WriteBatch } from '../store/write-batch.js';
 import type { EventType } from '../events/bus.js';
 import type { WebhookDeliveriesTable, WebhooksTable } from '../store/schema.js';
+import type { MaybePromise } from '../store/maybe-promise.js';
 
 /** Completed deliveries removed per purge statement: a few milliseconds of work at most. */
 export const PRUNE_BATCH = 500;
@@ -62,7 +63,40 @@ export interface AttemptOutcome {
   nextAttemptAt: number | null;
 }
 
-function toWebhook(r: WebhooksTable): WebhookRecord {
+/**
+ * The webhook store on either backend. Webhook rows are read synchronously on both (the outbox reads them
+ * inside the bus's publish); writes are queued synchronously into the turn's unit of work; delivery reads
+ * may return a promise (PostgreSQL).
+ */
+export interface WebhookRepo {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Runs `fn`'s writes atomically (a savepoint on SQLite; on PostgreSQL they join the turn's transaction anyway). */
+  transaction<T>(fn: () => T): T;
+  insertWebhook(w: Pick<WebhookRecord, 'id' | 'sessionId' | 'url' | 'events' | 'headers' | 'secret'>, at: number): void;
+  webhook(id: string, options?: { includeDeleted?: boolean }): WebhookRecord | null;
+  webhooksOf(sessionId: string): WebhookRecord[];
+  enabledWebhooksOf(sessionId: string): WebhookRecord[];
+  updateWebhook(w: WebhookRecord, at: number): void;
+  deleteWebhook(id: string): void;
+  softDeleteSession(sessionId: string, at: number): void;
+  purge(before: number, batch?: number): MaybePromise<number>;
+  disable(webhookId: string, reason: string, at: number): boolean;
+  markFailing(webhookId: string, at: number): number | null;
+  clearFailing(webhookId: string): void;
+  insertDelivery(d: NewDelivery): void;
+  delivery(id: string): MaybePromise<DeliveryRecord | null>;
+  lastDeliveries(webhookId: string, limit: number, status?: DeliveryStatus | null): MaybePromise<DeliveryRecord[]>;
+  countByStatus(webhookId: string): MaybePromise<Record<DeliveryStatus, number>>;
+  dueWebhookIds(now: number): MaybePromise<string[]>;
+  dueDeliveries(webhookId: string, now: number, limit: number): MaybePromise<DeliveryRecord[]>;
+  recordAttempt(id: string, o: AttemptOutcome): void;
+  /** Queues the delivery again; resolves with it as it is then (null: gone). */
+  requeue(id: string, at: number): MaybePromise<DeliveryRecord | null>;
+  /** Once this store's writes so far are visible to its reads: undefined on SQLite (at once), a promise on PostgreSQL. */
+  settled(): Promise<void> | undefined;
+}
+
+export function toWebhook(r: WebhooksTable): WebhookRecord {
   return {
     id: r.id,
     sessionId: r.session_id,
@@ -79,7 +113,7 @@ function toWebhook(r: WebhooksTable): WebhookRecord {
   };
 }
 
-function toDelivery(r: WebhookDeliveriesTable): DeliveryRecord {
+export function toDelivery(r: WebhookDeliveriesTable): DeliveryRecord {
   return {
     id: r.id,
     webhookId: r.webhook_id,
@@ -98,7 +132,8 @@ function toDelivery(r: WebhookDeliveriesTable): DeliveryRecord {
   };
 }
 
-export class WebhookStore {
+export class WebhookStore implements WebhookRepo {
+  readonly kind = 'sqlite';
   private readonly s;
   private readonly w;
 
@@ -272,11 +307,16 @@ export class WebhookStore {
   }
 
   /** Records a finished attempt; a no-op when the delivery is no longer pending (removed, or requeued meanwhile). */
-  recordAttempt(id: string, o: AttemptOutcome): boolean {
-    return this.s.recordAttempt.run({ id, ...o }).changes > 0;
+  recordAttempt(id: string, o: AttemptOutcome): void {
+    this.s.recordAttempt.run({ id, ...o });
   }
 
-  requeue(id: string, at: number): void {
+  requeue(id: string, at: number): DeliveryRecord | null {
     this.s.requeue.run(at, id);
+    return this.delivery(id);
+  }
+
+  settled(): undefined {
+    return undefined;
   }
 }

@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { buildApp, type App, type BuildOptions } from '../../src/app.js';
 import type { Config, DeepPartial } from '../../src/config.js';
+import { databaseFor, dropDatabaseFor, queryDatabase, testStore } from './pg.js';
 
 /** Settings that make the sandbox run in milliseconds; a test overrides what it needs. */
 export const fastSettings: DeepPartial<Config> = {
@@ -38,6 +40,15 @@ export interface TestServer {
   url: string;
   wsUrl: string;
   dataDir: string;
+  /** The backend it stores to (WA_TEST_STORE=postgres: a database of its own, one per data dir). */
+  store: 'sqlite' | 'postgres';
+  /** Its PostgreSQL database, when store is 'postgres'. */
+  databaseUrl: string | undefined;
+  /**
+   * One statement on the server's storage, from outside the app (`?` placeholders on both backends): the
+   * rows of a read; a write runs on its own connection. Column names of expressions differ between the two.
+   */
+  sql<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
   /** POST a GraphQL operation; returns the JSON body (data and errors). */
   gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GqlResult<T>>;
   /** Like gql, but throws on errors and returns data. */
@@ -45,7 +56,7 @@ export interface TestServer {
   wsClient(connectionParams?: Record<string, unknown>): Client;
   /** Stop the app (keeps the data dir, for restart tests). */
   stop(): Promise<void>;
-  /** Stop and delete the data dir. */
+  /** Stop and delete the data dir (and its PostgreSQL database). */
   dispose(): Promise<void>;
 }
 
@@ -56,9 +67,31 @@ function merge<T>(a: T, b: unknown): T {
   return out as T;
 }
 
-/** Start the real app on a free loopback port with its own data dir (or the one given, to restart). */
+/** The storage of a data dir from outside the app: see TestServer.sql. */
+export async function storeSql<T = Record<string, unknown>>(dataDir: string, text: string, params: readonly unknown[] = []): Promise<T[]> {
+  if (testStore === 'postgres') return queryDatabase<T>((await databaseFor(dataDir)).url, text, params);
+  const reads = /^\s*(select|with|pragma)\b/i.test(text);
+  const db = new Database(join(dataDir, 'wa-gateway.sqlite'), { readonly: reads });
+  try {
+    const statement = db.prepare(text);
+    if (statement.reader) return statement.all(...params) as T[];
+    statement.run(...params);
+    return [];
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Start the real app on a free loopback port with its own data dir (or the one given, to restart). With
+ * WA_TEST_STORE=postgres it stores to a PostgreSQL database of that data dir instead of the SQLite file.
+ */
 export async function startServer(overrides: DeepPartial<Config> = {}, dataDir = tempDir(), options: BuildOptions = {}): Promise<TestServer> {
-  const app = await buildApp(merge(merge(fastSettings, { host: '127.0.0.1', dataDir }), overrides), options);
+  const databaseUrl = testStore === 'postgres' ? (await databaseFor(dataDir)).url : undefined;
+  // Config's databaseUrl ('' = SQLite); a test's own overrides still win.
+  const storage = (databaseUrl ? { databaseUrl } : {}) as DeepPartial<Config>;
+  const app = await buildApp(merge(merge(fastSettings, { host: '127.0.0.1', dataDir, ...storage }), overrides), options);
+  if (databaseUrl) await assertOnPostgres(app, databaseUrl);
   const { port } = await app.start(0);
   const url = `http://127.0.0.1:${port}`;
   const wsUrl = `ws://127.0.0.1:${port}`;
@@ -76,6 +109,9 @@ export async function startServer(overrides: DeepPartial<Config> = {}, dataDir =
     url,
     wsUrl,
     dataDir,
+    store: testStore,
+    databaseUrl,
+    sql: (text, params) => storeSql(dataDir, text, params),
     gql,
     async gqlOk<T>(query: string, variables: Record<string, unknown> = {}) {
       const result = await gql<T>(query, variables);
@@ -94,9 +130,20 @@ export async function startServer(overrides: DeepPartial<Config> = {}, dataDir =
     async dispose() {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
+      await dropDatabaseFor(dataDir);
     },
   };
   return server;
+}
+
+// A PostgreSQL pass whose servers quietly stored to SQLite would prove nothing: the app must have migrated
+// the database it was given.
+async function assertOnPostgres(app: App, url: string): Promise<void> {
+  const [row] = await queryDatabase<{ n: number }>(url, "SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'sessions'");
+  if (row?.n !== 1) {
+    await app.stop();
+    throw new Error(`WA_TEST_STORE=postgres: the server did not migrate ${url} (does the config take databaseUrl?)`);
+  }
 }
 
 /** Collects the values of a graphql-ws subscription; `next(n)` waits until n values have arrived. */

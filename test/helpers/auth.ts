@@ -1,5 +1,3 @@
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { readySession, startServer, type GqlResult, type TestServer } from './app.js';
 
 export const ADMIN_KEY = 'admin-key-for-tests-0123456789';
@@ -38,24 +36,20 @@ export async function createKey(server: TestServer, input: Record<string, unknow
 }
 
 /** Everything an allowed call could change (sessions, keys, messages, read state, groups, webhooks), as one string. */
-export function storeSnapshot(server: TestServer): string {
-  const db = new Database(join(server.dataDir, 'wa-gateway.sqlite'), { readonly: true });
-  try {
-    return JSON.stringify(
-      [
-        'select session_id, status from sessions order by 1',
-        'select id, revoked_at from api_keys order by 1',
-        'select count(*), max(seq) from sandbox_messages',
-        'select session_id, chat_id, unread_count from sandbox_chats order by 1, 2',
-        'select count(*) from sandbox_groups',
-        'select group_id, phone from sandbox_group_members order by 1, 2',
-        'select * from webhooks order by 1',
-        'select count(*) from webhook_deliveries',
-      ].map((q) => db.prepare(q).all()),
-    );
-  } finally {
-    db.close();
-  }
+export async function storeSnapshot(server: TestServer): Promise<string> {
+  const rows = [];
+  for (const q of [
+    'select session_id, status from sessions order by 1',
+    'select id, revoked_at from api_keys order by 1',
+    'select count(*), max(seq) from sandbox_messages',
+    'select session_id, chat_id, unread_count from sandbox_chats order by 1, 2',
+    'select count(*) from sandbox_groups',
+    'select group_id, phone from sandbox_group_members order by 1, 2',
+    'select * from webhooks order by 1',
+    'select count(*) from webhook_deliveries',
+  ])
+    rows.push(await server.sql(q));
+  return JSON.stringify(rows);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { databaseFor, testStore } from './pg.js';
 
 // Like fastSettings for in-process servers: suites that are not about rate limits or pacing never meet them.
 const generousLimits = {
@@ -40,12 +41,26 @@ export interface ServerProcess {
 
 const FROM_SOURCE = ['--import', 'tsx', 'src/main.ts'];
 
+/**
+ * DATABASE_URL for a server on `args`/`env`: with WA_TEST_STORE=postgres the database of its data dir (the
+ * one startServer gives the same data dir), else none, so a DATABASE_URL in the developer's shell never
+ * reaches a test's server. A test's own DATABASE_URL wins.
+ */
+export async function storageEnv(args: string[], env: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEnv> {
+  if (env.DATABASE_URL !== undefined) return {};
+  const flag = args.findIndex((a) => a === '--data-dir' || a.startsWith('--data-dir='));
+  const dataDir = flag === -1 ? env.DATA_DIR : args[flag]!.includes('=') ? args[flag]!.slice('--data-dir='.length) : args[flag + 1];
+  if (testStore !== 'postgres' || !dataDir) return { DATABASE_URL: '' };
+  return { DATABASE_URL: (await databaseFor(dataDir)).url };
+}
+
 /** Runs src/main.ts (or `entry`, e.g. the bundle) in a real child process and waits until it prints its URL. */
-export function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000, entry: string[] = FROM_SOURCE): Promise<ServerProcess> {
+export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000, entry: string[] = FROM_SOURCE): Promise<ServerProcess> {
+  const storage = await storageEnv(args, env);
   const child = track(
     spawn(process.execPath, [...entry, ...args], {
       cwd: root,
-      env: { ...process.env, LOG_LEVEL: 'warn', ...generousLimits, ...env },
+      env: { ...process.env, LOG_LEVEL: 'warn', ...generousLimits, ...storage, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
@@ -78,7 +93,7 @@ export function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, timeout
 export function runMain(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
     cwd: root,
-    env: { ...process.env, ...env },
+    env: { ...process.env, DATABASE_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   track(child);

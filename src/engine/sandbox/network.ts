@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type SQLite from 'better-sqlite3';
-import type { WriteBatch } from '../../store/write-batch.js';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../store/schema.js';
 import { EngineError, type EngineContact, type EngineMedia, type EngineMessage, type MessageType, type ParticipantResult } from '../engine.js';
 import type { SandboxSession } from './sandbox-session.js';
-import { SandboxStore, type PendingDelivery, type ReceiptAck } from './store.js';
+import type { AckRaised, PendingDelivery, PendingRow, ReceiptAck, SandboxStore } from './store.js';
+import { after, type MaybePromise } from '../../store/maybe-promise.js';
+import { PENDING_PAGE } from './pg-store.js';
 import { storageFullOf } from '../../errors.js';
 
 export interface SandboxSettings {
@@ -64,6 +64,11 @@ export interface Draft {
   quotedMessageId: string | null;
 }
 
+const ignore = () => undefined;
+
+/** The owner session of each number asked about (null: not a session's number). */
+type Owners = Map<string, string | null>;
+
 /**
  * The simulated WhatsApp network: one phone number per session (persisted, so a session keeps its
  * number across restarts), the sessions that are online now, and the built-in contacts.
@@ -71,18 +76,23 @@ export interface Draft {
 export class SandboxNetwork {
   readonly online = new Map<string, SandboxSession>();
   readonly builtins = new Map<string, BuiltinContact>();
-  readonly store: SandboxStore;
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Numbers with a drain already due: it delivers everything waiting then, so a burst needs one. */
   private readonly drainsDue = new Set<string>();
+  /**
+   * PostgreSQL: the drain of each number running now (its read of sandbox_pending waits for a round trip).
+   * Drains of a number run one at a time, so a waiting message is delivered once; a drain asked for
+   * meanwhile runs again when the current one ends.
+   */
+  private readonly draining = new Map<string, { again: boolean; done: Promise<void> }>();
+  private readonly serialDrains: boolean;
 
   constructor(
     readonly db: Kysely<Database>,
-    sqlite: SQLite.Database,
+    readonly store: SandboxStore,
     readonly settings: SandboxSettings,
-    batch: WriteBatch,
   ) {
-    this.store = new SandboxStore(sqlite, batch);
+    this.serialDrains = store.kind === 'postgres';
     this.addBuiltin({ id: toJid('15550000001'), name: 'Echo Bot', pushname: 'Echo Bot', isMyContact: true, isWAContact: true });
     // The number the REST reference's examples write to, so they run as written against the sandbox.
     this.addBuiltin({ id: toJid('1234567890'), name: 'John Doe', pushname: 'John', isMyContact: true, isWAContact: true });
@@ -96,12 +106,21 @@ export class SandboxNetwork {
   async account(sessionId: string): Promise<{ phone: string; linked: boolean }> {
     const row = await this.db.selectFrom('sandbox_accounts').select(['phone', 'linked']).where('session_id', '=', sessionId).executeTakeFirst();
     if (row) return { phone: row.phone, linked: row.linked === 1 };
-    const max = await this.db.selectFrom('sandbox_accounts').select((eb) => eb.fn.max('phone').as('max')).executeTakeFirst();
-    const next = max?.max ? Math.max(Number(max.max) + 1, FIRST_SESSION_PHONE) : FIRST_SESSION_PHONE;
-    const phone = String(next);
+    const phone = String(await this.nextPhone());
     await this.db.insertInto('sandbox_accounts').values({ session_id: sessionId, phone, linked: 0, created_at: Date.now() }).execute();
     this.store.accountsChanged();
     return { phone, linked: false };
+  }
+
+  private async nextPhone(): Promise<number> {
+    // PostgreSQL may have other writers (another node): a sequence gives each its own number. The embedded
+    // SQLite has one writer, and takes the number after the highest.
+    if (this.store.kind === 'postgres') {
+      const { rows } = await sql<{ n: number | string }>`SELECT nextval('sandbox_phone_seq') AS n`.execute(this.db);
+      return Number(rows[0]!.n);
+    }
+    const max = await this.db.selectFrom('sandbox_accounts').select((eb) => eb.fn.max('phone').as('max')).executeTakeFirst();
+    return max?.max ? Math.max(Number(max.max) + 1, FIRST_SESSION_PHONE) : FIRST_SESSION_PHONE;
   }
 
   async setLinked(sessionId: string, linked: boolean): Promise<void> {
@@ -110,7 +129,7 @@ export class SandboxNetwork {
 
   async forget(sessionId: string): Promise<void> {
     const account = await this.db.selectFrom('sandbox_accounts').select('phone').where('session_id', '=', sessionId).executeTakeFirst();
-    this.store.forgetSession(sessionId, account?.phone ?? null);
+    await this.store.forgetSession(sessionId, account?.phone ?? null);
     await this.db.deleteFrom('sandbox_accounts').where('session_id', '=', sessionId).execute();
     this.store.accountsChanged();
   }
@@ -130,11 +149,14 @@ export class SandboxNetwork {
     this.online.clear();
   }
 
-  private later(ms: number, fn: () => void): void {
+  private later(ms: number, fn: () => MaybePromise<unknown>): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       try {
-        fn();
+        const result = fn();
+        // PostgreSQL: a failed transaction has told every committed() waiter and the storage state; what was
+        // being delivered stays in sandbox_pending for the number's next drain.
+        if (result instanceof Promise) result.catch(ignore);
       } catch (error) {
         // A full disk: what was being delivered stays in sandbox_pending and goes with the number's next
         // drain; the batch has told the storage state. Anything else is a bug and surfaces as before.
@@ -149,18 +171,21 @@ export class SandboxNetwork {
     this.drainsDue.add(phone);
     this.later(this.settings.deliveryDelayMs, () => {
       this.drainsDue.delete(phone);
-      this.drain(phone);
+      return this.drain(phone);
     });
   }
 
-  /** A built-in contact or any session's account (online or not). */
-  hasNumber(phone: string): boolean {
-    return this.builtins.has(phone) || this.store.sessionOfPhone(phone) !== null;
+  /** The owner session of each number (the cache answers most at once). */
+  private ownersOf(phones: string[]): MaybePromise<Owners> {
+    const found = phones.map((phone) => (this.builtins.has(phone) ? null : this.store.sessionOfPhone(phone)));
+    const owners = (values: (string | null)[]): Owners => new Map(phones.map((phone, i) => [phone, values[i] ?? null]));
+    if (found.some((value) => value instanceof Promise)) return Promise.all(found).then(owners);
+    return owners(found as (string | null)[]);
   }
 
-  /** How a number appears in a chat list: a built-in's name, a session's id (its pushname), or nothing. */
-  private nameOf(phone: string): string | null {
-    return this.builtins.get(phone)?.contact.name ?? this.store.sessionOfPhone(phone);
+  /** A built-in contact or any session's account (online or not). */
+  private hasNumber(phone: string, owners: Owners): boolean {
+    return this.builtins.has(phone) || (owners.get(phone) ?? null) !== null;
   }
 
   // --- messages -----------------------------------------------------------------------------------
@@ -169,35 +194,45 @@ export class SandboxNetwork {
    * Stores the message in the sender's history (ack SERVER), then hands it to each receiver: a session
    * gets it after the delivery delay if READY, or when it next becomes READY (the waiting copy is stored).
    */
-  send(sender: SandboxSession, draft: Draft): EngineMessage {
-    const isGroup = draft.chatId.endsWith('@g.us');
-    let recipients: string[];
-    let chatName: string | null;
-    if (isGroup) {
+  send(sender: SandboxSession, draft: Draft): MaybePromise<EngineMessage> {
+    if (draft.chatId.endsWith('@g.us')) {
       const group = this.store.group(draft.chatId);
       if (!group) throw new EngineError('INVALID_CHAT_ID', `Group '${draft.chatId}' does not exist`, { chatId: draft.chatId });
       if (!group.members.has(sender.phone)) {
         throw new EngineError('VALIDATION_ERROR', `This account is not a participant of group '${draft.chatId}'`, { chatId: draft.chatId });
       }
-      recipients = [...group.members.keys()].filter((phone) => phone !== sender.phone);
-      chatName = group.name;
-    } else {
-      const phone = phoneOf(draft.chatId);
-      if (!this.hasNumber(phone)) {
-        throw new EngineError('NOT_ON_WHATSAPP', `The number ${phone} is not on WhatsApp`, { chatId: draft.chatId });
-      }
-      recipients = [phone];
-      chatName = this.nameOf(phone);
+      const recipients = [...group.members.keys()].filter((phone) => phone !== sender.phone);
+      return this.sendQuoting(sender, draft, recipients, group.name, true);
     }
-    let quotedKey: string | null = null;
-    if (draft.quotedMessageId) {
-      const quoted = this.store.messageById(sender.sessionId, draft.quotedMessageId);
+    const phone = phoneOf(draft.chatId);
+    const builtin = this.builtins.get(phone);
+    if (builtin) return this.sendQuoting(sender, draft, [phone], builtin.contact.name ?? null, false);
+    // Not through after(): no closure on the path where the owner is known at once.
+    const owner = this.store.sessionOfPhone(phone);
+    if (owner instanceof Promise) return owner.then((known) => this.sendToSession(sender, draft, phone, known));
+    return this.sendToSession(sender, draft, phone, owner);
+  }
+
+  private sendToSession(sender: SandboxSession, draft: Draft, phone: string, owner: string | null): MaybePromise<EngineMessage> {
+    if (owner === null) throw new EngineError('NOT_ON_WHATSAPP', `The number ${phone} is not on WhatsApp`, { chatId: draft.chatId });
+    return this.sendQuoting(sender, draft, [phone], owner, false);
+  }
+
+  private sendQuoting(sender: SandboxSession, draft: Draft, recipients: string[], chatName: string | null, isGroup: boolean): MaybePromise<EngineMessage> {
+    if (!draft.quotedMessageId) return this.dispatch(sender, draft, recipients, chatName, isGroup, null);
+    return after(this.store.messageById(sender.sessionId, draft.quotedMessageId), (quoted) => {
       if (!quoted || quoted.chat_id !== draft.chatId) {
         throw new EngineError('VALIDATION_ERROR', 'The quoted message is not in this chat', { quotedMessageId: draft.quotedMessageId });
       }
-      quotedKey = quoted.msg_key;
-    }
+      return this.dispatch(sender, draft, recipients, chatName, isGroup, quoted.msg_key);
+    });
+  }
 
+  /**
+   * The send itself, in one turn: the store's writes and the events they cause (with the webhook outbox rows
+   * that publishing them writes) go in the same transaction.
+   */
+  private dispatch(sender: SandboxSession, draft: Draft, recipients: string[], chatName: string | null, isGroup: boolean, quotedKey: string | null): EngineMessage {
     const key = newKey();
     const me = toJid(sender.phone);
     const message: EngineMessage = {
@@ -215,11 +250,6 @@ export class SandboxNetwork {
       media: draft.media,
       quotedMessageId: draft.quotedMessageId,
     };
-    this.store.insertMessage(sender.sessionId, message, key, { name: chatName, isGroup }, true);
-    this.store.addReceipts(key, sender.phone, recipients);
-    sender.notify({ type: 'message', message });
-    sender.notify({ type: 'ack', messageId: message.id, chatId: message.chatId, ack: 'SERVER' });
-
     const delivery: PendingDelivery = {
       key,
       chatId: isGroup ? draft.chatId : me,
@@ -234,44 +264,89 @@ export class SandboxNetwork {
       senderPhone: sender.phone,
       chatName: isGroup ? chatName : sender.sessionId,
     };
+    const waiting = recipients.length === 1 && !this.builtins.has(recipients[0]!) ? recipients : recipients.filter((phone) => !this.builtins.has(phone));
+    this.store.recordSend(sender.sessionId, message, key, { name: chatName, isGroup }, sender.phone, recipients, waiting, delivery);
+    sender.notify({ type: 'message', message });
+    sender.notify({ type: 'ack', messageId: message.id, chatId: message.chatId, ack: 'SERVER' });
     for (const phone of recipients) {
       const builtin = this.builtins.get(phone);
-      if (builtin) {
-        this.later(this.settings.deliveryDelayMs, () => this.builtinReceives(builtin, delivery, isGroup));
-        continue;
-      }
-      this.store.addPending(phone, delivery);
-      this.drainLater(phone);
+      if (builtin) this.later(this.settings.deliveryDelayMs, () => this.builtinReceives(builtin, delivery, isGroup));
+      else this.drainLater(phone);
     }
     return message;
   }
 
   /** A message from any number, arriving at `receiver` now (it must be online). */
-  inject(receiver: SandboxSession, from: string, body: string): EngineMessage {
-    const delivery = textFromOutside(from, receiver.phone, body, this.nameOf(phoneOf(from)));
-    this.store.addPending(receiver.phone, delivery);
-    this.drain(receiver.phone);
-    return incomingMessage(delivery, toJid(receiver.phone), null);
+  inject(receiver: SandboxSession, from: string, body: string): MaybePromise<EngineMessage> {
+    const fromPhone = phoneOf(from);
+    const name = this.builtins.get(fromPhone)?.contact.name ?? this.store.sessionOfPhone(fromPhone);
+    return after(name, (chatName) => {
+      const delivery = textFromOutside(from, receiver.phone, body, chatName);
+      this.store.addPending(receiver.phone, delivery);
+      return after(this.drain(receiver.phone), () => incomingMessage(delivery, toJid(receiver.phone), null));
+    });
   }
 
   /** Delivers everything waiting for a number, oldest first, if its session is online. */
-  drain(phone: string): void {
+  drain(phone: string): MaybePromise<void> {
+    if (this.serialDrains) return this.drainInTurn(phone);
     const session = this.online.get(phone);
     if (!session?.isReady) return;
-    for (const { id, delivery } of this.store.pending(phone)) {
-      const quoted = delivery.quotedKey ? (this.store.messageByKey(session.sessionId, delivery.quotedKey)?.message_id ?? null) : null;
-      const message = incomingMessage(delivery, toJid(phone), quoted);
+    const rows = this.store.pending(phone, session.sessionId);
+    if (rows instanceof Promise) throw new Error('a synchronous store answered with a promise');
+    this.deliverAll(session, phone, rows);
+  }
+
+  private drainInTurn(phone: string): Promise<void> {
+    const running = this.draining.get(phone);
+    if (running) {
+      running.again = true;
+      return running.done;
+    }
+    const state = { again: true, done: Promise.resolve() };
+    this.draining.set(phone, state);
+    state.done = (async () => {
+      try {
+        while (state.again) {
+          state.again = false;
+          const session = this.online.get(phone);
+          if (!session?.isReady) break;
+          const rows = await this.store.pending(phone, session.sessionId);
+          if (this.online.get(phone) !== session || !session.isReady) break;
+          this.deliverAll(session, phone, rows);
+          if (rows.length >= PENDING_PAGE) state.again = true;
+        }
+      } catch {
+        // The transaction failed (its waiters and the storage state know): what waits stays in
+        // sandbox_pending for the number's next drain.
+      } finally {
+        this.draining.delete(phone);
+      }
+    })();
+    return state.done;
+  }
+
+  /** Each delivery, its event and its receipt in the same turn (so the same round on PostgreSQL). */
+  private deliverAll(session: SandboxSession, phone: string, rows: PendingRow[]): void {
+    const receiver = toJid(phone);
+    for (let i = 0; i < rows.length; i++) {
+      const { id, delivery } = rows[i]!;
+      let quoted = rows[i]!.quotedId;
+      // A message quoting one delivered earlier in this same drain: its id was not stored yet when read.
+      if (quoted === null && delivery.quotedKey) quoted = quotedEarlier(rows, i, delivery.quotedKey, receiver);
+      const message = incomingMessage(delivery, receiver, quoted);
       const isGroup = message.chatId.endsWith('@g.us');
-      const inserted = this.store.insertMessage(session.sessionId, message, delivery.key, { name: delivery.chatName, isGroup }, false);
-      this.store.removePending(id);
-      if (inserted) session.notify({ type: 'message', message });
+      const inserted = this.store.deliver(session.sessionId, id, message, delivery.key, { name: delivery.chatName, isGroup });
+      // PostgreSQL answers later: its statement claims the pending row as it inserts, and this number's drains
+      // run one at a time, so the message is new; its event goes in the same round as the insert.
+      if (inserted !== false) session.notify({ type: 'message', message });
       if (delivery.senderPhone) this.receipt(delivery.key, phone, 'DEVICE');
       if (this.settings.readDelayMs > 0) this.later(this.settings.readDelayMs, () => this.markRead(session, message.chatId));
     }
   }
 
   /** The built-in contacts read at once; the echo bot answers one-to-one messages with their text. */
-  private builtinReceives(builtin: BuiltinContact, delivery: PendingDelivery, isGroup: boolean): void {
+  private builtinReceives(builtin: BuiltinContact, delivery: PendingDelivery, isGroup: boolean): MaybePromise<void> {
     const botJid = builtin.contact.id;
     const botPhone = phoneOf(botJid);
     this.receipt(delivery.key, botPhone, 'DEVICE');
@@ -281,81 +356,102 @@ export class SandboxNetwork {
     const text = delivery.body ?? delivery.caption ?? `(${delivery.type.toLowerCase()})`;
     this.later(this.settings.botReplyDelayMs, () => {
       this.store.addPending(to, textFromOutside(botJid, to, text, builtin.contact.name));
-      this.drain(to);
+      return this.drain(to);
     });
   }
 
   /** One receiver's receipt moved on; the sender's ack follows the slowest receiver. */
   private receipt(key: string, recipientPhone: string, ack: ReceiptAck): void {
-    const result = this.store.raiseReceipt(key, recipientPhone, ack);
-    if (!result) return;
-    const senderSession = this.store.sessionOfPhone(result.senderPhone);
-    if (!senderSession) return;
-    const row = this.store.raiseAck(senderSession, key, result.ack);
-    if (!row) return;
-    this.online.get(result.senderPhone)?.notify({ type: 'ack', messageId: row.message_id, chatId: row.chat_id, ack: result.ack });
+    const raised = this.store.receipt(key, recipientPhone, ack);
+    if (raised instanceof Promise) raised.then(this.ackRaised, ignore);
+    else if (raised) this.ackRaised(raised);
   }
 
-  markRead(reader: SandboxSession, chatId: string): void {
-    for (const key of this.store.markRead(reader.sessionId, chatId)) this.receipt(key, reader.phone, 'READ');
+  private readonly ackRaised = (raised: AckRaised | null): void => {
+    if (raised) this.online.get(raised.senderPhone)?.notify({ type: 'ack', messageId: raised.messageId, chatId: raised.chatId, ack: raised.ack });
+  };
+
+  markRead(reader: SandboxSession, chatId: string): MaybePromise<void> {
+    return after(this.store.markRead(reader.sessionId, chatId), (keys) => {
+      for (const key of keys) this.receipt(key, reader.phone, 'READ');
+    });
   }
 
   // --- groups -------------------------------------------------------------------------------------
 
-  createGroup(owner: SandboxSession, name: string, participants: string[], description: string | null): { gid: string; participants: ParticipantResult[] } {
-    const ts = nowSeconds();
-    let n = ts;
-    while (this.store.group(`${owner.phone}-${n}@g.us`)) n++;
-    const gid = `${owner.phone}-${n}@g.us`;
-    const members = new Map<string, boolean>([[owner.phone, true]]);
-    const results = participants.map((id): ParticipantResult => {
-      const phone = phoneOf(id);
-      // The creator may list itself, as the reference's clients do; it is in the group either way.
-      if (phone === owner.phone) return { id, status: 200 };
-      if (members.has(phone)) return { id, status: 409 };
-      if (!this.hasNumber(phone)) return { id, status: 404 };
-      members.set(phone, false);
-      return { id, status: 200 };
+  createGroup(
+    owner: SandboxSession,
+    name: string,
+    participants: string[],
+    description: string | null,
+  ): MaybePromise<{ gid: string; participants: ParticipantResult[] }> {
+    return after(this.ownersOf(participants.map(phoneOf)), (owners) => {
+      const ts = nowSeconds();
+      let n = ts;
+      while (this.store.group(`${owner.phone}-${n}@g.us`)) n++;
+      const gid = `${owner.phone}-${n}@g.us`;
+      const members = new Map<string, boolean>([[owner.phone, true]]);
+      owners.set(owner.phone, owner.sessionId);
+      const results = participants.map((id): ParticipantResult => {
+        const phone = phoneOf(id);
+        // The creator may list itself, as the reference's clients do; it is in the group either way.
+        if (phone === owner.phone) return { id, status: 200 };
+        if (members.has(phone)) return { id, status: 409 };
+        if (!this.hasNumber(phone, owners)) return { id, status: 404 };
+        members.set(phone, false);
+        return { id, status: 200 };
+      });
+      this.store.createGroup({ id: gid, name, description, ownerPhone: owner.phone, members }, Date.now());
+      for (const phone of members.keys()) {
+        const sessionId = owners.get(phone);
+        if (sessionId) this.store.ensureChat(sessionId, gid, name, true, ts);
+      }
+      const joined = [...members.keys()].map(toJid);
+      this.groupEvent('group_join', gid, joined, toJid(owner.phone), [...members.keys()]);
+      return { gid, participants: results };
     });
-    this.store.createGroup({ id: gid, name, description, ownerPhone: owner.phone, members }, Date.now());
-    for (const phone of members.keys()) {
-      const sessionId = this.store.sessionOfPhone(phone);
-      if (sessionId) this.store.ensureChat(sessionId, gid, name, true, ts);
-    }
-    const joined = [...members.keys()].map(toJid);
-    this.groupEvent('group_join', gid, joined, toJid(owner.phone), [...members.keys()]);
-    return { gid, participants: results };
   }
 
-  changeMembers(actor: SandboxSession, groupId: string, participants: string[], change: 'add' | 'remove'): ParticipantResult[] {
+  changeMembers(actor: SandboxSession, groupId: string, participants: string[], change: 'add' | 'remove'): MaybePromise<ParticipantResult[]> {
     const group = this.store.group(groupId);
     if (!group) throw new EngineError('INVALID_CHAT_ID', `Group '${groupId}' does not exist`, { chatId: groupId });
-    const isAdmin = group.members.get(actor.phone) === true;
-    const before = [...group.members.keys()];
-    const results = participants.map((id): ParticipantResult => {
-      const phone = phoneOf(id);
-      if (!isAdmin) return { id, status: 403 };
-      if (!this.hasNumber(phone)) return { id, status: 404 };
-      if (group.members.has(phone) !== (change === 'remove')) return { id, status: 409 };
-      if (change === 'add') {
-        this.store.addMember(groupId, phone);
-        const sessionId = this.store.sessionOfPhone(phone);
-        if (sessionId) this.store.ensureChat(sessionId, groupId, group.name, true, nowSeconds());
-      } else {
-        this.store.removeMember(groupId, phone);
-      }
-      return { id, status: 200 };
+    return after(this.ownersOf(participants.map(phoneOf)), (owners) => {
+      const isAdmin = group.members.get(actor.phone) === true;
+      const before = [...group.members.keys()];
+      const results = participants.map((id): ParticipantResult => {
+        const phone = phoneOf(id);
+        if (!isAdmin) return { id, status: 403 };
+        if (!this.hasNumber(phone, owners)) return { id, status: 404 };
+        if (group.members.has(phone) !== (change === 'remove')) return { id, status: 409 };
+        if (change === 'add') {
+          this.store.addMember(groupId, phone);
+          const sessionId = owners.get(phone);
+          if (sessionId) this.store.ensureChat(sessionId, groupId, group.name, true, nowSeconds());
+        } else {
+          this.store.removeMember(groupId, phone);
+        }
+        return { id, status: 200 };
+      });
+      const changed = results.filter((r) => r.status === 200).map((r) => r.id);
+      const audience = change === 'add' ? [...group.members.keys()] : before;
+      this.groupEvent(change === 'add' ? 'group_join' : 'group_leave', groupId, changed, toJid(actor.phone), audience);
+      return results;
     });
-    const changed = results.filter((r) => r.status === 200).map((r) => r.id);
-    const audience = change === 'add' ? [...group.members.keys()] : before;
-    this.groupEvent(change === 'add' ? 'group_join' : 'group_leave', groupId, changed, toJid(actor.phone), audience);
-    return results;
   }
 
   private groupEvent(type: 'group_join' | 'group_leave', groupId: string, participants: string[], by: string, audience: string[]): void {
     if (participants.length === 0) return;
     for (const phone of audience) this.online.get(phone)?.notify({ type, groupId, participants, by });
   }
+}
+
+/** The receiver's id of a message delivered earlier in the same drain, if one has the key. */
+function quotedEarlier(rows: PendingRow[], before: number, key: string, receiverJid: string): string | null {
+  for (let i = before - 1; i >= 0; i--) {
+    const { delivery } = rows[i]!;
+    if (delivery.key === key) return incomingMessage(delivery, receiverJid, null).id;
+  }
+  return null;
 }
 
 /** A text from a number that keeps no history here (a built-in contact, or any number for an injected message). */

@@ -16,6 +16,7 @@ import {
 } from '../engine.js';
 import { phoneOf, toJid, type SandboxNetwork } from './network.js';
 import { qrDataUrl } from './qr.js';
+import { after } from '../../store/maybe-promise.js';
 import { countEngineCall } from './stats.js';
 
 const mediaTypes = { image: 'IMAGE', file: 'DOCUMENT', audio: 'AUDIO' } as const;
@@ -168,26 +169,25 @@ export class SandboxSession implements EngineSession {
 
   async getMessages(chatId: string, options: { limit: number; before?: string | null }): Promise<EngineMessage[]> {
     countEngineCall('getMessages');
-    let beforeSeq: number | null = null;
-    if (options.before) {
-      const row = this.network.store.messageById(this.sessionId, options.before);
+    const store = this.network.store;
+    if (!options.before) return store.messages(this.sessionId, chatId, options.limit, null);
+    const before = options.before;
+    return after(store.messageById(this.sessionId, before), (row) => {
       if (!row || row.chat_id !== chatId) {
-        throw new EngineError('VALIDATION_ERROR', `No message '${options.before}' in chat '${chatId}'`, { before: options.before });
+        throw new EngineError('VALIDATION_ERROR', `No message '${before}' in chat '${chatId}'`, { before });
       }
-      beforeSeq = row.seq;
-    }
-    return this.network.store.messages(this.sessionId, chatId, options.limit, beforeSeq);
+      return store.messages(this.sessionId, chatId, options.limit, row.seq);
+    });
   }
 
   async getContacts(): Promise<EngineContact[]> {
     countEngineCall('getContacts');
     const builtins = [...this.network.builtins.values()].map((b) => b.contact);
     const known = new Set(builtins.map((c) => c.id));
-    const others = this.network.store
-      .directChats(this.sessionId)
-      .filter((c) => !known.has(c.chatId))
-      .map((c) => this.contactOf(c.chatId, c.ownerSession));
-    return [...builtins, ...others];
+    return after(this.network.store.directChats(this.sessionId), (chats) => [
+      ...builtins,
+      ...chats.filter((c) => !known.has(c.chatId)).map((c) => this.contactOf(c.chatId, c.ownerSession)),
+    ]);
   }
 
   async getContact(contactId: string): Promise<EngineContact | null> {
@@ -195,9 +195,11 @@ export class SandboxSession implements EngineSession {
     const phone = phoneOf(contactId);
     const builtin = this.network.builtins.get(phone);
     if (builtin) return builtin.contact;
-    const owner = this.network.store.sessionOfPhone(phone);
-    if (owner || this.network.store.chat(this.sessionId, contactId)) return this.contactOf(contactId, owner);
-    return null;
+    const store = this.network.store;
+    return after(store.sessionOfPhone(phone), (owner) => {
+      if (owner) return this.contactOf(contactId, owner);
+      return after(store.chat(this.sessionId, contactId), (chat) => (chat ? this.contactOf(contactId, null) : null));
+    });
   }
 
   private contactOf(id: string, ownerSession: string | null): EngineContact {
@@ -227,6 +229,6 @@ export class SandboxSession implements EngineSession {
 
   async markChatRead(chatId: string): Promise<void> {
     this.requireReady();
-    this.network.markRead(this, chatId);
+    return this.network.markRead(this, chatId);
   }
 }

@@ -2,14 +2,17 @@ import type SQLite from 'better-sqlite3';
 import type { SandboxChatsTable, SandboxMessagesTable } from '../../store/schema.js';
 import type { EngineChat, EngineMessage, GroupParticipantInfo, MessageAck, MessageType } from '../engine.js';
 import type { WriteBatch } from '../../store/write-batch.js';
+import type { MaybePromise } from '../../store/maybe-promise.js';
 import { sandboxStats } from './stats.js';
 
 /** Receipt states, in the order a message goes through them. */
 export const ackRank = { SERVER: 1, DEVICE: 2, READ: 3 } as const;
 export type ReceiptAck = keyof typeof ackRank;
-const ackOfRank = ['PENDING', 'SERVER', 'DEVICE', 'READ'] as const;
-/** A message's ack column as its rank (ackRank; 0 when PENDING or none), in SQL. */
-const ACK_RANK_SQL = `(CASE ack ${Object.entries(ackRank).map(([name, rank]) => `WHEN '${name}' THEN ${rank}`).join(' ')} ELSE 0 END)`;
+export const ackOfRank = ['PENDING', 'SERVER', 'DEVICE', 'READ'] as const;
+/** A message's ack column (of the table alias `prefix`) as its rank (ackRank; 0 when PENDING or none), in SQL. */
+export const ackRankSql = (prefix = '') =>
+  `(CASE ${prefix}ack ${Object.entries(ackRank).map(([name, rank]) => `WHEN '${name}' THEN ${rank}`).join(' ')} ELSE 0 END)`;
+const ACK_RANK_SQL = ackRankSql();
 
 export interface SandboxGroup {
   id: string;
@@ -37,10 +40,36 @@ export interface PendingDelivery {
   chatName: string | null;
 }
 
-type MessageRow = SandboxMessagesTable;
-type ChatRow = SandboxChatsTable & { m_seq: number | null } & Partial<Record<`m_${keyof MessageRow}`, unknown>>;
+/** A delivery waiting in sandbox_pending, with the receiver's id of the message it quotes (null: not found). */
+export interface PendingRow {
+  id: number;
+  delivery: PendingDelivery;
+  quotedId: string | null;
+}
 
-const MESSAGE_COLUMNS = [
+/** A sender's message whose ack went up because a receiver's receipt did. */
+export interface AckRaised {
+  senderPhone: string;
+  messageId: string;
+  chatId: string;
+  ack: ReceiptAck;
+}
+
+export interface DirectChat {
+  chatId: string;
+  name: string | null;
+  ownerSession: string | null;
+}
+
+export interface ChatInfo {
+  name: string | null;
+  isGroup: boolean;
+}
+
+export type MessageRow = SandboxMessagesTable;
+export type ChatRow = SandboxChatsTable & { m_seq: number | null } & Partial<Record<`m_${keyof MessageRow}`, unknown>>;
+
+export const MESSAGE_COLUMNS = [
   'seq', 'session_id', 'message_id', 'msg_key', 'chat_id', 'from_jid', 'to_jid', 'from_me', 'body', 'timestamp', 'author',
   'type', 'ack', 'caption', 'mimetype', 'filename', 'size', 'quoted_message_id', 'read',
 ] as const;
@@ -63,7 +92,7 @@ export function toEngineMessage(row: MessageRow): EngineMessage {
   };
 }
 
-function toEngineChat(row: ChatRow): EngineChat {
+export function toEngineChat(row: ChatRow): EngineChat {
   let lastMessage: EngineMessage | null = null;
   if (row.m_seq !== null && row.m_seq !== undefined) {
     const m = Object.fromEntries(MESSAGE_COLUMNS.map((c) => [c, row[`m_${c}`]])) as unknown as MessageRow;
@@ -80,12 +109,109 @@ function toEngineChat(row: ChatRow): EngineChat {
 }
 
 /**
- * The sandbox network's tables, through synchronous better-sqlite3 statements so that a delivery (history
- * row, chat row, receipt) is one transaction and nothing interleaves. Groups are also held in memory:
- * they are few, and participants are read on every group chat of a chat list.
+ * The sandbox network's storage, one implementation per backend. Each method is one step of the network
+ * (a send, a delivery, a receipt with the sender's ack, a read): on SQLite its statements in a savepoint of
+ * the turn's batch, synchronous; on PostgreSQL one statement or CTE queued into the turn's transaction.
+ * Writes whose result nobody needs return nothing: a failure reaches whoever waits for the commit.
  */
-export class SandboxStore {
+export interface SandboxStore {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Resolves once the store can serve (the groups are loaded). */
+  ready(): MaybePromise<void>;
+
+  sessionOfPhone(phone: string): MaybePromise<string | null>;
+  /** Called after any write to sandbox_accounts. */
+  accountsChanged(): void;
+
+  /**
+   * A sent message: the sender's copy (and its chat), a receipt per recipient, and a copy waiting in
+   * sandbox_pending for each number in `waiting`.
+   */
+  recordSend(sessionId: string, message: EngineMessage, key: string, chat: ChatInfo, senderPhone: string, recipients: string[], waiting: string[], delivery: PendingDelivery): void;
+  addPending(toPhone: string, delivery: PendingDelivery): void;
+  /** What waits for a number, oldest first (a page of it on PostgreSQL). */
+  pending(toPhone: string, sessionId: string): MaybePromise<PendingRow[]>;
+  /**
+   * A waiting delivery into the receiver's history (and its chat), removing it from sandbox_pending. False
+   * when the message was there already. On PostgreSQL a promise: the statement claims the pending row as
+   * it inserts, so the message is new whenever the row was still there.
+   */
+  deliver(sessionId: string, pendingId: number, message: EngineMessage, key: string, chat: ChatInfo): MaybePromise<boolean>;
+  /** Raises one recipient's receipt and, when the slowest recipient moved, the sender's ack. */
+  receipt(key: string, recipientPhone: string, ack: ReceiptAck): MaybePromise<AckRaised | null>;
+  /** Marks every unread incoming message of a chat read; returns their keys. */
+  markRead(sessionId: string, chatId: string): MaybePromise<string[]>;
+  /** A chat without messages yet (a group one was added to). */
+  ensureChat(sessionId: string, chatId: string, name: string | null, isGroup: boolean, ts: number): void;
+  /** A removed session's history, and what waited for its number. */
+  forgetSession(sessionId: string, phone: string | null): MaybePromise<void>;
+
+  chats(sessionId: string): MaybePromise<EngineChat[]>;
+  chat(sessionId: string, chatId: string): MaybePromise<EngineChat | null>;
+  messages(sessionId: string, chatId: string, limit: number, beforeSeq: number | null): MaybePromise<EngineMessage[]>;
+  messageById(sessionId: string, messageId: string): MaybePromise<MessageRow | null>;
+  directChats(sessionId: string): MaybePromise<DirectChat[]>;
+
+  group(groupId: string): SandboxGroup | null;
+  participants(groupId: string): GroupParticipantInfo[] | null;
+  createGroup(group: SandboxGroup, createdAt: number): void;
+  addMember(groupId: string, phone: string): void;
+  removeMember(groupId: string, phone: string): void;
+}
+
+/** Groups are held in memory by both stores: they are few, and participants are read on every group chat of a chat list. */
+export class GroupCache {
   private readonly groups = new Map<string, SandboxGroup>();
+
+  load(
+    groups: { group_id: string; name: string; description: string | null; owner_phone: string }[],
+    members: { group_id: string; phone: string; is_admin: number }[],
+  ): void {
+    this.groups.clear();
+    for (const g of groups) this.groups.set(g.group_id, { id: g.group_id, name: g.name, description: g.description, ownerPhone: g.owner_phone, members: new Map() });
+    for (const m of members) this.groups.get(m.group_id)?.members.set(m.phone, m.is_admin === 1);
+  }
+
+  get(groupId: string): SandboxGroup | null {
+    return this.groups.get(groupId) ?? null;
+  }
+
+  participants(groupId: string): GroupParticipantInfo[] | null {
+    const group = this.groups.get(groupId);
+    if (!group) return null;
+    return [...group.members].map(([phone, isAdmin]) => ({ id: `${phone}@c.us`, isAdmin }));
+  }
+
+  set(group: SandboxGroup): void {
+    this.groups.set(group.id, group);
+  }
+}
+
+/** The owner of each number, read twice per send; accounts change only when a session is created or removed. */
+export class OwnerCache {
+  private readonly owners = new Map<string, string | null>();
+
+  get(phone: string): string | null | undefined {
+    return this.owners.get(phone);
+  }
+
+  set(phone: string, sessionId: string | null): void {
+    if (this.owners.size >= 10_000) this.owners.clear();
+    this.owners.set(phone, sessionId);
+  }
+
+  clear(): void {
+    this.owners.clear();
+  }
+}
+
+/**
+ * The sandbox network's tables on SQLite, through synchronous better-sqlite3 statements so that a step
+ * (a delivery's history row, chat row and receipt) is one savepoint of the turn's batch and nothing interleaves.
+ */
+export class SqliteSandboxStore implements SandboxStore {
+  readonly kind = 'sqlite';
+  private readonly groups = new GroupCache();
   private readonly chatSelect: string;
 
   constructor(
@@ -96,6 +222,8 @@ export class SandboxStore {
       FROM sandbox_chats c LEFT JOIN sandbox_messages m ON m.seq = c.last_seq`;
     this.loadGroups();
   }
+
+  ready(): void {}
 
   // Every query here is one of a fixed set; preparing each once (not per call) was ~8% of a sendText's CPU in the bench.
   private readonly statements = new Map<string, SQLite.Statement>();
@@ -122,27 +250,30 @@ export class SandboxStore {
 
   // --- accounts -----------------------------------------------------------------------------------
 
-  // Read twice per send; accounts change only when a session is created or removed (accountsChanged).
-  private readonly owners = new Map<string, string | null>();
+  private readonly owners = new OwnerCache();
 
   sessionOfPhone(phone: string): string | null {
     const known = this.owners.get(phone);
     if (known !== undefined) return known;
     const row = this.run(() => this.prepare('SELECT session_id FROM sandbox_accounts WHERE phone = ?').get(phone)) as { session_id: string } | undefined;
-    if (this.owners.size >= 10_000) this.owners.clear();
     this.owners.set(phone, row?.session_id ?? null);
     return row?.session_id ?? null;
   }
 
-  /** Called after any write to sandbox_accounts. */
   accountsChanged(): void {
     this.owners.clear();
   }
 
   // --- messages and chats -------------------------------------------------------------------------
 
+  recordSend(sessionId: string, message: EngineMessage, key: string, chat: ChatInfo, senderPhone: string, recipients: string[], waiting: string[], delivery: PendingDelivery): void {
+    this.insertMessage(sessionId, message, key, chat, true);
+    this.addReceipts(key, senderPhone, recipients);
+    for (const phone of waiting) this.addPending(phone, delivery);
+  }
+
   /** Adds a message to a session's history and moves its chat to the top. Returns false if it was there already. */
-  insertMessage(sessionId: string, message: EngineMessage, key: string, chat: { name: string | null; isGroup: boolean }, read: boolean): boolean {
+  insertMessage(sessionId: string, message: EngineMessage, key: string, chat: ChatInfo, read: boolean): boolean {
     return this.write(() =>
       this.batch.atomic(() => {
         const result = this
@@ -170,7 +301,6 @@ export class SandboxStore {
     );
   }
 
-  /** A chat without messages yet (a group one was added to). */
   ensureChat(sessionId: string, chatId: string, name: string | null, isGroup: boolean, ts: number): void {
     this.write(() =>
       this
@@ -227,7 +357,6 @@ export class SandboxStore {
     return row ?? null;
   }
 
-  /** Marks every unread incoming message of a chat read; returns their keys. */
   markRead(sessionId: string, chatId: string): string[] {
     // Served by the partial index of unread incoming messages (migration 0007): the cost is what it marks,
     // not the chat's history. One UPDATE ... RETURNING (SQLite >= 3.35, PostgreSQL alike).
@@ -243,7 +372,7 @@ export class SandboxStore {
   }
 
   /** The one-to-one chats of a session with the session id owning each number (if any), for contacts. */
-  directChats(sessionId: string): { chatId: string; name: string | null; ownerSession: string | null }[] {
+  directChats(sessionId: string): DirectChat[] {
     return this.run(() =>
       this
         .prepare(
@@ -252,10 +381,9 @@ export class SandboxStore {
            WHERE c.session_id = ? AND c.is_group = 0 ORDER BY c.chat_id`,
         )
         .all(sessionId),
-    ) as { chatId: string; name: string | null; ownerSession: string | null }[];
+    ) as DirectChat[];
   }
 
-  /** A removed session's history, and what waited for its number (which a later session may get). */
   forgetSession(sessionId: string, phone: string | null): void {
     this.write(() =>
       this.batch.atomic(() => {
@@ -295,18 +423,38 @@ export class SandboxStore {
     });
   }
 
+  receipt(key: string, recipientPhone: string, ack: ReceiptAck): AckRaised | null {
+    const result = this.raiseReceipt(key, recipientPhone, ack);
+    if (!result) return null;
+    const senderSession = this.sessionOfPhone(result.senderPhone);
+    if (!senderSession) return null;
+    const row = this.raiseAck(senderSession, key, result.ack);
+    if (!row) return null;
+    return { senderPhone: result.senderPhone, messageId: row.message_id, chatId: row.chat_id, ack: result.ack };
+  }
+
   // --- deliveries waiting for their receiver ------------------------------------------------------
 
   addPending(toPhone: string, delivery: PendingDelivery): void {
     this.write(() => this.prepare('INSERT INTO sandbox_pending (to_phone, payload) VALUES (?, ?)').run(toPhone, JSON.stringify(delivery)));
   }
 
-  pending(toPhone: string): { id: number; delivery: PendingDelivery }[] {
+  pending(toPhone: string, sessionId: string): PendingRow[] {
     const rows = this.run(() => this.prepare('SELECT id, payload FROM sandbox_pending WHERE to_phone = ? ORDER BY id').all(toPhone)) as {
       id: number;
       payload: string;
     }[];
-    return rows.map((r) => ({ id: r.id, delivery: JSON.parse(r.payload) as PendingDelivery }));
+    return rows.map((r) => {
+      const delivery = JSON.parse(r.payload) as PendingDelivery;
+      const quotedId = delivery.quotedKey ? (this.messageByKey(sessionId, delivery.quotedKey)?.message_id ?? null) : null;
+      return { id: r.id, delivery, quotedId };
+    });
+  }
+
+  deliver(sessionId: string, pendingId: number, message: EngineMessage, key: string, chat: ChatInfo): boolean {
+    const inserted = this.insertMessage(sessionId, message, key, chat, false);
+    this.removePending(pendingId);
+    return inserted;
   }
 
   removePending(id: number): void {
@@ -316,25 +464,17 @@ export class SandboxStore {
   // --- groups -------------------------------------------------------------------------------------
 
   private loadGroups(): void {
-    const groups = this.run(() => this.prepare('SELECT * FROM sandbox_groups').all()) as {
-      group_id: string;
-      name: string;
-      description: string | null;
-      owner_phone: string;
-    }[];
-    const members = this.run(() => this.prepare('SELECT * FROM sandbox_group_members').all()) as { group_id: string; phone: string; is_admin: number }[];
-    for (const g of groups) this.groups.set(g.group_id, { id: g.group_id, name: g.name, description: g.description, ownerPhone: g.owner_phone, members: new Map() });
-    for (const m of members) this.groups.get(m.group_id)?.members.set(m.phone, m.is_admin === 1);
+    const groups = this.run(() => this.prepare('SELECT * FROM sandbox_groups').all()) as Parameters<GroupCache['load']>[0];
+    const members = this.run(() => this.prepare('SELECT * FROM sandbox_group_members').all()) as Parameters<GroupCache['load']>[1];
+    this.groups.load(groups, members);
   }
 
   group(groupId: string): SandboxGroup | null {
-    return this.groups.get(groupId) ?? null;
+    return this.groups.get(groupId);
   }
 
   participants(groupId: string): GroupParticipantInfo[] | null {
-    const group = this.groups.get(groupId);
-    if (!group) return null;
-    return [...group.members].map(([phone, isAdmin]) => ({ id: `${phone}@c.us`, isAdmin }));
+    return this.groups.participants(groupId);
   }
 
   createGroup(group: SandboxGroup, createdAt: number): void {
@@ -347,7 +487,7 @@ export class SandboxStore {
         for (const [phone, isAdmin] of group.members) insert.run(group.id, phone, isAdmin ? 1 : 0);
       }),
     );
-    this.groups.set(group.id, group);
+    this.groups.set(group);
   }
 
   addMember(groupId: string, phone: string): void {

@@ -1,0 +1,465 @@
+import type pg from 'pg';
+import type { EngineChat, EngineMessage, GroupParticipantInfo } from '../engine.js';
+import type { PgBatch } from '../../store/pg/pg-types.js';
+import {
+  ackOfRank,
+  ackRank,
+  ackRankSql,
+  GroupCache,
+  MESSAGE_COLUMNS,
+  OwnerCache,
+  toEngineChat,
+  toEngineMessage,
+  type AckRaised,
+  type ChatInfo,
+  type ChatRow,
+  type DirectChat,
+  type MessageRow,
+  type PendingDelivery,
+  type PendingRow,
+  type ReceiptAck,
+  type SandboxGroup,
+  type SandboxStore,
+} from './store.js';
+import { sandboxStats } from './stats.js';
+
+const ignore = () => undefined;
+
+/** A drain delivers at most this many waiting messages per transaction round; it goes on with the next page. */
+export const PENDING_PAGE = 500;
+
+const MESSAGE_INSERT_COLUMNS = `session_id, message_id, msg_key, chat_id, from_jid, to_jid, from_me, body, timestamp, author,
+  type, ack, caption, mimetype, filename, size, quoted_message_id, read`;
+/**
+ * The items of one kind queued during a turn, sent as one statement: a microtask after the first, so still
+ * in the turn whose round takes them (the batch sends a round from a later macrotask). A statement costs
+ * the server a parse and a plan whatever its rows: one per turn instead of one per send. Items that must
+ * see each other's effect (receipts of one message) go in successive statements of the same round: the
+ * k-th item of a key in the k-th.
+ */
+class TurnStatements<I, R> {
+  private waves: { items: I[]; done: { resolve: (r: R) => void; reject: (e: Error) => void }[]; keys: Set<string> | null }[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly send: (items: I[]) => Promise<R[]>,
+    private readonly keyOf: ((item: I) => string) | null = null,
+  ) {}
+
+  add(item: I): Promise<R> {
+    const key = this.keyOf?.(item);
+    let wave = key === undefined ? this.waves[0] : this.waves.find((w) => !w.keys!.has(key));
+    if (!wave) {
+      wave = { items: [], done: [], keys: key === undefined ? null : new Set() };
+      this.waves.push(wave);
+    }
+    if (key !== undefined) wave.keys!.add(key);
+    wave.items.push(item);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+    const target = wave;
+    return new Promise<R>((resolve, reject) => target.done.push({ resolve, reject }));
+  }
+
+  private flush(): void {
+    const waves = this.waves;
+    this.waves = [];
+    this.scheduled = false;
+    for (const wave of waves) {
+      let sent: Promise<R[]>;
+      try {
+        sent = this.send(wave.items);
+      } catch (error) {
+        sent = Promise.reject(error as Error);
+      }
+      sent.then(
+        (results) => wave.done.forEach((d, i) => d.resolve(results[i]!)),
+        (error: Error) => wave.done.forEach((d) => d.reject(error)),
+      );
+    }
+  }
+}
+
+interface SendItem {
+  sessionId: string;
+  message: EngineMessage;
+  key: string;
+  chat: ChatInfo;
+  senderPhone: string;
+  recipients: string[];
+  waiting: string[];
+  delivery: PendingDelivery;
+}
+
+interface DeliverItem {
+  sessionId: string;
+  pendingId: number;
+  message: EngineMessage;
+  key: string;
+  chat: ChatInfo;
+}
+
+interface ReceiptItem {
+  key: string;
+  recipientPhone: string;
+  ack: ReceiptAck;
+}
+
+type Cell = string | number | null;
+
+/**
+ * A column of many rows as one PostgreSQL array literal: a statement of a turn's sends reads its rows with
+ * unnest(), which the server parses and plans as a handful of constants however many rows there are (a
+ * VALUES list of the same rows cost it about as much per row as the single statements it replaces).
+ */
+function pgArray(values: readonly Cell[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (i > 0) out += ',';
+    if (value === null || value === undefined) out += 'NULL';
+    else if (typeof value === 'number') out += String(value);
+    else out += `"${value.replace(/[\\"]/g, '\\$&')}"`;
+  }
+  return `${out}}`;
+}
+
+/** Rows as columns, each a parameter `$n::type[]` of an unnest(). */
+class Columns {
+  private readonly columns: { name: string; type: string; values: Cell[] }[];
+
+  constructor(spec: readonly (readonly [name: string, type: string])[]) {
+    this.columns = spec.map(([name, type]) => ({ name, type, values: [] }));
+  }
+
+  push(...row: Cell[]): void {
+    for (let i = 0; i < this.columns.length; i++) this.columns[i]!.values.push(row[i] ?? null);
+  }
+
+  get length(): number {
+    return this.columns[0]!.values.length;
+  }
+
+  /** `unnest($a::t[], ...) AS alias (names)`, its arrays appended to `params`. */
+  from(alias: string, params: unknown[]): string {
+    const args = this.columns.map((c) => `$${params.push(pgArray(c.values))}::${c.type}[]`);
+    return `unnest(${args.join(', ')}) AS ${alias} (${this.columns.map((c) => c.name).join(', ')})`;
+  }
+}
+
+const MESSAGE_SPEC = [
+  ['session_id', 'text'], ['message_id', 'text'], ['msg_key', 'text'], ['chat_id', 'text'], ['from_jid', 'text'], ['to_jid', 'text'],
+  ['from_me', 'int'], ['body', 'text'], ['timestamp', 'bigint'], ['author', 'text'], ['type', 'text'], ['ack', 'text'], ['caption', 'text'],
+  ['mimetype', 'text'], ['filename', 'text'], ['size', 'bigint'], ['quoted_message_id', 'text'], ['read', 'int'],
+  ['chat_name', 'text'], ['is_group', 'int'], ['unread', 'int'], ['ord', 'int'],
+] as const;
+
+const MESSAGE_FROM_V = `SELECT session_id, message_id, msg_key, chat_id, from_jid, to_jid, from_me, body, timestamp, author,
+  type, ack, caption, mimetype, filename, size, quoted_message_id, read`;
+/** One upsert per chat of the messages `m` inserted (a statement may not update a row twice). */
+const CHATS_FROM_M = `INSERT INTO sandbox_chats (session_id, chat_id, name, is_group, unread_count, last_seq, last_ts)
+    SELECT m.session_id, m.chat_id, min(v.chat_name), max(v.is_group), sum(v.unread), max(m.seq), max(m.timestamp)
+    FROM m JOIN v ON v.session_id = m.session_id AND v.message_id = m.message_id GROUP BY m.session_id, m.chat_id
+    ON CONFLICT (session_id, chat_id) DO UPDATE SET unread_count = sandbox_chats.unread_count + excluded.unread_count,
+      last_seq = excluded.last_seq, last_ts = excluded.last_ts, name = COALESCE(sandbox_chats.name, excluded.name)`;
+
+function messageColumns(items: readonly { sessionId: string; message: EngineMessage; key: string; chat: ChatInfo }[], read: boolean): Columns {
+  const columns = new Columns(MESSAGE_SPEC);
+  items.forEach(({ sessionId, message, key, chat }, i) =>
+    columns.push(
+      sessionId, message.id, key, message.chatId, message.from, message.to, message.fromMe ? 1 : 0, message.body, message.timestamp,
+      message.author, message.type, message.ack, message.caption, message.media?.mimetype ?? null, message.media?.filename ?? null,
+      message.media?.size ?? null, message.quotedMessageId, read ? 1 : 0, chat.name, chat.isGroup ? 1 : 0, message.fromMe || read ? 0 : 1, i,
+    ),
+  );
+  return columns;
+}
+
+/**
+ * The sandbox network's tables on PostgreSQL. Each step of the network is one statement (a CTE where it
+ * touches several tables) queued through the PgBatch into the turn's transaction, so a send, a delivery or a
+ * receipt costs one statement of the turn's round trip. Reads of committed data go through the pool, once
+ * the writes queued before them are committed (an event may announce a row before its commit).
+ */
+export class PgSandboxStore implements SandboxStore {
+  readonly kind = 'postgres';
+  private readonly groups = new GroupCache();
+  private readonly owners = new OwnerCache();
+  private readonly chatSelect: string;
+  private loading: Promise<void> | null = null;
+  private loaded = false;
+  private readonly sends = new TurnStatements<SendItem, null>((items) => this.sendStatement(items));
+  private readonly deliveries = new TurnStatements<DeliverItem, boolean>((items) => this.deliverStatement(items));
+  private readonly receipts = new TurnStatements<ReceiptItem, AckRaised | null>(
+    (items) => this.receiptStatement(items),
+    (item) => item.key,
+  );
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly batch: PgBatch,
+  ) {
+    this.chatSelect = `SELECT c.*, ${MESSAGE_COLUMNS.map((col) => `m.${col} AS m_${col}`).join(', ')}
+      FROM sandbox_chats c LEFT JOIN sandbox_messages m ON m.seq = c.last_seq`;
+  }
+
+  ready(): void | Promise<void> {
+    if (this.loaded) return;
+    this.loading ??= this.loadGroups().then(
+      () => {
+        this.loaded = true;
+      },
+      (error: unknown) => {
+        this.loading = null;
+        throw error;
+      },
+    );
+    return this.loading;
+  }
+
+  private async loadGroups(): Promise<void> {
+    const [groups, members] = await Promise.all([this.read('SELECT * FROM sandbox_groups'), this.read('SELECT * FROM sandbox_group_members')]);
+    this.groups.load(groups as Parameters<GroupCache['load']>[0], members as Parameters<GroupCache['load']>[1]);
+  }
+
+  /** A statement of the turn's transaction, queued now; its rows come back before the commit. */
+  private queueNow<R>(sql: string, params: readonly unknown[]): Promise<R[]> {
+    sandboxStats.storeQueries++;
+    return this.batch.run<R>(sql, params);
+  }
+
+  /**
+   * A statement of the turn's transaction, queued a microtask later: after the turn's statements of writes
+   * gathered before it (TurnStatements sends them from a microtask), so a read of sandbox_pending sees the
+   * deliveries queued before it, and statements keep the order of the calls.
+   */
+  private queue<R>(sql: string, params: readonly unknown[]): Promise<R[]> {
+    return new Promise<R[]>((resolve, reject) => queueMicrotask(() => this.queueNow<R>(sql, params).then(resolve, reject)));
+  }
+
+  /** A write whose result nobody reads: its failure is the commit's (every committed() waiter learns it). */
+  private write(sql: string, params: readonly unknown[]): void {
+    this.queue(sql, params).catch(ignore);
+  }
+
+  /** A read of committed data, after the commit of what was queued before it. */
+  private async read<R>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+    if (this.batch.pending) await this.batch.committed().catch(ignore);
+    sandboxStats.storeQueries++;
+    return (await this.pool.query(sql, params as unknown[])).rows as R[];
+  }
+
+  // --- accounts -----------------------------------------------------------------------------------
+
+  sessionOfPhone(phone: string): string | null | Promise<string | null> {
+    const known = this.owners.get(phone);
+    if (known !== undefined) return known;
+    sandboxStats.storeQueries++;
+    return this.pool.query<{ session_id: string }>('SELECT session_id FROM sandbox_accounts WHERE phone = $1', [phone]).then((result) => {
+      const owner = result.rows[0]?.session_id ?? null;
+      this.owners.set(phone, owner);
+      return owner;
+    });
+  }
+
+  accountsChanged(): void {
+    this.owners.clear();
+  }
+
+  // --- messages and chats -------------------------------------------------------------------------
+
+  recordSend(sessionId: string, message: EngineMessage, key: string, chat: ChatInfo, senderPhone: string, recipients: string[], waiting: string[], delivery: PendingDelivery): void {
+    this.sends.add({ sessionId, message, key, chat, senderPhone, recipients, waiting, delivery }).catch(ignore);
+  }
+
+  private sendStatement(items: SendItem[]): Promise<null[]> {
+    const params: unknown[] = [];
+    const receipts = new Columns([['msg_key', 'text'], ['recipient_phone', 'text'], ['sender_phone', 'text']]);
+    const waiting = new Columns([['to_phone', 'text'], ['payload', 'text']]);
+    for (const item of items) {
+      for (const phone of item.recipients) receipts.push(item.key, phone, item.senderPhone);
+      if (item.waiting.length > 0) {
+        const payload = JSON.stringify(item.delivery);
+        for (const phone of item.waiting) waiting.push(phone, payload);
+      }
+    }
+    let sql = `WITH v AS (SELECT * FROM ${messageColumns(items, true).from('v', params)}),
+      m AS (INSERT INTO sandbox_messages (${MESSAGE_INSERT_COLUMNS}) ${MESSAGE_FROM_V} FROM v ORDER BY ord
+        ON CONFLICT DO NOTHING RETURNING seq, session_id, message_id, chat_id, timestamp),
+      c AS (${CHATS_FROM_M})`;
+    if (receipts.length > 0) {
+      sql += `, r AS (INSERT INTO sandbox_receipts (msg_key, recipient_phone, sender_phone, state)
+        SELECT msg_key, recipient_phone, sender_phone, 1 FROM ${receipts.from('r', params)} ON CONFLICT DO NOTHING)`;
+    }
+    if (waiting.length > 0) {
+      sql += `, w AS (INSERT INTO sandbox_pending (to_phone, payload) SELECT to_phone, payload FROM ${waiting.from('w', params)})`;
+    }
+    return this.queueNow(`${sql} SELECT 1`, params).then(() => items.map(() => null));
+  }
+
+  addPending(toPhone: string, delivery: PendingDelivery): void {
+    this.write('INSERT INTO sandbox_pending (to_phone, payload) VALUES ($1, $2)', [toPhone, JSON.stringify(delivery)]);
+  }
+
+  pending(toPhone: string, sessionId: string): Promise<PendingRow[]> {
+    // In the transaction: it sees what the turn's earlier statements added and removed. The quoted message is
+    // looked up here, in the same statement.
+    return this.queue<{ id: number; payload: string; quoted: string | null }>(
+      `SELECT p.id, p.payload, (SELECT q.message_id FROM sandbox_messages q
+          WHERE q.session_id = $2 AND q.msg_key = (p.payload::json ->> 'quotedKey') LIMIT 1) AS quoted
+        FROM sandbox_pending p WHERE p.to_phone = $1 ORDER BY p.id LIMIT ${PENDING_PAGE}`,
+      [toPhone, sessionId],
+    ).then((rows) => rows.map((r) => ({ id: Number(r.id), delivery: JSON.parse(r.payload) as PendingDelivery, quotedId: r.quoted })));
+  }
+
+  deliver(sessionId: string, pendingId: number, message: EngineMessage, key: string, chat: ChatInfo): Promise<boolean> {
+    const inserted = this.deliveries.add({ sessionId, pendingId, message, key, chat });
+    inserted.catch(ignore);
+    return inserted;
+  }
+
+  private deliverStatement(items: DeliverItem[]): Promise<boolean[]> {
+    const params: unknown[] = [];
+    const v = messageColumns(items, false).from('v', params);
+    const ids = new Columns([['ord', 'int'], ['id', 'bigint']]);
+    items.forEach((item, i) => ids.push(i, item.pendingId));
+    const idList = `$${params.push(pgArray(items.map((item) => item.pendingId)))}::bigint[]`;
+    // A delivery claims its waiting row as it inserts: one whose row is gone (delivered already) inserts nothing.
+    return this.queueNow<{ session_id: string; message_id: string }>(
+      `WITH v AS (SELECT * FROM ${v}),
+        ids AS (SELECT * FROM ${ids.from('ids', params)}),
+        claimed AS (DELETE FROM sandbox_pending WHERE id = ANY (${idList}) RETURNING id),
+        m AS (INSERT INTO sandbox_messages (${MESSAGE_INSERT_COLUMNS})
+          ${MESSAGE_FROM_V} FROM v WHERE v.ord IN (SELECT ids.ord FROM ids JOIN claimed ON claimed.id = ids.id) ORDER BY v.ord
+          ON CONFLICT DO NOTHING RETURNING seq, session_id, message_id, chat_id, timestamp),
+        c AS (${CHATS_FROM_M})
+       SELECT session_id, message_id FROM m`,
+      params,
+    ).then((rows) => {
+      const inserted = new Set(rows.map((r) => `${r.session_id}\n${r.message_id}`));
+      return items.map((item) => inserted.has(`${item.sessionId}\n${item.message.id}`));
+    });
+  }
+
+  receipt(key: string, recipientPhone: string, ack: ReceiptAck): Promise<AckRaised | null> {
+    const raised = this.receipts.add({ key, recipientPhone, ack });
+    raised.catch(ignore);
+    return raised;
+  }
+
+  private receiptStatement(items: ReceiptItem[]): Promise<(AckRaised | null)[]> {
+    // Each message at most once here (see TurnStatements). The statement's parts see the tables as they were
+    // before it: the lowest state over a message's recipients is the others' lowest and this one's new state.
+    const params: unknown[] = [];
+    const rows = new Columns([['ord', 'int'], ['msg_key', 'text'], ['recipient_phone', 'text'], ['state', 'int']]);
+    items.forEach((item, i) => rows.push(i, item.key, item.recipientPhone, ackRank[item.ack]));
+    return this.queueNow<{ ord: number; message_id: string; chat_id: string; sender_phone: string; state: number }>(
+      `WITH v AS (SELECT * FROM ${rows.from('v', params)}),
+        r AS (UPDATE sandbox_receipts s SET state = v.state FROM v
+              WHERE s.msg_key = v.msg_key AND s.recipient_phone = v.recipient_phone AND s.state < v.state
+              RETURNING v.ord, s.msg_key, s.recipient_phone, s.sender_phone, v.state),
+        low AS (SELECT r.ord, r.msg_key, r.sender_phone, LEAST(r.state, COALESCE((SELECT MIN(o.state) FROM sandbox_receipts o
+                  WHERE o.msg_key = r.msg_key AND o.recipient_phone <> r.recipient_phone), r.state)) AS state FROM r)
+       UPDATE sandbox_messages m SET ack = (CASE low.state WHEN 1 THEN 'SERVER' WHEN 2 THEN 'DEVICE' ELSE 'READ' END)
+         FROM low JOIN sandbox_accounts a ON a.phone = low.sender_phone
+         WHERE m.session_id = a.session_id AND m.msg_key = low.msg_key AND m.from_me = 1 AND ${ackRankSql('m.')} < low.state
+       RETURNING low.ord, m.message_id, m.chat_id, low.sender_phone, low.state`,
+      params,
+    ).then((raised) => {
+      const results: (AckRaised | null)[] = items.map(() => null);
+      for (const row of raised) {
+        results[row.ord] = { senderPhone: row.sender_phone, messageId: row.message_id, chatId: row.chat_id, ack: ackOfRank[row.state] as ReceiptAck };
+      }
+      return results;
+    });
+  }
+
+  markRead(sessionId: string, chatId: string): Promise<string[]> {
+    return this.queue<{ msg_key: string }>(
+      `WITH m AS (UPDATE sandbox_messages SET read = 1 WHERE session_id = $1 AND chat_id = $2 AND from_me = 0 AND read = 0 RETURNING msg_key),
+        c AS (UPDATE sandbox_chats SET unread_count = 0 WHERE session_id = $1 AND chat_id = $2 AND unread_count <> 0)
+       SELECT msg_key FROM m`,
+      [sessionId, chatId],
+    ).then((rows) => rows.map((r) => r.msg_key));
+  }
+
+  ensureChat(sessionId: string, chatId: string, name: string | null, isGroup: boolean, ts: number): void {
+    this.write(
+      'INSERT INTO sandbox_chats (session_id, chat_id, name, is_group, unread_count, last_seq, last_ts) VALUES ($1, $2, $3, $4, 0, NULL, $5) ON CONFLICT DO NOTHING',
+      [sessionId, chatId, name, isGroup ? 1 : 0, ts],
+    );
+  }
+
+  async forgetSession(sessionId: string, phone: string | null): Promise<void> {
+    await this.queue(
+      `WITH m AS (DELETE FROM sandbox_messages WHERE session_id = $1), c AS (DELETE FROM sandbox_chats WHERE session_id = $1)
+       DELETE FROM sandbox_pending WHERE to_phone = $2`,
+      [sessionId, phone],
+    );
+  }
+
+  async chats(sessionId: string): Promise<EngineChat[]> {
+    const rows = await this.read<ChatRow>(`${this.chatSelect} WHERE c.session_id = $1 ORDER BY c.last_ts DESC, COALESCE(c.last_seq, 0) DESC`, [sessionId]);
+    return rows.map(toEngineChat);
+  }
+
+  async chat(sessionId: string, chatId: string): Promise<EngineChat | null> {
+    const [row] = await this.read<ChatRow>(`${this.chatSelect} WHERE c.session_id = $1 AND c.chat_id = $2`, [sessionId, chatId]);
+    return row ? toEngineChat(row) : null;
+  }
+
+  async messages(sessionId: string, chatId: string, limit: number, beforeSeq: number | null): Promise<EngineMessage[]> {
+    const rows = await this.read<MessageRow>(
+      'SELECT * FROM sandbox_messages WHERE session_id = $1 AND chat_id = $2 AND seq < $3 ORDER BY seq DESC LIMIT $4',
+      [sessionId, chatId, beforeSeq ?? Number.MAX_SAFE_INTEGER, limit],
+    );
+    return rows.reverse().map(toEngineMessage);
+  }
+
+  async messageById(sessionId: string, messageId: string): Promise<MessageRow | null> {
+    const [row] = await this.read<MessageRow>('SELECT * FROM sandbox_messages WHERE session_id = $1 AND message_id = $2', [sessionId, messageId]);
+    return row ?? null;
+  }
+
+  directChats(sessionId: string): Promise<DirectChat[]> {
+    return this.read<DirectChat>(
+      `SELECT c.chat_id AS "chatId", c.name AS name, a.session_id AS "ownerSession" FROM sandbox_chats c
+       LEFT JOIN sandbox_accounts a ON a.phone = split_part(c.chat_id, '@', 1)
+       WHERE c.session_id = $1 AND c.is_group = 0 ORDER BY c.chat_id`,
+      [sessionId],
+    );
+  }
+
+  // --- groups -------------------------------------------------------------------------------------
+
+  group(groupId: string): SandboxGroup | null {
+    return this.groups.get(groupId);
+  }
+
+  participants(groupId: string): GroupParticipantInfo[] | null {
+    return this.groups.participants(groupId);
+  }
+
+  createGroup(group: SandboxGroup, createdAt: number): void {
+    const params: unknown[] = [group.id, group.name, group.description, group.ownerPhone, createdAt];
+    const members = [...group.members].map(([phone, isAdmin]) => `($1, $${params.push(phone)}, ${isAdmin ? 1 : 0})`);
+    this.write(
+      `WITH g AS (INSERT INTO sandbox_groups (group_id, name, description, owner_phone, created_at) VALUES ($1, $2, $3, $4, $5))
+       INSERT INTO sandbox_group_members (group_id, phone, is_admin) VALUES ${members.join(', ')}`,
+      params,
+    );
+    this.groups.set(group);
+  }
+
+  addMember(groupId: string, phone: string): void {
+    this.write('INSERT INTO sandbox_group_members (group_id, phone, is_admin) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING', [groupId, phone]);
+    this.groups.get(groupId)?.members.set(phone, false);
+  }
+
+  removeMember(groupId: string, phone: string): void {
+    this.write('DELETE FROM sandbox_group_members WHERE group_id = $1 AND phone = $2', [groupId, phone]);
+    this.groups.get(groupId)?.members.delete(phone);
+  }
+}

@@ -1,0 +1,315 @@
+import pg from 'pg';
+import type { PgBatch } from './pg-types.js';
+
+export interface PgBatchOptions {
+  /** Rounds one transaction may take under continuous load before it commits (the rest go in the next one). */
+  maxRounds?: number;
+  /** Age (ms) past which a transaction commits at the end of its current round. */
+  maxAgeMs?: number;
+  /** Longest a connection attempt may take. */
+  connectTimeoutMs?: number;
+  /** Longest a round (or COMMIT) may take before the connection is given up. */
+  queryTimeoutMs?: number;
+  /** After a failed connection attempt, statements fail at once for this long instead of trying again each. */
+  retryAfterMs?: number;
+}
+
+interface Statement {
+  text: string;
+  resolve: (rows: never[]) => void;
+  reject: (error: Error) => void;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/** One transaction: the statements queued for it, and who waits for its commit. */
+class Tx {
+  readonly waiters: Waiter[] = [];
+  rounds = 0;
+  started = 0;
+  /** BEGIN went out (a round of it ran or runs). */
+  begun = false;
+  /** The connection it runs on: a transaction does not survive its connection. */
+  client: pg.Client | null = null;
+  failed: Error | null = null;
+  private promise: Promise<void> | null = null;
+
+  done(): Promise<void> {
+    this.promise ??= new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    return this.promise;
+  }
+}
+
+function literal(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  switch (typeof value) {
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`cannot store the number ${value}`);
+      // In parentheses, so `x - $1` with a negative number does not become the comment `--`.
+      return value < 0 || Object.is(value, -0) ? `(${value})` : String(value);
+    case 'bigint':
+      return value < 0n ? `(${value})` : String(value);
+    case 'string':
+      return pg.escapeLiteral(value);
+    case 'boolean':
+      return value ? 'TRUE' : 'FALSE';
+    default:
+      if (Buffer.isBuffer(value) || value instanceof Uint8Array) return `'\\x${Buffer.from(value).toString('hex')}'::bytea`;
+      if (value instanceof Date) return pg.escapeLiteral(value.toISOString());
+      return pg.escapeLiteral(JSON.stringify(value));
+  }
+}
+
+/**
+ * `$1..$n` replaced by escaped literals, so many statements go as one simple-protocol query (the extended
+ * protocol takes one statement per message). The SQL texts are ours: no `$n` inside their own literals.
+ */
+export function inlineParams(sql: string, params: readonly unknown[] = []): string {
+  const text = sql.trim().replace(/;+$/, '');
+  if (params.length === 0) return text;
+  return text.replace(/\$(\d+)/g, (match, n: string) => {
+    const i = Number(n) - 1;
+    if (i < 0 || i >= params.length) throw new RangeError(`${match} has no parameter (${params.length} given)`);
+    return literal(params[i]);
+  });
+}
+
+/**
+ * The PostgreSQL group commit (see PgBatch): one dedicated writer connection, one round trip per round,
+ * COMMIT once a round's continuations queued nothing more (or at the bounds on rounds and age).
+ */
+export class PgWriteBatch implements PgBatch {
+  onOutcome: (error: Error | null) => void = () => undefined;
+
+  /** Round trips made (rounds of statements, COMMITs and ROLLBACKs): the tests count them. */
+  roundTrips = 0;
+  commits = 0;
+
+  private client: pg.Client | null = null;
+  private connecting: Promise<pg.Client> | null = null;
+  private downUntil = 0;
+  private downError: Error | null = null;
+  private queue: Statement[] = [];
+  /** The transaction new statements join. */
+  private current: Tx | null = null;
+  /** The transaction whose COMMIT is in flight. */
+  private closing: Tx | null = null;
+  /** A round, COMMIT or ROLLBACK is in flight, or the next step is scheduled. */
+  private busy = false;
+  private scheduled = false;
+  private closed = false;
+  private readonly maxRounds: number;
+  private readonly maxAgeMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly queryTimeoutMs: number;
+  private readonly retryAfterMs: number;
+
+  constructor(
+    private readonly connectionString: string,
+    options: PgBatchOptions = {},
+  ) {
+    this.maxRounds = options.maxRounds ?? 32;
+    this.maxAgeMs = options.maxAgeMs ?? 50;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 3000;
+    this.queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
+    this.retryAfterMs = options.retryAfterMs ?? 250;
+  }
+
+  run<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+    if (this.closed) return Promise.reject(new Error('the database is closed'));
+    let text: string;
+    try {
+      text = inlineParams(sql, params);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return new Promise<R[]>((resolve, reject) => {
+      this.queue.push({ text, resolve: resolve as (rows: never[]) => void, reject });
+      this.current ??= new Tx();
+      this.schedule();
+    });
+  }
+
+  committed(): Promise<void> {
+    const current = this.current;
+    const closing = this.closing;
+    if (current && closing) return closing.done().then(() => current.done());
+    return (current ?? closing)?.done() ?? Promise.resolve();
+  }
+
+  get pending(): boolean {
+    return this.current !== null || this.closing !== null;
+  }
+
+  /** True while the writer connection is known to be down (a connection attempt failed a moment ago). */
+  get down(): boolean {
+    return this.downError !== null;
+  }
+
+  /** Commits what is queued, then closes the writer connection. */
+  async close(): Promise<void> {
+    await this.committed().catch(() => undefined);
+    this.closed = true;
+    const client = this.client;
+    this.client = null;
+    await client?.end().catch(() => undefined);
+  }
+
+  private schedule(): void {
+    if (this.busy || this.scheduled) return;
+    this.scheduled = true;
+    // After this turn's other writers (and the continuations of a round's results) have queued theirs.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.step();
+    });
+  }
+
+  /** One step: a round of the queue into the open transaction, or its COMMIT. */
+  private async step(): Promise<void> {
+    if (this.busy) return;
+    const tx = this.current;
+    if (!tx) return;
+    this.busy = true;
+    try {
+      const full = tx.begun && (tx.rounds >= this.maxRounds || Date.now() - tx.started >= this.maxAgeMs);
+      if (this.queue.length > 0 && !full) await this.round(tx);
+      else if (tx.begun) await this.commit(tx);
+      else this.current = null; // nothing was ever sent: nothing to commit
+    } finally {
+      this.busy = false;
+    }
+    if (this.current) this.schedule();
+  }
+
+  private async round(tx: Tx): Promise<void> {
+    const statements = this.queue;
+    this.queue = [];
+    let client: pg.Client;
+    try {
+      client = await this.connection();
+    } catch (error) {
+      return this.fail(tx, statements, error as Error, false);
+    }
+    if (tx.begun && tx.client !== client) return this.fail(tx, statements, new Error('Connection terminated: the transaction was lost with its connection'), false);
+    const begin = !tx.begun;
+    if (begin) {
+      tx.begun = true;
+      tx.started = Date.now();
+      tx.client = client;
+    }
+    tx.rounds++;
+    const text = (begin ? 'BEGIN;' : '') + statements.map((s) => s.text).join(';\n');
+    let results: pg.QueryResult[];
+    try {
+      this.roundTrips++;
+      const result = (await client.query(text)) as pg.QueryResult | pg.QueryResult[];
+      results = Array.isArray(result) ? result : [result];
+    } catch (error) {
+      return this.fail(tx, statements, error as Error, true);
+    }
+    const offset = begin ? 1 : 0;
+    for (let i = 0; i < statements.length; i++) statements[i]!.resolve((results[i + offset]?.rows ?? []) as never[]);
+  }
+
+  private async commit(tx: Tx): Promise<void> {
+    // What is queued beyond the bound goes in the next transaction.
+    this.current = this.queue.length > 0 ? new Tx() : null;
+    this.closing = tx;
+    try {
+      if (!this.client || this.client !== tx.client) throw new Error('Connection terminated: the transaction was lost with its connection');
+      this.roundTrips++;
+      await this.client.query('COMMIT');
+    } catch (error) {
+      this.closing = null;
+      this.lost(error as Error);
+      this.settle(tx, error as Error);
+      return;
+    }
+    this.closing = null;
+    this.commits++;
+    this.settle(tx, null);
+  }
+
+  /**
+   * A failed round: the transaction is rolled back whole. Its waiters and this round's statements learn why,
+   * and so do statements queued for it meanwhile (they joined a transaction that is gone).
+   */
+  private async fail(tx: Tx, statements: Statement[], error: Error, sent: boolean): Promise<void> {
+    const queued = this.queue;
+    this.queue = [];
+    this.current = null;
+    if (isConnectionError(error)) this.lost(error);
+    else if (sent && this.client) {
+      try {
+        this.roundTrips++;
+        await this.client.query('ROLLBACK');
+      } catch (rollbackError) {
+        this.lost(rollbackError as Error);
+      }
+    }
+    for (const s of statements) s.reject(error);
+    for (const s of queued) s.reject(error);
+    this.settle(tx, error);
+  }
+
+  private settle(tx: Tx, error: Error | null): void {
+    tx.failed = error;
+    this.onOutcome(error);
+    for (const w of tx.waiters) (error ? w.reject(error) : w.resolve());
+  }
+
+  /** The connection is not to be trusted after this error (gone, timed out, or mid-protocol): drop it. */
+  private lost(error: Error): void {
+    if (!isConnectionError(error)) return;
+    const client = this.client;
+    this.client = null;
+    client?.end().catch(() => undefined);
+  }
+
+  private connection(): Promise<pg.Client> {
+    if (this.client) return Promise.resolve(this.client);
+    if (this.downError && Date.now() < this.downUntil) return Promise.reject(this.downError);
+    this.connecting ??= (async () => {
+      const client = new pg.Client({
+        connectionString: this.connectionString,
+        connectionTimeoutMillis: this.connectTimeoutMs,
+        query_timeout: this.queryTimeoutMs,
+        keepAlive: true,
+      });
+      // Without a listener a dropped connection would be an uncaught 'error'; the next query on it fails and reconnects.
+      client.on('error', () => {
+        if (this.client === client) this.client = null;
+      });
+      client.on('end', () => {
+        if (this.client === client) this.client = null;
+      });
+      try {
+        await client.connect();
+      } catch (error) {
+        client.end().catch(() => undefined);
+        this.downError = error as Error;
+        this.downUntil = Date.now() + this.retryAfterMs;
+        throw error;
+      }
+      this.downError = null;
+      this.client = client;
+      return client;
+    })().finally(() => {
+      this.connecting = null;
+    });
+    return this.connecting;
+  }
+}
+
+/** Errors after which a connection is unusable or PostgreSQL unreachable (SQLSTATE classes 08 and 57P). */
+export function isConnectionError(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (/^(08|57P)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(code)) return true;
+  const message = typeof e?.message === 'string' ? e.message : '';
+  return /Connection terminated|Query read timeout|timeout expired|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed|not queryable/i.test(message);
+}

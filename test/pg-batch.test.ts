@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { inlineParams, PgWriteBatch } from '../src/store/pg/pg-batch.js';
+import { inCi } from './helpers/system-tools.js';
+
+// The group commit on a real PostgreSQL, in a database of its own (TEST_DATABASE_URL's server).
+const serverUrl = process.env.TEST_DATABASE_URL || 'postgres://root@127.0.0.1:5432/test';
+const dbName = `wa_pg_batch_${randomBytes(6).toString('hex')}`;
+const dbUrl = (() => {
+  const u = new URL(serverUrl);
+  u.pathname = `/${dbName}`;
+  return u.toString();
+})();
+
+async function reachable(): Promise<string | false> {
+  const client = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.end();
+    return false;
+  } catch (error) {
+    return `PostgreSQL not reachable at ${serverUrl} (${(error as Error).message})`;
+  }
+}
+
+const skip = await reachable();
+
+describe('PostgreSQL group commit (PgWriteBatch)', { skip: skip && !inCi ? skip : false }, () => {
+  let admin: pg.Client;
+  let reader: pg.Pool;
+  const batches: PgWriteBatch[] = [];
+  const open = (options = {}) => {
+    const b = new PgWriteBatch(dbUrl, options);
+    batches.push(b);
+    return b;
+  };
+  const count = async (table = 't') => Number((await reader.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
+
+  before(async () => {
+    if (skip) throw new Error(`CI=true refuses to skip: ${skip}`);
+    admin = new pg.Client({ connectionString: serverUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    reader = new pg.Pool({ connectionString: dbUrl, max: 2 });
+    // An idle pooled connection that PostgreSQL ends must not become an uncaught error.
+    reader.on('error', () => undefined);
+    admin.on('error', () => undefined);
+    await reader.query('CREATE TABLE t (id bigint PRIMARY KEY, note text, data bytea)');
+  });
+
+  after(async () => {
+    for (const b of batches) await b.close();
+    await reader?.end();
+    await admin?.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await admin?.end();
+  });
+
+  it('inlines parameters as literals: quotes, backslashes, negatives, bytes, null and booleans', () => {
+    assert.equal(inlineParams('SELECT $1, $2, $3', ["it's", 'a\\b', null]), `SELECT 'it''s',  E'a\\\\b', NULL`);
+    assert.equal(inlineParams('SELECT 1 - $1;', [-5]), 'SELECT 1 - (-5)');
+    assert.equal(inlineParams('SELECT $1, $2', [Buffer.from([1, 255]), true]), `SELECT '\\x01ff'::bytea, TRUE`);
+    assert.throws(() => inlineParams('SELECT $2', [1]), /\$2 has no parameter/);
+    assert.throws(() => inlineParams('SELECT $1', [Number.NaN]), /NaN/);
+  });
+
+  it('sends the statements of one turn as one round trip, and commits them in one transaction', async () => {
+    const batch = open();
+    await reader.query('TRUNCATE t');
+    const results = Array.from({ length: 50 }, (_, i) =>
+      batch.run<{ id: number }>('INSERT INTO t (id, note, data) VALUES ($1, $2, $3) RETURNING id', [i, `note ${i} 'quoted' \\ back`, Buffer.from([i])]),
+    );
+    assert.equal(batch.pending, true);
+    const rows = await Promise.all(results);
+    assert.deepEqual(rows.map((r) => Number(r[0]!.id)), Array.from({ length: 50 }, (_, i) => i));
+    // Resolved before COMMIT: another connection sees nothing yet.
+    assert.equal(await count(), 0);
+    await batch.committed();
+    assert.equal(batch.pending, false);
+    assert.equal(await count(), 50);
+    // BEGIN + 50 inserts in one round trip, then COMMIT.
+    assert.equal(batch.roundTrips, 2);
+    assert.equal(batch.commits, 1);
+    const stored = await reader.query('SELECT note, data FROM t WHERE id = 7');
+    assert.equal(stored.rows[0].note, "note 7 'quoted' \\ back");
+    assert.deepEqual(stored.rows[0].data, Buffer.from([7]));
+  });
+
+  it('continuations of a round join the same transaction, and a SELECT in it sees its writes', async () => {
+    const batch = open();
+    await reader.query('TRUNCATE t');
+    const chain = batch.run('INSERT INTO t (id) VALUES (1)').then(async () => {
+      const seen = await batch.run<{ n: string }>('SELECT count(*) AS n FROM t');
+      await batch.run('INSERT INTO t (id, note) VALUES (2, $1)', [`saw ${seen[0]!.n}`]);
+    });
+    await chain;
+    assert.equal(await count(), 0);
+    await batch.committed();
+    assert.equal(batch.commits, 1);
+    assert.equal(batch.roundTrips, 4); // three rounds, one COMMIT
+    assert.equal((await reader.query('SELECT note FROM t WHERE id = 2')).rows[0].note, 'saw 1');
+  });
+
+  it('a failed round rolls the whole transaction back: its statements and committed() waiters are rejected', async () => {
+    const batch = open();
+    await reader.query('TRUNCATE t');
+    const outcomes: (Error | null)[] = [];
+    batch.onOutcome = (error) => outcomes.push(error);
+    const first = batch.run('INSERT INTO t (id) VALUES (10)');
+    await first;
+    const waiting = batch.committed();
+    const good = batch.run('INSERT INTO t (id) VALUES (11)');
+    const bad = batch.run('INSERT INTO t (id) VALUES (10)'); // duplicate key
+    await assert.rejects(good, /duplicate key/);
+    await assert.rejects(bad, /duplicate key/);
+    await assert.rejects(waiting, /duplicate key/);
+    assert.equal(outcomes.length, 1);
+    assert.match(String(outcomes[0]), /duplicate key/);
+    assert.equal(await count(), 0);
+    // The connection goes on: the next statements make a new transaction.
+    await batch.run('INSERT INTO t (id) VALUES (10)');
+    await batch.committed();
+    assert.equal(await count(), 1);
+    assert.deepEqual(outcomes.slice(1), [null]);
+  });
+
+  it('committed() resolves at once when nothing is open, and covers statements queued during a COMMIT', async () => {
+    const batch = open();
+    await reader.query('TRUNCATE t');
+    await batch.committed();
+    assert.equal(batch.pending, false);
+    await batch.run('INSERT INTO t (id) VALUES (20)');
+    // The COMMIT of the first transaction is scheduled; a statement queued now goes in the next one.
+    await new Promise((r) => setImmediate(r));
+    const late = batch.run('INSERT INTO t (id) VALUES (21)');
+    await batch.committed();
+    await late;
+    assert.equal(await count(), 2);
+  });
+
+  it('commits at the bound on rounds under continuous load', async () => {
+    const batch = open({ maxRounds: 3, maxAgeMs: 60_000 });
+    await reader.query('TRUNCATE t');
+    let id = 100;
+    const loop = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) await batch.run('INSERT INTO t (id) VALUES ($1)', [id++]);
+    };
+    await loop(10);
+    await batch.committed();
+    assert.equal(await count(), 10);
+    // 10 rounds at 3 per transaction: 4 transactions.
+    assert.equal(batch.commits, 4);
+  });
+
+  it('fails fast while PostgreSQL is unreachable, and reconnects on the next use', async () => {
+    const dead = new PgWriteBatch('postgres://root@127.0.0.1:1/none', { connectTimeoutMs: 500, retryAfterMs: 60_000 });
+    batches.push(dead);
+    const waiting = dead.committed();
+    await waiting;
+    const failing = dead.run('SELECT 1');
+    const waiter = dead.committed();
+    await assert.rejects(failing, /ECONNREFUSED|connect/);
+    await assert.rejects(waiter);
+    assert.equal(dead.down, true);
+    assert.equal(dead.pending, false);
+    // Within retryAfterMs it does not even try.
+    const started = Date.now();
+    await assert.rejects(dead.run('SELECT 1'));
+    assert.ok(Date.now() - started < 1000);
+
+    // A connection that is killed: the next statement connects again.
+    const batch = open();
+    const pid = (await batch.run<{ pid: number }>('SELECT pg_backend_pid() AS pid'))[0]!.pid;
+    await batch.committed();
+    await reader.query('SELECT pg_terminate_backend($1)', [pid]);
+    // The first use may find the dead connection; at the latest the one after it reconnects.
+    await batch.run('SELECT 1').catch(() => undefined);
+    await batch.committed().catch(() => undefined);
+    const again = (await batch.run<{ pid: number }>('SELECT pg_backend_pid() AS pid'))[0]!.pid;
+    await batch.committed();
+    assert.notEqual(again, pid);
+  });
+});
