@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
 import type { DeepPartial, Config } from '../src/config.js';
 import { collect, CREATE, SCAN, startServer, waitFor, type TestServer } from './helpers/app.js';
 import { ADMIN_KEY, createKey, gqlAs, withKey } from './helpers/auth.js';
@@ -56,6 +57,10 @@ describe('session lifecycle: stop, start, restart, logout', () => {
   it('stop: TERMINATED and still listed with its config, webhooks and history; subscribers and webhooks see it', async () => {
     const statuses = collect(server.wsClient({ apiKey: ADMIN_KEY }), 'subscription($id: String!) { sessionStatus(sessionId: $id) { status } }', { id: 'alpha' });
     await statuses.next(1);
+    const legacy: any[] = [];
+    const socket = new WebSocket(`${server.wsUrl}/ws/alpha`, { headers: withKey(ADMIN_KEY) });
+    socket.on('message', (data) => legacy.push(JSON.parse(String(data))));
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
     const history = await historyOf('alpha');
 
     const stopped = (await ok(call('stopSession'), { id: 'alpha' })).stopSession;
@@ -73,7 +78,12 @@ describe('session lifecycle: stop, start, restart, logout', () => {
     assert.deepEqual(statuses.values.map((v) => v.sessionStatus.status), ['READY', 'TERMINATED']);
     assert.equal(statuses.completed, false, 'a stopped session keeps its subscribers');
     await waitFor(() => receiver.received.some((r) => /status/i.test(r.json?.event) && r.json?.data?.status === 'terminated'), 5000, 'the webhook gets the terminated status');
+    await waitFor(() => receiver.received.some((r) => /disconnected/i.test(r.json?.event) && r.json?.data?.reason === 'Session has been stopped'), 5000, 'and the disconnected event');
     statuses.unsubscribe();
+    await waitFor(() => legacy.some((e) => e.event === 'disconnected'), 5000, 'the /ws socket hears of the stop');
+    assert.deepEqual(legacy.find((e) => e.event === 'disconnected').data, { reason: 'Session has been stopped' });
+    assert.equal(socket.readyState, WebSocket.OPEN, 'the socket of a stopped session stays open');
+    socket.close();
 
     const send = await gql('mutation { sendText(input: { sessionId: "alpha", chatId: "15550000001@c.us", content: "x" }) { message { id } } }');
     assert.equal(send.errors?.[0]?.extensions?.code, 'SESSION_NOT_READY');

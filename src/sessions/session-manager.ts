@@ -216,7 +216,7 @@ export class SessionManager {
     return this.lifecycleCall(sessionId, async (ms) => {
       if (ms.status === 'TERMINATED') throw wrongState(ms, 'stop', 'it is already stopped');
       await this.halt(ms, 'stop');
-      this.setStatus(ms, 'TERMINATED', null);
+      this.terminate(ms, 'Session has been stopped');
     });
   }
 
@@ -242,9 +242,18 @@ export class SessionManager {
       await this.halt(ms, 'logout');
       await this.o.engines.get(ms.engine).forgetLogin?.({ sessionId: ms.sessionId, dataDir: this.sessionDir(ms.sessionId) });
       ms.me = null;
-      if (ms.status !== 'TERMINATED') this.setStatus(ms, 'TERMINATED', null);
+      if (ms.status !== 'TERMINATED') this.terminate(ms, 'Session has been logged out');
       else this.changes++;
     });
+  }
+
+  /**
+   * TERMINATED after a stop or logout. A session that was up also says `disconnected` (with `reason`): the event
+   * the legacy /ws socket and webhooks of the REST reference know; TERMINATED itself is a status change.
+   */
+  private terminate(ms: ManagedSession, reason: string): void {
+    if (ms.status !== 'FAILED') this.o.bus.publish({ type: 'DISCONNECTED', sessionId: ms.sessionId, at: Date.now(), reason });
+    this.setStatus(ms, 'TERMINATED', null);
   }
 
   /** Runs `fn` after the session's earlier lifecycle calls; SESSION_NOT_FOUND when it does not exist (then or by its turn). */
