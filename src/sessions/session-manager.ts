@@ -362,7 +362,8 @@ export class SessionManager {
           if (ms.generation === generation && !this.closed) this.onEngineEvent(ms, event);
         },
       );
-      if (ms.generation !== generation) {
+      // Stopped meanwhile, or the server is shutting down (a start that came in during stopAll).
+      if (ms.generation !== generation || this.closed) {
         await handle.stop().catch(() => undefined);
         return;
       }
