@@ -227,6 +227,13 @@ describe('dashboard', needs('chromium'), () => {
     assert.equal(await pill.textContent(), 'QR_READY');
     await server.gqlOk('mutation { sandboxScanQr(sessionId: "browser-2") { status } }');
     await page.locator('li[data-session="browser-2"] .status', { hasText: /^READY$/ }).waitFor();
+    // Stop keeps it listed as TERMINATED; Start brings it back READY (its login kept).
+    await page.locator('li[data-session="browser-2"] button').click();
+    await page.click('#stop-session');
+    await page.locator('li[data-session="browser-2"] .status', { hasText: /^TERMINATED$/ }).waitFor();
+    assert.equal(await page.locator('#start-session').isDisabled(), false);
+    await page.click('#start-session');
+    await page.locator('li[data-session="browser-2"] .status', { hasText: /^READY$/ }).waitFor();
     await server.gqlOk('mutation { removeSession(sessionId: "browser-2") { removed } }');
     await page.locator('li[data-session="browser-2"]').waitFor({ state: 'detached' });
     await page.close();

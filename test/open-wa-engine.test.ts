@@ -2,7 +2,7 @@
 // Chromium on this offline machine, and with workers killed mid-start. No WhatsApp network is needed.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,6 +129,22 @@ describe('open-wa engine without the package installed', () => {
     await assert.rejects(session.getChats(), (error) => code(error) === 'SESSION_NOT_READY');
     await assert.rejects(session.getChat('15550000001@c.us'), (error) => code(error) === 'SESSION_NOT_READY');
     await session.stop();
+  });
+
+  it('logout stops the worker, and forgetLogin deletes the saved login of the stopped session', async () => {
+    const e = engine({ runtimeDir: join(root, 'no-runtime') });
+    const saved = join(root, 'logout', 'open-wa');
+    mkdirSync(saved, { recursive: true });
+    writeFileSync(join(saved, 'logout.data.json'), '{}');
+    const { session, next } = await startSession(e, 'logout');
+    const pid = session.workerPid;
+    assert.ok(pid, 'a worker process was forked');
+    await next('failed', 20_000);
+    await session.logout();
+    await waitFor('the worker to exit', () => !isAlive(pid), 5_000);
+    assert.ok(existsSync(saved), 'a logout the library could not make leaves the folder to forgetLogin');
+    await e.forgetLogin!({ sessionId: 'logout', dataDir: join(root, 'logout') });
+    assert.equal(existsSync(saved), false, 'the saved login is gone');
   });
 });
 

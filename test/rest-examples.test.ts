@@ -33,6 +33,10 @@ const ORDER = [
   'removeWebhook',
   'getServerInfo',
   'getHealth',
+  'stopSession',
+  'startSession',
+  'restartSession',
+  'logoutSession',
   'removeSession',
 ];
 

@@ -96,11 +96,11 @@ function track(row: SessionRow): void {
         const previous = entry.status;
         entry.status = sessionStatus.status;
         entry.failureReason = sessionStatus.reason;
-        if (sessionStatus.status === 'TERMINATED') return drop();
         renderList();
         if (selected === row.sessionId && previous !== entry.status) void showDetail();
       },
-      // The session is gone (removed elsewhere).
+      // The session is gone: removal ends its subscription (a stopped session, TERMINATED, stays).
+      complete: drop,
       error: drop,
     },
   );
@@ -175,6 +175,9 @@ async function showDetail(): Promise<void> {
   pill.className = `pill ${s.status}`;
   $('detail-engine').textContent = s.engine.toLowerCase().replace('_', '-');
   $('detail-reason').textContent = s.failureReason ?? '';
+  const stopped = s.status === 'TERMINATED' || s.status === 'FAILED';
+  $<HTMLButtonElement>('start-session').disabled = !stopped;
+  $<HTMLButtonElement>('stop-session').disabled = s.status === 'TERMINATED';
   showQr(s);
   if (s.status === 'READY') {
     if (!s.me) {
@@ -215,6 +218,19 @@ $('scan').addEventListener('click', () => {
     (error: unknown) => ($('scan-error').textContent = errorText(error)),
   );
 });
+
+// Lifecycle: the status subscription shows what follows (TERMINATED, then a QR or READY on a start).
+for (const [button, field, question] of [
+  ['start-session', 'startSession', null],
+  ['stop-session', 'stopSession', null],
+  ['restart-session', 'restartSession', null],
+  ['logout-session', 'logoutSession', 'Log session %s out? Its next start shows a QR code to scan.'],
+] as const) {
+  $(button).addEventListener('click', () => {
+    if (!selected || (question && !confirm(question.replace('%s', selected)))) return;
+    gql(`mutation($id: String!) { ${field}(sessionId: $id) { sessionId status } }`, { id: selected }).catch((error: unknown) => alert(errorText(error)));
+  });
+}
 
 $('remove-session').addEventListener('click', () => {
   if (!selected || !confirm(`Remove session ${selected} and everything stored for it?`)) return;

@@ -47,6 +47,35 @@ const qrData: JsonSchema = {
   },
 };
 
+const statusData: JsonSchema = {
+  type: 'object',
+  required: ['sessionId', 'status'],
+  properties: { sessionId: { type: 'string' }, status: { $ref: '#/components/schemas/SessionStatus' } },
+};
+
+type LifecycleField = 'startSession' | 'stopSession' | 'restartSession' | 'logoutSession';
+
+/** POST /sessions/{id}/<action>: one lifecycle mutation, answering the session's id and status. */
+function lifecycleRoute(field: LifecycleField, action: string, summary: string, description: string, message: string, exampleStatus: string): RestRoute {
+  const operation = `Rest${field[0]!.toUpperCase()}${field.slice(1)}`;
+  return {
+    id: field,
+    method: 'POST',
+    path: `/sessions/{sessionId}/${action}`,
+    tag: 'Sessions',
+    summary,
+    description: `${description} SESSION_NOT_FOUND (404) for an unknown session.`,
+    document: `mutation ${operation}($sessionId: String!) { ${field}(sessionId: $sessionId) { sessionId status } }`,
+    variables: (req) => ({ sessionId: sessionIdOf(req) }),
+    reply: (data) => {
+      const s = data[field] as { sessionId: string; status: string };
+      return { message, data: { sessionId: s.sessionId, status: lower(s.status) } };
+    },
+    response: { message, data: statusData },
+    example: { params, data: { sessionId: EXAMPLE_SESSION, status: exampleStatus } },
+  };
+}
+
 function qrOf(data: { session: { status: string; qr: { dataUrl: string; expiresAt: string } | null } | null }, req: RestRequest) {
   const session = foundSession(data.session, req);
   if (!session.qr) {
@@ -270,6 +299,31 @@ export const sessionRoutes: RestRoute[] = [
     response: { message: 'Session removed successfully' },
     example: { params },
   },
+  lifecycleRoute(
+    'stopSession',
+    'stop',
+    'Stop a session',
+    'The engine stops; the session stays listed as terminated with its config, webhooks, history and login, also across server restarts. INVALID_SESSION_STATE (409) when it is already stopped.',
+    'Session has been stopped',
+    'terminated',
+  ),
+  lifecycleRoute(
+    'startSession',
+    'start',
+    'Start a stopped or failed session',
+    'Answers once the session shows a QR code (qr_ready), is ready (its login was kept) or failed. INVALID_SESSION_STATE (409) when it is running.',
+    'Session has been started',
+    'ready',
+  ),
+  lifecycleRoute('restartSession', 'restart', 'Restart a session', 'Stops the session if it runs, then starts it; answers like start.', 'Session has been restarted', 'ready'),
+  lifecycleRoute(
+    'logoutSession',
+    'logout',
+    'Log a session out',
+    'Forgets the login and leaves the session terminated: its next start shows a QR code. Config, webhooks and history stay.',
+    'Session has been logged out',
+    'terminated',
+  ),
   {
     id: 'sandboxScanQr',
     method: 'POST',

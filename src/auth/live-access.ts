@@ -42,7 +42,7 @@ export class LiveAccess {
     private readonly maxPerKey: number,
   ) {
     bus.listen('*', (e) => {
-      if (e.type === 'STATUS' && e.status === 'TERMINATED') endAll(this.bySession.get(e.sessionId), 'removed');
+      if (e.type === 'STATUS' && e.removed) endAll(this.bySession.get(e.sessionId), 'removed');
     });
   }
 

@@ -192,6 +192,8 @@ export interface Engine {
    * failed ...) arrives through `sink`. Must not throw for a login failure: emit `failed` instead.
    */
   start(options: EngineStartOptions, sink: EngineEventSink): Promise<EngineSession>;
+  /** Forget the saved login of a session that is not running, so its next start shows a QR (logoutSession). Optional. */
+  forgetLogin?(options: { sessionId: string; dataDir: string }): Promise<void>;
   /** Forget what the engine saved for a removed session (its login, its account). Optional. */
   forget?(sessionId: string): Promise<void>;
   /** Release everything the engine holds (called once at server shutdown, after every session stopped). */

@@ -14,7 +14,8 @@ export interface QrInfo {
 
 type Payload =
   | { type: 'QR'; qr: QrInfo }
-  | { type: 'STATUS'; status: SessionStatus; reason: string | null }
+  /** `removed`: the session was removed (its last event); a TERMINATED status without it is a stopped session. */
+  | { type: 'STATUS'; status: SessionStatus; reason: string | null; removed?: true }
   | { type: 'AUTHENTICATED' }
   | { type: 'READY'; me: EngineContact }
   | { type: 'MESSAGE'; message: EngineMessage }

@@ -28,6 +28,8 @@ interface ManagedSession extends SessionView {
   qrTimer: NodeJS.Timeout | null;
   authTimer: NodeJS.Timeout | null;
   activityDirty: boolean;
+  /** The lifecycle calls (start, stop, restart, logout) of this session, run one after another. */
+  lifecycle: Promise<unknown>;
 }
 
 export interface SessionManagerOptions {
@@ -50,7 +52,10 @@ export interface CreateSessionInput {
 const ACTIVITY_FLUSH_MS = 1000;
 const STOP_TIMEOUT_MS = 10_000;
 
-/** The lifecycle of every session: INITIALIZING -> QR_READY -> AUTHENTICATED -> READY, FAILED, TERMINATED. */
+/**
+ * The lifecycle of every session: INITIALIZING -> QR_READY -> AUTHENTICATED -> READY, FAILED, TERMINATED
+ * (stopped: kept with its config, webhooks and history, and not started again until asked).
+ */
 export class SessionManager {
   private readonly sessions = new Map<string, ManagedSession>();
   private readonly pendingWrites = new Set<Promise<unknown>>();
@@ -60,8 +65,9 @@ export class SessionManager {
 
   constructor(private readonly o: SessionManagerOptions) {}
 
-  /** Load every persisted session and start it again. */
+  /** Load every persisted session and start it again, except those that were stopped. */
   async init(): Promise<void> {
+    const stopped = new Set<ManagedSession>();
     for (const row of await this.o.repo.all()) {
       const ms = this.record({
         sessionId: row.sessionId,
@@ -71,10 +77,14 @@ export class SessionManager {
         lastActivity: row.lastActivity,
         me: null,
       });
+      if (row.status === 'TERMINATED') {
+        ms.status = 'TERMINATED';
+        stopped.add(ms);
+      }
       this.sessions.set(ms.sessionId, ms);
       this.changes++;
     }
-    for (const ms of this.sessions.values()) void this.launch(ms);
+    for (const ms of this.sessions.values()) if (!stopped.has(ms)) void this.launch(ms);
     this.flushTimer = setInterval(() => this.flushActivity(), ACTIVITY_FLUSH_MS);
     this.flushTimer.unref();
   }
@@ -191,7 +201,7 @@ export class SessionManager {
     const handle = ms.handle;
     ms.handle = null;
     ms.qr = null;
-    this.setStatus(ms, 'TERMINATED', null);
+    this.setStatus(ms, 'TERMINATED', null, { removed: true });
     this.sessions.delete(sessionId);
     this.changes++;
     if (handle) await withTimeout(handle.logout(), STOP_TIMEOUT_MS).catch((e) => this.o.logger.warn('logout failed', { sessionId, err: String(e) }));
@@ -199,6 +209,82 @@ export class SessionManager {
     await engine.forget?.(sessionId);
     await this.track(this.o.repo.delete(sessionId));
     await rm(this.sessionDir(sessionId), { recursive: true, force: true });
+  }
+
+  /** Stops the engine; the session stays listed as TERMINATED (also across server restarts) until started again. */
+  stop(sessionId: string): Promise<SessionView> {
+    return this.lifecycleCall(sessionId, async (ms) => {
+      if (ms.status === 'TERMINATED') throw wrongState(ms, 'stop', 'it is already stopped');
+      await this.halt(ms, 'stop');
+      this.terminate(ms, 'Session has been stopped');
+    });
+  }
+
+  /** Starts a TERMINATED or FAILED session; answers once it shows a QR, is READY or FAILED (or waitForQrMs ran out). */
+  start(sessionId: string): Promise<SessionView> {
+    return this.lifecycleCall(sessionId, async (ms) => {
+      if (ms.status !== 'TERMINATED' && ms.status !== 'FAILED') throw wrongState(ms, 'start', 'it is running');
+      await this.launchSettled(ms);
+    });
+  }
+
+  /** Stops the session if it runs, then starts it; answers like start. */
+  restart(sessionId: string): Promise<SessionView> {
+    return this.lifecycleCall(sessionId, async (ms) => {
+      await this.halt(ms, 'stop');
+      await this.launchSettled(ms);
+    });
+  }
+
+  /** Forgets the session's login (its next start shows a QR) and leaves it TERMINATED; config, webhooks and history stay. */
+  logout(sessionId: string): Promise<SessionView> {
+    return this.lifecycleCall(sessionId, async (ms) => {
+      await this.halt(ms, 'logout');
+      await this.o.engines.get(ms.engine).forgetLogin?.({ sessionId: ms.sessionId, dataDir: this.sessionDir(ms.sessionId) });
+      ms.me = null;
+      if (ms.status !== 'TERMINATED') this.terminate(ms, 'Session has been logged out');
+      else this.changes++;
+    });
+  }
+
+  /**
+   * TERMINATED after a stop or logout. A session that was up also says `disconnected` (with `reason`): the event
+   * the legacy /ws socket and webhooks of the REST reference know; TERMINATED itself is a status change.
+   */
+  private terminate(ms: ManagedSession, reason: string): void {
+    if (ms.status !== 'FAILED') this.o.bus.publish({ type: 'DISCONNECTED', sessionId: ms.sessionId, at: Date.now(), reason });
+    this.setStatus(ms, 'TERMINATED', null);
+  }
+
+  /** Runs `fn` after the session's earlier lifecycle calls; SESSION_NOT_FOUND when it does not exist (then or by its turn). */
+  private lifecycleCall(sessionId: string, fn: (ms: ManagedSession) => Promise<void>): Promise<SessionView> {
+    const ms = this.use(sessionId);
+    const run = ms.lifecycle.then(async () => {
+      if (this.sessions.get(sessionId) !== ms) throw sessionNotFound(sessionId);
+      await fn(ms);
+      return view(ms);
+    });
+    ms.lifecycle = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Stops (or logs out) the running engine, if any, ignoring its later events; the status is left to the caller. */
+  private async halt(ms: ManagedSession, how: 'stop' | 'logout'): Promise<void> {
+    ms.generation++;
+    this.clearTimers(ms);
+    ms.qr = null;
+    const handle = ms.handle;
+    ms.handle = null;
+    if (!handle) return;
+    await withTimeout(how === 'logout' ? handle.logout() : handle.stop(), STOP_TIMEOUT_MS).catch((e) =>
+      this.o.logger.warn(`${how} failed`, { sessionId: ms.sessionId, err: String(e) }),
+    );
+  }
+
+  private async launchSettled(ms: ManagedSession): Promise<void> {
+    const settled = this.waitFor(ms.sessionId, (s) => s === 'QR_READY' || s === 'READY' || s === 'FAILED');
+    void this.launch(ms);
+    await settled;
   }
 
   async sandboxScan(sessionId: string): Promise<SessionView> {
@@ -256,6 +342,7 @@ export class SessionManager {
       qrTimer: null,
       authTimer: null,
       activityDirty: false,
+      lifecycle: Promise.resolve(),
     };
   }
 
@@ -275,7 +362,8 @@ export class SessionManager {
           if (ms.generation === generation && !this.closed) this.onEngineEvent(ms, event);
         },
       );
-      if (ms.generation !== generation) {
+      // Stopped meanwhile, or the server is shutting down (a start that came in during stopAll).
+      if (ms.generation !== generation || this.closed) {
         await handle.stop().catch(() => undefined);
         return;
       }
@@ -356,19 +444,22 @@ export class SessionManager {
     if (handle) void withTimeout(handle.stop(), STOP_TIMEOUT_MS).catch((e) => this.o.logger.warn('stop failed', { sessionId: ms.sessionId, err: String(e) }));
   }
 
-  private setStatus(ms: ManagedSession, status: SessionStatus, reason: string | null, extra: { me?: string } = {}): void {
+  /** `removed`: the session's last event (removeSession), which is not stored and ends its subscriptions and webhooks. */
+  private setStatus(ms: ManagedSession, status: SessionStatus, reason: string | null, extra: { me?: string; removed?: true } = {}): void {
     const at = Date.now();
     ms.status = status;
     ms.failureReason = status === 'FAILED' ? reason : null;
     ms.lastActivity = at;
     this.changes++;
     ms.activityDirty = false;
-    if (status !== 'TERMINATED') {
+    if (!extra.removed) {
       void this.track(
         this.o.repo.update(ms.sessionId, { status, failureReason: ms.failureReason, lastActivity: at, ...(extra.me ? { me: extra.me } : {}) }),
       );
     }
-    const event: BusEvent = { type: 'STATUS', sessionId: ms.sessionId, at, status, reason };
+    const event: BusEvent = extra.removed
+      ? { type: 'STATUS', sessionId: ms.sessionId, at, status, reason, removed: true }
+      : { type: 'STATUS', sessionId: ms.sessionId, at, status, reason };
     this.o.bus.publish(event);
   }
 
@@ -416,6 +507,13 @@ function view(ms: ManagedSession): SessionView {
     qr: ms.status === 'QR_READY' ? ms.qr : null,
     me: ms.me,
   };
+}
+
+function wrongState(ms: ManagedSession, action: string, why: string): AppError {
+  return new AppError('INVALID_SESSION_STATE', `Cannot ${action} session '${ms.sessionId}': ${why} (status ${ms.status.toLowerCase()})`, {
+    sessionId: ms.sessionId,
+    status: ms.status,
+  });
 }
 
 /** Engine errors become the matching AppError; anything else is passed on (and masked as internal). */

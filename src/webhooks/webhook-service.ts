@@ -151,7 +151,7 @@ export class WebhookService {
   attach(): () => void {
     return this.o.bus.listen('*', (event) => {
       this.o.outbox.record(event);
-      if (event.type === 'STATUS' && event.status === 'TERMINATED') this.o.store.softDeleteSession(event.sessionId, event.at);
+      if (event.type === 'STATUS' && event.removed) this.o.store.softDeleteSession(event.sessionId, event.at);
     });
   }
 

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Engine, EngineEventSink, EngineSession, EngineStartOptions } from '../engine.js';
@@ -90,6 +91,11 @@ export function createOpenWaEngine(options: { logger: Logger; settings?: Partial
       live.add(supervisor);
       supervisor.launch();
       return supervisor;
+    },
+    // The library keeps the login under the session's open-wa folder (worker.ts sessionDataPath): without it the
+    // next start shows a QR. A running session is logged out through the library first (its logout call).
+    async forgetLogin({ dataDir }) {
+      await rm(join(dataDir, 'open-wa'), { recursive: true, force: true });
     },
     async close() {
       await Promise.allSettled([...live].map((s) => s.stop()));

@@ -25,6 +25,7 @@ export function createSandboxEngine(options: { store: AnyStore; settings: Sandbo
       return session;
     },
     forget: (sessionId) => network.forget(sessionId),
+    forgetLogin: ({ sessionId }) => network.setLinked(sessionId, false),
     async close() {
       network.close();
     },
