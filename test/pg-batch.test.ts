@@ -74,8 +74,9 @@ describe('PostgreSQL group commit (PgWriteBatch)', { skip: skip && !inCi ? skip 
     assert.equal(batch.pending, true);
     const rows = await Promise.all(results);
     assert.deepEqual(rows.map((r) => Number(r[0]!.id)), Array.from({ length: 50 }, (_, i) => i));
-    // Resolved before COMMIT: another connection sees nothing yet.
-    assert.equal(await count(), 0);
+    // Resolved before COMMIT, which leaves in a later turn: checked on the batch itself (one round trip so far),
+    // since a read on another connection would race the COMMIT.
+    assert.equal(batch.roundTrips, 1);
     await batch.committed();
     assert.equal(batch.pending, false);
     assert.equal(await count(), 50);
@@ -95,7 +96,7 @@ describe('PostgreSQL group commit (PgWriteBatch)', { skip: skip && !inCi ? skip 
       await batch.run('INSERT INTO t (id, note) VALUES (2, $1)', [`saw ${seen[0]!.n}`]);
     });
     await chain;
-    assert.equal(await count(), 0);
+    assert.equal(batch.roundTrips, 3); // the three rounds; COMMIT not sent yet
     await batch.committed();
     assert.equal(batch.commits, 1);
     assert.equal(batch.roundTrips, 4); // three rounds, one COMMIT
