@@ -67,11 +67,12 @@ describe('the lean GraphQL path answers as stock yoga does', () => {
       for (const id of ['alice', 'bob']) {
         const created = await ask(server, op('mutation($id: String!) { createSession(input: { sessionId: $id, config: { sandbox: { autoScanMs: 0 } } }) { session { sessionId } } }', { id }));
         assert.equal(created.status, 200, JSON.stringify(created.body));
+        // READY before the next one starts, so both servers give alice and bob the same numbers.
+        await waitFor(async () => {
+          const answer = await ask(server, op('{ sessions { status } }'));
+          return (answer.body as { data: { sessions: { status: string }[] } }).data.sessions.every((s) => s.status === 'READY');
+        });
       }
-      await waitFor(async () => {
-        const answer = await ask(server, op('{ sessions { status } }'));
-        return (answer.body as { data: { sessions: { status: string }[] } }).data.sessions.every((s) => s.status === 'READY');
-      });
     }
   });
   after(async () => {

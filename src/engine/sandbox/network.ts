@@ -102,8 +102,19 @@ export class SandboxNetwork {
     this.builtins.set(phoneOf(contact.id), { contact });
   }
 
-  /** The account of a session, created with the next free number on first use. */
-  async account(sessionId: string): Promise<{ phone: string; linked: boolean }> {
+  private accountsInOrder: Promise<unknown> = Promise.resolve();
+
+  /**
+   * The account of a session, created with the next free number on first use. One at a time: on SQLite the next
+   * number is read, then written, and two sessions starting at once must not take the same one.
+   */
+  account(sessionId: string): Promise<{ phone: string; linked: boolean }> {
+    const run = this.accountsInOrder.then(() => this.accountNow(sessionId));
+    this.accountsInOrder = run.catch(() => undefined);
+    return run;
+  }
+
+  private async accountNow(sessionId: string): Promise<{ phone: string; linked: boolean }> {
     const row = await this.db.selectFrom('sandbox_accounts').select(['phone', 'linked']).where('session_id', '=', sessionId).executeTakeFirst();
     if (row) return { phone: row.phone, linked: row.linked === 1 };
     const phone = String(await this.nextPhone());
