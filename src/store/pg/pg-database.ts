@@ -34,6 +34,9 @@ export async function openPgStore(url: string, options: PgStoreOptions = {}): Pr
   });
   // An idle connection that PostgreSQL ends (a restart, an administrator) is dropped by the pool; the next query connects again.
   pool.on('error', () => undefined);
+  // The pool listens only to idle clients. A client that Kysely holds also emits 'error' when its connection
+  // drops, and unheard that is an uncaught exception; its query fails anyway, and the pool drops it on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     const { error, results } = await new Migrator({ db, provider: new PgMigrations() }).migrateToLatest();
