@@ -24,6 +24,32 @@ builder.queryFields((t) => ({
   }),
 }));
 
+// Lifecycle: INVALID_SESSION_STATE when the session is in no state for the call (start of a running one,
+// stop of a stopped one). One row per mutation: the SessionManager's call and the field's description.
+const lifecycle = {
+  startSession: [
+    'start',
+    'Start a TERMINATED or FAILED session again: READY without a QR when its login is kept, else QR_READY. Answers once it shows a QR, is READY or FAILED (at most the server\'s wait-for-QR time)',
+  ],
+  stopSession: ['stop', 'Stop the engine: the session stays listed as TERMINATED with its config, webhooks, history and login, also across server restarts, until startSession'],
+  restartSession: ['restart', 'Stop the session if it runs, then start it (in any status); answers like startSession'],
+  logoutSession: ['logout', 'Log the account out and leave the session TERMINATED: its next start shows a QR. Config, webhooks and history stay'],
+} as const satisfies Record<string, readonly ['start' | 'stop' | 'restart' | 'logout', string]>;
+
+const lifecycleFields = (t: Parameters<Parameters<typeof builder.mutationFields>[0]>[0]) =>
+  Object.fromEntries(
+    Object.entries(lifecycle).map(([name, [call, description]]) => [
+      name,
+      t.field({
+        extensions: policy(session('manage')),
+        type: SessionRef,
+        description,
+        args: { sessionId: t.arg.string({ required: true }) },
+        resolve: (_root, { sessionId }, ctx) => ctx.services.sessions[call](sessionId),
+      }),
+    ]),
+  );
+
 builder.mutationFields((t) => ({
   createSession: t.field({
     extensions: policy(session('manage', 'input'), 'sessionCreate'),
@@ -41,37 +67,7 @@ builder.mutationFields((t) => ({
       return { sessionId, removed: true };
     },
   }),
-  // Lifecycle: INVALID_SESSION_STATE when the session is in no state for the call (start of a running one,
-  // stop of a stopped one).
-  startSession: t.field({
-    extensions: policy(session('manage')),
-    type: SessionRef,
-    description:
-      'Start a TERMINATED or FAILED session again: READY without a QR when its login is kept, else QR_READY. Answers once it shows a QR, is READY or FAILED (at most the server\'s wait-for-QR time)',
-    args: { sessionId: t.arg.string({ required: true }) },
-    resolve: (_root, { sessionId }, ctx) => ctx.services.sessions.start(sessionId),
-  }),
-  stopSession: t.field({
-    extensions: policy(session('manage')),
-    type: SessionRef,
-    description: 'Stop the engine: the session stays listed as TERMINATED with its config, webhooks, history and login, also across server restarts, until startSession',
-    args: { sessionId: t.arg.string({ required: true }) },
-    resolve: (_root, { sessionId }, ctx) => ctx.services.sessions.stop(sessionId),
-  }),
-  restartSession: t.field({
-    extensions: policy(session('manage')),
-    type: SessionRef,
-    description: 'Stop the session if it runs, then start it (in any status); answers like startSession',
-    args: { sessionId: t.arg.string({ required: true }) },
-    resolve: (_root, { sessionId }, ctx) => ctx.services.sessions.restart(sessionId),
-  }),
-  logoutSession: t.field({
-    extensions: policy(session('manage')),
-    type: SessionRef,
-    description: 'Log the account out and leave the session TERMINATED: its next start shows a QR. Config, webhooks and history stay',
-    args: { sessionId: t.arg.string({ required: true }) },
-    resolve: (_root, { sessionId }, ctx) => ctx.services.sessions.logout(sessionId),
-  }),
+  ...lifecycleFields(t),
   sandboxScanQr: t.field({
     extensions: policy(session('manage')),
     type: SessionRef,
