@@ -1,60 +1,34 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { inlineParams, PgWriteBatch } from '../src/store/pg/pg-batch.js';
-import { inCi } from './helpers/system-tools.js';
+import { createTestDatabase, needsPostgres, requirePostgres, type TestDatabase } from './helpers/pg.js';
 
 // The group commit on a real PostgreSQL, in a database of its own (TEST_DATABASE_URL's server).
-const serverUrl = process.env.TEST_DATABASE_URL || 'postgres://root@127.0.0.1:5432/test';
-const dbName = `wa_pg_batch_${randomBytes(6).toString('hex')}`;
-const dbUrl = (() => {
-  const u = new URL(serverUrl);
-  u.pathname = `/${dbName}`;
-  return u.toString();
-})();
-
-async function reachable(): Promise<string | false> {
-  const client = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.end();
-    return false;
-  } catch (error) {
-    return `PostgreSQL not reachable at ${serverUrl} (${(error as Error).message})`;
-  }
-}
-
-const skip = await reachable();
-
-describe('PostgreSQL group commit (PgWriteBatch)', { skip: skip && !inCi ? skip : false }, () => {
-  let admin: pg.Client;
+describe('PostgreSQL group commit (PgWriteBatch)', await needsPostgres(), () => {
+  let database: TestDatabase;
   let reader: pg.Pool;
   const batches: PgWriteBatch[] = [];
   const open = (options = {}) => {
-    const b = new PgWriteBatch(dbUrl, options);
+    const b = new PgWriteBatch(database.url, options);
     batches.push(b);
     return b;
   };
   const count = async (table = 't') => Number((await reader.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
 
   before(async () => {
-    if (skip) throw new Error(`CI=true refuses to skip: ${skip}`);
-    admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    reader = new pg.Pool({ connectionString: dbUrl, max: 2 });
+    await requirePostgres();
+    database = await createTestDatabase();
+    reader = new pg.Pool({ connectionString: database.url, max: 2 });
     // An idle pooled connection that PostgreSQL ends must not become an uncaught error.
     reader.on('error', () => undefined);
-    admin.on('error', () => undefined);
     await reader.query('CREATE TABLE t (id bigint PRIMARY KEY, note text, data bytea)');
   });
 
   after(async () => {
     for (const b of batches) await b.close();
     await reader?.end();
-    await admin?.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin?.end();
+    await database?.drop();
   });
 
   it('inlines parameters as literals: quotes, backslashes, negatives, bytes, null and booleans', () => {

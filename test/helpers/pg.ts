@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { quoteIdent, redactUrl } from '../../src/store/pg/copy-from-sqlite.js';
 import { inCi } from './system-tools.js';
 
 // int8 (epoch milliseconds) as numbers, as the app's pool reads them.
@@ -23,8 +24,6 @@ export function databaseUrl(name: string, base = TEST_DATABASE_URL): string {
 export function databaseName(url: string): string {
   return decodeURIComponent(new URL(url).pathname.slice(1));
 }
-
-const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** Runs `fn` with a client on the admin database (TEST_DATABASE_URL's own). */
 async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>, base = TEST_DATABASE_URL): Promise<T> {
@@ -44,7 +43,7 @@ export function postgresMissing(): Promise<string | null> {
   availability ??= withAdmin(async (c) => {
     await c.query('SELECT 1');
     return null;
-  }).catch((error: Error) => `PostgreSQL at ${redact(TEST_DATABASE_URL)} is not reachable (${error.message}); set TEST_DATABASE_URL or start it`);
+  }).catch((error: Error) => `PostgreSQL at ${redactUrl(TEST_DATABASE_URL)} is not reachable (${error.message}); set TEST_DATABASE_URL or start it`);
   return availability;
 }
 
@@ -58,12 +57,6 @@ export async function needsPostgres(): Promise<{ skip: string | false }> {
 export async function requirePostgres(): Promise<void> {
   const reason = await postgresMissing();
   if (reason) throw new Error(`${inCi ? 'CI=true refuses to skip: ' : ''}${reason}`);
-}
-
-function redact(url: string): string {
-  const u = new URL(url);
-  if (u.password) u.password = '***';
-  return u.toString();
 }
 
 // Databases made by this process and not dropped yet: dropped by a child process at exit, since an exit

@@ -46,7 +46,7 @@ export interface CopyReport {
   nulReplaced: number;
 }
 
-const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** The URL without its password, for messages. */
 export function redactUrl(url: string): string {
