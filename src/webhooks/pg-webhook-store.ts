@@ -28,6 +28,8 @@ const ignore = () => undefined;
 export class PgWebhookStore implements WebhookRepo {
   readonly kind = 'postgres';
   private readonly entries = new Map<string, Entry>();
+  /** The same entries by session: the outbox asks for a session's webhooks on every event. */
+  private readonly bySession = new Map<string, Map<string, Entry>>();
   private reloading: Promise<void> | null = null;
 
   private constructor(private readonly store: PgStore) {}
@@ -38,13 +40,35 @@ export class PgWebhookStore implements WebhookRepo {
     return repo;
   }
 
+  private put(entry: Entry): void {
+    this.drop(entry.record.id);
+    this.entries.set(entry.record.id, entry);
+    let ofSession = this.bySession.get(entry.record.sessionId);
+    if (!ofSession) this.bySession.set(entry.record.sessionId, (ofSession = new Map()));
+    ofSession.set(entry.record.id, entry);
+  }
+
+  private drop(id: string): void {
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    this.entries.delete(id);
+    const ofSession = this.bySession.get(entry.record.sessionId);
+    ofSession?.delete(id);
+    if (ofSession?.size === 0) this.bySession.delete(entry.record.sessionId);
+  }
+
+  private ofSession(sessionId: string): Iterable<Entry> {
+    return this.bySession.get(sessionId)?.values() ?? [];
+  }
+
   /** Reads the registry again (after a failed write, whose change the memory must not keep). */
   private reload(): Promise<void> {
     this.reloading ??= (async () => {
       try {
         const { rows } = await this.store.pool.query<WebhooksTable>('SELECT * FROM webhooks ORDER BY created_at, id');
         this.entries.clear();
-        for (const r of rows) this.entries.set(r.id, { record: toWebhook(r), deletedAt: r.deleted_at });
+        this.bySession.clear();
+        for (const r of rows) this.put({ record: toWebhook(r), deletedAt: r.deleted_at });
       } finally {
         this.reloading = null;
       }
@@ -86,7 +110,7 @@ export class PgWebhookStore implements WebhookRepo {
 
   insertWebhook(w: Pick<WebhookRecord, 'id' | 'sessionId' | 'url' | 'events' | 'headers' | 'secret'>, at: number): void {
     const record: WebhookRecord = { ...w, enabled: true, disabledReason: null, disabledAt: null, failingSince: null, createdAt: at, updatedAt: at };
-    this.entries.set(w.id, { record, deletedAt: null });
+    this.put({ record, deletedAt: null });
     this.write(
       `INSERT INTO webhooks (id, session_id, url, events, headers, secret, enabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7)`,
       [w.id, w.sessionId, w.url, JSON.stringify(w.events), JSON.stringify(w.headers), w.secret, at],
@@ -101,13 +125,13 @@ export class PgWebhookStore implements WebhookRepo {
 
   webhooksOf(sessionId: string): WebhookRecord[] {
     const out: WebhookRecord[] = [];
-    for (const e of this.entries.values()) if (e.record.sessionId === sessionId && e.deletedAt === null) out.push({ ...e.record });
+    for (const e of this.ofSession(sessionId)) if (e.deletedAt === null) out.push({ ...e.record });
     return out.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
   }
 
   enabledWebhooksOf(sessionId: string): WebhookRecord[] {
     const out: WebhookRecord[] = [];
-    for (const e of this.entries.values()) if (e.record.sessionId === sessionId && e.deletedAt === null && e.record.enabled) out.push(e.record);
+    for (const e of this.ofSession(sessionId)) if (e.deletedAt === null && e.record.enabled) out.push(e.record);
     return out;
   }
 
@@ -122,12 +146,12 @@ export class PgWebhookStore implements WebhookRepo {
   }
 
   deleteWebhook(id: string): void {
-    this.entries.delete(id);
+    this.drop(id);
     this.write(`DELETE FROM webhooks WHERE id = $1`, [id]);
   }
 
   softDeleteSession(sessionId: string, at: number): void {
-    for (const e of this.entries.values()) if (e.record.sessionId === sessionId && e.deletedAt === null) e.deletedAt = at;
+    for (const e of this.ofSession(sessionId)) if (e.deletedAt === null) e.deletedAt = at;
     this.write(`UPDATE webhooks SET deleted_at = $1 WHERE session_id = $2 AND deleted_at IS NULL`, [at, sessionId]);
   }
 
@@ -136,7 +160,7 @@ export class PgWebhookStore implements WebhookRepo {
       `DELETE FROM webhooks WHERE deleted_at IS NOT NULL
         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.webhook_id = webhooks.id AND d.status = 'PENDING') RETURNING id`,
     );
-    for (const { id } of gone) this.entries.delete(id);
+    for (const { id } of gone) this.drop(id);
     // A batch at a time, oldest first along webhook_deliveries_completed.
     const [row] = await this.store.batch.run<{ n: number }>(
       `WITH gone AS (DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
