@@ -83,7 +83,7 @@ function readChunks(req: IncomingMessage, limit: number): Promise<ChunksRead> {
       if (!block || block.length < size) {
         const next = newBlock(size, declared, limit);
         if (block) block.copy(next, 0, 0, at);
-        else Buffer.concat(chunks, at).copy(next);
+        else chunks.reduce((offset, c) => offset + c.copy(next, offset), 0);
         block = next;
         chunks = [];
       }
