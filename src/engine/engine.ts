@@ -73,6 +73,11 @@ export interface EngineMessage {
   caption: string | null;
   media: EngineMedia | null;
   quotedMessageId: string | null;
+  location?: EngineLocation | null;
+  vcard?: string | null;
+  poll?: EnginePoll | null;
+  reactions?: EngineReaction[];
+  edited?: boolean;
 }
 
 export interface EngineChat {
@@ -125,6 +130,62 @@ export interface SendMediaInput {
   filename?: string | null;
   caption?: string | null;
   quotedMessageId?: string | null;
+}
+
+/**
+ * What a send carries: one union through the engine, so a new message kind is a new case here and in each
+ * engine's mapping, not a new method on every layer.
+ */
+export type OutgoingContent =
+  | { kind: 'text'; text: string }
+  | { kind: 'media'; media: MediaKind; data: Buffer; mimetype: string; filename?: string | null; caption?: string | null }
+  | { kind: 'location'; latitude: number; longitude: number; name?: string | null; address?: string | null }
+  | { kind: 'contact'; contactId?: string | null; vcard?: string | null }
+  | { kind: 'poll'; name: string; options: string[]; allowMultipleAnswers: boolean };
+
+export interface SendInput {
+  chatId: string;
+  content: OutgoingContent;
+  quotedMessageId?: string | null;
+}
+
+export type Presence = 'TYPING' | 'RECORDING' | 'PAUSED' | 'AVAILABLE' | 'UNAVAILABLE';
+
+/** What a session does to an existing message or chat: one union, as for sends. */
+export type MessageAction =
+  | { kind: 'react'; messageId: string; emoji: string }
+  | { kind: 'forward'; messageId: string; chatId: string }
+  | { kind: 'delete'; messageId: string; forEveryone: boolean }
+  | { kind: 'edit'; messageId: string; content: string }
+  | { kind: 'vote'; messageId: string; options: string[] }
+  | { kind: 'presence'; chatId: string; presence: Presence }
+  | { kind: 'markUnread'; chatId: string };
+
+export interface EngineLocation {
+  latitude: number;
+  longitude: number;
+  name: string | null;
+  address: string | null;
+}
+
+export interface EnginePoll {
+  name: string;
+  options: { name: string; votes: number }[];
+  allowMultipleAnswers: boolean;
+}
+
+export interface EngineReaction {
+  emoji: string;
+  senderId: string;
+  /** Unix seconds. */
+  timestamp: number;
+}
+
+/** A received or sent message's bytes, as the media route serves them. */
+export interface EngineMediaBytes {
+  data: Buffer;
+  mimetype: string;
+  filename: string | null;
 }
 
 export type EngineEvent =
