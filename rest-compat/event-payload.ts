@@ -29,6 +29,8 @@ export function messagePayload(sessionId: string, m: EngineMessage): Record<stri
     caption: m.caption,
     quotedMessageId: m.quotedMessageId,
     isGroupMsg: m.chatId.endsWith('@g.us'),
+    edited: m.edited ?? false,
+    reactions: (m.reactions ?? []).map((r) => ({ emoji: r.emoji, senderId: r.senderId, timestamp: r.timestamp })),
     media: m.media ? { mimetype: m.media.mimetype, filename: m.media.filename ?? null, size: m.media.size, url: mediaUrl(sessionId, m.id) } : null,
   };
 }
@@ -37,6 +39,12 @@ export const qrPayload = (qr: QrInfo) => ({ qrCode: qr.dataUrl, expiresAt: new D
 
 const nullable = (type: string, description?: string) => ({ type: [type, 'null'], ...(description ? { description } : {}) });
 const object = (properties: Record<string, unknown>): JsonSchema => ({ type: 'object', additionalProperties: false, required: Object.keys(properties), properties });
+
+const reactionSchema = object({
+  emoji: { type: 'string', description: 'The emoji; "" when the sender took its reaction back' },
+  senderId: { type: 'string', description: 'Who reacted, <digits>@c.us' },
+  timestamp: { type: 'integer', description: 'Unix seconds' },
+});
 
 const messageSchema = object({
   id: { type: 'string', description: 'true_... for sent messages, false_... for received ones' },
@@ -52,6 +60,8 @@ const messageSchema = object({
   caption: nullable('string'),
   quotedMessageId: nullable('string'),
   isGroupMsg: { type: 'boolean' },
+  edited: { type: 'boolean', description: 'Its sender changed the text after sending it' },
+  reactions: { type: 'array', items: reactionSchema },
   media: {
     oneOf: [
       { type: 'null' },
@@ -64,6 +74,9 @@ const messageSchema = object({
     ],
   },
 });
+
+
+const presenceValues = ['typing', 'recording', 'paused', 'available', 'unavailable'];
 
 const groupSchema = object({ groupId: { type: 'string' }, participants: { type: 'array', items: { type: 'string' } }, by: nullable('string', 'Who added or removed them') });
 
@@ -158,6 +171,54 @@ const payloads: { [T in EventType]: PayloadRow<T> } = {
     schema: groupSchema,
     build: (e) => ({ groupId: e.groupId, participants: e.participants, by: e.by }),
     example: { ...base, type: 'GROUP_LEAVE', groupId: exampleGroup, participants: ['1234567890@c.us'], by: EXAMPLE_ME },
+  },
+  REACTION: {
+    summary: 'Someone reacted to a message of the session (or took the reaction back: emoji "")',
+    schema: object({ messageId: { type: 'string' }, chatId: { type: 'string' }, reaction: reactionSchema }),
+    build: (e) => ({ messageId: e.messageId, chatId: e.chatId, reaction: { emoji: e.reaction.emoji, senderId: e.reaction.senderId, timestamp: e.reaction.timestamp } }),
+    example: { ...base, type: 'REACTION', messageId: sentMessage, chatId: ECHO_BOT, reaction: { emoji: '👍', senderId: ECHO_BOT, timestamp: EXAMPLE_UNIX } },
+  },
+  MESSAGE_REVOKED: {
+    summary: 'A message was deleted for everyone: its copy is now of type revoked',
+    schema: object({ messageId: { type: 'string' }, chatId: { type: 'string' }, by: nullable('string', 'Who deleted it') }),
+    build: (e) => ({ messageId: e.messageId, chatId: e.chatId, by: e.by }),
+    example: { ...base, type: 'MESSAGE_REVOKED', messageId: `false_${ECHO_BOT}_01A242D70CB40000E7EB`, chatId: ECHO_BOT, by: ECHO_BOT },
+  },
+  MESSAGE_EDITED: {
+    summary: 'Its sender edited a message: the message as it is now (edited: true)',
+    schema: messageSchema,
+    build: (e) => messagePayload(e.sessionId, e.message),
+    example: {
+      ...base,
+      type: 'MESSAGE_EDITED',
+      message: {
+        id: `false_${ECHO_BOT}_01A242D70CB40000E7EB`,
+        chatId: ECHO_BOT,
+        from: ECHO_BOT,
+        to: EXAMPLE_ME,
+        fromMe: false,
+        body: 'Hello again (edited)',
+        timestamp: EXAMPLE_UNIX,
+        author: ECHO_BOT,
+        type: 'CHAT',
+        ack: null,
+        caption: null,
+        media: null,
+        quotedMessageId: null,
+        reactions: [],
+        edited: true,
+      },
+    },
+  },
+  PRESENCE: {
+    summary: 'A contact is typing, recording, paused, online or offline in a chat',
+    schema: object({
+      chatId: { type: 'string', description: 'The chat (a group, or the contact itself)' },
+      contactId: { type: 'string', description: 'Who' },
+      presence: { type: 'string', enum: presenceValues },
+    }),
+    build: (e) => ({ chatId: e.chatId, contactId: e.contactId, presence: e.presence.toLowerCase() }),
+    example: { ...base, type: 'PRESENCE', chatId: ECHO_BOT, contactId: ECHO_BOT, presence: 'TYPING' },
   },
 };
 

@@ -211,7 +211,7 @@ function webhooks(): Record<string, unknown> {
           'POSTed to every registered URL whose events include it, signed per Standard Webhooks. ' +
           'A 2xx answer completes the delivery; anything else is retried with backoff; 410 Gone disables the webhook. ' +
           'The legacy socket `ws://host/ws/{sessionId}` sends the same `data` as `{event, sessionId, data}` for qr, authenticated, ready, ' +
-          'message (received ones), ack and disconnected.',
+          'message (received ones), ack, disconnected, reaction, message_revoked, message_edited and presence.',
         tags: ['Webhook payloads'],
         parameters: signatureHeaders,
         requestBody: {

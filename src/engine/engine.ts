@@ -197,7 +197,15 @@ export type EngineEvent =
   | { type: 'disconnected'; reason: string }
   | { type: 'failed'; reason: string }
   | { type: 'group_join'; groupId: string; participants: string[]; by: string | null }
-  | { type: 'group_leave'; groupId: string; participants: string[]; by: string | null };
+  | { type: 'group_leave'; groupId: string; participants: string[]; by: string | null }
+  /** A reaction on a message of this session's history; `reaction.emoji` '' when it was taken back. */
+  | { type: 'reaction'; messageId: string; chatId: string; reaction: EngineReaction }
+  /** A message of this session's history was deleted for everyone (its copy is now REVOKED). */
+  | { type: 'message_revoked'; messageId: string; chatId: string; by: string | null }
+  /** A message of this session's history was edited by its sender: the copy as it is now. */
+  | { type: 'message_edited'; message: EngineMessage }
+  /** A contact's presence in a chat (typing, recording ...). */
+  | { type: 'presence'; chatId: string; contactId: string; presence: Presence };
 
 export type EngineEventSink = (event: EngineEvent) => void;
 
@@ -207,7 +215,7 @@ export type EngineEventSink = (event: EngineEvent) => void;
  */
 export class EngineError extends Error {
   constructor(
-    readonly code: 'NOT_ON_WHATSAPP' | 'INVALID_CHAT_ID' | 'SESSION_NOT_READY' | 'VALIDATION_ERROR' | 'ENGINE_ERROR' | 'ENGINE_UNSUPPORTED',
+    readonly code: 'NOT_FOUND' | 'NOT_ON_WHATSAPP' | 'INVALID_CHAT_ID' | 'SESSION_NOT_READY' | 'VALIDATION_ERROR' | 'ENGINE_ERROR' | 'ENGINE_UNSUPPORTED',
     message: string,
     readonly details: Record<string, unknown> = {},
   ) {
@@ -238,6 +246,12 @@ export interface EngineSession {
   addParticipants(groupId: string, participants: string[]): Promise<ParticipantResult[]>;
   removeParticipants(groupId: string, participants: string[]): Promise<ParticipantResult[]>;
   markChatRead(chatId: string): Promise<void>;
+  /**
+   * An action on an existing message or chat. Answers the message it leaves behind: the reacted or edited
+   * message, the forwarded copy, the REVOKED copy of a delete for everyone; null where none is left (a delete
+   * for me, presence, markUnread).
+   */
+  act(action: MessageAction): Promise<EngineMessage | null>;
   /** Stop the session, keeping its saved login so a later start restores it. */
   stop(): Promise<void>;
   /** Log the account out: the next start needs a new QR scan. Stops the session. */

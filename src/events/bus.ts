@@ -1,9 +1,9 @@
-import type { EngineContact, EngineMessage, MessageAck } from '../engine/engine.js';
+import type { EngineContact, EngineMessage, EngineReaction, MessageAck, Presence } from '../engine/engine.js';
 import type { Logger } from '../logger.js';
 
 export type SessionStatus = 'INITIALIZING' | 'QR_READY' | 'AUTHENTICATED' | 'READY' | 'FAILED' | 'TERMINATED';
 
-export const eventTypes = ['QR', 'AUTHENTICATED', 'READY', 'MESSAGE', 'ACK', 'DISCONNECTED', 'STATUS', 'GROUP_JOIN', 'GROUP_LEAVE'] as const;
+export const eventTypes = ['QR', 'AUTHENTICATED', 'READY', 'MESSAGE', 'ACK', 'DISCONNECTED', 'STATUS', 'GROUP_JOIN', 'GROUP_LEAVE', 'REACTION', 'MESSAGE_REVOKED', 'MESSAGE_EDITED', 'PRESENCE'] as const;
 export type EventType = (typeof eventTypes)[number];
 
 export interface QrInfo {
@@ -21,7 +21,11 @@ type Payload =
   | { type: 'MESSAGE'; message: EngineMessage }
   | { type: 'ACK'; messageId: string; chatId: string; ack: MessageAck }
   | { type: 'DISCONNECTED'; reason: string }
-  | { type: 'GROUP_JOIN' | 'GROUP_LEAVE'; groupId: string; participants: string[]; by: string | null };
+  | { type: 'GROUP_JOIN' | 'GROUP_LEAVE'; groupId: string; participants: string[]; by: string | null }
+  | { type: 'REACTION'; messageId: string; chatId: string; reaction: EngineReaction }
+  | { type: 'MESSAGE_REVOKED'; messageId: string; chatId: string; by: string | null }
+  | { type: 'MESSAGE_EDITED'; message: EngineMessage }
+  | { type: 'PRESENCE'; chatId: string; contactId: string; presence: Presence };
 
 /** One event of one session; `at` is epoch ms. */
 export type BusEvent = Payload & { sessionId: string; at: number };

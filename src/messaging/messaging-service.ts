@@ -7,7 +7,9 @@ import type {
   EngineSession,
   GroupParticipantInfo,
   MediaKind,
+  MessageAction,
   ParticipantResult,
+  Presence,
 } from '../engine/engine.js';
 import { AppError, validationError } from '../errors.js';
 import type { BusEventOf, BusStream, EventBus } from '../events/bus.js';
@@ -52,6 +54,8 @@ export interface GroupArgs {
 }
 
 const MAX_TEXT = 65_536;
+/** UTF-16 units of the longest emoji sequence taken (a ZWJ family with skin tones is about 25). */
+const MAX_EMOJI = 32;
 const MAX_CAPTION = 4_096;
 const MAX_FILENAME = 255;
 const MAX_GROUP_NAME = 100;
@@ -120,6 +124,64 @@ export class MessagingService {
     this.sessions.require(sessionId);
     checkChatId(chatId);
     await this.engine(sessionId, (e) => e.markChatRead(chatId));
+  }
+
+  // --- actions on messages (one engine call, `act`, for all of them) ------------------------------
+
+  private act(sessionId: string, action: MessageAction): Promise<EngineMessage | null> {
+    return this.engine(sessionId, (e) => e.act(action));
+  }
+
+  /** An action that leaves a message behind (the reacted, edited or forwarded one). */
+  private async actOnMessage(sessionId: string, action: MessageAction): Promise<EngineMessage> {
+    const message = await this.act(sessionId, action);
+    if (!message) throw new AppError('ENGINE_ERROR', 'The engine did it but could not read the message back', { sessionId });
+    return message;
+  }
+
+  async reactToMessage(args: { sessionId: string; messageId: string; emoji: string }): Promise<EngineMessage> {
+    this.sessions.require(args.sessionId);
+    const messageId = requiredId(args.messageId, 'messageId');
+    // One emoji, possibly a sequence of code points joined by ZWJ and modifiers (a family, a skin tone).
+    if (args.emoji.length > MAX_EMOJI || /[\s\p{L}]/u.test(args.emoji)) {
+      throw validationError('emoji must be one emoji, or "" to take the reaction back', { field: 'emoji' });
+    }
+    return this.actOnMessage(args.sessionId, { kind: 'react', messageId, emoji: args.emoji });
+  }
+
+  async forwardMessage(args: { sessionId: string; messageId: string; chatId: string }): Promise<EngineMessage> {
+    this.sessions.require(args.sessionId);
+    const messageId = requiredId(args.messageId, 'messageId');
+    const chatId = checkChatId(args.chatId);
+    return this.sendQueue.run(args.sessionId, () => this.actOnMessage(args.sessionId, { kind: 'forward', messageId, chatId }));
+  }
+
+  async deleteMessage(args: { sessionId: string; messageId: string; forEveryone?: boolean | null }): Promise<{ messageId: string }> {
+    this.sessions.require(args.sessionId);
+    const messageId = requiredId(args.messageId, 'messageId');
+    await this.act(args.sessionId, { kind: 'delete', messageId, forEveryone: args.forEveryone === true });
+    return { messageId };
+  }
+
+  async editMessage(args: { sessionId: string; messageId: string; content: string }): Promise<EngineMessage> {
+    this.sessions.require(args.sessionId);
+    const messageId = requiredId(args.messageId, 'messageId');
+    if (args.content.length === 0) throw validationError('content must not be empty', { field: 'content' });
+    if (args.content.length > MAX_TEXT) throw validationError(`content is longer than ${MAX_TEXT} characters`, { field: 'content', max: MAX_TEXT });
+    checkText(args.content, 'message', 'content');
+    return this.actOnMessage(args.sessionId, { kind: 'edit', messageId, content: args.content });
+  }
+
+  async setPresence(args: { sessionId: string; chatId: string; presence: Presence }): Promise<boolean> {
+    this.sessions.require(args.sessionId);
+    const chatId = checkChatId(args.chatId);
+    await this.act(args.sessionId, { kind: 'presence', chatId, presence: args.presence });
+    return true;
+  }
+
+  async markChatUnread(sessionId: string, chatId: string): Promise<void> {
+    this.sessions.require(sessionId);
+    await this.act(sessionId, { kind: 'markUnread', chatId: checkChatId(chatId) });
   }
 
   async chats(sessionId: string): Promise<ChatView[]> {
@@ -218,6 +280,12 @@ function optionalId(value: string | null | undefined, field: string): string | n
   if (value === null || value === undefined || value === '') return null;
   if (value.length > 200 || textProblem(value, 'name')) throw validationError(`${field} is not a message id`, { field });
   return value;
+}
+
+function requiredId(value: string, field: string): string {
+  const id = optionalId(value, field);
+  if (id === null) throw validationError(`${field} must not be empty`, { field });
+  return id;
 }
 
 function checkParticipants(participants: string[]): string[] {

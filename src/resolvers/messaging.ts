@@ -4,7 +4,7 @@ import { builder } from '../schema/builder.js';
 import { ChatRef, chatKey } from '../schema/chat.js';
 import { AckEventRef, MessageRef, SendMediaInput, SendMessagePayload, SendTextInput } from '../schema/message.js';
 
-const MarkChatReadPayload = builder.objectRef<{ sessionId: string; chatId: string }>('MarkChatReadPayload').implement({
+export const MarkChatReadPayload = builder.objectRef<{ sessionId: string; chatId: string }>('MarkChatReadPayload').implement({
   fields: (t) => ({
     sessionId: t.exposeString('sessionId'),
     chatId: t.exposeString('chatId'),

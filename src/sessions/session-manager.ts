@@ -429,6 +429,18 @@ export class SessionManager {
           by: event.by,
         });
         return;
+      case 'reaction':
+        this.o.bus.publish({ type: 'REACTION', sessionId, at, messageId: event.messageId, chatId: event.chatId, reaction: event.reaction });
+        return;
+      case 'message_revoked':
+        this.o.bus.publish({ type: 'MESSAGE_REVOKED', sessionId, at, messageId: event.messageId, chatId: event.chatId, by: event.by });
+        return;
+      case 'message_edited':
+        this.o.bus.publish({ type: 'MESSAGE_EDITED', sessionId, at, message: event.message });
+        return;
+      case 'presence':
+        this.o.bus.publish({ type: 'PRESENCE', sessionId, at, chatId: event.chatId, contactId: event.contactId, presence: event.presence });
+        return;
     }
   }
 

@@ -180,4 +180,12 @@ export const migrations: Record<string, Migration> = {
       await sql`CREATE TABLE storage_probe (id INTEGER PRIMARY KEY, at BIGINT NOT NULL)`.execute(db);
     },
   },
+  '0008-message-actions': {
+    // Reactions (a JSON array of {emoji, senderId, timestamp}, null for none) and the edited flag live on each
+    // copy of a message; an action updates every copy of its key in the sessions that hold one.
+    async up(db: Kysely<any>) {
+      await sql`ALTER TABLE sandbox_messages ADD COLUMN reactions TEXT`.execute(db);
+      await sql`ALTER TABLE sandbox_messages ADD COLUMN edited INTEGER NOT NULL DEFAULT 0`.execute(db);
+    },
+  },
 };

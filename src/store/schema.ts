@@ -78,6 +78,9 @@ export interface SandboxMessagesTable {
   size: number | null;
   quoted_message_id: string | null;
   read: number;
+  /** JSON array of EngineReaction, null when none. */
+  reactions: string | null;
+  edited: number;
 }
 
 export interface SandboxChatsTable {

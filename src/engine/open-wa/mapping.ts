@@ -1,6 +1,6 @@
 // Pure translations between @open-wa/wa-automate's shapes (typed by @open-wa/wa-automate-types-only)
 // and the engine interface's. Used by the worker; tested with recorded fixtures.
-import type { Chat, Client, Contact, GroupChatCreationResponse, Message } from '@open-wa/wa-automate-types-only';
+import type { Chat, Client, Contact, GroupChatCreationResponse, Message, ReactionEvent } from '@open-wa/wa-automate-types-only';
 import {
   EngineError,
   type CreateGroupResult,
@@ -11,6 +11,7 @@ import {
   type MessageAck,
   type MessageType,
   type ParticipantResult,
+  type Presence,
 } from '../engine.js';
 
 /** Not exported from the package's root; taken from the listener's signature. */
@@ -104,7 +105,7 @@ export function mapMessage(m: Message): EngineMessage {
 }
 
 /** `true_123@c.us_3EB0...` -> `123@c.us` */
-function chatIdFromMessageId(id: string): string | null {
+export function chatIdFromMessageId(id: string): string | null {
   const match = /^(?:true|false)_([^_]+@[cg]\.us)_/.exec(id);
   return match?.[1] ?? null;
 }
@@ -252,6 +253,62 @@ export function mapParticipantsChanged(e: ParticipantChangedEventModel): EngineE
   if (action === 'add' || action === 'invite') return { type: 'group_join', groupId, participants, by };
   if (action === 'remove' || action === 'leave') return { type: 'group_leave', groupId, participants, by };
   return null;
+}
+
+/** Unix seconds from WhatsApp Web's times, which come in seconds or milliseconds. */
+const seconds = (t: unknown) => (typeof t === 'number' ? (t > 1e12 ? Math.floor(t / 1000) : t) : Math.floor(Date.now() / 1000));
+
+/**
+ * `onReaction` gives the message and every reaction on it now (per emoji, with its senders), not which one
+ * changed: the newest sender record is taken as the reaction that fired it.
+ */
+export function mapReaction(e: ReactionEvent): EngineEvent | null {
+  const messageId = serialized(e.message?.id);
+  if (!messageId) return null;
+  let newest: { reactionText?: unknown; senderUserJid?: unknown; timestamp?: unknown } | null = null;
+  for (const reaction of e.reactions ?? []) {
+    for (const sender of reaction.senders ?? []) {
+      if (!newest || seconds(sender.timestamp) >= seconds(newest.timestamp)) newest = sender;
+    }
+  }
+  const senderId = serialized(newest?.senderUserJid);
+  if (!newest || !senderId) return null;
+  return {
+    type: 'reaction',
+    messageId,
+    chatId: mapMessage(e.message).chatId,
+    reaction: { emoji: typeof newest.reactionText === 'string' ? newest.reactionText : '', senderId, timestamp: seconds(newest.timestamp) },
+  };
+}
+
+/** `onMessageDeleted` gives the message deleted for everyone (its type now `revoked`). */
+export function mapMessageDeleted(m: Message): EngineEvent | null {
+  const message = mapMessage(m);
+  if (!message.id) return null;
+  return { type: 'message_revoked', messageId: message.id, chatId: message.chatId, by: message.from || null };
+}
+
+const PRESENCES: Record<string, Presence> = {
+  composing: 'TYPING',
+  typing: 'TYPING',
+  recording: 'RECORDING',
+  paused: 'PAUSED',
+  available: 'AVAILABLE',
+  unavailable: 'UNAVAILABLE',
+  // The library's ChatState enum, should a number arrive.
+  0: 'TYPING',
+  1: 'RECORDING',
+  2: 'PAUSED',
+};
+
+/** `onChatState` fires `{ chat, user, state }` (its declared type is the ChatState enum; the objects are what arrives). */
+export function mapChatState(state: unknown): EngineEvent | null {
+  if (typeof state !== 'object' || state === null) return null;
+  const s = state as { chat?: unknown; user?: unknown; state?: unknown; id?: unknown };
+  const chatId = serialized(s.chat) ?? serialized(s.id);
+  const presence = PRESENCES[String(s.state)];
+  if (!chatId || !presence) return null;
+  return { type: 'presence', chatId, contactId: serialized(s.user) ?? chatId, presence };
 }
 
 /** The messages just before `before` (or the newest), oldest first, at most `limit`. */

@@ -59,6 +59,7 @@ export const engineCalls: { [M in CallMethod]: CallRow<M> } = {
   addParticipants: { check: (groupId, participants) => (assertChatId(groupId, 'group'), contacts(participants)) },
   removeParticipants: { check: (groupId, participants) => (assertChatId(groupId, 'group'), contacts(participants)) },
   markChatRead: { check: (chatId) => assertChatId(chatId) },
+  act: { check: (action) => ('chatId' in action ? assertChatId(action.chatId) : undefined) },
   logout: { own: true },
 };
 

@@ -1,7 +1,8 @@
 // The engine-interface methods, answered by a running open-wa Client inside the worker.
 import type { Client, Message } from '@open-wa/wa-automate-types-only';
-import { EngineError, type EngineMessage } from '../engine.js';
+import { EngineError, type EngineMessage, type MessageAction } from '../engine.js';
 import {
+  chatIdFromMessageId,
   libraryError,
   mapAddParticipants,
   mapChat,
@@ -11,6 +12,7 @@ import {
   mapRemoveParticipant,
   pageMessages,
   sentMessageId,
+  serialized,
   toDataUrl,
   type AddOutcome,
 } from './mapping.js';
@@ -155,10 +157,67 @@ export function clientCalls(client: Client): Handlers {
       }
     },
 
+    act(action) {
+      return act(action as MessageAction);
+    },
+
     async logout() {
       await client.logout();
     },
   };
+
+  /** The message as the library has it now (after an action), or null when it has none. */
+  async function messageNow(messageId: string): Promise<EngineMessage | null> {
+    const stored = await client.getMessageById(id(messageId)).catch(() => null);
+    return stored && typeof stored === 'object' ? mapMessage(stored) : null;
+  }
+
+  /** `false` (or an error string) from an action method is a failure with the library's words. */
+  function done(result: unknown, what: string, details: Record<string, unknown>): void {
+    if (result === false || result === null) throw new EngineError('ENGINE_ERROR', `open-wa could not ${what}`, details);
+    if (typeof result === 'string' && !/^(true|false)_/.test(result)) throw libraryError(result, details);
+  }
+
+  async function act(action: MessageAction): Promise<EngineMessage | null> {
+    switch (action.kind) {
+      case 'react': {
+        done(await client.react(id(action.messageId), action.emoji), 'react to the message', { messageId: action.messageId });
+        return messageNow(action.messageId);
+      }
+      case 'forward': {
+        const result = await client.forwardMessages(id(action.chatId), id(action.messageId), false);
+        done(result, 'forward the message', { messageId: action.messageId, chatId: action.chatId });
+        const sent = Array.isArray(result) ? serialized(result[0]) : null;
+        return sent ? messageNow(sent) : null;
+      }
+      case 'delete': {
+        const chatId = chatIdFromMessageId(action.messageId);
+        if (!chatId) throw new EngineError('NOT_FOUND', `'${action.messageId}' is not a message id`, { messageId: action.messageId });
+        await client.deleteMessage(id(chatId), id(action.messageId), !action.forEveryone);
+        return action.forEveryone ? messageNow(action.messageId) : null;
+      }
+      case 'edit': {
+        done(await client.editMessage(id(action.messageId), id(action.content)), 'edit the message', { messageId: action.messageId });
+        return messageNow(action.messageId);
+      }
+      case 'presence': {
+        const chatId = id(action.chatId);
+        const details = { chatId: action.chatId, presence: action.presence };
+        if (action.presence === 'TYPING') done(await client.simulateTyping(chatId, true), 'show typing', details);
+        else if (action.presence === 'RECORDING') done(await client.simulateRecording(chatId, true), 'show recording', details);
+        else if (action.presence === 'PAUSED') {
+          await client.simulateTyping(chatId, false);
+          await client.simulateRecording(chatId, false);
+        } else await client.setPresence(action.presence === 'AVAILABLE');
+        return null;
+      }
+      case 'markUnread':
+        done(await client.markAsUnread(id(action.chatId)), 'mark the chat unread', { chatId: action.chatId });
+        return null;
+      case 'vote':
+        throw new EngineError('ENGINE_UNSUPPORTED', 'voting is not available on this engine yet');
+    }
+  }
   // Whatever the library throws leaves here as an EngineError with our code.
   for (const name of Object.keys(handlers) as CallMethod[]) {
     const handler = handlers[name] as (...args: unknown[]) => Promise<unknown>;

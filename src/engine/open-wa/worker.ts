@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { format } from 'node:util';
 import type { Client, ConfigObject } from '@open-wa/wa-automate-types-only';
 import { EngineError, type EngineEvent } from '../engine.js';
-import { libraryError, mapAck, mapMe, mapMessage, mapParticipantsChanged, serialized } from './mapping.js';
+import { libraryError, mapAck, mapChatState, mapMe, mapMessage, mapMessageDeleted, mapParticipantsChanged, mapReaction, serialized } from './mapping.js';
 import { killProcessesMentioning } from './processes.js';
 import { TAG, isTagged, type LogLevelName, type SupervisorMessage, type WireError, type WorkerMessage, type WorkerStartConfig } from './protocol.js';
 import { clientCalls } from './worker-calls.js';
@@ -38,6 +38,10 @@ function post(message: WorkerMessage): Promise<void> {
 
 function log(level: LogLevelName, msg: string, fields?: Record<string, unknown>): void {
   void post({ tag: TAG, kind: 'log', level, msg, ...(fields ? { fields } : {}) });
+}
+
+function emitMapped(event: EngineEvent | null): void {
+  if (event) emit(event);
 }
 
 function emit(event: EngineEvent): void {
@@ -175,6 +179,15 @@ async function start(c: WorkerStartConfig): Promise<void> {
     const event = mapParticipantsChanged(e);
     if (event) emit(event);
   });
+  // Reactions and chat states need a licence: without one the library refuses the listener, which is logged, not fatal.
+  const optional = (name: string, registered: Promise<unknown>) =>
+    registered.then(
+      (ok) => (ok === false ? log('warn', `open-wa did not register ${name} (it may need a licence key)`) : undefined),
+      (error: unknown) => log('warn', `open-wa did not register ${name}: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  await optional('onReaction', created.onReaction((e) => emitMapped(mapReaction(e))));
+  await optional('onMessageDeleted', created.onMessageDeleted((m) => emitMapped(mapMessageDeleted(m))));
+  await optional('onChatState', created.onChatState((state) => emitMapped(mapChatState(state))));
   await created.onLogout(() => {
     void fail('the WhatsApp account was logged out from the phone');
     return true;

@@ -1,9 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../store/schema.js';
-import { EngineError, type EngineContact, type EngineMedia, type EngineMessage, type MessageType, type ParticipantResult } from '../engine.js';
+import {
+  EngineError,
+  type EngineContact,
+  type EngineEvent,
+  type EngineMedia,
+  type EngineMessage,
+  type MessageAction,
+  type MessageType,
+  type ParticipantResult,
+  type Presence,
+} from '../engine.js';
 import type { SandboxSession } from './sandbox-session.js';
-import type { AckRaised, PendingDelivery, PendingRow, ReceiptAck, SandboxStore } from './store.js';
+import { toEngineMessage, type AckRaised, type CopyChange, type MessageRow, type PendingDelivery, type PendingRow, type ReceiptAck, type SandboxStore } from './store.js';
 import { after, type MaybePromise } from '../../store/maybe-promise.js';
 import { PENDING_PAGE } from './pg-store.js';
 import { storageFullOf } from '../../errors.js';
@@ -356,7 +366,7 @@ export class SandboxNetwork {
     }
   }
 
-  /** The built-in contacts read at once; the echo bot answers one-to-one messages with their text. */
+  /** The built-in contacts read at once; the echo bot answers one-to-one messages with their text, typing first. */
   private builtinReceives(builtin: BuiltinContact, delivery: PendingDelivery, isGroup: boolean): MaybePromise<void> {
     const botJid = builtin.contact.id;
     const botPhone = phoneOf(botJid);
@@ -365,6 +375,7 @@ export class SandboxNetwork {
     if (isGroup || !delivery.senderPhone) return;
     const to = delivery.senderPhone;
     const text = delivery.body ?? delivery.caption ?? `(${delivery.type.toLowerCase()})`;
+    this.online.get(to)?.notify({ type: 'presence', chatId: botJid, contactId: botJid, presence: 'TYPING' });
     this.later(this.settings.botReplyDelayMs, () => {
       this.store.addPending(to, textFromOutside(botJid, to, text, builtin.contact.name));
       return this.drain(to);
@@ -386,6 +397,89 @@ export class SandboxNetwork {
     return after(this.store.markRead(reader.sessionId, chatId), (keys) => {
       for (const key of keys) this.receipt(key, reader.phone, 'READ');
     });
+  }
+
+  // --- actions on messages -------------------------------------------------------------------------
+
+  /** A reaction, edit, delete, forward, presence or mark-unread by `actor` (see EngineSession.act). */
+  act(actor: SandboxSession, action: MessageAction): MaybePromise<EngineMessage | null> {
+    switch (action.kind) {
+      case 'presence':
+        this.presence(actor, action.chatId, action.presence);
+        return null;
+      case 'markUnread':
+        return after(this.store.markUnread(actor.sessionId, action.chatId), () => null);
+      case 'vote':
+        throw new EngineError('ENGINE_UNSUPPORTED', 'voting is not available on this engine yet');
+      default:
+        return after(this.store.messageById(actor.sessionId, action.messageId), (row) => {
+          if (!row) throw new EngineError('NOT_FOUND', `No message '${action.messageId}' in this session`, { messageId: action.messageId });
+          return this.actOn(actor, row, action);
+        });
+    }
+  }
+
+  private actOn(actor: SandboxSession, row: MessageRow, action: Exclude<MessageAction, { kind: 'presence' | 'markUnread' | 'vote' }>): MaybePromise<EngineMessage | null> {
+    const me = toJid(actor.phone);
+    const revoked = row.type === 'REVOKED';
+    if (revoked && action.kind !== 'delete') throw new EngineError('VALIDATION_ERROR', 'The message was deleted', { messageId: row.message_id });
+    switch (action.kind) {
+      case 'forward':
+        return this.send(actor, {
+          chatId: action.chatId,
+          body: row.body,
+          type: row.type as MessageType,
+          caption: row.caption,
+          media: row.mimetype ? { mimetype: row.mimetype, ...(row.filename ? { filename: row.filename } : {}), size: row.size ?? 0 } : null,
+          quotedMessageId: null,
+        });
+      case 'react': {
+        const reaction = { emoji: action.emoji, senderId: me, timestamp: nowSeconds() };
+        return this.changeCopies(actor, row, { kind: 'react', senderId: me, reaction: action.emoji ? reaction : null }, (copy) => ({
+          type: 'reaction',
+          messageId: copy.message_id,
+          chatId: copy.chat_id,
+          reaction,
+        }));
+      }
+      case 'edit':
+        if (row.from_me !== 1) throw new EngineError('VALIDATION_ERROR', 'Only your own messages can be edited', { messageId: row.message_id });
+        if (row.type !== 'CHAT') throw new EngineError('VALIDATION_ERROR', 'Only text messages can be edited', { messageId: row.message_id });
+        return this.changeCopies(actor, row, { kind: 'edit', body: action.content }, (copy) => ({ type: 'message_edited', message: toEngineMessage(copy) }));
+      case 'delete':
+        if (!action.forEveryone) return after(this.store.deleteCopy(actor.sessionId, row.message_id), () => null);
+        if (row.from_me !== 1) throw new EngineError('VALIDATION_ERROR', 'Only your own messages can be deleted for everyone', { messageId: row.message_id });
+        if (revoked) return toEngineMessage(row);
+        return this.changeCopies(actor, row, { kind: 'revoke' }, (copy) => ({ type: 'message_revoked', messageId: copy.message_id, chatId: copy.chat_id, by: me }));
+    }
+  }
+
+  /** Applies a change to every copy of the message, tells each online holder, and answers the actor's copy. */
+  private changeCopies(actor: SandboxSession, row: MessageRow, change: CopyChange, event: (copy: MessageRow) => EngineEvent): MaybePromise<EngineMessage> {
+    return after(this.store.changeCopies(actor.sessionId, row.msg_key, change), (copies) => {
+      const holders = new Map<string, SandboxSession>();
+      for (const session of this.online.values()) holders.set(session.sessionId, session);
+      let mine = row;
+      for (const copy of copies) {
+        if (copy.session_id === actor.sessionId) mine = copy;
+        holders.get(copy.session_id)?.notify(event(copy));
+      }
+      return toEngineMessage(mine);
+    });
+  }
+
+  /** Typing, recording ... reaches the other side of a one-to-one chat, or the other members of a group. */
+  private presence(actor: SandboxSession, chatId: string, presence: Presence): void {
+    const me = toJid(actor.phone);
+    if (chatId.endsWith('@g.us')) {
+      const group = this.store.group(chatId);
+      if (!group?.members.has(actor.phone)) throw new EngineError('INVALID_CHAT_ID', `This account is not in group '${chatId}'`, { chatId });
+      for (const phone of group.members.keys()) {
+        if (phone !== actor.phone) this.online.get(phone)?.notify({ type: 'presence', chatId, contactId: me, presence });
+      }
+      return;
+    }
+    this.online.get(phoneOf(chatId))?.notify({ type: 'presence', chatId: me, contactId: me, presence });
   }
 
   // --- groups -------------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ import {
   OwnerCache,
   toEngineChat,
   toEngineMessage,
+  copySessionsSql,
   type AckRaised,
+  type CopyChange,
   type ChatInfo,
   type ChatRow,
   type DirectChat,
@@ -383,6 +385,39 @@ export class PgSandboxStore implements SandboxStore {
        SELECT msg_key FROM m`,
       [sessionId, chatId],
     ).then((rows) => rows.map((r) => r.msg_key));
+  }
+
+  changeCopies(sessionId: string, key: string, change: CopyChange): Promise<MessageRow[]> {
+    const where = `WHERE msg_key = $1 AND session_id IN (${copySessionsSql('$2::text', '$1')}) RETURNING *`;
+    if (change.kind === 'edit') return this.queue(`UPDATE sandbox_messages SET body = $3, edited = 1 ${where}`, [key, sessionId, change.body]);
+    if (change.kind === 'revoke') {
+      return this.queue(
+        `UPDATE sandbox_messages SET type = 'REVOKED', body = NULL, caption = NULL, mimetype = NULL, filename = NULL, size = NULL, reactions = NULL ${where}`,
+        [key, sessionId],
+      );
+    }
+    // The sender's earlier reaction goes, its new one (if any) is appended; in one statement, so two reactions
+    // at once from different nodes both stay.
+    return this.queue(
+      `UPDATE sandbox_messages SET reactions = (COALESCE((SELECT jsonb_agg(e) FROM jsonb_array_elements(COALESCE(reactions, '[]')::jsonb) e
+         WHERE e ->> 'senderId' <> $3), '[]'::jsonb) || $4::jsonb)::text ${where}`,
+      [key, sessionId, change.senderId, JSON.stringify(change.reaction ? [change.reaction] : [])],
+    );
+  }
+
+  async deleteCopy(sessionId: string, messageId: string): Promise<void> {
+    await this.queue(
+      `WITH d AS (DELETE FROM sandbox_messages WHERE session_id = $1 AND message_id = $2 RETURNING seq, chat_id, from_me, read)
+       UPDATE sandbox_chats c SET unread_count = GREATEST(c.unread_count - (CASE WHEN d.from_me = 0 AND d.read = 0 THEN 1 ELSE 0 END), 0),
+         last_seq = CASE WHEN c.last_seq = d.seq
+           THEN (SELECT MAX(m.seq) FROM sandbox_messages m WHERE m.session_id = $1 AND m.chat_id = d.chat_id AND m.seq <> d.seq) ELSE c.last_seq END
+       FROM d WHERE c.session_id = $1 AND c.chat_id = d.chat_id`,
+      [sessionId, messageId],
+    );
+  }
+
+  markUnread(sessionId: string, chatId: string): void {
+    this.write('UPDATE sandbox_chats SET unread_count = 1 WHERE session_id = $1 AND chat_id = $2 AND unread_count = 0', [sessionId, chatId]);
   }
 
   ensureChat(sessionId: string, chatId: string, name: string | null, isGroup: boolean, ts: number): void {

@@ -9,6 +9,7 @@ import {
   type EngineMessage,
   type EngineSession,
   type GroupParticipantInfo,
+  type MessageAction,
   type ParticipantResult,
   type SandboxControls,
   type SendMediaInput,
@@ -230,5 +231,10 @@ export class SandboxSession implements EngineSession {
   async markChatRead(chatId: string): Promise<void> {
     this.requireReady();
     return this.network.markRead(this, chatId);
+  }
+
+  async act(action: MessageAction): Promise<EngineMessage | null> {
+    this.requireReady();
+    return this.network.act(this, action);
   }
 }

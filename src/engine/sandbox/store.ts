@@ -1,6 +1,6 @@
 import type SQLite from 'better-sqlite3';
 import type { SandboxChatsTable, SandboxMessagesTable } from '../../store/schema.js';
-import type { EngineChat, EngineMessage, GroupParticipantInfo, MessageAck, MessageType } from '../engine.js';
+import type { EngineChat, EngineMessage, EngineReaction, GroupParticipantInfo, MessageAck, MessageType } from '../engine.js';
 import type { WriteBatch } from '../../store/write-batch.js';
 import type { MaybePromise } from '../../store/maybe-promise.js';
 import { sandboxStats } from './stats.js';
@@ -71,8 +71,24 @@ export type ChatRow = SandboxChatsTable & { m_seq: number | null } & Partial<Rec
 
 export const MESSAGE_COLUMNS = [
   'seq', 'session_id', 'message_id', 'msg_key', 'chat_id', 'from_jid', 'to_jid', 'from_me', 'body', 'timestamp', 'author',
-  'type', 'ack', 'caption', 'mimetype', 'filename', 'size', 'quoted_message_id', 'read',
+  'type', 'ack', 'caption', 'mimetype', 'filename', 'size', 'quoted_message_id', 'read', 'reactions', 'edited',
 ] as const;
+
+/** What an action changes on every copy of a message (see SandboxStore.changeCopies). */
+export type CopyChange =
+  /** The sender's reaction replaced (or taken back when `reaction` is null). */
+  | { kind: 'react'; senderId: string; reaction: EngineReaction | null }
+  | { kind: 'edit'; body: string }
+  | { kind: 'revoke' };
+
+/**
+ * The sessions that hold a copy of the message `key` of `sessionId`: itself, and the sender's and recipients'
+ * accounts of its receipts (a message from a built-in contact or injected one has none). Parameters: the
+ * session id, then the key.
+ */
+const COPY_SESSIONS = (p1: string, p2: string) => `SELECT ${p1} UNION SELECT a.session_id FROM sandbox_receipts r
+  JOIN sandbox_accounts a ON a.phone = r.recipient_phone OR a.phone = r.sender_phone WHERE r.msg_key = ${p2}`;
+export const copySessionsSql = COPY_SESSIONS;
 
 export function toEngineMessage(row: MessageRow): EngineMessage {
   return {
@@ -89,6 +105,8 @@ export function toEngineMessage(row: MessageRow): EngineMessage {
     caption: row.caption,
     media: row.mimetype ? { mimetype: row.mimetype, ...(row.filename ? { filename: row.filename } : {}), size: row.size ?? 0 } : null,
     quotedMessageId: row.quoted_message_id,
+    reactions: row.reactions ? (JSON.parse(row.reactions) as EngineReaction[]) : [],
+    edited: row.edited === 1,
   };
 }
 
@@ -141,6 +159,15 @@ export interface SandboxStore {
   receipt(key: string, recipientPhone: string, ack: ReceiptAck): MaybePromise<AckRaised | null>;
   /** Marks every unread incoming message of a chat read; returns their keys. */
   markRead(sessionId: string, chatId: string): MaybePromise<string[]>;
+  /**
+   * An action on every copy of the message `key` that the sessions holding one have (see COPY_SESSIONS);
+   * returns the copies as they are now.
+   */
+  changeCopies(sessionId: string, key: string, change: CopyChange): MaybePromise<MessageRow[]>;
+  /** Deletes one session's copy of a message (a delete for me); its chat shows the message before it. */
+  deleteCopy(sessionId: string, messageId: string): MaybePromise<void>;
+  /** Marks a chat unread (an unread count of at least 1). */
+  markUnread(sessionId: string, chatId: string): MaybePromise<void>;
   /** A chat without messages yet (a group one was added to). */
   ensureChat(sessionId: string, chatId: string, name: string | null, isGroup: boolean, ts: number): void;
   /** A removed session's history, and what waited for its number. */
@@ -369,6 +396,45 @@ export class SqliteSandboxStore implements SandboxStore {
         return rows.map((r) => r.msg_key);
       }),
     );
+  }
+
+  changeCopies(sessionId: string, key: string, change: CopyChange): MessageRow[] {
+    const where = `WHERE msg_key = ? AND session_id IN (${COPY_SESSIONS('?', '?')}) RETURNING *`;
+    return this.write(() => {
+      if (change.kind === 'edit') return this.prepare(`UPDATE sandbox_messages SET body = ?, edited = 1 ${where}`).all(change.body, key, sessionId, key);
+      if (change.kind === 'revoke') {
+        return this
+          .prepare(`UPDATE sandbox_messages SET type = 'REVOKED', body = NULL, caption = NULL, mimetype = NULL, filename = NULL, size = NULL, reactions = NULL ${where}`)
+          .all(key, sessionId, key);
+      }
+      // The sender's earlier reaction goes, its new one (if any) is appended.
+      const others = `(SELECT json_group_array(json(value)) FROM json_each(COALESCE(reactions, '[]')) WHERE json_extract(value, '$.senderId') <> ?)`;
+      const next = change.reaction ? `json_insert(${others}, '$[#]', json(?))` : others;
+      const args = change.reaction ? [change.senderId, JSON.stringify(change.reaction)] : [change.senderId];
+      return this.prepare(`UPDATE sandbox_messages SET reactions = ${next} ${where}`).all(...args, key, sessionId, key);
+    }) as MessageRow[];
+  }
+
+  deleteCopy(sessionId: string, messageId: string): void {
+    this.write(() =>
+      this.batch.atomic(() => {
+        const row = this
+          .prepare('DELETE FROM sandbox_messages WHERE session_id = ? AND message_id = ? RETURNING seq, chat_id, from_me, read')
+          .get(sessionId, messageId) as { seq: number; chat_id: string; from_me: number; read: number } | undefined;
+        if (!row) return;
+        this
+          .prepare(
+            `UPDATE sandbox_chats SET unread_count = MAX(unread_count - ?, 0),
+               last_seq = CASE WHEN last_seq = ? THEN (SELECT MAX(seq) FROM sandbox_messages WHERE session_id = ? AND chat_id = ?) ELSE last_seq END
+             WHERE session_id = ? AND chat_id = ?`,
+          )
+          .run(row.from_me === 0 && row.read === 0 ? 1 : 0, row.seq, sessionId, row.chat_id, sessionId, row.chat_id);
+      }),
+    );
+  }
+
+  markUnread(sessionId: string, chatId: string): void {
+    this.write(() => this.prepare('UPDATE sandbox_chats SET unread_count = 1 WHERE session_id = ? AND chat_id = ? AND unread_count = 0').run(sessionId, chatId));
   }
 
   /** The one-to-one chats of a session with the session id owning each number (if any), for contacts. */

@@ -168,4 +168,10 @@ export const pgMigrations: Record<string, Migration> = {
       await sql`CREATE TABLE storage_probe (id integer PRIMARY KEY, at bigint NOT NULL)`.execute(db);
     },
   },
+  '0008-message-actions': {
+    async up(db: Kysely<any>) {
+      await sql`ALTER TABLE sandbox_messages ADD COLUMN reactions text`.execute(db);
+      await sql`ALTER TABLE sandbox_messages ADD COLUMN edited integer NOT NULL DEFAULT 0`.execute(db);
+    },
+  },
 };
