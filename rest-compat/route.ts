@@ -36,7 +36,7 @@ export interface QueryParam {
 export interface RestRoute {
   /** Unique; the OpenAPI operationId. */
   id: string;
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Relative to /api/v1, with `{name}` parameters: `/sessions/{sessionId}/qr`. */
   path: string;
   tag: string;

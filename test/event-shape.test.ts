@@ -90,4 +90,40 @@ describe('one event shape on /ws and webhooks', () => {
     const mediaSchema = doc.webhooks.message.post.requestBody.content['application/json'].schema.properties.data.properties.media.oneOf[1];
     assert.deepEqual(Object.keys(imageData.media).sort(), documentedKeys(mediaSchema));
   });
+
+  it('a reaction, an edit and a revoke carry the same data on both, as documented', async () => {
+    const sent = (await server.gqlOk(SEND_TEXT, { input: { sessionId: 'A', chatId: b, content: 'act on me' } })).sendText.message;
+    const key = sent.id.slice(sent.id.lastIndexOf('_'));
+    const copy = await waitFor(() => wsEvents.find((e) => e.event === 'message' && e.data.id.endsWith(key)), 5000, 'the message on /ws');
+    await server.gqlOk('mutation($input: ReactToMessageInput!) { reactToMessage(input: $input) { message { id } } }', {
+      input: { sessionId: 'A', messageId: sent.id, emoji: '🎉' },
+    });
+    await server.gqlOk('mutation($input: EditMessageInput!) { editMessage(input: $input) { message { id } } }', {
+      input: { sessionId: 'A', messageId: sent.id, content: 'acted on' },
+    });
+    await server.gqlOk('mutation($input: DeleteMessageInput!) { deleteMessage(input: $input) { messageId } }', {
+      input: { sessionId: 'A', messageId: sent.id, forEveryone: true },
+    });
+    const idOf = (e: any) => e.data.messageId ?? e.data.id;
+    const onWs = (event: string) => wsEvents.find((e) => e.event === event && idOf(e) === copy.data.id);
+    const ws = await waitFor(() => {
+      const found = ['message', 'reaction', 'message_edited', 'message_revoked'].map(onWs);
+      return found.every(Boolean) ? found : null;
+    }, 5000, 'the message, the reaction, the edit and the revoke on /ws');
+    const deliveryOf = (e: any) => rx.received.find((r) => r.json?.event === e.event && idOf(r.json) === idOf(e));
+    await waitFor(() => ws.every(deliveryOf), 10_000, 'a webhook delivery for each');
+    for (const e of ws) assert.deepEqual(deliveryOf(e)!.json.data, e.data, e.event);
+
+    const [, reaction, edited, revoked] = ws.map((e) => e.data);
+    assert.deepEqual({ ...reaction, reaction: { ...reaction.reaction, timestamp: 0 } }, { messageId: copy.data.id, chatId: a, reaction: { emoji: '🎉', senderId: a, timestamp: 0 } });
+    assert.ok(reaction.reaction.timestamp < 1e11, 'unix seconds');
+    assert.deepEqual([edited.body, edited.edited, edited.type, edited.reactions.map((r: any) => r.emoji)], ['acted on', true, 'chat', ['🎉']]);
+    assert.deepEqual(revoked, { messageId: copy.data.id, chatId: a, by: a });
+
+    const doc = (await rest(server, 'GET', '/openapi.json')).body;
+    for (const e of ws) {
+      const schema = doc.webhooks[e.event].post.requestBody.content['application/json'].schema.properties.data;
+      assert.deepEqual(Object.keys(e.data).sort(), documentedKeys(schema), e.event);
+    }
+  });
 });

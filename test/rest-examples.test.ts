@@ -25,6 +25,13 @@ const ORDER = [
   'listChatMessages',
   'listContacts',
   'getContact',
+  'reactToMessage',
+  'editMessage',
+  'forwardMessage',
+  'deleteMessage',
+  'setPresence',
+  'markChatRead',
+  'markChatUnread',
   'createGroup',
   'addParticipants',
   'removeParticipants',
@@ -122,6 +129,8 @@ describe('REST docs: every route has an example, and every example runs as writt
       const example = op.responses[String(status)].content['application/json'].example;
       assertSameShape(answer, example, id);
       if (id === 'createGroup') made.groupId = answer.data.gid;
+      // The message actions act on the text the first send made.
+      if (id === 'sendText') made.messageId = answer.data.messageId;
       if (id === 'registerWebhook') made.webhookId = answer.data.id;
       if (id === 'sandboxScanQr') {
         // The scan logs the session in a moment later; sending needs READY.

@@ -19,7 +19,7 @@ const sentId = (n: number) => `true_${ECHO_BOT}_01A242D6C2B7000${n}A323`;
 const EXAMPLE_GROUP = `${EXAMPLE_ME.split('@')[0]}-${EXAMPLE_UNIX}@g.us`;
 const quotedMessageId = { type: 'string', description: 'Reply to this message of the same chat (an id from listChatMessages)' };
 
-const MESSAGE_FIELDS = `id chatId body fromMe timestamp author type ack caption filename mimetype quotedMessageId`;
+const MESSAGE_FIELDS = `id chatId body fromMe timestamp author type ack caption filename mimetype quotedMessageId edited reactions { emoji senderId timestamp }`;
 
 interface GqlMessage {
   id: string;
@@ -34,6 +34,8 @@ interface GqlMessage {
   filename: string | null;
   mimetype: string | null;
   quotedMessageId: string | null;
+  edited: boolean;
+  reactions: { emoji: string; senderId: string; timestamp: number }[];
 }
 
 /** A message as the reference lists it: `type` lower-case ("chat"), timestamp in unix seconds. */
@@ -55,6 +57,16 @@ const messageSchema: JsonSchema = {
     filename: { type: ['string', 'null'] },
     mimetype: { type: ['string', 'null'] },
     quotedMessageId: { type: ['string', 'null'] },
+    edited: { type: 'boolean', description: 'Its sender changed the text after sending it' },
+    reactions: {
+      type: 'array',
+      description: 'One per sender (its latest)',
+      items: {
+        type: 'object',
+        required: ['emoji', 'senderId', 'timestamp'],
+        properties: { emoji: { type: 'string' }, senderId: { type: 'string' }, timestamp: { type: 'integer', description: 'Unix seconds' } },
+      },
+    },
   },
 };
 
@@ -280,8 +292,8 @@ export const messagingRoutes: RestRoute[] = [
       params: { ...params, chatId: ECHO_BOT },
       query: { limit: '2' },
       data: [
-        { id: sentId(1), chatId: ECHO_BOT, body: 'Hello from wa-gateway', fromMe: true, timestamp: EXAMPLE_UNIX, author: EXAMPLE_ME, type: 'chat', ack: 'read', caption: null, filename: null, mimetype: null, quotedMessageId: null },
-        { id: `false_${ECHO_BOT}_01A242D6C2F20000312F`, chatId: ECHO_BOT, body: 'Hello from wa-gateway', fromMe: false, timestamp: EXAMPLE_UNIX, author: ECHO_BOT, type: 'chat', ack: null, caption: null, filename: null, mimetype: null, quotedMessageId: null },
+        { id: sentId(1), chatId: ECHO_BOT, body: 'Hello from wa-gateway', fromMe: true, timestamp: EXAMPLE_UNIX, author: EXAMPLE_ME, type: 'chat', ack: 'read', caption: null, filename: null, mimetype: null, quotedMessageId: null, edited: false, reactions: [] },
+        { id: `false_${ECHO_BOT}_01A242D6C2F20000312F`, chatId: ECHO_BOT, body: 'Hello from wa-gateway', fromMe: false, timestamp: EXAMPLE_UNIX, author: ECHO_BOT, type: 'chat', ack: null, caption: null, filename: null, mimetype: null, quotedMessageId: null, edited: false, reactions: [] },
       ],
     },
   },
