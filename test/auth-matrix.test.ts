@@ -55,6 +55,27 @@ const operations: Record<RootType, Record<string, Operation>> = {
     addParticipants: participants('addParticipants'),
     removeParticipants: participants('removeParticipants'),
     markChatRead: { doc: 'mutation($id: String!) { markChatRead(sessionId: $id, chatId: "15550000001@c.us") { chatId } }', vars: ({ target }) => ({ id: target }) },
+    markChatUnread: { doc: 'mutation($id: String!) { markChatUnread(sessionId: $id, chatId: "15550000001@c.us") { chatId } }', vars: ({ target }) => ({ id: target }) },
+    reactToMessage: {
+      doc: 'mutation($input: ReactToMessageInput!) { reactToMessage(input: $input) { message { id } } }',
+      vars: ({ target }) => ({ input: { sessionId: target, messageId: `true_${BOT}_NONE`, emoji: '👍' } }),
+    },
+    forwardMessage: {
+      doc: 'mutation($input: ForwardMessageInput!) { forwardMessage(input: $input) { message { id } } }',
+      vars: ({ target }) => ({ input: { sessionId: target, messageId: `true_${BOT}_NONE`, chatId: BOT } }),
+    },
+    deleteMessage: {
+      doc: 'mutation($input: DeleteMessageInput!) { deleteMessage(input: $input) { messageId } }',
+      vars: ({ target }) => ({ input: { sessionId: target, messageId: `true_${BOT}_NONE`, forEveryone: true } }),
+    },
+    editMessage: {
+      doc: 'mutation($input: EditMessageInput!) { editMessage(input: $input) { message { id } } }',
+      vars: ({ target }) => ({ input: { sessionId: target, messageId: `true_${BOT}_NONE`, content: 'x' } }),
+    },
+    setPresence: {
+      doc: 'mutation($input: SetPresenceInput!) { setPresence(input: $input) }',
+      vars: ({ target }) => ({ input: { sessionId: target, chatId: BOT, presence: 'TYPING' } }),
+    },
     sandboxInjectMessage: {
       doc: 'mutation($id: String!) { sandboxInjectMessage(sessionId: $id, from: "15550000001@c.us", body: "x") { id } }',
       vars: ({ target }) => ({ id: target }),

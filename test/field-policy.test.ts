@@ -25,10 +25,15 @@ describe('field policies', () => {
       .sort();
     assert.deepEqual(buckets, [
       'Mutation.createSession: sessionCreate',
+      'Mutation.deleteMessage: messaging',
+      'Mutation.editMessage: messaging',
+      'Mutation.forwardMessage: messaging',
+      'Mutation.reactToMessage: messaging',
       'Mutation.sendAudio: messaging',
       'Mutation.sendFile: messaging',
       'Mutation.sendImage: messaging',
       'Mutation.sendText: messaging',
+      'Mutation.setPresence: messaging',
     ]);
   });
 

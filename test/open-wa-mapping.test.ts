@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import type { Chat, Client, Contact, GroupChatCreationResponse, Message } from '@open-wa/wa-automate-types-only';
+import type { Chat, Client, Contact, GroupChatCreationResponse, Message, ReactionEvent } from '@open-wa/wa-automate-types-only';
 import { EngineError, type EngineSession } from '../src/engine/engine.js';
 import {
   assertChatId,
@@ -12,11 +12,14 @@ import {
   mapAck,
   mapAddParticipants,
   mapChat,
+  mapChatState,
   mapContact,
   mapCreateGroup,
   mapMe,
   mapMessage,
+  mapMessageDeleted,
   mapParticipantsChanged,
+  mapReaction,
   mapRemoveParticipant,
   pageMessages,
   sentMessageId,
@@ -46,10 +49,22 @@ const groups = fixture<{
   participantsChangedPromote: ParticipantChangedEventModel;
 }>('groups.json');
 const errors = fixture<Record<string, string>>('errors.json');
+const actions = fixture<{
+  reactionEvent: ReactionEvent;
+  reactionEventEmpty: ReactionEvent;
+  deletedMessage: Message;
+  chatStateGroup: unknown;
+  chatStateDirect: unknown;
+  chatStateUnknown: unknown;
+  forwardResult: string[];
+  editResult: string;
+}>('actions.json');
 
 const ME = '4915100000009@c.us';
 const ALICE = '4915100000001@c.us';
 const GROUP = '4915100000009-1764000000@g.us';
+/** A message whose action the recorded client refuses with the library's licence message. */
+const LICENSED = 'true_4915100000001@c.us_3EB0L1CENCE000000009';
 
 function expectEngineError(code: EngineError['code']) {
   return (error: unknown) => {
@@ -310,6 +325,38 @@ function recordedClient() {
       calls.push(['logout']);
       return true;
     },
+    async react(messageId: string, emoji: string) {
+      calls.push(['react', messageId, emoji]);
+      if (messageId === LICENSED) throw new Error(errors.licenseRequired);
+      return stored.has(messageId);
+    },
+    async forwardMessages(to: string, ids: string, skipMyMessages: boolean) {
+      calls.push(['forwardMessages', to, ids, skipMyMessages]);
+      return actions.forwardResult;
+    },
+    async deleteMessage(chatId: string, messageId: string, onlyLocal: boolean) {
+      calls.push(['deleteMessage', chatId, messageId, onlyLocal]);
+    },
+    async editMessage(messageId: string, text: string) {
+      calls.push(['editMessage', messageId, text]);
+      return actions.editResult;
+    },
+    async simulateTyping(to: string, on: boolean) {
+      calls.push(['simulateTyping', to, on]);
+      return true;
+    },
+    async simulateRecording(to: string, on: boolean) {
+      calls.push(['simulateRecording', to, on]);
+      return true;
+    },
+    async setPresence(available: boolean) {
+      calls.push(['setPresence', available]);
+    },
+    async markAsUnread(chatId: string) {
+      calls.push(['markAsUnread', chatId]);
+      if (chatId === GROUP) throw new Error(errors.licenseRequired);
+      return chatById(chatId) !== null;
+    },
   };
   return { client: client as unknown as Client, calls };
 }
@@ -386,6 +433,76 @@ describe('open-wa worker calls: every engine-interface method against recorded p
     await assert.rejects(api.markChatRead('4915100000077@c.us'), expectEngineError('INVALID_CHAT_ID'));
     assert.equal(await api.logout(), undefined);
     assert.deepEqual(calls.at(-1), ['logout']);
+  });
+});
+
+describe('open-wa message actions and their events', () => {
+  it('maps onReaction: the newest sender record is the reaction (times in ms become seconds)', () => {
+    assert.deepEqual(mapReaction(actions.reactionEvent), {
+      type: 'reaction',
+      messageId: messages.sentReply.id,
+      chatId: ALICE,
+      reaction: { emoji: '👍', senderId: ALICE, timestamp: 1764000120 },
+    });
+    assert.equal(mapReaction(actions.reactionEventEmpty), null);
+  });
+
+  it('maps onMessageDeleted to message_revoked (in a group, by the member) and onChatState to presence', () => {
+    assert.deepEqual(mapMessageDeleted(actions.deletedMessage), {
+      type: 'message_revoked',
+      messageId: actions.deletedMessage.id,
+      chatId: GROUP,
+      by: '4915100000002@c.us',
+    });
+    assert.deepEqual(mapChatState(actions.chatStateGroup), { type: 'presence', chatId: GROUP, contactId: '4915100000002@c.us', presence: 'TYPING' });
+    assert.deepEqual(mapChatState(actions.chatStateDirect), { type: 'presence', chatId: ALICE, contactId: ALICE, presence: 'RECORDING' });
+    assert.equal(mapChatState(actions.chatStateUnknown), null);
+    assert.equal(mapChatState(2), null);
+  });
+
+  it('act: react, forward, delete, edit, presence and markUnread call the library; a licence refusal is ENGINE_UNSUPPORTED', async () => {
+    const { client, calls } = recordedClient();
+    const api = clientCalls(client);
+    const reacted = await api.act({ kind: 'react', messageId: messages.sentReply.id, emoji: '👍' });
+    assert.equal(reacted?.id, messages.sentReply.id);
+    assert.deepEqual(calls.at(-1), ['react', messages.sentReply.id, '👍']);
+    await assert.rejects(api.act({ kind: 'react', messageId: 'true_4915100000001@c.us_3EB0NOPE', emoji: '👍' }), expectEngineError('ENGINE_ERROR'));
+    await assert.rejects(api.act({ kind: 'react', messageId: LICENSED, emoji: '👍' }), (error: unknown) => {
+      expectEngineError('ENGINE_UNSUPPORTED')(error);
+      assert.match((error as Error).message, /requires a license key/, "the library's words");
+      return true;
+    });
+
+    assert.equal(await api.act({ kind: 'forward', messageId: messages.incomingText.id, chatId: '4915100000002@c.us' }), null, 'the copy is not stored here');
+    assert.deepEqual(calls.at(-1), ['forwardMessages', '4915100000002@c.us', messages.incomingText.id, false]);
+
+    assert.equal(await api.act({ kind: 'delete', messageId: messages.incomingText.id, forEveryone: false }), null);
+    assert.deepEqual(calls.at(-1), ['deleteMessage', ALICE, messages.incomingText.id, true]);
+    await api.act({ kind: 'delete', messageId: messages.sentReply.id, forEveryone: true });
+    assert.deepEqual(calls.at(-1), ['deleteMessage', ALICE, messages.sentReply.id, false]);
+    await assert.rejects(api.act({ kind: 'delete', messageId: 'nonsense', forEveryone: true }), expectEngineError('NOT_FOUND'));
+
+    const edited = await api.act({ kind: 'edit', messageId: messages.sentReply.id, content: 'and hello again' });
+    assert.equal(edited?.id, messages.sentReply.id);
+    assert.deepEqual(calls.at(-1), ['editMessage', messages.sentReply.id, 'and hello again']);
+
+    for (const [presence, expected] of [
+      ['TYPING', [['simulateTyping', ALICE, true]]],
+      ['RECORDING', [['simulateRecording', ALICE, true]]],
+      ['PAUSED', [['simulateTyping', ALICE, false], ['simulateRecording', ALICE, false]]],
+      ['AVAILABLE', [['setPresence', true]]],
+      ['UNAVAILABLE', [['setPresence', false]]],
+    ] as const) {
+      const before = calls.length;
+      assert.equal(await api.act({ kind: 'presence', chatId: ALICE, presence }), null);
+      assert.deepEqual(calls.slice(before), expected, presence);
+    }
+
+    assert.equal(await api.act({ kind: 'markUnread', chatId: ALICE }), null);
+    assert.deepEqual(calls.at(-1), ['markAsUnread', ALICE]);
+    await assert.rejects(api.act({ kind: 'markUnread', chatId: '4915100000077@c.us' }), expectEngineError('ENGINE_ERROR'));
+    await assert.rejects(api.act({ kind: 'markUnread', chatId: GROUP }), expectEngineError('ENGINE_UNSUPPORTED'));
+    await assert.rejects(api.act({ kind: 'vote', messageId: messages.poll.id as string, options: ['a'] }), expectEngineError('ENGINE_UNSUPPORTED'));
   });
 });
 
