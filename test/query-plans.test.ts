@@ -110,6 +110,11 @@ describe('query plans of the hot paths', sqliteOnly("statements are caught at be
     await server.gqlOk(MARK_READ, { s: 'A', c: b });
     await server.gqlOk('query($s: String!) { session(sessionId: $s) { chats(first: 20) { edges { node { id unreadCount lastMessage { id } } } } contacts { id } } }', { s: 'A' });
     await server.gqlOk(MESSAGES, { s: 'A', c: b, last: 2, before: last });
+    // The message actions: each changes every copy of a message, or one session's.
+    await server.gqlOk('mutation($input: ReactToMessageInput!) { reactToMessage(input: $input) { message { id } } }', { input: { sessionId: 'A', messageId: last, emoji: '👍' } });
+    await server.gqlOk('mutation($input: EditMessageInput!) { editMessage(input: $input) { message { id } } }', { input: { sessionId: 'A', messageId: last, content: 'm4!' } });
+    await server.gqlOk('mutation($input: DeleteMessageInput!) { deleteMessage(input: $input) { messageId } }', { input: { sessionId: 'A', messageId: last, forEveryone: true } });
+    await server.gqlOk('mutation($input: DeleteMessageInput!) { deleteMessage(input: $input) { messageId } }', { input: { sessionId: 'A', messageId: last } });
     await waitFor(() => receiver.received.length >= 6, 5000, 'webhook deliveries');
     await server.gqlOk(DELIVERIES, { id: 'A', last: 10 });
     // Acks reached READ (read delay 10 ms) and the pruner ran at least once.
@@ -125,7 +130,7 @@ describe('query plans of the hot paths', sqliteOnly("statements are caught at be
   it('runs every statement on a growing table through an index that bounds it (SQLite)', () => {
     const backend = sqliteBackend(join(server.dataDir, 'wa-gateway.sqlite'));
     try {
-      const statements = [...seen].filter((sql) => GROWING.some((t) => sql.includes(t)) && !/^\s*(CREATE|EXPLAIN|PRAGMA)/i.test(sql));
+      const statements = [...seen].filter((sql) => GROWING.some((t) => sql.includes(t)) && !/^\s*(CREATE|ALTER|EXPLAIN|PRAGMA)/i.test(sql));
       // The paths were exercised: each of these statements must have been prepared.
       for (const needle of [
         'INSERT OR IGNORE INTO sandbox_messages', // send and delivery
@@ -138,6 +143,10 @@ describe('query plans of the hot paths', sqliteOnly("statements are caught at be
         'FROM webhook_deliveries WHERE webhook_id = ? AND status = \'PENDING\'', // outbox claim
         'UPDATE webhook_deliveries SET attempts', // outbox
         'FROM sandbox_messages WHERE seq > ?', // retention
+        'UPDATE sandbox_messages SET reactions', // reaction
+        'UPDATE sandbox_messages SET body = ?, edited = 1', // edit
+        "UPDATE sandbox_messages SET type = 'REVOKED'", // delete for everyone
+        'DELETE FROM sandbox_messages WHERE session_id = ? AND message_id = ?', // delete for me
       ]) {
         assert.ok(statements.some((sql) => sql.includes(needle)), `no statement with "${needle}" was prepared`);
       }

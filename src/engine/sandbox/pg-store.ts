@@ -410,7 +410,8 @@ export class PgSandboxStore implements SandboxStore {
       `WITH d AS (DELETE FROM sandbox_messages WHERE session_id = $1 AND message_id = $2 RETURNING seq, chat_id, from_me, read)
        UPDATE sandbox_chats c SET unread_count = GREATEST(c.unread_count - (CASE WHEN d.from_me = 0 AND d.read = 0 THEN 1 ELSE 0 END), 0),
          last_seq = CASE WHEN c.last_seq = d.seq
-           THEN (SELECT MAX(m.seq) FROM sandbox_messages m WHERE m.session_id = $1 AND m.chat_id = d.chat_id AND m.seq <> d.seq) ELSE c.last_seq END
+           THEN (SELECT m.seq FROM sandbox_messages m WHERE m.session_id = $1 AND m.chat_id = d.chat_id AND m.seq < d.seq ORDER BY m.seq DESC LIMIT 1)
+           ELSE c.last_seq END
        FROM d WHERE c.session_id = $1 AND c.chat_id = d.chat_id`,
       [sessionId, messageId],
     );

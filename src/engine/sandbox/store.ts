@@ -425,10 +425,11 @@ export class SqliteSandboxStore implements SandboxStore {
         this
           .prepare(
             `UPDATE sandbox_chats SET unread_count = MAX(unread_count - ?, 0),
-               last_seq = CASE WHEN last_seq = ? THEN (SELECT MAX(seq) FROM sandbox_messages WHERE session_id = ? AND chat_id = ?) ELSE last_seq END
+               last_seq = CASE WHEN last_seq = ?
+                 THEN (SELECT seq FROM sandbox_messages WHERE session_id = ? AND chat_id = ? AND seq < ? ORDER BY seq DESC LIMIT 1) ELSE last_seq END
              WHERE session_id = ? AND chat_id = ?`,
           )
-          .run(row.from_me === 0 && row.read === 0 ? 1 : 0, row.seq, sessionId, row.chat_id, sessionId, row.chat_id);
+          .run(row.from_me === 0 && row.read === 0 ? 1 : 0, row.seq, sessionId, row.chat_id, row.seq, sessionId, row.chat_id);
       }),
     );
   }
