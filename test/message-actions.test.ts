@@ -144,6 +144,20 @@ describe('message actions between two sandbox sessions', () => {
     await waitFor(() => wsEvents.some((e) => e.event === 'presence' && e.data.presence === 'paused' && e.data.contactId === a), 5000, 'presence on /ws');
   });
 
+  it('a receiver that was offline gets the edit and the revoke with the messages it was waiting for', async () => {
+    await server.gqlOk('mutation { stopSession(sessionId: "C") { status } }');
+    const send = async (content: string) => (await server.gqlOk(SEND_TEXT, { input: { sessionId: 'A', chatId: c, content } })).sendText.message;
+    const toEdit = await send('while you were out');
+    const toRevoke = await send('never mind');
+    await server.gqlOk(EDIT, { input: { sessionId: 'A', messageId: toEdit.id, content: 'while you were away' } });
+    await server.gqlOk(DELETE, { input: { sessionId: 'A', messageId: toRevoke.id, forEveryone: true } });
+    await server.gqlOk('mutation { startSession(sessionId: "C") { status } }');
+    const edited = await waitFor(() => copyOf(server, 'C', a, toEdit.id), 5000, 'C to get the edited message');
+    assert.deepEqual([edited.body, edited.edited], ['while you were away', true]);
+    const revoked = await waitFor(() => copyOf(server, 'C', a, toRevoke.id), 5000, 'C to get the revoked one');
+    assert.deepEqual([revoked.type, revoked.body], ['REVOKED', null]);
+  });
+
   it('markChatUnread marks a read chat unread', async () => {
     await server.gqlOk('mutation($s: String!, $c: String!) { markChatRead(sessionId: $s, chatId: $c) { chatId } }', { s: 'B', c: a });
     const marked = (await server.gqlOk(UNREAD, { s: 'B', c: a })).markChatUnread;

@@ -595,5 +595,6 @@ function incomingMessage(delivery: PendingDelivery, receiverJid: string, quotedM
     caption: delivery.caption,
     media: delivery.media,
     quotedMessageId,
+    ...(delivery.edited ? { edited: true } : {}),
   };
 }

@@ -31,7 +31,7 @@ const ignore = () => undefined;
 export const PENDING_PAGE = 500;
 
 const MESSAGE_INSERT_COLUMNS = `session_id, message_id, msg_key, chat_id, from_jid, to_jid, from_me, body, timestamp, author,
-  type, ack, caption, mimetype, filename, size, quoted_message_id, read`;
+  type, ack, caption, mimetype, filename, size, quoted_message_id, read, edited`;
 /**
  * The items of one kind queued during a turn, sent as one statement: a microtask after the first, so still
  * in the turn whose round takes them (the batch sends a round from a later macrotask). A statement costs
@@ -155,11 +155,11 @@ const MESSAGE_SPEC = [
   ['session_id', 'text'], ['message_id', 'text'], ['msg_key', 'text'], ['chat_id', 'text'], ['from_jid', 'text'], ['to_jid', 'text'],
   ['from_me', 'int'], ['body', 'text'], ['timestamp', 'bigint'], ['author', 'text'], ['type', 'text'], ['ack', 'text'], ['caption', 'text'],
   ['mimetype', 'text'], ['filename', 'text'], ['size', 'bigint'], ['quoted_message_id', 'text'], ['read', 'int'],
-  ['chat_name', 'text'], ['is_group', 'int'], ['unread', 'int'], ['ord', 'int'],
+  ['chat_name', 'text'], ['is_group', 'int'], ['unread', 'int'], ['ord', 'int'], ['edited', 'int'],
 ] as const;
 
 const MESSAGE_FROM_V = `SELECT session_id, message_id, msg_key, chat_id, from_jid, to_jid, from_me, body, timestamp, author,
-  type, ack, caption, mimetype, filename, size, quoted_message_id, read`;
+  type, ack, caption, mimetype, filename, size, quoted_message_id, read, edited`;
 /** One upsert per chat of the messages `m` inserted (a statement may not update a row twice). */
 const CHATS_FROM_M = `INSERT INTO sandbox_chats (session_id, chat_id, name, is_group, unread_count, last_seq, last_ts)
     SELECT m.session_id, m.chat_id, min(v.chat_name), max(v.is_group), sum(v.unread), max(m.seq), max(m.timestamp)
@@ -174,6 +174,7 @@ function messageColumns(items: readonly { sessionId: string; message: EngineMess
       sessionId, message.id, key, message.chatId, message.from, message.to, message.fromMe ? 1 : 0, message.body, message.timestamp,
       message.author, message.type, message.ack, message.caption, message.media?.mimetype ?? null, message.media?.filename ?? null,
       message.media?.size ?? null, message.quotedMessageId, read ? 1 : 0, chat.name, chat.isGroup ? 1 : 0, message.fromMe || read ? 0 : 1, i,
+      message.edited ? 1 : 0,
     ),
   );
   return columns;
@@ -389,10 +390,20 @@ export class PgSandboxStore implements SandboxStore {
 
   changeCopies(sessionId: string, key: string, change: CopyChange): Promise<MessageRow[]> {
     const where = `WHERE msg_key = $1 AND session_id IN (${copySessionsSql('$2::text', '$1')}) RETURNING *`;
-    if (change.kind === 'edit') return this.queue(`UPDATE sandbox_messages SET body = $3, edited = 1 ${where}`, [key, sessionId, change.body]);
+    // The copies still waiting for an offline receiver change too: they arrive as they are now.
+    const waiting = (patch: string) => `WITH p AS (UPDATE sandbox_pending SET payload = (payload::jsonb || ${patch})::text
+      WHERE to_phone IN (SELECT recipient_phone FROM sandbox_receipts WHERE msg_key = $1) AND payload::jsonb ->> 'key' = $1) `;
+    if (change.kind === 'edit') {
+      return this.queue(`${waiting("jsonb_build_object('body', $3::text, 'edited', true)")} UPDATE sandbox_messages SET body = $3, edited = 1 ${where}`, [
+        key,
+        sessionId,
+        change.body,
+      ]);
+    }
     if (change.kind === 'revoke') {
       return this.queue(
-        `UPDATE sandbox_messages SET type = 'REVOKED', body = NULL, caption = NULL, mimetype = NULL, filename = NULL, size = NULL, reactions = NULL ${where}`,
+        `${waiting(`'{"type": "REVOKED", "body": null, "caption": null, "media": null}'::jsonb`)}
+         UPDATE sandbox_messages SET type = 'REVOKED', body = NULL, caption = NULL, mimetype = NULL, filename = NULL, size = NULL, reactions = NULL ${where}`,
         [key, sessionId],
       );
     }

@@ -38,6 +38,8 @@ export interface PendingDelivery {
   /** Whose receipts to update; null for built-in contacts and injected messages. */
   senderPhone: string | null;
   chatName: string | null;
+  /** Its sender edited it while it waited. */
+  edited?: boolean;
 }
 
 /** A delivery waiting in sandbox_pending, with the receiver's id of the message it quotes (null: not found). */
@@ -306,13 +308,13 @@ export class SqliteSandboxStore implements SandboxStore {
         const result = this
           .prepare(
             `INSERT OR IGNORE INTO sandbox_messages (session_id, message_id, msg_key, chat_id, from_jid, to_jid, from_me, body, timestamp, author,
-              type, ack, caption, mimetype, filename, size, quoted_message_id, read)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+              type, ack, caption, mimetype, filename, size, quoted_message_id, read, edited)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             sessionId, message.id, key, message.chatId, message.from, message.to, message.fromMe ? 1 : 0, message.body, message.timestamp,
             message.author, message.type, message.ack, message.caption, message.media?.mimetype ?? null, message.media?.filename ?? null,
-            message.media?.size ?? null, message.quotedMessageId, read ? 1 : 0,
+            message.media?.size ?? null, message.quotedMessageId, read ? 1 : 0, message.edited ? 1 : 0,
           );
         if (result.changes === 0) return false;
         const unread = message.fromMe || read ? 0 : 1;
@@ -400,12 +402,24 @@ export class SqliteSandboxStore implements SandboxStore {
 
   changeCopies(sessionId: string, key: string, change: CopyChange): MessageRow[] {
     const where = `WHERE msg_key = ? AND session_id IN (${COPY_SESSIONS('?', '?')}) RETURNING *`;
+    // The copies still waiting for an offline receiver change too: they arrive as they are now.
+    const waiting = `WHERE to_phone IN (SELECT recipient_phone FROM sandbox_receipts WHERE msg_key = ?) AND json_extract(payload, '$.key') = ?`;
     return this.write(() => {
-      if (change.kind === 'edit') return this.prepare(`UPDATE sandbox_messages SET body = ?, edited = 1 ${where}`).all(change.body, key, sessionId, key);
+      if (change.kind === 'edit') {
+        return this.batch.atomic(() => {
+          this.prepare(`UPDATE sandbox_pending SET payload = json_set(payload, '$.body', ?, '$.edited', json('true')) ${waiting}`).run(change.body, key, key);
+          return this.prepare(`UPDATE sandbox_messages SET body = ?, edited = 1 ${where}`).all(change.body, key, sessionId, key);
+        });
+      }
       if (change.kind === 'revoke') {
-        return this
-          .prepare(`UPDATE sandbox_messages SET type = 'REVOKED', body = NULL, caption = NULL, mimetype = NULL, filename = NULL, size = NULL, reactions = NULL ${where}`)
-          .all(key, sessionId, key);
+        return this.batch.atomic(() => {
+          this
+            .prepare(`UPDATE sandbox_pending SET payload = json_set(payload, '$.type', 'REVOKED', '$.body', NULL, '$.caption', NULL, '$.media', NULL) ${waiting}`)
+            .run(key, key);
+          return this
+            .prepare(`UPDATE sandbox_messages SET type = 'REVOKED', body = NULL, caption = NULL, mimetype = NULL, filename = NULL, size = NULL, reactions = NULL ${where}`)
+            .all(key, sessionId, key);
+        });
       }
       // The sender's earlier reaction goes, its new one (if any) is appended.
       const others = `(SELECT json_group_array(json(value)) FROM json_each(COALESCE(reactions, '[]')) WHERE json_extract(value, '$.senderId') <> ?)`;
