@@ -473,8 +473,13 @@ describe('open-wa message actions and their events', () => {
       return true;
     });
 
-    assert.equal(await api.act({ kind: 'forward', messageId: messages.incomingText.id, chatId: '4915100000002@c.us' }), null, 'the copy is not stored here');
-    assert.deepEqual(calls.at(-1), ['forwardMessages', '4915100000002@c.us', messages.incomingText.id, false]);
+    const forwarded = await api.act({ kind: 'forward', messageId: messages.sentReply.id, chatId: '4915100000002@c.us' });
+    assert.deepEqual(
+      [forwarded?.id, forwarded?.chatId, forwarded?.body, forwarded?.fromMe, forwarded?.from],
+      [actions.forwardResult[0], '4915100000002@c.us', 'and hello back', true, ME],
+      'the copy, from the original when the library does not have it yet',
+    );
+    assert.deepEqual(calls.at(-1), ['forwardMessages', '4915100000002@c.us', messages.sentReply.id, false]);
 
     assert.equal(await api.act({ kind: 'delete', messageId: messages.incomingText.id, forEveryone: false }), null);
     assert.deepEqual(calls.at(-1), ['deleteMessage', ALICE, messages.incomingText.id, true]);

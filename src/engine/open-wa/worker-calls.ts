@@ -188,7 +188,14 @@ export function clientCalls(client: Client): Handlers {
         const result = await client.forwardMessages(id(action.chatId), id(action.messageId), false);
         done(result, 'forward the message', { messageId: action.messageId, chatId: action.chatId });
         const sent = Array.isArray(result) ? serialized(result[0]) : null;
-        return sent ? messageNow(sent) : null;
+        if (!sent) return null;
+        // The copy as the library stores it, else the original as what was sent.
+        const original = await messageNow(action.messageId);
+        if (!original) return messageNow(sent);
+        return sentMessage(sent, action.chatId, {
+          ...original, from: await me(), to: action.chatId, fromMe: true, timestamp: Math.floor(Date.now() / 1000), author: null, ack: 'PENDING',
+          quotedMessageId: null, reactions: [], edited: false,
+        });
       }
       case 'delete': {
         const chatId = chatIdFromMessageId(action.messageId);
