@@ -180,14 +180,14 @@ async function start(c: WorkerStartConfig): Promise<void> {
     if (event) emit(event);
   });
   // Reactions and chat states need a licence: without one the library refuses the listener, which is logged, not fatal.
-  const optional = (name: string, registered: Promise<unknown>) =>
-    registered.then(
+  const optional = (name: string, register: () => Promise<unknown>) =>
+    Promise.resolve().then(register).then(
       (ok) => (ok === false ? log('warn', `open-wa did not register ${name} (it may need a licence key)`) : undefined),
       (error: unknown) => log('warn', `open-wa did not register ${name}: ${error instanceof Error ? error.message : String(error)}`),
     );
-  await optional('onReaction', created.onReaction((e) => emitMapped(mapReaction(e))));
-  await optional('onMessageDeleted', created.onMessageDeleted((m) => emitMapped(mapMessageDeleted(m))));
-  await optional('onChatState', created.onChatState((state) => emitMapped(mapChatState(state))));
+  await optional('onReaction', () => created.onReaction((e) => emitMapped(mapReaction(e))));
+  await optional('onMessageDeleted', () => created.onMessageDeleted((m) => emitMapped(mapMessageDeleted(m))));
+  await optional('onChatState', () => created.onChatState((state) => emitMapped(mapChatState(state))));
   await created.onLogout(() => {
     void fail('the WhatsApp account was logged out from the phone');
     return true;
