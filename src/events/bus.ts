@@ -1,9 +1,23 @@
-import type { EngineContact, EngineMessage, MessageAck } from '../engine/engine.js';
+import type { EngineCall, EngineContact, EngineMessage, GroupChange, MessageAck } from '../engine/engine.js';
 import type { Logger } from '../logger.js';
 
 export type SessionStatus = 'INITIALIZING' | 'QR_READY' | 'AUTHENTICATED' | 'READY' | 'FAILED' | 'TERMINATED';
 
-export const eventTypes = ['QR', 'AUTHENTICATED', 'READY', 'MESSAGE', 'ACK', 'DISCONNECTED', 'STATUS', 'GROUP_JOIN', 'GROUP_LEAVE'] as const;
+export const eventTypes = [
+  'QR',
+  'AUTHENTICATED',
+  'READY',
+  'MESSAGE',
+  'ACK',
+  'DISCONNECTED',
+  'STATUS',
+  'GROUP_JOIN',
+  'GROUP_LEAVE',
+  'GROUP_UPDATE',
+  'GROUP_PROMOTE',
+  'GROUP_DEMOTE',
+  'CALL',
+] as const;
 export type EventType = (typeof eventTypes)[number];
 
 export interface QrInfo {
@@ -21,7 +35,9 @@ type Payload =
   | { type: 'MESSAGE'; message: EngineMessage }
   | { type: 'ACK'; messageId: string; chatId: string; ack: MessageAck }
   | { type: 'DISCONNECTED'; reason: string }
-  | { type: 'GROUP_JOIN' | 'GROUP_LEAVE'; groupId: string; participants: string[]; by: string | null };
+  | { type: 'GROUP_JOIN' | 'GROUP_LEAVE' | 'GROUP_PROMOTE' | 'GROUP_DEMOTE'; groupId: string; participants: string[]; by: string | null }
+  | { type: 'GROUP_UPDATE'; groupId: string; by: string | null; change: GroupChange }
+  | { type: 'CALL'; call: EngineCall };
 
 /** One event of one session; `at` is epoch ms. */
 export type BusEvent = Payload & { sessionId: string; at: number };
