@@ -14,6 +14,7 @@ import '../resolvers/events.js';
 import '../resolvers/messaging.js';
 import '../resolvers/chats.js';
 import '../resolvers/groups.js';
+import '../resolvers/contacts.js';
 import '../resolvers/webhooks.js';
 import './api-key.js';
 import '../resolvers/api-keys.js';
