@@ -29,6 +29,7 @@ describe('field policies', () => {
       'Mutation.sendFile: messaging',
       'Mutation.sendImage: messaging',
       'Mutation.sendText: messaging',
+      'Query.checkNumber: messaging',
     ]);
   });
 
