@@ -1,6 +1,6 @@
 import { policy, session } from '../auth/access-policy.js';
 import { builder } from '../schema/builder.js';
-import type { GroupAction } from '../engine/engine.js';
+import type { EngineGroup, GroupAction } from '../engine/engine.js';
 import { ChatRef, chatKey, loadBySession } from '../schema/chat.js';
 import {
   CreateGroupInput,
@@ -43,7 +43,7 @@ builder.objectFields(ChatRef, (t) => ({
     nullable: true,
     description: "A group chat's administration view; null for one-to-one chats",
     load: (keys: string[], ctx) =>
-      loadBySession(keys, (sessionId, ids) => Promise.all(ids.map((id) => ctx.services.accounts.group(sessionId, id)))) as Promise<any[]>,
+      loadBySession(keys, (sessionId, ids) => Promise.all(ids.map((id) => ctx.services.accounts.group(sessionId, id)))) as Promise<(EngineGroup | Error)[]>,
     resolve: (chat) => chatKey(chat.sessionId, chat.id),
   }),
 }));

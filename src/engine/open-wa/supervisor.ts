@@ -325,7 +325,7 @@ export class OpenWaSupervisor implements EngineSession {
   async requestPairingCode(): Promise<string> {
     throw new EngineError(
       'ENGINE_UNSUPPORTED',
-      "open-wa takes the phone number only when it starts: create or restart the session with config.linkCode set to it; open-wa then shows the code in place of the QR",
+      "open-wa takes the phone number only when it starts: create or restart the session with config.linkCode set to it (the library's linkCode start option)",
       { sessionId: this.sessionId },
     );
   }
