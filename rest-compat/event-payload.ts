@@ -161,13 +161,13 @@ const payloads: { [T in EventType]: PayloadRow<T> } = {
     example: { ...base, type: 'DISCONNECTED', reason: 'phone offline' },
   },
   GROUP_JOIN: {
-    summary: 'Participants joined or were added to a group (webhooks only)',
+    summary: 'Participants joined or were added to a group (also by invite link: `by` null)',
     schema: groupSchema,
     build: (e) => ({ groupId: e.groupId, participants: e.participants, by: e.by }),
     example: { ...base, type: 'GROUP_JOIN', groupId: exampleGroup, participants: [EXAMPLE_ME, ECHO_BOT], by: EXAMPLE_ME },
   },
   GROUP_LEAVE: {
-    summary: 'Participants left or were removed from a group (webhooks only)',
+    summary: 'Participants left or were removed from a group',
     schema: groupSchema,
     build: (e) => ({ groupId: e.groupId, participants: e.participants, by: e.by }),
     example: { ...base, type: 'GROUP_LEAVE', groupId: exampleGroup, participants: ['1234567890@c.us'], by: EXAMPLE_ME },
@@ -219,6 +219,50 @@ const payloads: { [T in EventType]: PayloadRow<T> } = {
     }),
     build: (e) => ({ chatId: e.chatId, contactId: e.contactId, presence: e.presence.toLowerCase() }),
     example: { ...base, type: 'PRESENCE', chatId: ECHO_BOT, contactId: ECHO_BOT, presence: 'TYPING' },
+  },
+  GROUP_UPDATE: {
+    summary: "A group's subject, description or settings changed: the changed fields carry their new value, the others are null",
+    schema: object({
+      groupId: { type: 'string' },
+      by: nullable('string', 'Who changed it'),
+      subject: nullable('string'),
+      description: nullable('string'),
+      announce: nullable('boolean', 'Only admins send'),
+      restrict: nullable('boolean', 'Only admins edit the group info'),
+    }),
+    build: (e) => ({
+      groupId: e.groupId,
+      by: e.by,
+      subject: e.change.subject ?? null,
+      description: e.change.description ?? null,
+      announce: e.change.announce ?? null,
+      restrict: e.change.restrict ?? null,
+    }),
+    example: { ...base, type: 'GROUP_UPDATE', groupId: exampleGroup, by: EXAMPLE_ME, change: { subject: 'Team (renamed)' } },
+  },
+  GROUP_PROMOTE: {
+    summary: 'Participants were made admins of a group',
+    schema: groupSchema,
+    build: (e) => ({ groupId: e.groupId, participants: e.participants, by: e.by }),
+    example: { ...base, type: 'GROUP_PROMOTE', groupId: exampleGroup, participants: ['1234567890@c.us'], by: EXAMPLE_ME },
+  },
+  GROUP_DEMOTE: {
+    summary: 'Participants stopped being admins of a group',
+    schema: groupSchema,
+    build: (e) => ({ groupId: e.groupId, participants: e.participants, by: e.by }),
+    example: { ...base, type: 'GROUP_DEMOTE', groupId: exampleGroup, participants: ['1234567890@c.us'], by: EXAMPLE_ME },
+  },
+  CALL: {
+    summary: 'A call is ringing (rejectCall ends it; the session config rejectCalls rejects every call)',
+    schema: object({
+      id: { type: 'string', description: 'The call, for rejectCall' },
+      from: { type: 'string', description: 'The caller' },
+      isVideo: { type: 'boolean' },
+      isGroup: { type: 'boolean' },
+      timestamp: { type: 'integer', description: 'Unix seconds' },
+    }),
+    build: (e) => ({ id: e.call.id, from: e.call.from, isVideo: e.call.isVideo, isGroup: e.call.isGroup, timestamp: e.call.timestamp }),
+    example: { ...base, type: 'CALL', call: { id: '5F1C3E0D9A2B4C6D8E0F1A2B3C4D5E6F', from: ECHO_BOT, isVideo: false, isGroup: false, timestamp: EXAMPLE_UNIX } },
   },
 };
 

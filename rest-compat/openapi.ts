@@ -20,6 +20,9 @@ const sampleMessages: Record<ErrorCode, string> = {
   TOO_MANY_SUBSCRIPTIONS: 'at most 100 live subscriptions per connection',
   UNAUTHENTICATED: 'a valid API key is required',
   FORBIDDEN: "this API key may not MANAGE session 'demo'",
+  NOT_GROUP_ADMIN: "Only admins of group '15551000001-1768469400@g.us' may change its settings",
+  GROUP_ANNOUNCE_ONLY: "Only admins may send to group '15551000001-1768469400@g.us' (announce)",
+  CONTACT_BLOCKED: 'You blocked 15550000001@c.us: unblock it to write',
   PAYLOAD_TOO_LARGE: 'the request body is larger than 16777216 bytes',
   UNSUPPORTED_MEDIA_TYPE: 'the request body must be JSON (Content-Type: application/json), not text/plain',
   ENGINE_ERROR: 'the engine failed: browser closed',
@@ -31,7 +34,7 @@ const sampleMessages: Record<ErrorCode, string> = {
 const statusNames: Record<number, string> = {
   400: 'Bad request',
   401: 'No or wrong API key',
-  403: 'The API key may not do this',
+  403: 'The API key may not do this, or WhatsApp refused it (group admin, announce group, blocked contact)',
   404: 'Not found',
   405: 'Method not allowed',
   409: 'Conflict with the session state',

@@ -25,7 +25,7 @@ const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const PING_INTERVAL_MS = 30_000;
 
 export interface LegacyEvent {
-  event: 'qr' | 'authenticated' | 'ready' | 'message' | 'ack' | 'disconnected' | 'reaction' | 'message_revoked' | 'message_edited' | 'presence';
+  event: 'qr' | 'authenticated' | 'ready' | 'message' | 'ack' | 'disconnected' | 'group_join' | 'group_leave' | 'group_update' | 'group_promote' | 'group_demote' | 'call' | 'reaction' | 'message_revoked' | 'message_edited' | 'presence';
   sessionId: string;
   data: Record<string, unknown>;
 }
@@ -41,6 +41,12 @@ const legacyEvents: Partial<Record<BusEvent['type'], LegacyEvent['event']>> = {
   MESSAGE_REVOKED: 'message_revoked',
   MESSAGE_EDITED: 'message_edited',
   PRESENCE: 'presence',
+  GROUP_JOIN: 'group_join',
+  GROUP_LEAVE: 'group_leave',
+  GROUP_UPDATE: 'group_update',
+  GROUP_PROMOTE: 'group_promote',
+  GROUP_DEMOTE: 'group_demote',
+  CALL: 'call',
 };
 
 /**

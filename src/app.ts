@@ -30,6 +30,7 @@ import { ResultCache } from './http/result-cache.js';
 import { TurnGate } from './http/turn-gate.js';
 import { createSockets } from './http/sockets.js';
 import { MessagingService } from './messaging/messaging-service.js';
+import { AccountService } from './messaging/account-service.js';
 import { isDashboardPath, serveDashboard } from './observability/dashboard-files.js';
 import { graphiqlOptions, renderGraphiQLPage } from './observability/graphiql-page.js';
 import { applyHeapGrowth, collectSoon } from './observability/heap-growth.js';
@@ -155,7 +156,8 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   apiKeys.onRevoked((id) => live.revoked(id));
   const rateLimiter = new RateLimiter(config.rateLimit);
   const messaging = new MessagingService(sessions, bus, config);
-  const services: Services = { config, logger, bus, sessions, server, messaging, metrics, webhooks, apiKeys, auth, live, rateLimiter };
+  const accounts = new AccountService(sessions, config);
+  const services: Services = { config, logger, bus, sessions, server, messaging, accounts, metrics, webhooks, apiKeys, auth, live, rateLimiter };
   // Without any API key the API is open: then it listens on loopback only, unless --host says otherwise.
   if (!config.host) config.host = apiKeys.enabled ? '0.0.0.0' : '127.0.0.1';
   if (!apiKeys.enabled) {

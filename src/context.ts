@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import type { EventBus } from './events/bus.js';
 import type { Logger } from './logger.js';
 import type { MessagingService } from './messaging/messaging-service.js';
+import type { AccountService } from './messaging/account-service.js';
 import type { Metrics } from './observability/metrics.js';
 import type { ServerService } from './server-service.js';
 import type { SessionManager } from './sessions/session-manager.js';
@@ -21,6 +22,8 @@ export interface Services {
   server: ServerService;
   webhooks: WebhookService;
   messaging: MessagingService;
+  /** Group administration, contacts, the own profile, calls. */
+  accounts: AccountService;
   metrics: Metrics;
   apiKeys: ApiKeyService;
   /** Turns presented keys into principals; its counters (accepted/rejected) are for metrics. */

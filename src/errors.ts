@@ -17,6 +17,12 @@ export const errorStatus = {
   TOO_MANY_SUBSCRIPTIONS: 429,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
+  /** A group change only its admins may make. */
+  NOT_GROUP_ADMIN: 403,
+  /** A send to an announce group by a member who is not an admin. */
+  GROUP_ANNOUNCE_ONLY: 403,
+  /** A send to a number this account blocked. */
+  CONTACT_BLOCKED: 403,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   ENGINE_ERROR: 502,

@@ -25,6 +25,41 @@ const participants = (field: string): Operation => ({
   vars: ({ target, groupId }) => ({ input: { sessionId: target, groupId, participants: [BOT] } }),
 });
 
+/** Issue 24's mutations: group administration, contacts, the own profile, pairing codes, calls. */
+function groupAndContactOperations(): Record<string, Operation> {
+  const byId = (field: string, args: string, select: string): Operation => {
+    const group = args.includes('$g');
+    return {
+      doc: `mutation($id: String!${group ? ', $g: String!' : ''}) { ${field}(sessionId: $id${args}) ${select} }`,
+      vars: ({ target, groupId }) => (group ? { id: target, g: groupId } : { id: target }),
+    };
+  };
+  const step = (field: string, input: string, extra: Record<string, unknown>): Operation => ({
+    doc: `mutation($input: ${input}!) { ${field}(input: $input) { groupId } }`,
+    vars: ({ target, groupId }) => ({ input: { sessionId: target, groupId, ...extra } }),
+  });
+  return {
+    setGroupSubject: step('setGroupSubject', 'SetGroupSubjectInput', { subject: 's' }),
+    setGroupDescription: step('setGroupDescription', 'SetGroupDescriptionInput', { description: 'd' }),
+    setGroupSettings: step('setGroupSettings', 'SetGroupSettingsInput', { announce: true }),
+    promoteParticipants: participants('promoteParticipants'),
+    demoteParticipants: participants('demoteParticipants'),
+    groupInviteLink: byId('groupInviteLink', ', groupId: $g', '{ link }'),
+    revokeGroupInviteLink: byId('revokeGroupInviteLink', ', groupId: $g', '{ link }'),
+    leaveGroup: byId('leaveGroup', ', groupId: $g', '{ groupId }'),
+    joinGroup: byId('joinGroup', ', link: "https://chat.whatsapp.com/AAAAAAAAAAAAAAAAAAAAAA"', '{ groupId }'),
+    requestPairingCode: byId('requestPairingCode', ', phoneNumber: "15550000009"', '{ code }'),
+    sandboxEnterPairingCode: byId('sandboxEnterPairingCode', ', code: "AAAA-AAAA"', '{ status }'),
+    blockContact: byId('blockContact', ', contactId: "15550000001@c.us"', '{ id }'),
+    unblockContact: byId('unblockContact', ', contactId: "15550000001@c.us"', '{ id }'),
+    setProfileName: byId('setProfileName', ', name: "n"', '{ id }'),
+    setProfileAbout: byId('setProfileAbout', ', about: "a"', '{ id }'),
+    setProfilePicture: byId('setProfilePicture', `, data: "${PNG}"`, '{ id }'),
+    rejectCall: byId('rejectCall', ', callId: "C0"', ''),
+    sandboxInjectCall: byId('sandboxInjectCall', ', from: "15550000001@c.us"', '{ id }'),
+  };
+}
+
 const operations: Record<RootType, Record<string, Operation>> = {
   Query: {
     sessions: { doc: '{ sessions { sessionId } }', vars: () => ({}) },
@@ -33,6 +68,7 @@ const operations: Record<RootType, Record<string, Operation>> = {
     health: { doc: '{ health { status } }', vars: () => ({}) },
     apiKeys: { doc: '{ apiKeys { id } }', vars: () => ({}) },
     webhooks: { doc: 'query($id: String!) { webhooks(sessionId: $id) { id } }', vars: ({ target }) => ({ id: target }) },
+    checkNumber: { doc: 'query($id: String!) { checkNumber(sessionId: $id, number: "15550000001") { exists } }', vars: ({ target }) => ({ id: target }) },
   },
   Mutation: {
     createSession: { doc: CREATE, vars: ({ target }) => ({ input: { sessionId: target } }) },
@@ -90,6 +126,7 @@ const operations: Record<RootType, Record<string, Operation>> = {
     },
     removeWebhook: { doc: 'mutation($id: String!) { removeWebhook(sessionId: $id, webhookId: "wh_none") { removed } }', vars: ({ target }) => ({ id: target }) },
     redeliver: { doc: 'mutation { redeliver(deliveryId: "d_none") { __typename } }', vars: () => ({}) },
+    ...groupAndContactOperations(),
     testWebhook: { doc: 'mutation($id: String!) { testWebhook(sessionId: $id, webhookId: "wh_none") { __typename } }', vars: ({ target }) => ({ id: target }) },
   },
   Subscription: {

@@ -19,7 +19,7 @@ function dbCopy(...args: string[]): Promise<{ code: number; output: string }> {
   });
 }
 
-const TABLES = ['sessions', 'sandbox_accounts', 'sandbox_groups', 'sandbox_group_members', 'sandbox_messages', 'sandbox_chats', 'sandbox_receipts', 'sandbox_pending', 'webhooks', 'webhook_deliveries', 'api_keys', 'storage_probe'];
+const TABLES = ['sessions', 'sandbox_accounts', 'sandbox_groups', 'sandbox_group_members', 'sandbox_profiles', 'sandbox_blocks', 'sandbox_messages', 'sandbox_chats', 'sandbox_receipts', 'sandbox_pending', 'webhooks', 'webhook_deliveries', 'api_keys', 'storage_probe'];
 
 // Webhook attempts fail (nothing listens on the port yet) and the next one is an hour away: they stay pending.
 const settings = {

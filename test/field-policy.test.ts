@@ -34,6 +34,7 @@ describe('field policies', () => {
       'Mutation.sendImage: messaging',
       'Mutation.sendText: messaging',
       'Mutation.setPresence: messaging',
+      'Query.checkNumber: messaging',
     ]);
   });
 

@@ -199,10 +199,10 @@ describe('open-wa mapping: chats, contacts, groups', () => {
     assert.throws(() => mapRemoveParticipant(GROUP, ALICE, errors.groupMissing!), expectEngineError('INVALID_CHAT_ID'));
   });
 
-  it('maps participant change events to group_join / group_leave', () => {
+  it('maps participant change events to group_join / group_leave / group_promote', () => {
     assert.deepEqual(mapParticipantsChanged(groups.participantsChangedAdd), { type: 'group_join', groupId: GROUP, participants: ['4915100000004@c.us'], by: ME });
     assert.deepEqual(mapParticipantsChanged(groups.participantsChangedRemove), { type: 'group_leave', groupId: GROUP, participants: ['4915100000002@c.us'], by: ME });
-    assert.equal(mapParticipantsChanged(groups.participantsChangedPromote), null);
+    assert.deepEqual(mapParticipantsChanged(groups.participantsChangedPromote), { type: 'group_promote', groupId: GROUP, participants: ['4915100000002@c.us'], by: ME });
   });
 });
 

@@ -182,6 +182,39 @@ describe('REST and GraphQL give the same error code for the same failure', () =>
     covered.add('MAX_SESSIONS_REACHED');
   });
 
+  it('NOT_GROUP_ADMIN, GROUP_ANNOUNCE_ONLY (403) and CONTACT_BLOCKED (403) on both paths', async () => {
+    const JOHN = '1234567890@c.us';
+    // p-ready makes an announce group, leaves it (John takes over as admin) and joins again by link, as a plain member.
+    const gid = (await rest(server, 'POST', '/sessions/p-ready/groups', { name: 'parity', participants: [JOHN] })).body.data.gid;
+    await rest(server, 'POST', `/sessions/p-ready/groups/${gid}/settings`, { announce: true });
+    const link = (await rest(server, 'GET', `/sessions/p-ready/groups/${gid}/invite-link`)).body.data.link;
+    await rest(server, 'POST', `/sessions/p-ready/groups/${gid}/leave`);
+    assert.equal((await rest(server, 'POST', '/sessions/p-ready/groups/join', { link })).status, 200);
+    const SETTINGS = 'mutation($input: SetGroupSettingsInput!) { setGroupSettings(input: $input) { groupId } }';
+    const BLOCK = `mutation { blockContact(sessionId: "p-ready", contactId: "${JOHN}") { isBlocked } }`;
+    const compare = async (code: ErrorCode, viaRest: RestResult, viaGql: GqlResult) => {
+      assertError(viaRest, code, 403);
+      assert.equal(viaGql.errors?.[0]?.extensions?.code, code, JSON.stringify(viaGql.errors));
+      covered.add(code);
+    };
+    await compare(
+      'NOT_GROUP_ADMIN',
+      await rest(server, 'POST', `/sessions/p-ready/groups/${gid}/settings`, { restrict: true }),
+      await server.gql(SETTINGS, { input: { sessionId: 'p-ready', groupId: gid, restrict: true } }),
+    );
+    await compare(
+      'GROUP_ANNOUNCE_ONLY',
+      await rest(server, 'POST', '/sessions/p-ready/send-text', { chatId: gid, content: 'hi' }),
+      await server.gql(SEND, { input: { sessionId: 'p-ready', chatId: gid, content: 'hi' } }),
+    );
+    await server.gql(BLOCK);
+    await compare(
+      'CONTACT_BLOCKED',
+      await rest(server, 'POST', '/sessions/p-ready/send-text', { chatId: JOHN, content: 'hi' }),
+      await server.gql(SEND, { input: { sessionId: 'p-ready', chatId: JOHN, content: 'hi' } }),
+    );
+  });
+
   it('every code of src/errors.ts is compared here or named as not comparable', () => {
     const missing = errorCodes.filter((code) => !covered.has(code) && !(code in notComparable));
     assert.deepEqual(missing, [], `codes with no REST/GraphQL comparison: ${missing.join(', ')}`);

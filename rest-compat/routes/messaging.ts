@@ -344,7 +344,7 @@ export const messagingRoutes: RestRoute[] = [
     method: 'POST',
     path: '/sessions/{sessionId}/groups',
     tag: 'Groups',
-    summary: 'Create a group',
+    summary: 'Create a group (each participant gets its own status: 200, 400 malformed, 404 not on WhatsApp, 409 twice)',
     document: `mutation RestCreateGroup($input: CreateGroupInput!) { createGroup(input: $input) { gid participants { id status } } }`,
     variables: (req) => ({ input: { sessionId: sessionIdOf(req), ...pick(req.body, ['name', 'participants', 'description']) } }),
     reply: ({ createGroup }) => ({ status: 201, data: createGroup }),
@@ -359,8 +359,9 @@ export const messagingRoutes: RestRoute[] = [
     },
     example: {
       params,
-      body: { name: 'Team', participants: [ECHO_BOT], description: 'Made from the docs' },
-      data: { gid: EXAMPLE_GROUP, participants: [{ id: ECHO_BOT, status: 200 }] },
+      // The REST reference's own example, as written: the second number is malformed (a leading 0) and gets its own 400.
+      body: { name: 'My Group', participants: ['1234567890@c.us', '0987654321@c.us'], description: 'Optional group description' },
+      data: { gid: EXAMPLE_GROUP, participants: [{ id: '1234567890@c.us', status: 200 }, { id: '0987654321@c.us', status: 400 }] },
     },
   },
   ...(['add', 'remove'] as const).map(

@@ -42,6 +42,12 @@ export interface SessionConfig {
   proxyServerCredentials?: ProxyServerCredentials;
   licenceKey?: string;
   sandbox?: SandboxSessionOptions;
+  /** Reject incoming calls as they ring (the `call` event is still published). */
+  rejectCalls?: boolean;
+  /** Sent to the caller after an automatic rejection. */
+  rejectCallsMessage?: string;
+  /** open-wa: log in with a pairing code for this phone number (its `linkCode` start option) instead of the QR. */
+  linkCode?: string;
 }
 
 export interface EngineStartOptions {
@@ -205,7 +211,10 @@ export type EngineEvent =
   /** A message of this session's history was edited by its sender: the copy as it is now. */
   | { type: 'message_edited'; message: EngineMessage }
   /** A contact's presence in a chat (typing, recording ...). */
-  | { type: 'presence'; chatId: string; contactId: string; presence: Presence };
+  | { type: 'presence'; chatId: string; contactId: string; presence: Presence }
+  | { type: 'group_update'; groupId: string; by: string | null; change: GroupChange }
+  | { type: 'group_promote' | 'group_demote'; groupId: string; participants: string[]; by: string | null }
+  | { type: 'call'; call: EngineCall };
 
 export type EngineEventSink = (event: EngineEvent) => void;
 
@@ -215,7 +224,17 @@ export type EngineEventSink = (event: EngineEvent) => void;
  */
 export class EngineError extends Error {
   constructor(
-    readonly code: 'NOT_FOUND' | 'NOT_ON_WHATSAPP' | 'INVALID_CHAT_ID' | 'SESSION_NOT_READY' | 'VALIDATION_ERROR' | 'ENGINE_ERROR' | 'ENGINE_UNSUPPORTED',
+    readonly code:
+      | 'NOT_ON_WHATSAPP'
+      | 'INVALID_CHAT_ID'
+      | 'SESSION_NOT_READY'
+      | 'VALIDATION_ERROR'
+      | 'ENGINE_ERROR'
+      | 'ENGINE_UNSUPPORTED'
+      | 'NOT_GROUP_ADMIN'
+      | 'GROUP_ANNOUNCE_ONLY'
+      | 'CONTACT_BLOCKED'
+      | 'NOT_FOUND',
     message: string,
     readonly details: Record<string, unknown> = {},
   ) {
@@ -229,6 +248,10 @@ export interface SandboxControls {
   scanQr(): Promise<void>;
   injectMessage(from: string, body: string): Promise<EngineMessage>;
   markChatRead(chatId: string): Promise<void>;
+  /** Log in with a pairing code instead of the QR (the phone number of the account). */
+  enterPairingCode(code: string): Promise<void>;
+  /** A call ringing now, as a phone would ring (open-wa's onIncomingCall). */
+  injectCall(from: string, isVideo: boolean): Promise<EngineCall>;
 }
 
 export interface EngineSession {
@@ -252,6 +275,22 @@ export interface EngineSession {
    * for me, presence, markUnread).
    */
   act(action: MessageAction): Promise<EngineMessage | null>;
+  /** Whether a number is on WhatsApp (open-wa: checkNumberStatus). */
+  checkNumber(number: string): Promise<NumberCheck>;
+  /** A pairing code for logging in without the QR, while the session waits for its login. */
+  requestPairingCode(phoneNumber: string): Promise<string>;
+  /** A group's administration view; null when the account knows no such group. */
+  getGroup(groupId: string): Promise<EngineGroup | null>;
+  /** One administration step on a group (table-driven like MessageAction). */
+  groupAction(groupId: string, action: GroupAction): Promise<GroupActionResult>;
+  /** Joins the group of an invite link; answers its id. */
+  joinGroup(link: string): Promise<string>;
+  /** What a contact shows of itself (about, picture) and whether this account blocked it. */
+  getProfile(contactId: string): Promise<EngineProfile>;
+  /** A contact's profile picture bytes; null when it has none. */
+  getProfilePicture(contactId: string): Promise<EngineMediaBytes | null>;
+  /** One change to this account or its contacts (block, own profile, reject a call). */
+  accountAction(action: AccountAction): Promise<void>;
   /** Stop the session, keeping its saved login so a later start restores it. */
   stop(): Promise<void>;
   /** Log the account out: the next start needs a new QR scan. Stops the session. */
@@ -273,4 +312,78 @@ export interface Engine {
   forget?(sessionId: string): Promise<void>;
   /** Release everything the engine holds (called once at server shutdown, after every session stopped). */
   close(): Promise<void>;
+}
+
+// --- groups, contacts, calls (issue 24) -----------------------------------------------------------
+
+export interface NumberCheck {
+  exists: boolean;
+  /** The WhatsApp id of the number when it exists. */
+  id: string | null;
+}
+
+export interface EngineGroupParticipant extends GroupParticipantInfo {
+  isSuperAdmin: boolean;
+}
+
+export interface EngineGroup {
+  id: string;
+  subject: string;
+  description: string | null;
+  owner: string | null;
+  /** Unix seconds. */
+  createdAt: number | null;
+  /** Only admins send. */
+  announce: boolean;
+  /** Only admins edit the subject, description and settings. */
+  restrict: boolean;
+  participants: EngineGroupParticipant[];
+}
+
+/** What a group_update changed: the fields set are the new values. */
+export interface GroupChange {
+  subject?: string;
+  description?: string;
+  announce?: boolean;
+  restrict?: boolean;
+}
+
+export type GroupAction =
+  | { kind: 'subject'; subject: string }
+  | { kind: 'description'; description: string }
+  | { kind: 'settings'; announce?: boolean | null; restrict?: boolean | null }
+  | { kind: 'promote' | 'demote'; participants: string[] }
+  | { kind: 'inviteLink' }
+  | { kind: 'revokeInviteLink' }
+  | { kind: 'leave' };
+
+/** The group after the change (null after leaving), the per-participant statuses of promote/demote, an invite link. */
+export interface GroupActionResult {
+  group: EngineGroup | null;
+  participants?: ParticipantResult[];
+  link?: string;
+}
+
+export interface EngineProfile {
+  about: string | null;
+  /** Whether the contact has a picture (served by getProfilePicture). */
+  hasPicture: boolean;
+  isBlocked: boolean;
+}
+
+export type AccountAction =
+  | { kind: 'block' | 'unblock'; contactId: string }
+  | { kind: 'setName'; name: string }
+  | { kind: 'setAbout'; about: string }
+  | { kind: 'setPicture'; data: Buffer; mimetype: string }
+  /** `message`: sent to the caller afterwards. */
+  | { kind: 'rejectCall'; callId: string; message?: string | null };
+
+export interface EngineCall {
+  id: string;
+  from: string;
+  isVideo: boolean;
+  isGroup: boolean;
+  /** Unix seconds. */
+  timestamp: number;
 }

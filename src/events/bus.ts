@@ -1,9 +1,27 @@
-import type { EngineContact, EngineMessage, EngineReaction, MessageAck, Presence } from '../engine/engine.js';
+import type { EngineCall, EngineContact, EngineMessage, EngineReaction, GroupChange, MessageAck, Presence } from '../engine/engine.js';
 import type { Logger } from '../logger.js';
 
 export type SessionStatus = 'INITIALIZING' | 'QR_READY' | 'AUTHENTICATED' | 'READY' | 'FAILED' | 'TERMINATED';
 
-export const eventTypes = ['QR', 'AUTHENTICATED', 'READY', 'MESSAGE', 'ACK', 'DISCONNECTED', 'STATUS', 'GROUP_JOIN', 'GROUP_LEAVE', 'REACTION', 'MESSAGE_REVOKED', 'MESSAGE_EDITED', 'PRESENCE'] as const;
+export const eventTypes = [
+  'QR',
+  'AUTHENTICATED',
+  'READY',
+  'MESSAGE',
+  'ACK',
+  'DISCONNECTED',
+  'STATUS',
+  'GROUP_JOIN',
+  'GROUP_LEAVE',
+  'GROUP_UPDATE',
+  'GROUP_PROMOTE',
+  'GROUP_DEMOTE',
+  'CALL',
+  'REACTION',
+  'MESSAGE_REVOKED',
+  'MESSAGE_EDITED',
+  'PRESENCE',
+] as const;
 export type EventType = (typeof eventTypes)[number];
 
 export interface QrInfo {
@@ -25,7 +43,10 @@ type Payload =
   | { type: 'REACTION'; messageId: string; chatId: string; reaction: EngineReaction }
   | { type: 'MESSAGE_REVOKED'; messageId: string; chatId: string; by: string | null }
   | { type: 'MESSAGE_EDITED'; message: EngineMessage }
-  | { type: 'PRESENCE'; chatId: string; contactId: string; presence: Presence };
+  | { type: 'PRESENCE'; chatId: string; contactId: string; presence: Presence }
+  | { type: 'GROUP_PROMOTE' | 'GROUP_DEMOTE'; groupId: string; participants: string[]; by: string | null }
+  | { type: 'GROUP_UPDATE'; groupId: string; by: string | null; change: GroupChange }
+  | { type: 'CALL'; call: EngineCall };
 
 /** One event of one session; `at` is epoch ms. */
 export type BusEvent = Payload & { sessionId: string; at: number };

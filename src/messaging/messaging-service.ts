@@ -18,6 +18,7 @@ import { checkText, textProblem } from '../text-input.js';
 import { checkChatId, checkContactId, checkGroupId } from './chat-id.js';
 import { parseMediaDataUrl } from './media.js';
 import { SendQueue } from './send-queue.js';
+import { splitParticipants } from './account-service.js';
 
 /** A chat as GraphQL serves it: the engine's chat plus the session it belongs to. */
 export interface ChatView extends EngineChat {
@@ -59,7 +60,6 @@ const MAX_EMOJI = 32;
 const MAX_CAPTION = 4_096;
 const MAX_FILENAME = 255;
 const MAX_GROUP_NAME = 100;
-const MAX_PARTICIPANTS = 256;
 export const DEFAULT_PAGE = 50;
 export const MAX_PAGE = 200;
 
@@ -227,15 +227,16 @@ export class MessagingService {
     const name = checkText(args.name, 'name', 'name').trim();
     if (!name || name.length > MAX_GROUP_NAME) throw validationError(`name must be 1-${MAX_GROUP_NAME} characters`, { field: 'name' });
     checkText(args.description, 'description', 'description');
-    const participants = checkParticipants(args.participants);
-    return this.engine(args.sessionId, (e) => e.createGroup(name, participants, args.description ?? null));
+    const { valid, answer } = splitParticipants(args.participants);
+    const created = await this.engine(args.sessionId, (e) => e.createGroup(name, valid, args.description ?? null));
+    return { ...created, participants: answer(created.participants) };
   }
 
   async changeParticipants(change: 'add' | 'remove', args: GroupArgs): Promise<ParticipantResult[]> {
     this.sessions.require(args.sessionId);
     const groupId = checkGroupId(args.groupId);
-    const participants = checkParticipants(args.participants);
-    return this.engine(args.sessionId, (e) => (change === 'add' ? e.addParticipants(groupId, participants) : e.removeParticipants(groupId, participants)));
+    const { valid, answer } = splitParticipants(args.participants);
+    return answer(await this.engine(args.sessionId, (e) => (change === 'add' ? e.addParticipants(groupId, valid) : e.removeParticipants(groupId, valid))));
   }
 
   async injectMessage(sessionId: string, from: string, body: string): Promise<EngineMessage> {
@@ -288,8 +289,3 @@ function requiredId(value: string, field: string): string {
   return id;
 }
 
-function checkParticipants(participants: string[]): string[] {
-  if (participants.length === 0) throw validationError('participants must not be empty', { field: 'participants' });
-  if (participants.length > MAX_PARTICIPANTS) throw validationError(`at most ${MAX_PARTICIPANTS} participants at once`, { field: 'participants' });
-  return participants.map((p) => checkContactId(p, 'participant'));
-}

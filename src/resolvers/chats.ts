@@ -34,13 +34,16 @@ builder.objectFields(SessionRef, (t) => ({
   }),
   contacts: t.field({
     type: [ContactRef],
-    resolve: (session, _args, ctx) => ctx.services.messaging.contacts(session.sessionId),
+    resolve: async (session, _args, ctx) => (await ctx.services.messaging.contacts(session.sessionId)).map((c) => ({ ...c, sessionId: session.sessionId })),
   }),
   contact: t.field({
     type: ContactRef,
     nullable: true,
     args: { contactId: t.arg.string({ required: true }) },
-    resolve: (session, { contactId }, ctx) => ctx.services.messaging.contact(session.sessionId, contactId),
+    resolve: async (session, { contactId }, ctx) => {
+      const contact = await ctx.services.messaging.contact(session.sessionId, contactId);
+      return contact ? { ...contact, sessionId: session.sessionId } : null;
+    },
   }),
 }));
 

@@ -16,6 +16,7 @@ import '../resolvers/messaging.js';
 import '../resolvers/message-actions.js';
 import '../resolvers/chats.js';
 import '../resolvers/groups.js';
+import '../resolvers/contacts.js';
 import '../resolvers/webhooks.js';
 import './api-key.js';
 import '../resolvers/api-keys.js';

@@ -51,6 +51,9 @@ export const SessionConfigRef = builder.objectRef<SessionConfig>('SessionConfig'
     proxyServerCredentials: t.field({ type: ProxyInfoRef, nullable: true, resolve: (c) => c.proxyServerCredentials ?? null, extensions: derived }),
     hasLicenceKey: t.boolean({ resolve: (c) => Boolean(c.licenceKey), extensions: derived }),
     sandbox: t.field({ type: SandboxConfigRef, nullable: true, resolve: (c) => c.sandbox ?? null, extensions: derived }),
+    rejectCalls: t.boolean({ resolve: (c) => c.rejectCalls === true, extensions: derived }),
+    rejectCallsMessage: t.string({ nullable: true, resolve: (c) => c.rejectCallsMessage ?? null, extensions: derived }),
+    linkCode: t.string({ nullable: true, description: 'open-wa: the phone number it logs in with a pairing code', resolve: (c) => c.linkCode ?? null, extensions: derived }),
   }),
 });
 
@@ -65,7 +68,12 @@ export const SessionRef = builder.objectRef<SessionView>('Session').implement({
     config: t.expose('config', { type: SessionConfigRef }),
     qr: t.expose('qr', { type: QrCodeRef, nullable: true, description: 'Set while the status is QR_READY' }),
     failureReason: t.exposeString('failureReason', { nullable: true }),
-    me: t.expose('me', { type: ContactRef, nullable: true, description: "The account's own number once READY" }),
+    me: t.field({
+      type: ContactRef,
+      nullable: true,
+      description: "The account's own number once READY",
+      resolve: (s) => (s.me ? { ...s.me, sessionId: s.sessionId } : null),
+    }),
   }),
 });
 
@@ -94,6 +102,9 @@ export const SessionConfigInput = builder.inputType('SessionConfigInput', {
     proxyServerCredentials: t.field({ type: ProxyInput }),
     licenceKey: t.string({ description: 'open-wa licence key, for the methods that need one' }),
     sandbox: t.field({ type: SandboxConfigInput }),
+    rejectCalls: t.boolean({ description: 'Reject every incoming call as it rings (the CALL event is still sent)' }),
+    rejectCallsMessage: t.string({ description: 'With rejectCalls: a message sent to the caller after each rejection' }),
+    linkCode: t.string({ description: "open-wa: log in with a pairing code for this phone number (the library's linkCode start option) instead of the QR" }),
   }),
 });
 

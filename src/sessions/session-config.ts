@@ -25,6 +25,9 @@ const configInput = z
       .optional(),
     licenceKey: oneLine(512).optional(),
     sandbox: z.object({ autoScanMs: z.number().int().nonnegative().max(3_600_000).optional() }).optional(),
+    rejectCalls: z.boolean().optional(),
+    rejectCallsMessage: z.string().min(1).max(4096).refine((v) => !textProblem(v, 'message'), 'must be text without control characters').optional(),
+    linkCode: z.string().regex(/^\+?[1-9]\d{4,19}$/, 'must be a phone number in international format, digits only').optional(),
   })
   .strict();
 
@@ -63,6 +66,9 @@ export function resolveSessionConfig(input: unknown, defaults: SessionDefaults):
     ...(c.proxyServerCredentials ? { proxyServerCredentials: c.proxyServerCredentials } : {}),
     ...(c.licenceKey ? { licenceKey: c.licenceKey } : {}),
     ...(c.sandbox ? { sandbox: c.sandbox } : {}),
+    ...(c.rejectCalls ? { rejectCalls: true } : {}),
+    ...(c.rejectCallsMessage ? { rejectCallsMessage: c.rejectCallsMessage } : {}),
+    ...(c.linkCode ? { linkCode: c.linkCode.replace(/^\+/, '') } : {}),
   };
 }
 

@@ -307,6 +307,41 @@ export class SessionManager {
     return view(ms);
   }
 
+  /** A pairing code for a session waiting for its login (QR_READY): the phone enters it instead of scanning. */
+  async pairingCode(sessionId: string, phoneNumber: string): Promise<string> {
+    const ms = this.use(sessionId);
+    const digits = phoneNumber.replace(/[\s+()-]/g, '');
+    if (!/^[1-9]\d{4,19}$/.test(digits)) {
+      throw new AppError('VALIDATION_ERROR', 'phoneNumber must be a phone number in international format (country code first, digits only)', { field: 'phoneNumber' });
+    }
+    if (ms.status !== 'QR_READY' || !ms.handle) {
+      throw new AppError('INVALID_SESSION_STATE', `Session '${sessionId}' is not waiting for a login (status ${ms.status.toLowerCase()})`, { sessionId, status: ms.status });
+    }
+    try {
+      return await ms.handle.requestPairingCode(digits);
+    } catch (error) {
+      throw mapEngineError(error);
+    }
+  }
+
+  /** Sandbox: enter a pairing code on the "phone", which logs the session in like a scan. */
+  async sandboxEnterPairingCode(sessionId: string, code: string): Promise<SessionView> {
+    const ms = this.use(sessionId);
+    if (ms.engine !== 'sandbox') {
+      throw new AppError('ENGINE_UNSUPPORTED', `Session '${sessionId}' does not run on the sandbox engine`, { sessionId, engine: ms.engine });
+    }
+    const controls = ms.handle?.sandbox;
+    if (ms.status !== 'QR_READY' || !controls) {
+      throw new AppError('INVALID_SESSION_STATE', `Session '${sessionId}' is not waiting for a login (status ${ms.status.toLowerCase()})`, { sessionId, status: ms.status });
+    }
+    try {
+      await controls.enterPairingCode(code);
+    } catch (error) {
+      throw mapEngineError(error);
+    }
+    return view(ms);
+  }
+
   /** Stop every session for shutdown, keeping their persisted state so the next start restores them. */
   async stopAll(): Promise<void> {
     this.closed = true;
@@ -420,8 +455,10 @@ export class SessionManager {
         return;
       case 'group_join':
       case 'group_leave':
+      case 'group_promote':
+      case 'group_demote':
         this.o.bus.publish({
-          type: event.type === 'group_join' ? 'GROUP_JOIN' : 'GROUP_LEAVE',
+          type: groupEventTypes[event.type],
           sessionId,
           at,
           groupId: event.groupId,
@@ -440,6 +477,19 @@ export class SessionManager {
         return;
       case 'presence':
         this.o.bus.publish({ type: 'PRESENCE', sessionId, at, chatId: event.chatId, contactId: event.contactId, presence: event.presence });
+        return;
+      case 'group_update':
+        this.o.bus.publish({ type: 'GROUP_UPDATE', sessionId, at, groupId: event.groupId, by: event.by, change: event.change });
+        return;
+      case 'call':
+        this.o.bus.publish({ type: 'CALL', sessionId, at, call: event.call });
+        if (ms.config.rejectCalls && ms.handle) {
+          const message = ms.config.rejectCallsMessage ?? null;
+          ms.handle.accountAction({ kind: 'rejectCall', callId: event.call.id, message }).catch((e: unknown) => {
+            // open-wa rejects by itself when rejectCalls is set (its autoReject); others log why they could not.
+            if (!(e instanceof EngineError && e.code === 'ENGINE_UNSUPPORTED')) this.o.logger.warn('rejecting a call failed', { sessionId, err: String(e) });
+          });
+        }
         return;
     }
   }
@@ -506,6 +556,8 @@ export class SessionManager {
     return tracked;
   }
 }
+
+const groupEventTypes = { group_join: 'GROUP_JOIN', group_leave: 'GROUP_LEAVE', group_promote: 'GROUP_PROMOTE', group_demote: 'GROUP_DEMOTE' } as const;
 
 function view(ms: ManagedSession): SessionView {
   return {

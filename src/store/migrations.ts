@@ -188,4 +188,25 @@ export const migrations: Record<string, Migration> = {
       await sql`ALTER TABLE sandbox_messages ADD COLUMN edited INTEGER NOT NULL DEFAULT 0`.execute(db);
     },
   },
+  '0009-groups-contacts': {
+    // Group administration (announce, restrict, the invite code), the profile an account shows (name, about,
+    // picture as a data URL's base64 text) and the numbers each account blocked.
+    async up(db: Kysely<any>) {
+      await sql`ALTER TABLE sandbox_groups ADD COLUMN announce INTEGER NOT NULL DEFAULT 0`.execute(db);
+      await sql`ALTER TABLE sandbox_groups ADD COLUMN restricted INTEGER NOT NULL DEFAULT 0`.execute(db);
+      await sql`ALTER TABLE sandbox_groups ADD COLUMN invite_code TEXT`.execute(db);
+      await sql`CREATE TABLE sandbox_profiles (
+        phone TEXT PRIMARY KEY,
+        name TEXT,
+        about TEXT,
+        picture_mimetype TEXT,
+        picture TEXT
+      )`.execute(db);
+      await sql`CREATE TABLE sandbox_blocks (
+        phone TEXT NOT NULL,
+        blocked_phone TEXT NOT NULL,
+        PRIMARY KEY (phone, blocked_phone)
+      )`.execute(db);
+    },
+  },
 };

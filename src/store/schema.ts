@@ -114,6 +114,23 @@ export interface SandboxGroupsTable {
   description: string | null;
   owner_phone: string;
   created_at: number;
+  announce: number;
+  restricted: number;
+  invite_code: string | null;
+}
+
+export interface SandboxProfilesTable {
+  phone: string;
+  name: string | null;
+  about: string | null;
+  picture_mimetype: string | null;
+  /** base64 */
+  picture: string | null;
+}
+
+export interface SandboxBlocksTable {
+  phone: string;
+  blocked_phone: string;
 }
 
 export interface SandboxGroupMembersTable {
@@ -149,5 +166,7 @@ export interface Database {
   sandbox_pending: SandboxPendingTable;
   sandbox_groups: SandboxGroupsTable;
   sandbox_group_members: SandboxGroupMembersTable;
+  sandbox_profiles: SandboxProfilesTable;
+  sandbox_blocks: SandboxBlocksTable;
   api_keys: ApiKeysTable;
 }

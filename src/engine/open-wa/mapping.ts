@@ -1,9 +1,12 @@
 // Pure translations between @open-wa/wa-automate's shapes (typed by @open-wa/wa-automate-types-only)
 // and the engine interface's. Used by the worker; tested with recorded fixtures.
-import type { Chat, Client, Contact, GroupChatCreationResponse, Message, ReactionEvent } from '@open-wa/wa-automate-types-only';
+import type { Call, Chat, Client, Contact, GroupChatCreationResponse, Message, NumberCheck as LibraryNumberCheck, ReactionEvent } from '@open-wa/wa-automate-types-only';
 import {
   EngineError,
   type CreateGroupResult,
+  type EngineCall,
+  type EngineGroup,
+  type NumberCheck,
   type EngineChat,
   type EngineContact,
   type EngineEvent,
@@ -221,6 +224,7 @@ export function libraryError(reason: unknown, details: Record<string, unknown> =
     return new EngineError('NOT_ON_WHATSAPP', text, all);
   }
   if (/Not able to send message to broadcast/i.test(text)) return new EngineError('VALIDATION_ERROR', text, all);
+  if (/INSUFFICIENT_PERMISSIONS|not an admin/i.test(text)) return new EngineError('NOT_GROUP_ADMIN', `WhatsApp refused: this account is not an admin of the group (${text})`, all);
   if (/NOT_A_GROUP_CHAT|GROUP_DOES_NOT_EXIST|Not a valid (chat|group)|chat not found/i.test(text)) {
     return new EngineError('INVALID_CHAT_ID', text, all);
   }
@@ -252,6 +256,8 @@ export function mapParticipantsChanged(e: ParticipantChangedEventModel): EngineE
   const action = String(e.action);
   if (action === 'add' || action === 'invite') return { type: 'group_join', groupId, participants, by };
   if (action === 'remove' || action === 'leave') return { type: 'group_leave', groupId, participants, by };
+  if (action === 'promote') return { type: 'group_promote', groupId, participants, by };
+  if (action === 'demote') return { type: 'group_demote', groupId, participants, by };
   return null;
 }
 
@@ -324,4 +330,77 @@ export function pageMessages(messages: EngineMessage[], limit: number, before?: 
 
 export function toDataUrl(mimetype: string, data: Uint8Array): string {
   return `data:${mimetype};base64,${Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64')}`;
+}
+
+// --- groups, contacts, calls ----------------------------------------------------------------------
+
+/** `checkNumberStatus` answers `{ id, status: 200 | 404, numberExists, canReceiveMessage }`, or an error string. */
+export function mapNumberCheck(result: LibraryNumberCheck | string | null | undefined, number: string): NumberCheck {
+  if (typeof result === 'string' || !result || typeof result !== 'object') {
+    if (typeof result === 'string' && /not on WhatsApp|404/i.test(result)) return { exists: false, id: null };
+    throw libraryError(result ?? 'checkNumberStatus answered nothing', { number });
+  }
+  const exists = result.status === 200 || result.numberExists === true;
+  return { exists, id: exists ? (serialized(result.id) ?? number) : null };
+}
+
+/**
+ * A group chat as `getChatById` returns it: its `groupMetadata` (WhatsApp Web's model, which also carries
+ * `announce` and `restrict` though the library's type leaves them out) and the chat's name as the subject.
+ */
+export function mapGroup(chat: Chat): EngineGroup | null {
+  const meta = (chat as unknown as { groupMetadata?: Record<string, unknown> | null }).groupMetadata;
+  const id = serialized(chat.id);
+  if (!chat.isGroup || !meta || !id) return null;
+  const participants = Array.isArray(meta.participants) ? (meta.participants as Record<string, unknown>[]) : [];
+  return {
+    id,
+    subject: String((meta.subject as string | undefined) ?? chat.formattedTitle ?? chat.name ?? ''),
+    description: typeof meta.desc === 'string' && meta.desc ? meta.desc : null,
+    owner: serialized(meta.owner),
+    createdAt: typeof meta.creation === 'number' ? meta.creation : null,
+    announce: meta.announce === true,
+    restrict: meta.restrict === true,
+    participants: participants
+      .map((p) => ({ id: serialized(p.id) ?? '', isAdmin: p.isAdmin === true || p.isSuperAdmin === true, isSuperAdmin: p.isSuperAdmin === true }))
+      .filter((p) => p.id !== ''),
+  };
+}
+
+/** `promoteParticipant` / `demoteParticipant` take a list and answer one boolean (or an error string) for all of it. */
+export function mapAdminChange(groupId: string, requested: string[], members: string[], outcome: boolean | string | Error): { id: string; status: number }[] {
+  const inGroup = new Set(members);
+  if (outcome instanceof Error || typeof outcome === 'string') {
+    const error = libraryError(outcome, { groupId });
+    if (error.code === 'NOT_GROUP_ADMIN') return requested.map((id) => ({ id, status: inGroup.has(id) ? 403 : 404 }));
+    throw error;
+  }
+  return requested.map((id) => ({ id, status: !inGroup.has(id) ? 404 : outcome ? 200 : 403 }));
+}
+
+/** `getGroupInviteLink` answers the link, or an error string; a bare code is made a link. */
+export function mapInviteLink(result: unknown, groupId: string): string {
+  if (typeof result === 'string' && /^https:\/\/chat\.whatsapp\.com\/\S+$/.test(result)) return result;
+  if (typeof result === 'string' && /^[A-Za-z0-9]{10,40}$/.test(result)) return `https://chat.whatsapp.com/${result}`;
+  throw libraryError(typeof result === 'string' ? result : 'open-wa gave no invite link', { groupId });
+}
+
+/** `joinGroupViaLink` answers the group id (or chat), or a status number when the link is not valid. */
+export function mapJoinGroup(result: unknown, link: string): string {
+  const id = typeof result === 'object' && result !== null ? serialized((result as { id?: unknown }).id) : typeof result === 'string' ? serialized(result) : null;
+  if (id && isGroupId(id)) return id;
+  if (typeof result === 'number' || result === false) {
+    throw new EngineError('NOT_FOUND', `WhatsApp refused the invite link (${String(result)}): revoked, expired or not valid`, { link });
+  }
+  throw libraryError(result, { link });
+}
+
+export function mapCall(call: Call): EngineCall {
+  return {
+    id: String(call.id),
+    from: serialized(call.peerJid) ?? '',
+    isVideo: call.isVideo === true,
+    isGroup: call.isGroup === true,
+    timestamp: typeof call.offerTime === 'number' ? call.offerTime : Math.floor(Date.now() / 1000),
+  };
 }

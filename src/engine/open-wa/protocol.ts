@@ -5,7 +5,7 @@ import { assertChatId } from './mapping.js';
 
 /** What the worker starts a session with: the session config fields the library uses, and where things are. */
 export interface WorkerStartConfig
-  extends Pick<SessionConfig, 'multiDevice' | 'headless' | 'qrTimeout' | 'authTimeout' | 'proxyServerCredentials' | 'licenceKey'> {
+  extends Pick<SessionConfig, 'multiDevice' | 'headless' | 'qrTimeout' | 'authTimeout' | 'proxyServerCredentials' | 'licenceKey' | 'rejectCalls' | 'rejectCallsMessage' | 'linkCode'> {
   sessionId: string;
   /** The session's own folder; the library's files (browser profile, saved login) go under it. */
   dataDir: string;
@@ -60,6 +60,20 @@ export const engineCalls: { [M in CallMethod]: CallRow<M> } = {
   removeParticipants: { check: (groupId, participants) => (assertChatId(groupId, 'group'), contacts(participants)) },
   markChatRead: { check: (chatId) => assertChatId(chatId) },
   act: { check: (action) => ('chatId' in action ? assertChatId(action.chatId) : undefined) },
+  checkNumber: { check: (number) => assertChatId(number, 'contact') },
+  // open-wa takes the phone number only as its `linkCode` start option (see the supervisor's own method).
+  requestPairingCode: { own: true },
+  getGroup: { check: (groupId) => assertChatId(groupId, 'group') },
+  groupAction: {
+    check: (groupId, action) => {
+      assertChatId(groupId, 'group');
+      if (action.kind === 'promote' || action.kind === 'demote') contacts(action.participants);
+    },
+  },
+  joinGroup: {},
+  getProfile: { check: (contactId) => assertChatId(contactId, 'contact') },
+  getProfilePicture: { check: (contactId) => assertChatId(contactId, 'contact') },
+  accountAction: { check: (action) => (action.kind === 'block' || action.kind === 'unblock' ? assertChatId(action.contactId, 'contact') : undefined) },
   logout: { own: true },
 };
 

@@ -127,6 +127,8 @@ export class OpenWaSupervisor implements EngineSession {
       qrLifetimeMs: this.settings.qrLifetimeMs,
       ...(config.proxyServerCredentials ? { proxyServerCredentials: config.proxyServerCredentials } : {}),
       ...((config.licenceKey ?? this.settings.licenceKey) ? { licenceKey: config.licenceKey ?? this.settings.licenceKey } : {}),
+      ...(config.rejectCalls ? { rejectCalls: true, ...(config.rejectCallsMessage ? { rejectCallsMessage: config.rejectCallsMessage } : {}) } : {}),
+      ...(config.linkCode ? { linkCode: config.linkCode } : {}),
     };
     this.send({ tag: TAG, kind: 'start', config: start });
     this.deadlineTimer = setTimeout(() => {
@@ -317,6 +319,15 @@ export class OpenWaSupervisor implements EngineSession {
     await this.terminate();
     this.phase = 'stopped';
     this.onStopped();
+  }
+
+  /** open-wa asks for the phone number before its browser opens (its `linkCode` start option), not on a running session. */
+  async requestPairingCode(): Promise<string> {
+    throw new EngineError(
+      'ENGINE_UNSUPPORTED',
+      "open-wa takes the phone number only when it starts: create or restart the session with config.linkCode set to it (the library's linkCode start option)",
+      { sessionId: this.sessionId },
+    );
   }
 
   async logout(): Promise<void> {

@@ -4,6 +4,11 @@ import { EngineError, type EngineMessage, type MessageAction } from '../engine.j
 import {
   chatIdFromMessageId,
   libraryError,
+  mapAdminChange,
+  mapGroup,
+  mapInviteLink,
+  mapJoinGroup,
+  mapNumberCheck,
   mapAddParticipants,
   mapChat,
   mapContact,
@@ -24,6 +29,9 @@ type Handlers = { [M in CallMethod]: (...args: WorkerCalls[M]['args']) => Promis
 const id = (s: string): any => s;
 
 const EARLIER_PAGES = 5;
+
+/** The caller of each call seen (onIncomingCall), for the message a rejection sends back. */
+export const seenCalls = new Map<string, string>();
 
 export function clientCalls(client: Client): Handlers {
   /** The sent message as the library stores it, or what we know of it when that lookup fails. */
@@ -159,6 +167,119 @@ export function clientCalls(client: Client): Handlers {
 
     act(action) {
       return act(action as MessageAction);
+    },
+
+    async checkNumber(number) {
+      return mapNumberCheck(await client.checkNumberStatus(id(number)), number);
+    },
+
+    async requestPairingCode() {
+      throw new EngineError('ENGINE_UNSUPPORTED', 'open-wa takes the phone number only as its linkCode start option', {});
+    },
+
+    async getGroup(groupId) {
+      const chat = await client.getChatById(id(groupId)).catch(() => null);
+      return chat && typeof chat === 'object' ? mapGroup(chat) : null;
+    },
+
+    async groupAction(groupId, action) {
+      const done = (result: unknown, what: string) => {
+        if (result === false || (typeof result === 'string' && !/^https?:/.test(result))) throw libraryError(result === false ? `open-wa could not ${what}` : result, { groupId });
+      };
+      switch (action.kind) {
+        case 'subject':
+          done(await client.setGroupTitle(id(groupId), action.subject), 'set the subject');
+          break;
+        case 'description':
+          done(await client.setGroupDescription(id(groupId), action.description), 'set the description');
+          break;
+        case 'settings':
+          if (action.announce != null) done(await client.setGroupToAdminsOnly(id(groupId), action.announce), 'change who sends');
+          if (action.restrict != null) done(await client.setGroupEditToAdminsOnly(id(groupId), action.restrict), 'change who edits');
+          break;
+        case 'promote':
+        case 'demote': {
+          const members = (await client.getGroupMembersId(id(groupId))).map(String);
+          const present = action.participants.filter((p) => members.includes(p));
+          let outcome: boolean | string | Error = true;
+          if (present.length > 0) {
+            try {
+              outcome = action.kind === 'promote' ? await client.promoteParticipant(id(groupId), present.map(id)) : await client.demoteParticipant(id(groupId), present.map(id));
+            } catch (error) {
+              outcome = error as Error;
+            }
+          }
+          const participants = mapAdminChange(groupId, action.participants, members, outcome);
+          return { group: await handlers.getGroup(groupId), participants };
+        }
+        case 'inviteLink':
+          return { group: await handlers.getGroup(groupId), link: mapInviteLink(await client.getGroupInviteLink(id(groupId)), groupId) };
+        case 'revokeInviteLink':
+          done(await client.revokeGroupInviteLink(id(groupId)), 'revoke the invite link');
+          return { group: await handlers.getGroup(groupId), link: mapInviteLink(await client.getGroupInviteLink(id(groupId)), groupId) };
+        case 'leave':
+          done(await client.leaveGroup(id(groupId)), 'leave the group');
+          return { group: null };
+      }
+      return { group: await handlers.getGroup(groupId) };
+    },
+
+    async joinGroup(link) {
+      return mapJoinGroup(await client.joinGroupViaLink(link), link);
+    },
+
+    async getProfile(contactId) {
+      const [status, picture, blocked] = await Promise.all([
+        client.getStatus(id(contactId)).catch(() => null),
+        client.getProfilePicFromServer(id(contactId)).catch(() => null),
+        client.getBlockedIds().catch(() => [] as unknown[]),
+      ]);
+      return {
+        about: typeof status?.status === 'string' && status.status ? status.status : null,
+        hasPicture: typeof picture === 'string' && /^https?:/.test(picture),
+        isBlocked: (blocked as unknown[]).map(String).includes(contactId),
+      };
+    },
+
+    async getProfilePicture(contactId) {
+      const url = await client.getProfilePicFromServer(id(contactId)).catch(() => null);
+      if (typeof url !== 'string' || !/^https?:/.test(url)) return null;
+      // WhatsApp's CDN URL: fetched here so callers get the bytes through the gateway's own route.
+      const res = await fetch(url);
+      if (!res.ok) return null;
+      return { data: Buffer.from(await res.arrayBuffer()), mimetype: res.headers.get('content-type') ?? 'image/jpeg', filename: null };
+    },
+
+    async accountAction(action) {
+      let result: unknown;
+      switch (action.kind) {
+        case 'block':
+          result = await client.contactBlock(id(action.contactId));
+          break;
+        case 'unblock':
+          result = await client.contactUnblock(id(action.contactId));
+          break;
+        case 'setName':
+          result = await client.setMyName(action.name);
+          break;
+        case 'setAbout':
+          result = (await client.setMyStatus(action.about)) ?? true;
+          break;
+        case 'setPicture':
+          result = await client.setProfilePic(id(toDataUrl(action.mimetype, action.data)));
+          break;
+        case 'rejectCall': {
+          // Newer open-wa releases have rejectCall(callId); 4.76 only rejects every call (autoReject).
+          const reject = (client as unknown as { rejectCall?: (callId: string) => Promise<unknown> }).rejectCall;
+          if (!reject) throw new EngineError('ENGINE_UNSUPPORTED', 'this open-wa version cannot reject one call (use the session config rejectCalls)', {});
+          result = await reject.call(client, action.callId);
+          const caller = seenCalls.get(action.callId);
+          seenCalls.delete(action.callId);
+          if (result !== false && caller && action.message) await client.sendText(id(caller), id(action.message));
+          break;
+        }
+      }
+      if (result === false || typeof result === 'string') throw libraryError(result === false ? `open-wa could not ${action.kind}` : result);
     },
 
     async logout() {

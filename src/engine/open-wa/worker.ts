@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { format } from 'node:util';
 import type { Client, ConfigObject } from '@open-wa/wa-automate-types-only';
 import { EngineError, type EngineEvent } from '../engine.js';
-import { libraryError, mapAck, mapChatState, mapMe, mapMessage, mapMessageDeleted, mapParticipantsChanged, mapReaction, serialized } from './mapping.js';
+import { libraryError, mapAck, mapCall, mapChatState, mapMe, mapMessage, mapMessageDeleted, mapParticipantsChanged, mapReaction, serialized } from './mapping.js';
 import { killProcessesMentioning } from './processes.js';
 import { TAG, isTagged, type LogLevelName, type SupervisorMessage, type WireError, type WorkerMessage, type WorkerStartConfig } from './protocol.js';
-import { clientCalls } from './worker-calls.js';
+import { clientCalls, seenCalls } from './worker-calls.js';
 
 type OpenWaModule = typeof import('@open-wa/wa-automate-types-only');
 
@@ -156,6 +156,7 @@ async function start(c: WorkerStartConfig): Promise<void> {
     onError: lib.OnError.THROW,
     ...(c.proxyServerCredentials ? { proxyServerCredentials: c.proxyServerCredentials as ConfigObject['proxyServerCredentials'] } : {}),
     ...(c.licenceKey ? { licenseKey: c.licenceKey } : {}),
+    ...(c.linkCode ? { linkCode: c.linkCode } : {}),
   } as ConfigObject;
 
   let created: Client;
@@ -188,6 +189,13 @@ async function start(c: WorkerStartConfig): Promise<void> {
   await optional('onReaction', () => created.onReaction((e) => emitMapped(mapReaction(e))));
   await optional('onMessageDeleted', () => created.onMessageDeleted((m) => emitMapped(mapMessageDeleted(m))));
   await optional('onChatState', () => created.onChatState((state) => emitMapped(mapChatState(state))));
+  await created.onIncomingCall((call) => {
+    const mapped = mapCall(call);
+    seenCalls.set(mapped.id, mapped.from);
+    emit({ type: 'call', call: mapped });
+  });
+  // The library rejects every call itself (and sends the message); the session manager's own rejection of each is then moot.
+  if (c.rejectCalls) await created.autoReject(c.rejectCallsMessage).catch(() => false);
   await created.onLogout(() => {
     void fail('the WhatsApp account was logged out from the phone');
     return true;

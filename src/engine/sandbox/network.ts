@@ -11,9 +11,25 @@ import {
   type MessageType,
   type ParticipantResult,
   type Presence,
+  type EngineGroup,
+  type GroupAction,
+  type GroupActionResult,
+  type GroupChange,
+  type NumberCheck,
 } from '../engine.js';
 import type { SandboxSession } from './sandbox-session.js';
-import { toEngineMessage, type AckRaised, type CopyChange, type MessageRow, type PendingDelivery, type PendingRow, type ReceiptAck, type SandboxStore } from './store.js';
+import {
+  toEngineMessage,
+  type AckRaised,
+  type CopyChange,
+  type GroupFields,
+  type MessageRow,
+  type PendingDelivery,
+  type PendingRow,
+  type ReceiptAck,
+  type SandboxGroup,
+  type SandboxStore,
+} from './store.js';
 import { after, type MaybePromise } from '../../store/maybe-promise.js';
 import { PENDING_PAGE } from './pg-store.js';
 import { storageFullOf } from '../../errors.js';
@@ -30,7 +46,11 @@ export interface SandboxSettings {
 /** A number on the network that is not a session: it answers messages by itself. */
 export interface BuiltinContact {
   contact: EngineContact;
+  about?: string;
 }
+
+/** Invite links point here, followed by the group's invite code. */
+export const INVITE_PREFIX = 'https://chat.whatsapp.com/';
 
 // Session numbers start here; built-in contacts live below it.
 const FIRST_SESSION_PHONE = 15551000001;
@@ -103,13 +123,13 @@ export class SandboxNetwork {
     readonly settings: SandboxSettings,
   ) {
     this.serialDrains = store.kind === 'postgres';
-    this.addBuiltin({ id: toJid('15550000001'), name: 'Echo Bot', pushname: 'Echo Bot', isMyContact: true, isWAContact: true });
+    this.addBuiltin({ id: toJid('15550000001'), name: 'Echo Bot', pushname: 'Echo Bot', isMyContact: true, isWAContact: true }, 'I answer every message with its own text');
     // The number the REST reference's examples write to, so they run as written against the sandbox.
     this.addBuiltin({ id: toJid('1234567890'), name: 'John Doe', pushname: 'John', isMyContact: true, isWAContact: true });
   }
 
-  addBuiltin(contact: EngineContact): void {
-    this.builtins.set(phoneOf(contact.id), { contact });
+  addBuiltin(contact: EngineContact, about?: string): void {
+    this.builtins.set(phoneOf(contact.id), about === undefined ? { contact } : { contact, about });
   }
 
   private accountsInOrder: Promise<unknown> = Promise.resolve();
@@ -222,10 +242,16 @@ export class SandboxNetwork {
       if (!group.members.has(sender.phone)) {
         throw new EngineError('VALIDATION_ERROR', `This account is not a participant of group '${draft.chatId}'`, { chatId: draft.chatId });
       }
+      if (group.announce && !group.members.get(sender.phone)) {
+        throw new EngineError('GROUP_ANNOUNCE_ONLY', `Only admins may send to group '${draft.chatId}' (its announce setting is on)`, { chatId: draft.chatId });
+      }
       const recipients = [...group.members.keys()].filter((phone) => phone !== sender.phone);
       return this.sendQuoting(sender, draft, recipients, group.name, true);
     }
     const phone = phoneOf(draft.chatId);
+    if (this.store.isBlocked(sender.phone, phone)) {
+      throw new EngineError('CONTACT_BLOCKED', `This account blocked ${draft.chatId}: unblock it to write`, { chatId: draft.chatId });
+    }
     const builtin = this.builtins.get(phone);
     if (builtin) return this.sendQuoting(sender, draft, [phone], builtin.contact.name ?? null, false);
     // Not through after(): no closure on the path where the owner is known at once.
@@ -236,7 +262,8 @@ export class SandboxNetwork {
 
   private sendToSession(sender: SandboxSession, draft: Draft, phone: string, owner: string | null): MaybePromise<EngineMessage> {
     if (owner === null) throw new EngineError('NOT_ON_WHATSAPP', `The number ${phone} is not on WhatsApp`, { chatId: draft.chatId });
-    return this.sendQuoting(sender, draft, [phone], owner, false);
+    // A receiver that blocked the sender never gets it: the sender's copy stays at one tick (SERVER), as on WhatsApp.
+    return this.sendQuoting(sender, draft, this.store.isBlocked(phone, sender.phone) ? [] : [phone], owner, false);
   }
 
   private sendQuoting(sender: SandboxSession, draft: Draft, recipients: string[], chatName: string | null, isGroup: boolean): MaybePromise<EngineMessage> {
@@ -300,6 +327,9 @@ export class SandboxNetwork {
   /** A message from any number, arriving at `receiver` now (it must be online). */
   inject(receiver: SandboxSession, from: string, body: string): MaybePromise<EngineMessage> {
     const fromPhone = phoneOf(from);
+    if (this.store.isBlocked(receiver.phone, fromPhone)) {
+      throw new EngineError('CONTACT_BLOCKED', `This account blocked ${from}: its messages are not delivered`, { from });
+    }
     const name = this.builtins.get(fromPhone)?.contact.name ?? this.store.sessionOfPhone(fromPhone);
     return after(name, (chatName) => {
       const delivery = textFromOutside(from, receiver.phone, body, chatName);
@@ -506,7 +536,15 @@ export class SandboxNetwork {
         members.set(phone, false);
         return { id, status: 200 };
       });
-      this.store.createGroup({ id: gid, name, description, ownerPhone: owner.phone, members }, Date.now());
+      // A group of the creator alone is not made: the call fails when no participant could be added.
+      if (members.size === 1 && !results.some((r) => phoneOf(r.id) === owner.phone)) {
+        throw new EngineError('NOT_ON_WHATSAPP', 'None of the participants could be added: the group was not created', { participants: results });
+      }
+      const createdAt = Date.now();
+      this.store.createGroup(
+        { id: gid, name, description, ownerPhone: owner.phone, members, createdAt, announce: false, restrict: false, inviteCode: null },
+        createdAt,
+      );
       for (const phone of members.keys()) {
         const sessionId = owners.get(phone);
         if (sessionId) this.store.ensureChat(sessionId, gid, name, true, ts);
@@ -544,9 +582,130 @@ export class SandboxNetwork {
     });
   }
 
-  private groupEvent(type: 'group_join' | 'group_leave', groupId: string, participants: string[], by: string, audience: string[]): void {
+  private groupEvent(type: 'group_join' | 'group_leave' | 'group_promote' | 'group_demote', groupId: string, participants: string[], by: string | null, audience: string[]): void {
     if (participants.length === 0) return;
     for (const phone of audience) this.online.get(phone)?.notify({ type, groupId, participants, by });
+  }
+
+  // --- group administration -------------------------------------------------------------------------
+
+  /** A group as its members see it; null when it does not exist. */
+  groupView(groupId: string): EngineGroup | null {
+    const group = this.store.group(groupId);
+    if (!group) return null;
+    return {
+      id: group.id,
+      subject: group.name,
+      description: group.description,
+      owner: toJid(group.ownerPhone),
+      createdAt: Math.floor(group.createdAt / 1000),
+      announce: group.announce,
+      restrict: group.restrict,
+      participants: [...group.members].map(([phone, isAdmin]) => ({ id: toJid(phone), isAdmin, isSuperAdmin: phone === group.ownerPhone })),
+    };
+  }
+
+  private memberGroup(actor: SandboxSession, groupId: string): SandboxGroup {
+    const group = this.store.group(groupId);
+    if (!group || !group.members.has(actor.phone)) {
+      throw new EngineError('INVALID_CHAT_ID', `This account is in no group '${groupId}'`, { chatId: groupId });
+    }
+    return group;
+  }
+
+  private requireAdmin(actor: SandboxSession, group: SandboxGroup, what: string): void {
+    if (!group.members.get(actor.phone)) throw new EngineError('NOT_GROUP_ADMIN', `Only admins of group '${group.id}' may ${what}`, { chatId: group.id });
+  }
+
+  groupAction(actor: SandboxSession, groupId: string, action: GroupAction): GroupActionResult {
+    const group = this.memberGroup(actor, groupId);
+    const by = toJid(actor.phone);
+    switch (action.kind) {
+      case 'subject':
+      case 'description': {
+        // Without `restrict` every member edits the group's info; with it, admins only.
+        if (group.restrict) this.requireAdmin(actor, group, `change its ${action.kind}`);
+        const fields: GroupFields = action.kind === 'subject' ? { name: action.subject } : { description: action.description };
+        const change: GroupChange = action.kind === 'subject' ? { subject: action.subject } : { description: action.description };
+        return this.updateGroup(group, fields, change, by);
+      }
+      case 'settings': {
+        this.requireAdmin(actor, group, 'change its settings');
+        const fields: GroupFields = {};
+        const change: GroupChange = {};
+        if (action.announce != null && action.announce !== group.announce) fields.announce = change.announce = action.announce;
+        if (action.restrict != null && action.restrict !== group.restrict) fields.restrict = change.restrict = action.restrict;
+        return this.updateGroup(group, fields, change, by);
+      }
+      case 'promote':
+      case 'demote': {
+        const admin = group.members.get(actor.phone) === true;
+        const results = action.participants.map((id): ParticipantResult => {
+          const phone = phoneOf(id);
+          if (!admin) return { id, status: 403 };
+          if (!group.members.has(phone)) return { id, status: 404 };
+          // The creator stays an admin: WhatsApp does not let anyone demote a group's super admin.
+          if (action.kind === 'demote' && phone === group.ownerPhone) return { id, status: 403 };
+          if (group.members.get(phone) === (action.kind === 'promote')) return { id, status: 409 };
+          this.store.setAdmin(group.id, phone, action.kind === 'promote');
+          return { id, status: 200 };
+        });
+        const changed = results.filter((r) => r.status === 200).map((r) => r.id);
+        this.groupEvent(action.kind === 'promote' ? 'group_promote' : 'group_demote', group.id, changed, by, [...group.members.keys()]);
+        return { group: this.groupView(group.id), participants: results };
+      }
+      case 'inviteLink':
+      case 'revokeInviteLink': {
+        this.requireAdmin(actor, group, action.kind === 'inviteLink' ? 'share its invite link' : 'revoke its invite link');
+        let code = group.inviteCode;
+        if (!code || action.kind === 'revokeInviteLink') {
+          code = randomBytes(16).toString('base64url').slice(0, 22);
+          this.store.updateGroup(group.id, { inviteCode: code });
+        }
+        return { group: this.groupView(group.id), link: `${INVITE_PREFIX}${code}` };
+      }
+      case 'leave': {
+        const before = [...group.members.keys()];
+        this.store.removeMember(group.id, actor.phone);
+        // A group is never left without an admin: the longest-standing member takes over, as WhatsApp does.
+        const next = [...group.members.keys()][0];
+        if (next !== undefined && ![...group.members.values()].some(Boolean)) this.store.setAdmin(group.id, next, true);
+        this.groupEvent('group_leave', group.id, [by], by, before);
+        return { group: null };
+      }
+    }
+  }
+
+  private updateGroup(group: SandboxGroup, fields: GroupFields, change: GroupChange, by: string): GroupActionResult {
+    if (Object.keys(fields).length > 0) {
+      this.store.updateGroup(group.id, fields);
+      for (const phone of group.members.keys()) this.online.get(phone)?.notify({ type: 'group_update', groupId: group.id, by, change });
+    }
+    return { group: this.groupView(group.id) };
+  }
+
+  /** Joins the group of an invite link (one made by any session of the network). */
+  joinGroup(actor: SandboxSession, link: string): string {
+    const code = link.startsWith(INVITE_PREFIX) ? link.slice(INVITE_PREFIX.length) : link;
+    const group = code ? this.store.groupByInvite(code) : null;
+    if (!group) throw new EngineError('NOT_FOUND', 'This invite link is not valid (revoked, or never made)', { link });
+    if (!group.members.has(actor.phone)) {
+      this.store.addMember(group.id, actor.phone);
+      this.store.ensureChat(actor.sessionId, group.id, group.name, true, nowSeconds());
+      this.groupEvent('group_join', group.id, [toJid(actor.phone)], null, [...group.members.keys()]);
+    }
+    return group.id;
+  }
+
+  /** Whether a number is on the network: a built-in contact or any session's account. */
+  checkNumber(number: string): MaybePromise<NumberCheck> {
+    const phone = phoneOf(number);
+    return after(this.ownersOf([phone]), (owners) => (this.hasNumber(phone, owners) ? { exists: true, id: toJid(phone) } : { exists: false, id: null }));
+  }
+
+  /** The session of a number if it is online (calls ring only there). */
+  ownerOnline(phone: string): SandboxSession | null {
+    return this.online.get(phone) ?? null;
   }
 }
 

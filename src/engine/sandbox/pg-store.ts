@@ -22,6 +22,14 @@ import {
   type ReceiptAck,
   type SandboxGroup,
   type SandboxStore,
+  columnValue,
+  groupColumns,
+  profileColumns,
+  toProfile,
+  type GroupFields,
+  type ProfileFields,
+  type ProfileRow,
+  type SandboxProfile,
 } from './store.js';
 import { sandboxStats } from './stats.js';
 
@@ -223,8 +231,12 @@ export class PgSandboxStore implements SandboxStore {
   }
 
   private async loadGroups(): Promise<void> {
-    const [groups, members] = await Promise.all([this.read('SELECT * FROM sandbox_groups'), this.read('SELECT * FROM sandbox_group_members')]);
-    this.groups.load(groups as Parameters<GroupCache['load']>[0], members as Parameters<GroupCache['load']>[1]);
+    const [groups, members, blocks] = await Promise.all([
+      this.read('SELECT * FROM sandbox_groups'),
+      this.read('SELECT * FROM sandbox_group_members'),
+      this.read('SELECT * FROM sandbox_blocks'),
+    ]);
+    this.groups.load(groups as Parameters<GroupCache['load']>[0], members as Parameters<GroupCache['load']>[1], blocks as Parameters<GroupCache['load']>[2]);
   }
 
   /** A statement of the turn's transaction, queued now; its rows come back before the commit. */
@@ -508,5 +520,58 @@ export class PgSandboxStore implements SandboxStore {
   removeMember(groupId: string, phone: string): void {
     this.write('DELETE FROM sandbox_group_members WHERE group_id = $1 AND phone = $2', [groupId, phone]);
     this.groups.get(groupId)?.members.delete(phone);
+  }
+
+  updateGroup(groupId: string, fields: GroupFields): void {
+    const keys = Object.keys(fields) as (keyof GroupFields)[];
+    if (keys.length === 0) return;
+    const params: unknown[] = [groupId];
+    const set = keys.map((k) => `${groupColumns[k]} = $${params.push(columnValue(fields[k]))}`).join(', ');
+    this.write(`UPDATE sandbox_groups SET ${set} WHERE group_id = $1`, params);
+    this.groups.update(groupId, fields);
+  }
+
+  setAdmin(groupId: string, phone: string, isAdmin: boolean): void {
+    this.write('UPDATE sandbox_group_members SET is_admin = $3 WHERE group_id = $1 AND phone = $2', [groupId, phone, isAdmin ? 1 : 0]);
+    const members = this.groups.get(groupId)?.members;
+    if (members?.has(phone)) members.set(phone, isAdmin);
+  }
+
+  groupByInvite(code: string): SandboxGroup | null {
+    return this.groups.byInvite(code);
+  }
+
+  // --- blocks and profiles ------------------------------------------------------------------------
+
+  isBlocked(phone: string, other: string): boolean {
+    return this.groups.isBlocked(phone, other);
+  }
+
+  setBlocked(phone: string, other: string, blocked: boolean): void {
+    this.write(
+      blocked
+        ? 'INSERT INTO sandbox_blocks (phone, blocked_phone) VALUES ($1, $2) ON CONFLICT DO NOTHING'
+        : 'DELETE FROM sandbox_blocks WHERE phone = $1 AND blocked_phone = $2',
+      [phone, other],
+    );
+    this.groups.setBlocked(phone, other, blocked);
+  }
+
+  async profile(phone: string): Promise<SandboxProfile | null> {
+    const [row] = await this.read<ProfileRow>('SELECT * FROM sandbox_profiles WHERE phone = $1', [phone]);
+    return toProfile(row);
+  }
+
+  setProfile(phone: string, fields: ProfileFields): void {
+    const keys = Object.keys(fields) as (keyof SandboxProfile)[];
+    if (keys.length === 0) return;
+    const params: unknown[] = [phone];
+    const columns = keys.map((k) => profileColumns[k]);
+    const values = keys.map((k) => `$${params.push(fields[k] ?? null)}`);
+    this.write(
+      `INSERT INTO sandbox_profiles (phone, ${columns.join(', ')}) VALUES ($1, ${values.join(', ')})
+       ON CONFLICT (phone) DO UPDATE SET ${columns.map((c) => `${c} = excluded.${c}`).join(', ')}`,
+      params,
+    );
   }
 }

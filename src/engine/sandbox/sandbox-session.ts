@@ -1,6 +1,14 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import {
   EngineError,
+  type AccountAction,
+  type EngineCall,
+  type EngineGroup,
+  type EngineMediaBytes,
+  type EngineProfile,
+  type GroupAction,
+  type GroupActionResult,
+  type NumberCheck,
   type CreateGroupResult,
   type EngineChat,
   type EngineContact,
@@ -38,7 +46,23 @@ export class SandboxSession implements EngineSession {
       return this.network.inject(this, from, body);
     },
     markChatRead: (chatId) => this.markChatRead(chatId),
+    enterPairingCode: (code) => this.enterPairingCode(code),
+    injectCall: async (from, isVideo) => {
+      this.requireReady();
+      if (this.network.store.isBlocked(this.phone, phoneOf(from))) {
+        throw new EngineError('CONTACT_BLOCKED', `This account blocked ${from}: its calls do not ring`, { from });
+      }
+      const call: EngineCall = { id: randomBytes(16).toString('hex').toUpperCase(), from, isVideo, isGroup: false, timestamp: Math.floor(Date.now() / 1000) };
+      this.calls.set(call.id, call);
+      this.emit({ type: 'call', call });
+      return call;
+    },
   };
+
+  /** Calls ringing now, by id. */
+  private readonly calls = new Map<string, EngineCall>();
+  /** The pairing code handed out last while waiting for the login (what the phone must enter). */
+  private pairingCode: string | null = null;
 
   constructor(
     readonly sessionId: string,
@@ -88,6 +112,29 @@ export class SandboxSession implements EngineSession {
 
   async scanQr(): Promise<void> {
     if (this.phase !== 'qr') throw new EngineError('VALIDATION_ERROR', 'there is no QR code to scan right now');
+    return this.linked();
+  }
+
+  /** WhatsApp shows pairing codes as 8 letters and digits (no 0, O, 1, I), in two groups of four. */
+  async requestPairingCode(_phoneNumber: string): Promise<string> {
+    // The sandbox keeps the number it gave this session's account: the phone number only says which phone enters the code.
+    if (this.phase !== 'qr') throw new EngineError('VALIDATION_ERROR', 'the session is not waiting for a login');
+    const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+    const chars = Array.from({ length: 8 }, () => alphabet[randomInt(alphabet.length)]).join('');
+    this.pairingCode = chars;
+    return `${chars.slice(0, 4)}-${chars.slice(4)}`;
+  }
+
+  private async enterPairingCode(code: string): Promise<void> {
+    if (this.phase !== 'qr') throw new EngineError('VALIDATION_ERROR', 'the session is not waiting for a login');
+    const entered = code.replace(/[\s-]/g, '').toUpperCase();
+    if (!this.pairingCode || entered !== this.pairingCode) throw new EngineError('VALIDATION_ERROR', 'this is not the pairing code the session showed', {});
+    this.pairingCode = null;
+    return this.linked();
+  }
+
+  /** The QR was scanned or the pairing code entered: the account is linked, and the session logs in. */
+  private async linked(): Promise<void> {
     this.phase = 'authenticating';
     this.qrSeq++;
     await this.network.setLinked(this.sessionId, true);
@@ -198,14 +245,15 @@ export class SandboxSession implements EngineSession {
     if (builtin) return builtin.contact;
     const store = this.network.store;
     return after(store.sessionOfPhone(phone), (owner) => {
-      if (owner) return this.contactOf(contactId, owner);
+      // The name an account set for itself (setProfileName) is its pushname; else its session id.
+      if (owner) return after(store.profile(phone), (profile) => this.contactOf(contactId, owner, profile?.name ?? null));
       return after(store.chat(this.sessionId, contactId), (chat) => (chat ? this.contactOf(contactId, null) : null));
     });
   }
 
-  private contactOf(id: string, ownerSession: string | null): EngineContact {
+  private contactOf(id: string, ownerSession: string | null, profileName: string | null = null): EngineContact {
     // Sandbox sessions have no address book: numbers are known by the pushname (their session id).
-    return { id, name: null, pushname: ownerSession, isMyContact: false, isWAContact: ownerSession !== null };
+    return { id, name: null, pushname: profileName ?? ownerSession, isMyContact: false, isWAContact: ownerSession !== null };
   }
 
   async getGroupParticipants(groupId: string): Promise<GroupParticipantInfo[] | null> {
@@ -236,5 +284,78 @@ export class SandboxSession implements EngineSession {
   async act(action: MessageAction): Promise<EngineMessage | null> {
     this.requireReady();
     return this.network.act(this, action);
+  }
+
+  // --- groups, contacts, calls ------------------------------------------------------------------------
+
+  async checkNumber(number: string): Promise<NumberCheck> {
+    this.requireReady();
+    return this.network.checkNumber(number);
+  }
+
+  async getGroup(groupId: string): Promise<EngineGroup | null> {
+    countEngineCall('getGroup');
+    const group = this.network.groupView(groupId);
+    return group && group.participants.some((p) => p.id === toJid(this.phone)) ? group : null;
+  }
+
+  async groupAction(groupId: string, action: GroupAction): Promise<GroupActionResult> {
+    this.requireReady();
+    return this.network.groupAction(this, groupId, action);
+  }
+
+  async joinGroup(link: string): Promise<string> {
+    this.requireReady();
+    return this.network.joinGroup(this, link);
+  }
+
+  async getProfile(contactId: string): Promise<EngineProfile> {
+    const phone = phoneOf(contactId);
+    const builtin = this.network.builtins.get(phone);
+    const isBlocked = this.network.store.isBlocked(this.phone, phone);
+    if (builtin) return { about: builtin.about ?? null, hasPicture: false, isBlocked };
+    return after(this.network.store.profile(phone), (profile) => ({ about: profile?.about ?? null, hasPicture: !!profile?.picture, isBlocked }));
+  }
+
+  async getProfilePicture(contactId: string): Promise<EngineMediaBytes | null> {
+    const phone = phoneOf(contactId);
+    if (this.network.builtins.has(phone)) return null;
+    return after(this.network.store.profile(phone), (profile) =>
+      profile?.picture ? { data: Buffer.from(profile.picture, 'base64'), mimetype: profile.pictureMimetype ?? 'image/jpeg', filename: null } : null,
+    );
+  }
+
+  async accountAction(action: AccountAction): Promise<void> {
+    this.requireReady();
+    const store = this.network.store;
+    switch (action.kind) {
+      case 'block':
+      case 'unblock':
+        store.setBlocked(this.phone, phoneOf(action.contactId), action.kind === 'block');
+        return;
+      case 'setName':
+        store.setProfile(this.phone, { name: action.name });
+        return;
+      case 'setAbout':
+        store.setProfile(this.phone, { about: action.about });
+        return;
+      case 'setPicture':
+        store.setProfile(this.phone, { picture: action.data.toString('base64'), pictureMimetype: action.mimetype });
+        return;
+      case 'rejectCall': {
+        const call = this.calls.get(action.callId);
+        if (!call) throw new EngineError('NOT_FOUND', `No call '${action.callId}' is ringing`, { callId: action.callId });
+        this.calls.delete(call.id);
+        if (action.message) {
+          // The reply is a courtesy: a caller that is not on the network (an injected number) gets none.
+          try {
+            await this.network.send(this, { chatId: call.from, body: action.message, type: 'CHAT', caption: null, media: null, quotedMessageId: null });
+          } catch (error) {
+            if (!(error instanceof EngineError && error.code === 'NOT_ON_WHATSAPP')) throw error;
+          }
+        }
+        return;
+      }
+    }
   }
 }

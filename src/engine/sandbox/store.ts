@@ -21,7 +21,55 @@ export interface SandboxGroup {
   ownerPhone: string;
   /** phone -> isAdmin */
   members: Map<string, boolean>;
+  /** epoch ms */
+  createdAt: number;
+  announce: boolean;
+  restrict: boolean;
+  inviteCode: string | null;
 }
+
+/** The group fields an administration step changes (name is the subject). */
+export type GroupFields = Partial<Pick<SandboxGroup, 'name' | 'description' | 'announce' | 'restrict' | 'inviteCode'>>;
+
+/** What an account shows of itself. */
+export interface SandboxProfile {
+  name: string | null;
+  about: string | null;
+  pictureMimetype: string | null;
+  /** base64 */
+  picture: string | null;
+}
+
+export type ProfileFields = Partial<SandboxProfile>;
+
+/** The group columns of each GroupFields key. */
+export const groupColumns: Record<keyof GroupFields, string> = {
+  name: 'name',
+  description: 'description',
+  announce: 'announce',
+  restrict: 'restricted',
+  inviteCode: 'invite_code',
+};
+
+export const profileColumns: Record<keyof SandboxProfile, string> = {
+  name: 'name',
+  about: 'about',
+  pictureMimetype: 'picture_mimetype',
+  picture: 'picture',
+};
+
+/** A GroupFields value as its column holds it (flags as 0/1). */
+export const columnValue = (value: unknown) => (typeof value === 'boolean' ? (value ? 1 : 0) : (value ?? null));
+
+export interface ProfileRow {
+  name: string | null;
+  about: string | null;
+  picture_mimetype: string | null;
+  picture: string | null;
+}
+
+export const toProfile = (row: ProfileRow | undefined | null): SandboxProfile | null =>
+  row ? { name: row.name, about: row.about, pictureMimetype: row.picture_mimetype, picture: row.picture } : null;
 
 /** A message travelling to a number, as its receiver will see it. */
 export interface PendingDelivery {
@@ -186,19 +234,57 @@ export interface SandboxStore {
   createGroup(group: SandboxGroup, createdAt: number): void;
   addMember(groupId: string, phone: string): void;
   removeMember(groupId: string, phone: string): void;
+  updateGroup(groupId: string, fields: GroupFields): void;
+  setAdmin(groupId: string, phone: string, isAdmin: boolean): void;
+  groupByInvite(code: string): SandboxGroup | null;
+
+  /** Whether `phone` blocked `other` (held in memory, like groups). */
+  isBlocked(phone: string, other: string): boolean;
+  setBlocked(phone: string, other: string, blocked: boolean): void;
+  profile(phone: string): MaybePromise<SandboxProfile | null>;
+  setProfile(phone: string, fields: ProfileFields): void;
 }
 
 /** Groups are held in memory by both stores: they are few, and participants are read on every group chat of a chat list. */
 export class GroupCache {
   private readonly groups = new Map<string, SandboxGroup>();
 
+  private readonly blocks = new Set<string>();
+
   load(
-    groups: { group_id: string; name: string; description: string | null; owner_phone: string }[],
+    groups: { group_id: string; name: string; description: string | null; owner_phone: string; created_at: number; announce: number; restricted: number; invite_code: string | null }[],
     members: { group_id: string; phone: string; is_admin: number }[],
+    blocks: { phone: string; blocked_phone: string }[] = [],
   ): void {
     this.groups.clear();
-    for (const g of groups) this.groups.set(g.group_id, { id: g.group_id, name: g.name, description: g.description, ownerPhone: g.owner_phone, members: new Map() });
+    for (const g of groups) {
+      this.groups.set(g.group_id, {
+        id: g.group_id, name: g.name, description: g.description, ownerPhone: g.owner_phone, members: new Map(),
+        createdAt: Number(g.created_at), announce: g.announce === 1, restrict: g.restricted === 1, inviteCode: g.invite_code,
+      });
+    }
     for (const m of members) this.groups.get(m.group_id)?.members.set(m.phone, m.is_admin === 1);
+    this.blocks.clear();
+    for (const b of blocks) this.blocks.add(`${b.phone} ${b.blocked_phone}`);
+  }
+
+  update(groupId: string, fields: GroupFields): void {
+    const group = this.groups.get(groupId);
+    if (group) Object.assign(group, fields);
+  }
+
+  byInvite(code: string): SandboxGroup | null {
+    for (const group of this.groups.values()) if (group.inviteCode === code) return group;
+    return null;
+  }
+
+  isBlocked(phone: string, other: string): boolean {
+    return this.blocks.size > 0 && this.blocks.has(`${phone} ${other}`);
+  }
+
+  setBlocked(phone: string, other: string, blocked: boolean): void {
+    if (blocked) this.blocks.add(`${phone} ${other}`);
+    else this.blocks.delete(`${phone} ${other}`);
   }
 
   get(groupId: string): SandboxGroup | null {
@@ -547,7 +633,8 @@ export class SqliteSandboxStore implements SandboxStore {
   private loadGroups(): void {
     const groups = this.run(() => this.prepare('SELECT * FROM sandbox_groups').all()) as Parameters<GroupCache['load']>[0];
     const members = this.run(() => this.prepare('SELECT * FROM sandbox_group_members').all()) as Parameters<GroupCache['load']>[1];
-    this.groups.load(groups, members);
+    const blocks = this.run(() => this.prepare('SELECT * FROM sandbox_blocks').all()) as Parameters<GroupCache['load']>[2];
+    this.groups.load(groups, members, blocks);
   }
 
   group(groupId: string): SandboxGroup | null {
@@ -579,5 +666,56 @@ export class SqliteSandboxStore implements SandboxStore {
   removeMember(groupId: string, phone: string): void {
     this.write(() => this.prepare('DELETE FROM sandbox_group_members WHERE group_id = ? AND phone = ?').run(groupId, phone));
     this.groups.get(groupId)?.members.delete(phone);
+  }
+
+  updateGroup(groupId: string, fields: GroupFields): void {
+    const keys = Object.keys(fields) as (keyof GroupFields)[];
+    if (keys.length === 0) return;
+    const set = keys.map((k) => `${groupColumns[k]} = ?`).join(', ');
+    this.write(() => this.prepare(`UPDATE sandbox_groups SET ${set} WHERE group_id = ?`).run(...keys.map((k) => columnValue(fields[k])), groupId));
+    this.groups.update(groupId, fields);
+  }
+
+  setAdmin(groupId: string, phone: string, isAdmin: boolean): void {
+    this.write(() => this.prepare('UPDATE sandbox_group_members SET is_admin = ? WHERE group_id = ? AND phone = ?').run(isAdmin ? 1 : 0, groupId, phone));
+    const members = this.groups.get(groupId)?.members;
+    if (members?.has(phone)) members.set(phone, isAdmin);
+  }
+
+  groupByInvite(code: string): SandboxGroup | null {
+    return this.groups.byInvite(code);
+  }
+
+  // --- blocks and profiles ------------------------------------------------------------------------
+
+  isBlocked(phone: string, other: string): boolean {
+    return this.groups.isBlocked(phone, other);
+  }
+
+  setBlocked(phone: string, other: string, blocked: boolean): void {
+    this.write(() =>
+      blocked
+        ? this.prepare('INSERT OR IGNORE INTO sandbox_blocks (phone, blocked_phone) VALUES (?, ?)').run(phone, other)
+        : this.prepare('DELETE FROM sandbox_blocks WHERE phone = ? AND blocked_phone = ?').run(phone, other),
+    );
+    this.groups.setBlocked(phone, other, blocked);
+  }
+
+  profile(phone: string): SandboxProfile | null {
+    return toProfile(this.run(() => this.prepare('SELECT * FROM sandbox_profiles WHERE phone = ?').get(phone)) as ProfileRow | undefined);
+  }
+
+  setProfile(phone: string, fields: ProfileFields): void {
+    const keys = Object.keys(fields) as (keyof SandboxProfile)[];
+    if (keys.length === 0) return;
+    const columns = keys.map((k) => profileColumns[k]);
+    this.write(() =>
+      this
+        .prepare(
+          `INSERT INTO sandbox_profiles (phone, ${columns.join(', ')}) VALUES (?, ${columns.map(() => '?').join(', ')})
+           ON CONFLICT (phone) DO UPDATE SET ${columns.map((c) => `${c} = excluded.${c}`).join(', ')}`,
+        )
+        .run(phone, ...keys.map((k) => fields[k] ?? null)),
+    );
   }
 }

@@ -15,6 +15,8 @@ const TABLES = [
   'sandbox_accounts',
   'sandbox_groups',
   'sandbox_group_members',
+  'sandbox_profiles',
+  'sandbox_blocks',
   'sandbox_messages',
   'sandbox_chats',
   'sandbox_receipts',

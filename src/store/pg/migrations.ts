@@ -174,4 +174,23 @@ export const pgMigrations: Record<string, Migration> = {
       await sql`ALTER TABLE sandbox_messages ADD COLUMN edited integer NOT NULL DEFAULT 0`.execute(db);
     },
   },
+  '0009-groups-contacts': {
+    async up(db: Kysely<any>) {
+      await sql`ALTER TABLE sandbox_groups ADD COLUMN announce integer NOT NULL DEFAULT 0`.execute(db);
+      await sql`ALTER TABLE sandbox_groups ADD COLUMN restricted integer NOT NULL DEFAULT 0`.execute(db);
+      await sql`ALTER TABLE sandbox_groups ADD COLUMN invite_code text`.execute(db);
+      await sql`CREATE TABLE sandbox_profiles (
+        phone text PRIMARY KEY,
+        name text,
+        about text,
+        picture_mimetype text,
+        picture text
+      )`.execute(db);
+      await sql`CREATE TABLE sandbox_blocks (
+        phone text NOT NULL,
+        blocked_phone text NOT NULL,
+        PRIMARY KEY (phone, blocked_phone)
+      )`.execute(db);
+    },
+  },
 };
