@@ -216,11 +216,11 @@ export function mapUpdate(entry: WAMessageUpdate, ctx: MapContext): UpdateOutcom
   const ack = mapStatus(u.status);
   if (ack) out.push({ kind: 'ack', messageId: id, chatId, ack });
   if (u.messageStubType === 1 || (u.message === null && 'message' in u)) out.push({ kind: 'revoke', messageId: id, chatId });
-  const edited = u.message?.editedMessage?.message ?? null;
-  const protocolEdit = unwrap(u.message)?.protocolMessage;
-  if (edited || protocolEdit?.type === 14) {
-    const content = edited ?? protocolEdit?.editedMessage;
-    out.push({ kind: 'edit', messageId: id, chatId, body: textOf(unwrap(content)), timestamp: toSeconds(u.messageTimestamp) });
+  const inner = unwrap(u.message);
+  const protocolEdit = inner?.protocolMessage?.type === 14 ? inner.protocolMessage : null;
+  if (protocolEdit || u.message?.editedMessage) {
+    const content = protocolEdit ? unwrap(protocolEdit.editedMessage) : inner;
+    out.push({ kind: 'edit', messageId: id, chatId, body: textOf(content), timestamp: toSeconds(u.messageTimestamp) });
   }
   for (const vote of u.pollUpdates ?? []) {
     const voterKey = vote.pollUpdateMessageKey;
