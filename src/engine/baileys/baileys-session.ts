@@ -455,11 +455,11 @@ export class BaileysSession implements EngineSession {
     return publicMessage(outcome.message);
   }
 
-  sendText(input: SendTextInput): Promise<EngineMessage> {
+  async sendText(input: SendTextInput): Promise<EngineMessage> {
     return this.send({ chatId: input.chatId, content: { kind: 'text', text: input.content }, quotedMessageId: input.quotedMessageId ?? null });
   }
 
-  sendMedia(input: SendMediaInput): Promise<EngineMessage> {
+  async sendMedia(input: SendMediaInput): Promise<EngineMessage> {
     return this.send({
       chatId: input.chatId,
       content: { kind: 'media', media: input.kind, data: input.data, mimetype: input.mimetype, filename: input.filename ?? null, caption: input.caption ?? null },
@@ -497,12 +497,12 @@ export class BaileysSession implements EngineSession {
     return this.history.chats();
   }
 
-  getChat(chatId: string): Promise<EngineChat | null> {
+  async getChat(chatId: string): Promise<EngineChat | null> {
     toJid(chatId);
     return this.history.chat(chatId);
   }
 
-  getMessages(chatId: string, options: { limit: number; before?: string | null }): Promise<EngineMessage[]> {
+  async getMessages(chatId: string, options: { limit: number; before?: string | null }): Promise<EngineMessage[]> {
     toJid(chatId);
     return this.history.messages(chatId, options.limit, options.before ?? null);
   }
@@ -511,7 +511,7 @@ export class BaileysSession implements EngineSession {
     return this.history.contacts();
   }
 
-  getContact(contactId: string): Promise<EngineContact | null> {
+  async getContact(contactId: string): Promise<EngineContact | null> {
     toUserJid(contactId);
     return this.history.contact(contactId);
   }
