@@ -201,6 +201,31 @@ describe('Baileys session: calls reach the socket as Baileys documents them', ()
   });
 });
 
+describe('Baileys session: login', () => {
+  it('QR strings become QR data URLs; a scan (new login) is AUTHENTICATED, the open connection READY', async () => {
+    const ts = await store();
+    const t = fakeEngine(ts.store);
+    const session = await t.engine.start({ sessionId: 'q1', config: baileysConfig(), dataDir: ts.dataDir }, t.sink);
+    const sock = t.sockets[0]!;
+    sock.emit({ 'connection.update': { qr: '2@abc,def,ghi,jkl' } });
+    sock.emit({ 'connection.update': { qr: '2@second,def,ghi,jkl' } });
+    await until('two QR codes', () => t.events.filter((e) => e.type === 'qr').length === 2);
+    const [first, second] = t.events.filter((e): e is Extract<EngineEvent, { type: 'qr' }> => e.type === 'qr');
+    assert.match(first!.dataUrl, /^data:image\/png;base64,/);
+    assert.notEqual(first!.dataUrl, second!.dataUrl);
+    assert.ok(first!.expiresAt - Date.now() > 50_000 && second!.expiresAt - Date.now() <= 20_000, 'the first lasts 60 s, later ones 20 s');
+    // Pairing: Baileys says isNewLogin, then asks for a new connection (515).
+    sock.emit({ 'connection.update': { isNewLogin: true, qr: undefined } });
+    await until('AUTHENTICATED', () => t.events.some((e) => e.type === 'authenticated'));
+    sock.emit({ 'connection.update': boom(515, 'Stream Errored (restart required)') });
+    await until('the second socket', () => t.sockets.length === 2);
+    t.sockets[1]!.emit({ 'connection.update': { connection: 'open' } });
+    await until('READY', () => t.events.some((e) => e.type === 'ready'));
+    assert.deepEqual(t.events.map((e) => e.type), ['qr', 'qr', 'authenticated', 'ready']);
+    await session.stop();
+  });
+});
+
 describe('Baileys session: close reasons', () => {
   async function started(ts: TestStore, settings = {}) {
     const t = fakeEngine(ts.store, { settings });

@@ -108,12 +108,12 @@ export class HistoryStore {
     return next;
   }
 
-  async chats(): Promise<EngineChat[]> {
+  async chats(chatId?: string): Promise<EngineChat[]> {
     const rows = await this.sql.all<{ chat_id: string; name: string | null; is_group: number; unread_count: number | string; last_ts: number | string; last: string | null }>(
       `SELECT c.chat_id, c.name, c.is_group, c.unread_count, c.last_ts,
          (SELECT m.data FROM baileys_messages m WHERE m.session_id = c.session_id AND m.chat_id = c.chat_id ORDER BY m.timestamp DESC, m.seq DESC LIMIT 1) AS last
-       FROM baileys_chats c WHERE c.session_id = $1 ORDER BY c.last_ts DESC, c.chat_id`,
-      [this.sessionId],
+       FROM baileys_chats c WHERE c.session_id = $1 ${chatId ? 'AND c.chat_id = $2' : ''} ORDER BY c.last_ts DESC, c.chat_id`,
+      chatId ? [this.sessionId, chatId] : [this.sessionId],
     );
     return rows.map((r) =>
       chatFromRow({
@@ -128,7 +128,7 @@ export class HistoryStore {
   }
 
   async chat(chatId: string): Promise<EngineChat | null> {
-    return (await this.chats()).find((c) => c.id === chatId) ?? null;
+    return (await this.chats(chatId))[0] ?? null;
   }
 
   /** Oldest first: at most `limit` messages just before `before` (a message id), or the newest. */
@@ -169,16 +169,16 @@ export class HistoryStore {
     await this.sql.run(`UPDATE baileys_chats SET unread_count = 0 WHERE session_id = $1 AND chat_id = $2`, [this.sessionId, chatId]);
   }
 
-  async contacts(): Promise<EngineContact[]> {
+  async contacts(contactId?: string): Promise<EngineContact[]> {
     const rows = await this.sql.all<{ contact_id: string; name: string | null; pushname: string | null }>(
-      `SELECT contact_id, name, pushname FROM baileys_contacts WHERE session_id = $1 ORDER BY contact_id`,
-      [this.sessionId],
+      `SELECT contact_id, name, pushname FROM baileys_contacts WHERE session_id = $1 ${contactId ? 'AND contact_id = $2' : ''} ORDER BY contact_id`,
+      contactId ? [this.sessionId, contactId] : [this.sessionId],
     );
     return rows.map((r) => ({ id: r.contact_id, name: r.name, pushname: r.pushname, isMyContact: r.name !== null, isWAContact: true }));
   }
 
   async contact(contactId: string): Promise<EngineContact | null> {
-    return (await this.contacts()).find((c) => c.id === contactId) ?? null;
+    return (await this.contacts(contactId))[0] ?? null;
   }
 }
 
