@@ -8,6 +8,7 @@ import { after, describe, it } from 'node:test';
 import * as baileys from 'baileys';
 import { AuthCipher, loadAuthState } from '../src/engine/baileys/auth-store.js';
 import { baileysSql } from '../src/engine/baileys/sql.js';
+import { createLogger } from '../src/logger.js';
 import { openAnyStore } from '../src/store/database.js';
 import { startServer, tempDir, type TestServer } from './helpers/app.js';
 import { fixture, until } from './helpers/baileys.js';
@@ -25,8 +26,9 @@ const CREATE = `mutation($input: CreateSessionInput!) { createSession(input: $in
 const SESSION = `query($id: String!) { session(sessionId: $id) { status failureReason engine } }`;
 const creds = fixture('creds.json');
 
-async function server(overrides: Record<string, unknown> = {}, dataDir = tempDir()): Promise<TestServer> {
-  const s = await startServer({ ...OFFLINE, ...overrides } as never, dataDir);
+async function server(overrides: Record<string, unknown> = {}, dataDir = tempDir(), lines?: string[]): Promise<TestServer> {
+  const options = lines ? { logger: createLogger('warn', {}, (line) => lines.push(line), 'json') } : {};
+  const s = await startServer({ ...OFFLINE, ...overrides } as never, dataDir, options);
   servers.push(s);
   return s;
 }
@@ -125,6 +127,26 @@ describe('Baileys login store through the app', () => {
     assert.equal((await s.sql(`SELECT key_id FROM baileys_auth WHERE session_id = 'l1'`)).length, 2);
     await s.gqlOk(`mutation { removeSession(sessionId: "l1") { sessionId } }`);
     assert.equal((await s.sql(`SELECT key_id FROM baileys_auth WHERE session_id = 'l1'`)).length, 0, 'remove deletes the login');
+  });
+
+  it('without a key the server warns once: at start when Baileys sessions exist, else when the first starts', async () => {
+    const dataDir = tempDir();
+    const unencrypted = (lines: string[]) => lines.filter((l) => l.includes('Baileys logins are stored unencrypted')).length;
+    let lines: string[] = [];
+    let s = await server({}, dataDir, lines);
+    assert.equal(unencrypted(lines), 0, 'no Baileys session, no warning');
+    for (const id of ['w1', 'w2']) await s.gqlOk(CREATE, { input: { sessionId: id, config: { engine: 'BAILEYS' } } });
+    assert.equal(unencrypted(lines), 1);
+    await s.stop();
+    lines = [];
+    s = await server({}, dataDir, lines);
+    await s.gqlOk(`mutation { startSession(sessionId: "w1") { status } }`).catch(() => undefined);
+    assert.equal(unencrypted(lines), 1, 'at start, and not again');
+    await s.stop();
+    lines = [];
+    s = await server({ baileys: { ...OFFLINE.baileys, authStateKey: Buffer.alloc(32, 3).toString('base64') } }, dataDir, lines);
+    await s.gqlOk(CREATE, { input: { sessionId: 'w3', config: { engine: 'BAILEYS' } } });
+    assert.equal(unencrypted(lines), 0, 'with a key');
   });
 
   it('--auth-state-key seals the login (no plaintext key bytes in the database); a wrong key stops the start with a clear message', async () => {
