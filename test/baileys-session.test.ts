@@ -107,6 +107,21 @@ describe('Baileys session: history from events', () => {
     await session.stop();
   });
 
+  it('shows @lid members by the phone ids Baileys stored, also after a restart; a group subject names the chat', async () => {
+    const ts = await store();
+    const auth = await loadAuthState(baileysSql(ts.store), new AuthCipher(null), 'b1', baileys);
+    await auth.state.keys.set({ 'lid-mapping': { '4915550000004': '201863227543594', '201863227543594_reverse': '4915550000004' } });
+    const { session, sock } = await openSession(ts);
+    const bare = structuredClone(f.upserts.groupLid);
+    delete bare.key.participantAlt;
+    sock.emit({ 'messages.upsert': { type: 'notify', messages: [bare] } });
+    sock.emit({ 'groups.update': [{ id: GROUP, subject: 'Renamed' }] });
+    await settle(ts.store);
+    assert.equal((await session.getMessages(GROUP, { limit: 1 }))[0]?.author, '4915550000004@c.us');
+    assert.equal((await session.getChat(GROUP))?.name, 'Renamed');
+    await session.stop();
+  });
+
   it('keeps at most historyPerChat messages per chat (the newest)', async () => {
     const ts = await store();
     const sql = baileysSql(ts.store);

@@ -115,6 +115,21 @@ export async function loadAuthState(sql: BaileysSql, cipher: AuthCipher, session
   };
 }
 
+/**
+ * The `@lid` -> phone mappings Baileys kept in its key store (`lid-mapping`, `<lid user>_reverse` -> phone user),
+ * so ids show as phone ids again after a restart.
+ */
+export async function loadLidMap(sql: BaileysSql, cipher: AuthCipher, sessionId: string): Promise<Map<string, string>> {
+  const rows = await sql.all<{ key_id: string; value: string }>(`SELECT key_id, value FROM baileys_auth WHERE session_id = $1 AND category = 'lid-mapping'`, [sessionId]);
+  const out = new Map<string, string>();
+  for (const row of rows) {
+    if (!row.key_id.endsWith('_reverse')) continue;
+    const phone = JSON.parse(cipher.open(row.value)) as unknown;
+    if (typeof phone === 'string' && /^\d{5,20}$/.test(phone)) out.set(row.key_id.slice(0, -'_reverse'.length), phone);
+  }
+  return out;
+}
+
 /** Logout and remove: the next start shows a QR. */
 export function deleteAuthState(sql: BaileysSql, sessionId: string): Promise<void> {
   return sql.run(`DELETE FROM baileys_auth WHERE session_id = $1`, [sessionId]);

@@ -23,10 +23,10 @@ import {
 } from '../engine.js';
 import type { Logger } from '../../logger.js';
 import { qrDataUrl } from '../sandbox/qr.js';
-import { deleteAuthState, loadAuthState, type AuthCipher, type BaileysModule, type StoredAuthState } from './auth-store.js';
+import { deleteAuthState, loadAuthState, loadLidMap, type AuthCipher, type BaileysModule, type StoredAuthState } from './auth-store.js';
 import { actionCall, sendCall, type SocketCall } from './calls.js';
 import { HistoryStore, type IncomingMessage } from './history-store.js';
-import { fromJid, lidUser, phoneUser, toGroupJid, toJid, toUserJid } from './ids.js';
+import { fromJid, isGroupJid, lidUser, phoneUser, toGroupJid, toJid, toUserJid } from './ids.js';
 import {
   applyPollVote,
   applyReaction,
@@ -40,6 +40,7 @@ import {
   mapUpdate,
   mapUpsert,
   publicMessage,
+  toSeconds,
   type MapContext,
   type SideEvent,
   type UpdateOutcome,
@@ -137,6 +138,7 @@ export class BaileysSession implements EngineSession {
   async begin(): Promise<void> {
     try {
       this.auth = await loadAuthState(this.deps.sql, this.deps.cipher, this.sessionId, this.deps.lib);
+      for (const [lid, phone] of await loadLidMap(this.deps.sql, this.deps.cipher, this.sessionId)) this.lids.set(lid, phone);
       this.connect();
     } catch (error) {
       this.failWith(`could not start Baileys: ${(error as Error).message}`);
@@ -239,8 +241,12 @@ export class BaileysSession implements EngineSession {
     if (events['presence.update']) for (const e of mapPresence(events['presence.update'], this.ctx)) this.side(e);
     for (const g of events['groups.update'] ?? []) {
       const e = mapGroupUpdate(g, this.ctx);
-      if (e) this.side(e);
+      if (!e) continue;
+      if (e.kind === 'group_update' && e.subject) await this.history.upsertChats([{ id: e.groupId, name: e.subject, isGroup: true, unreadCount: null, timestamp: null }]);
+      this.side(e);
     }
+    const groups = events['groups.upsert'] ?? [];
+    await this.history.upsertChats(groups.filter((g) => isGroupJid(g.id)).map((g) => ({ id: g.id, name: g.subject ?? null, isGroup: true, unreadCount: null, timestamp: toSeconds(g.creation) || null })));
     const participants = events['group-participants.update'];
     if (participants) {
       const e = mapParticipants(participants, this.ctx);

@@ -334,7 +334,8 @@ export function mapChat(chat: Partial<BaileysEventMap['chats.upsert'][number]>, 
     id,
     name: chat.name ?? chat.displayName ?? null,
     isGroup: isGroupJid(id),
-    unreadCount: typeof chat.unreadCount === 'number' ? Math.max(0, chat.unreadCount) : null,
+    // -1: marked unread on the phone.
+    unreadCount: typeof chat.unreadCount === 'number' ? (chat.unreadCount < 0 ? 1 : chat.unreadCount) : null,
     timestamp: ts || null,
   };
 }
