@@ -169,13 +169,17 @@ describe('Baileys session: calls reach the socket as Baileys documents them', ()
     );
     assert.ok(await session.getMessages(PEER, { limit: 50 }).then((ms) => ms.some((m) => m.id === sent.id)), 'a sent message is in the history');
 
-    await session.act({ kind: 'react', messageId: '3EB0A1B2C3D4E5F60001', emoji: '👍' });
+    const reacted = await session.act({ kind: 'react', messageId: '3EB0A1B2C3D4E5F60001', emoji: '👍' });
     assert.deepEqual(sock.calls.at(-1), { method: 'sendMessage', args: [jid, { react: { text: '👍', key: f.upserts.text.key } }] });
-    await session.act({ kind: 'edit', messageId: '3EB0A1B2C3D4E5F60017', content: 'fixed' });
+    assert.deepEqual(reacted?.reactions?.map((r) => [r.emoji, r.senderId]), [['👍', '4915550000001@c.us']]);
+    const edited = await session.act({ kind: 'edit', messageId: '3EB0A1B2C3D4E5F60017', content: 'fixed' });
     assert.deepEqual(sock.calls.at(-1), { method: 'sendMessage', args: [jid, { text: 'fixed', edit: f.upserts.ownText.key }] });
-    await session.act({ kind: 'delete', messageId: '3EB0A1B2C3D4E5F60017', forEveryone: true });
+    assert.deepEqual([edited?.body, edited?.edited], ['fixed', true]);
+    const revoked = await session.act({ kind: 'delete', messageId: '3EB0A1B2C3D4E5F60017', forEveryone: true });
     assert.deepEqual(sock.calls.at(-1), { method: 'sendMessage', args: [jid, { delete: f.upserts.ownText.key }] });
-    await session.act({ kind: 'forward', messageId: '3EB0A1B2C3D4E5F60001', chatId: GROUP });
+    assert.equal(revoked?.type, 'REVOKED');
+    const copy = await session.act({ kind: 'forward', messageId: '3EB0A1B2C3D4E5F60001', chatId: GROUP });
+    assert.equal(copy?.chatId, GROUP);
     assert.deepEqual(sock.calls.at(-1)?.args[0], GROUP);
     assert.equal(((sock.calls.at(-1)?.args[1] as { forward: { key: { id: string } } }).forward.key.id), '3EB0A1B2C3D4E5F60001');
     await session.act({ kind: 'presence', chatId: PEER, presence: 'TYPING' });

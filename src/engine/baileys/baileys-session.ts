@@ -43,6 +43,7 @@ import {
   toSeconds,
   type MapContext,
   type SideEvent,
+  type StoredMessage,
   type UpdateOutcome,
   type UpsertOutcome,
 } from './mapping.js';
@@ -473,7 +474,11 @@ export class BaileysSession implements EngineSession {
     });
   }
 
-  async act(action: MessageAction): Promise<void> {
+  /**
+   * An action on a message or chat. Answers what it leaves behind (as main's actions work defines it): the
+   * reacted or edited message, the forwarded copy, the REVOKED copy of a delete for everyone; null otherwise.
+   */
+  async act(action: MessageAction): Promise<EngineMessage | null> {
     const sock = this.ready();
     if ('chatId' in action) toJid(action.chatId);
     const target = 'messageId' in action ? await this.stored(action.messageId) : null;
@@ -481,8 +486,36 @@ export class BaileysSession implements EngineSession {
       action.kind === 'markUnread'
         ? (await this.history.newest(action.chatId, 1)).map((m) => (m.raw ? this.parseRaw(m.raw) : null)).filter((m): m is WAMessage => m !== null)
         : undefined;
-    await this.call(sock, actionCall(action, { target, ...(lastMessages ? { lastMessages } : {}) }));
-    if (action.kind === 'markUnread') await this.deps.sql.run(`UPDATE baileys_chats SET unread_count = CASE WHEN unread_count > 0 THEN unread_count ELSE 1 END WHERE session_id = $1 AND chat_id = $2`, [this.sessionId, action.chatId]);
+    const result = await this.call(sock, actionCall(action, { target, ...(lastMessages ? { lastMessages } : {}) }));
+    const changed = (m: StoredMessage | null) => (m ? publicMessage(m) : null);
+    switch (action.kind) {
+      case 'react':
+        return changed(
+          await this.history.updateMessage(action.messageId, (m) => applyReaction(m, { emoji: action.emoji, senderId: this.ctx.meId ?? '', timestamp: Math.floor(Date.now() / 1000) })),
+        );
+      case 'edit':
+        return changed(
+          await this.history.updateMessage(action.messageId, (m) => ({ ...m, body: m.type === 'CHAT' ? action.content : m.body, caption: m.type === 'CHAT' ? m.caption : action.content, edited: true })),
+        );
+      case 'delete':
+        if (!action.forEveryone) return null;
+        return changed(await this.history.updateMessage(action.messageId, (m) => ({ ...m, type: 'REVOKED', body: null, caption: null, media: null })));
+      case 'forward': {
+        const sent = result as WAMessage | undefined;
+        const outcome = sent?.key ? mapUpsert(sent, this.ctx) : null;
+        if (!sent || outcome?.kind !== 'message') return null;
+        await this.history.saveMessages([{ message: outcome.message, raw: JSON.stringify(sent, this.deps.lib.BufferJSON.replacer), unread: false }]);
+        return publicMessage(outcome.message);
+      }
+      case 'markUnread':
+        await this.deps.sql.run(`UPDATE baileys_chats SET unread_count = CASE WHEN unread_count > 0 THEN unread_count ELSE 1 END WHERE session_id = $1 AND chat_id = $2`, [
+          this.sessionId,
+          action.chatId,
+        ]);
+        return null;
+      default:
+        return null;
+    }
   }
 
   async getMedia(messageId: string): Promise<EngineMediaBytes> {
