@@ -111,8 +111,8 @@ describe('Baileys messages.upsert', () => {
       chatId: PEER,
       reaction: { emoji: '👍', senderId: PEER, timestamp: 1764900013 },
     });
-    assert.deepEqual(mapUpsert(f.upserts.revoke, ctx), { kind: 'revoke', messageId: '3EB0A1B2C3D4E5F60001', chatId: PEER });
-    assert.deepEqual(mapUpsert(f.upserts.stubRevoked, ctx), { kind: 'revoke', messageId: '3EB0A1B2C3D4E5F60019', chatId: PEER });
+    assert.deepEqual(mapUpsert(f.upserts.revoke, ctx), { kind: 'revoke', messageId: '3EB0A1B2C3D4E5F60001', chatId: PEER, by: PEER });
+    assert.deepEqual(mapUpsert(f.upserts.stubRevoked, ctx), { kind: 'revoke', messageId: '3EB0A1B2C3D4E5F60019', chatId: PEER, by: PEER });
     assert.deepEqual(mapUpsert(f.upserts.edit, ctx), { kind: 'edit', messageId: '3EB0A1B2C3D4E5F60002', chatId: PEER, body: 'replying (edited)', timestamp: 1764900015 });
     assert.equal(mapUpsert(f.upserts.unknownServer, ctx).kind, 'ignore');
   });
@@ -129,7 +129,7 @@ describe('Baileys messages.update, messages.reaction', () => {
 
   it('maps edits and revokes', () => {
     assert.deepEqual(mapUpdate(f.updates.edit, ctx), [{ kind: 'edit', messageId: '3EB0A1B2C3D4E5F60003', chatId: PEER, body: 'a better caption', timestamp: 1764900100 }]);
-    assert.deepEqual(mapUpdate(f.updates.revoke, ctx), [{ kind: 'revoke', messageId: '3EB0A1B2C3D4E5F60004', chatId: PEER }]);
+    assert.deepEqual(mapUpdate(f.updates.revoke, ctx), [{ kind: 'revoke', messageId: '3EB0A1B2C3D4E5F60004', chatId: PEER, by: null }]);
   });
 
   it('counts poll votes, a changed vote replacing the earlier one', () => {
@@ -156,10 +156,10 @@ describe('Baileys messages.update, messages.reaction', () => {
 
 describe('Baileys presence, group and call events', () => {
   it('maps presence updates', () => {
-    assert.deepEqual(mapPresence(f.presence, ctx), [{ kind: 'presence', chatId: PEER, participant: PEER, presence: 'TYPING', lastSeen: null }]);
+    assert.deepEqual(mapPresence(f.presence, ctx), [{ kind: 'presence', chatId: PEER, contactId: PEER, presence: 'TYPING' }]);
     assert.deepEqual(mapPresence(f.presenceGroup, ctx), [
-      { kind: 'presence', chatId: '120363025246125486@g.us', participant: '4915550000004@c.us', presence: 'RECORDING', lastSeen: null },
-      { kind: 'presence', chatId: '120363025246125486@g.us', participant: '4915550000004@c.us', presence: 'UNAVAILABLE', lastSeen: 1764900600 },
+      { kind: 'presence', chatId: '120363025246125486@g.us', contactId: '4915550000004@c.us', presence: 'RECORDING' },
+      { kind: 'presence', chatId: '120363025246125486@g.us', contactId: '4915550000004@c.us', presence: 'UNAVAILABLE' },
     ]);
   });
 

@@ -260,7 +260,11 @@ export class BaileysSession implements EngineSession {
     }
   }
 
-  /** Events main's EngineEvent has no type for yet: logged, so they are seen; the mapping is tested. */
+  /**
+   * Events this branch's EngineEvent has no type for: logged, so they are seen; the mapping is tested. Main has
+   * since gained `presence`, `reaction`, `message_revoked` and `message_edited` events: once merged, the presence
+   * side event is emitted as it is, and apply() emits the other three after its store update.
+   */
   private side(event: SideEvent): void {
     this.log.debug('baileys event', { event });
   }

@@ -17,7 +17,7 @@ export type StoredMessage = EngineMessage & { pollVoters?: Record<string, string
 /** What one WAMessage of `messages.upsert` (or a history sync) means for the gateway. */
 export type UpsertOutcome =
   | { kind: 'message'; message: StoredMessage }
-  | { kind: 'revoke'; messageId: string; chatId: string }
+  | { kind: 'revoke'; messageId: string; chatId: string; by: string | null }
   | { kind: 'edit'; messageId: string; chatId: string; body: string | null; timestamp: number }
   | { kind: 'reaction'; messageId: string; chatId: string; reaction: EngineReaction }
   | { kind: 'ignore'; why: string };
@@ -25,13 +25,16 @@ export type UpsertOutcome =
 /** What one entry of `messages.update` means. */
 export type UpdateOutcome =
   | { kind: 'ack'; messageId: string; chatId: string; ack: MessageAck }
-  | { kind: 'revoke'; messageId: string; chatId: string }
+  | { kind: 'revoke'; messageId: string; chatId: string; by: string | null }
   | { kind: 'edit'; messageId: string; chatId: string; body: string | null; timestamp: number }
   | { kind: 'pollVote'; messageId: string; chatId: string; voter: string; selectedHashes: string[]; timestamp: number };
 
-/** Events the gateway has no event type for yet (main's EngineEvent): mapped, handed to the session's log. */
+/**
+ * Events this branch's EngineEvent has no type for: mapped, handed to the session's log. The presence one has
+ * the fields of the `presence` event main's engine interface has since gained.
+ */
 export type SideEvent =
-  | { kind: 'presence'; chatId: string; participant: string; presence: Presence; lastSeen: number | null }
+  | { kind: 'presence'; chatId: string; contactId: string; presence: Presence }
   | { kind: 'group_update'; groupId: string; subject?: string; description?: string | null; announce?: boolean; restrict?: boolean; by: string | null }
   | { kind: 'group_admin'; groupId: string; participants: string[]; action: 'promote' | 'demote' | 'modify'; by: string | null }
   | { kind: 'call'; callId: string; from: string; isVideo: boolean; isGroup: boolean; status: WACallEvent['status']; timestamp: number };
@@ -148,14 +151,15 @@ export function mapUpsert(msg: WAMessage, ctx: MapContext): UpsertOutcome {
   if (!chatId) return { kind: 'ignore', why: `unknown chat ${String(key.remoteJid)}` };
   if (chatId === 'status@broadcast') return { kind: 'ignore', why: 'status update' };
   const timestamp = toSeconds(msg.messageTimestamp);
+  const sender = key.fromMe ? ctx.meId : isGroupJid(key.remoteJid) ? participantOf(key, ctx) : chatId;
   // WhatsApp's stub for a message deleted for everyone (history syncs carry these).
-  if (msg.messageStubType === 1 && !msg.message) return { kind: 'revoke', messageId: id, chatId };
+  if (msg.messageStubType === 1 && !msg.message) return { kind: 'revoke', messageId: id, chatId, by: sender };
   const content = unwrap(msg.message);
   if (!content) return { kind: 'ignore', why: msg.messageStubType ? `stub ${msg.messageStubType}` : 'no content' };
   const protocol = content.protocolMessage;
   if (protocol) {
     const target = protocol.key?.id;
-    if (protocol.type === 0 && target) return { kind: 'revoke', messageId: target, chatId };
+    if (protocol.type === 0 && target) return { kind: 'revoke', messageId: target, chatId, by: sender };
     if (protocol.type === 14 && target) {
       return { kind: 'edit', messageId: target, chatId, body: textOf(unwrap(protocol.editedMessage)), timestamp: toSeconds(protocol.timestampMs) / 1000 || timestamp };
     }
@@ -163,7 +167,6 @@ export function mapUpsert(msg: WAMessage, ctx: MapContext): UpsertOutcome {
   }
   if (content.reactionMessage) {
     const r = content.reactionMessage;
-    const sender = key.fromMe ? ctx.meId : isGroupJid(key.remoteJid) ? participantOf(key, ctx) : chatId;
     if (!r.key?.id || !sender) return { kind: 'ignore', why: 'reaction without target' };
     return {
       kind: 'reaction',
@@ -215,7 +218,7 @@ export function mapUpdate(entry: WAMessageUpdate, ctx: MapContext): UpdateOutcom
   const u = entry.update ?? {};
   const ack = mapStatus(u.status);
   if (ack) out.push({ kind: 'ack', messageId: id, chatId, ack });
-  if (u.messageStubType === 1 || (u.message === null && 'message' in u)) out.push({ kind: 'revoke', messageId: id, chatId });
+  if (u.messageStubType === 1 || (u.message === null && 'message' in u)) out.push({ kind: 'revoke', messageId: id, chatId, by: null });
   const inner = unwrap(u.message);
   const protocolEdit = inner?.protocolMessage?.type === 14 ? inner.protocolMessage : null;
   if (protocolEdit || u.message?.editedMessage) {
@@ -277,7 +280,7 @@ export function mapPresence(update: BaileysEventMap['presence.update'], ctx: Map
   for (const [jid, data] of Object.entries(update.presences ?? {})) {
     const participant = fromJid(jid, ctx.lids);
     const presence = PRESENCES[data.lastKnownPresence];
-    if (participant && presence) out.push({ kind: 'presence', chatId, participant, presence, lastSeen: data.lastSeen ?? null });
+    if (participant && presence) out.push({ kind: 'presence', chatId, contactId: participant, presence });
   }
   return out;
 }
