@@ -85,7 +85,7 @@ const components = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        engine: { type: 'string', enum: ['sandbox', 'open-wa'], description: 'Defaults to the server default (--engine)' },
+        engine: { type: 'string', enum: ['sandbox', 'open-wa', 'baileys'], description: 'Defaults to the server default (--engine)' },
         multiDevice: { type: 'boolean' },
         headless: { type: 'boolean' },
         qrTimeout: { type: 'number', description: 'Seconds an unscanned QR phase may last' },

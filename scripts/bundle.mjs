@@ -14,7 +14,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['better-sqlite3', 'bufferutil', 'utf-8-validate', '@open-wa/*'],
+  external: ['better-sqlite3', 'bufferutil', 'utf-8-validate', '@open-wa/*', 'baileys', 'https-proxy-agent', 'socks-proxy-agent'],
   // CommonJS dependencies call require(); an ES module has none of its own.
   banner: { js: "import { createRequire as __waCreateRequire } from 'node:module'; const require = __waCreateRequire(import.meta.url);" },
   logLevel: 'warning',

@@ -12,9 +12,12 @@ import { Authenticator, nodeHeader } from './auth/authenticator.js';
 import { LiveAccess } from './auth/live-access.js';
 import { can } from './auth/principal.js';
 import { RateLimiter } from './auth/rate-limiter.js';
-import { loadConfig, type Config, type DeepPartial } from './config.js';
+import { ConfigError, loadConfig, type Config, type DeepPartial } from './config.js';
 import { errorHeaders, httpStatusFor, storeFailureOf, type ErrorCode } from './errors.js';
 import type { GraphQLContext, Services } from './context.js';
+import { AuthCipher, AuthKeyError, checkAuthStore, parseAuthStateKey } from './engine/baileys/auth-store.js';
+import { createBaileysEngine } from './engine/baileys/baileys-engine.js';
+import { baileysSql } from './engine/baileys/sql.js';
 import { createOpenWaEngine } from './engine/open-wa/open-wa-engine.js';
 import { createSandboxEngine } from './engine/sandbox/sandbox-engine.js';
 import { EngineRegistry } from './engine/registry.js';
@@ -102,6 +105,21 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     store.batch.onOutcome = (error) => (error ? storage.failed(error) : storage.wrote());
     pruner = new PgHistoryPruner(store.batch, config.history, (message) => logger.warn('history pruning failed', { err: message }));
   }
+  // Baileys' stored logins: a key that cannot open them stops the start here, before any session runs.
+  let authKey: Buffer | null;
+  let baileysWarned = false;
+  try {
+    authKey = parseAuthStateKey(config.baileys.authStateKey);
+    const baileysSessions = await checkAuthStore(baileysSql(store), new AuthCipher(authKey));
+    if (baileysSessions > 0 && !authKey) {
+      baileysWarned = true;
+      logger.warn('Baileys logins are stored unencrypted: set --auth-state-key (AUTH_STATE_KEY, 32 bytes base64) to encrypt them at rest', { sessions: baileysSessions });
+    }
+  } catch (error) {
+    await store.close();
+    if (error instanceof AuthKeyError) throw new ConfigError(error.message);
+    throw error;
+  }
   const bus = new EventBus(logger);
   const engines = new EngineRegistry({
     sandbox: () => createSandboxEngine({ store, settings: config.sandbox }),
@@ -114,6 +132,11 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
           ...(config.openWa.licenceKey ? { licenceKey: config.openWa.licenceKey } : {}),
         },
       }),
+    baileys: () => {
+      const { authStateKey: _key, ...settings } = config.baileys;
+      // The start-up check above warned already when Baileys sessions exist; a first one created later warns once here.
+      return createBaileysEngine({ store, logger: logger.child({ engine: 'baileys' }), authKey, settings, warned: baileysWarned });
+    },
   });
   const sessions = new SessionManager({
     repo: new SessionsRepo(store.db, store.kind === 'postgres' ? store.batch : undefined),

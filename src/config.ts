@@ -57,6 +57,11 @@ const cidrList = z.string().superRefine((s, ctx) => {
   if (bad) ctx.addIssue({ code: 'custom', message: bad });
 });
 
+// 32 bytes of key material as base64; empty: none.
+const authStateKey = z.string().trim().refine((s) => s === '' || Buffer.from(s, 'base64').length === 32, {
+  message: 'expected 32 bytes in base64 (openssl rand -base64 32)',
+});
+
 // Empty keeps SQLite; a PostgreSQL URL selects PostgreSQL; anything else stops the start with this message.
 const databaseUrl = z.string().trim().refine((s) => s === '' || /^postgres(ql)?:\/\/[^\s]+$/i.test(s), {
   message: 'expected a postgres:// or postgresql:// URL (empty: SQLite under --data-dir)',
@@ -70,7 +75,7 @@ export const settings = [
   { path: 'history.retentionDays', flag: '--history-retention-days', env: 'HISTORY_RETENTION_DAYS', schema: z.coerce.number().min(0).max(36500), default: 0, doc: 'Days of message history (messages, their receipts and media details) kept; older ones are removed in small batches in the background (0: keep everything; fractions allowed)' },
   { path: 'history.pruneIntervalMs', flag: '--history-prune-interval-ms', env: 'HISTORY_PRUNE_INTERVAL_MS', schema: positiveInt, default: 60_000, doc: 'With a retention: how often the pruner looks for history past it (a backlog is then removed a batch per event-loop turn)' },
   { path: 'maxSessions', flag: '--max-sessions', env: 'MAX_SESSIONS', schema: positiveInt, default: 10, doc: 'Most sessions the server holds at once' },
-  { path: 'engine', flag: '--engine', env: 'ENGINE', schema: z.enum(['sandbox', 'open-wa']), default: 'sandbox', doc: 'Default engine for new sessions: sandbox or open-wa' },
+  { path: 'engine', flag: '--engine', env: 'ENGINE', schema: z.enum(['sandbox', 'open-wa', 'baileys']), default: 'sandbox', doc: 'Default engine for new sessions: sandbox, open-wa or baileys' },
   { path: 'logLevel', flag: '--log-level', env: 'LOG_LEVEL', schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']), default: 'info', doc: 'Log level' },
   { path: 'sessions.qrTimeout', flag: '--qr-timeout', env: 'QR_TIMEOUT', schema: seconds, default: 60, doc: 'Default seconds a session waits for its QR to be scanned' },
   { path: 'sessions.authTimeout', flag: '--auth-timeout', env: 'AUTH_TIMEOUT', schema: seconds, default: 120, doc: 'Default seconds a session may stay AUTHENTICATED before READY' },
@@ -94,6 +99,13 @@ export const settings = [
   { path: 'openWa.chromiumPath', flag: '--chromium-path', env: 'CHROMIUM_PATH', schema: z.string(), default: '', doc: 'open-wa: the Chromium to drive (empty: PUPPETEER_EXECUTABLE_PATH or /usr/bin/chromium)' },
   { path: 'openWa.startDeadlineMs', flag: '--open-wa-start-deadline-ms', env: 'OPEN_WA_START_DEADLINE_MS', schema: positiveInt, default: 90000, doc: 'open-wa: longest a session may take from start to its first QR or login' },
   { path: 'openWa.licenceKey', flag: '--open-wa-licence-key', env: 'OPEN_WA_LICENCE_KEY', schema: z.string(), default: '', doc: 'open-wa: licence key for the methods that need one (a session config can set its own)' },
+  { path: 'baileys.authStateKey', flag: '--auth-state-key', env: 'AUTH_STATE_KEY', schema: authStateKey, default: '', doc: 'Baileys: 32 bytes in base64 (openssl rand -base64 32) that encrypt the stored logins at rest with AES-256-GCM; empty: stored unencrypted (a warning once). A wrong key stops the start' },
+  { path: 'baileys.connectTimeoutMs', flag: '--baileys-connect-timeout-ms', env: 'BAILEYS_CONNECT_TIMEOUT_MS', schema: positiveInt, default: 20_000, doc: 'Baileys: longest a connection attempt to WhatsApp may take' },
+  { path: 'baileys.reconnectBackoffMs', flag: '--baileys-reconnect-backoff-ms', env: 'BAILEYS_RECONNECT_BACKOFF_MS', schema: msList, default: [1000, 2000, 5000, 10000, 30000], doc: 'Baileys: waits before the n-th reconnect in a row after a lost connection, in ms (comma-separated; the last repeats)' },
+  { path: 'baileys.connectAttempts', flag: '--baileys-connect-attempts', env: 'BAILEYS_CONNECT_ATTEMPTS', schema: positiveInt, default: 3, doc: 'Baileys: failed connection attempts in a row, before a session was ever connected since its start, after which it is FAILED' },
+  { path: 'baileys.maxReconnects', flag: '--baileys-max-reconnects', env: 'BAILEYS_MAX_RECONNECTS', schema: nonNegativeInt, default: 10, doc: 'Baileys: lost connections in a row that are reconnected; the next one fails the session' },
+  { path: 'baileys.historyPerChat', flag: '--baileys-history-per-chat', env: 'BAILEYS_HISTORY_PER_CHAT', schema: positiveInt, default: 1000, doc: 'Baileys: messages kept per chat from its events (the newest)' },
+  { path: 'baileys.wsUrl', flag: '--baileys-ws-url', env: 'BAILEYS_WS_URL', schema: z.string(), default: '', doc: "Baileys: the WhatsApp WebSocket endpoint (empty: Baileys' own, wss://web.whatsapp.com/ws/chat; tests give a local one)" },
   { path: 'graphiql', flag: '--graphiql', env: 'GRAPHIQL', schema: bool, default: true, doc: 'Serve GraphiQL on /graphql to browsers' },
   { path: 'webhooks.allowCidrs', flag: '--webhook-allow-cidrs', env: 'WEBHOOK_ALLOW_CIDRS', schema: cidrList, default: '', doc: 'CIDRs webhooks may reach although private or loopback (comma-separated)' },
   { path: 'webhooks.retryScheduleMs', flag: '--webhook-retry-schedule', env: 'WEBHOOK_RETRY_SCHEDULE', schema: msList, default: [5000, 300000, 1800000, 7200000, 18000000, 36000000, 36000000], doc: 'Webhook retry delays in ms (comma-separated)' },
@@ -139,7 +151,7 @@ export interface Config {
   databaseUrl: string;
   maxSessions: number;
   history: { retentionDays: number; pruneIntervalMs: number };
-  engine: 'sandbox' | 'open-wa';
+  engine: 'sandbox' | 'open-wa' | 'baileys';
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   sessions: { qrTimeout: number; authTimeout: number; waitForQrMs: number };
   sandbox: SandboxSettings;
@@ -148,6 +160,15 @@ export interface Config {
   http: { maxBodyBytes: number; fastPath: boolean; resultCache: boolean; operationsPerTurn: number; corsOrigins: string[]; allowedHosts: string[] };
   sockets: { maxInitBytes: number; maxSubscriptionsPerConnection: number; maxSubscriptionsPerKey: number };
   openWa: { chromiumPath: string; startDeadlineMs: number; licenceKey: string };
+  baileys: {
+    authStateKey: string;
+    connectTimeoutMs: number;
+    reconnectBackoffMs: number[];
+    connectAttempts: number;
+    maxReconnects: number;
+    historyPerChat: number;
+    wsUrl: string;
+  };
   graphiql: boolean;
   webhooks: {
     allowCidrs: string;

@@ -21,7 +21,17 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel, {}, undefined, config.logFormat);
   // Loaded only now, so --help and a bad flag answer without building the schema.
   const { buildApp } = await import('./app.js');
-  const app = await buildApp(config, { logger });
+  let app: Awaited<ReturnType<typeof buildApp>>;
+  try {
+    app = await buildApp(config, { logger });
+  } catch (error) {
+    // A setting the stored data contradicts (a wrong --auth-state-key): said plainly, like a bad flag.
+    if (error instanceof ConfigError) {
+      console.error(`wa-gateway: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
   // The uncaught-error policy (src/http/boundary.ts): log with the request id where known, count, keep serving.
   process.on('uncaughtException', (error) => app.reportUncaught('uncaughtException', error));
   process.on('unhandledRejection', (reason) => app.reportUncaught('unhandledRejection', reason));

@@ -112,11 +112,12 @@ describe('PostgreSQL schema', async () => {
   it('AUTOINCREMENT keys are bigint identities, and sandbox_phone_seq starts at the first sandbox number', options, async () => {
     const lite = sqlite.sqlite;
     const autoincrement = (lite.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%AUTOINCREMENT%'").all() as { name: string }[]).map((r) => r.name).sort();
-    assert.deepEqual(autoincrement, ['sandbox_messages', 'sandbox_pending']);
+    assert.deepEqual(autoincrement, ['baileys_messages', 'sandbox_messages', 'sandbox_pending']);
     const identities = await q<{ table_name: string; column_name: string; data_type: string }>(
       "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public' AND is_identity = 'YES' ORDER BY table_name",
     );
     assert.deepEqual(identities, [
+      { table_name: 'baileys_messages', column_name: 'seq', data_type: 'bigint' },
       { table_name: 'sandbox_messages', column_name: 'seq', data_type: 'bigint' },
       { table_name: 'sandbox_pending', column_name: 'id', data_type: 'bigint' },
     ]);

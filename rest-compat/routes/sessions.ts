@@ -16,7 +16,7 @@ import {
 const params = { sessionId: EXAMPLE_SESSION };
 
 // REST callers write the engine as the reference and the CLI do ("sandbox", "open-wa").
-const engineNames: Record<string, string> = { sandbox: 'SANDBOX', 'open-wa': 'OPEN_WA' };
+const engineNames: Record<string, string> = { sandbox: 'SANDBOX', 'open-wa': 'OPEN_WA', baileys: 'BAILEYS' };
 
 function configVariable(config: unknown): unknown {
   if (!config || typeof config !== 'object' || Array.isArray(config)) return config ?? undefined;
@@ -202,7 +202,7 @@ export const sessionRoutes: RestRoute[] = [
           createdAt: s.createdAt,
           lastActivity: s.lastActivity,
           config: { ...config, ...(proxyServerCredentials ? { proxyServerCredentials } : {}) },
-          engine: engine === 'OPEN_WA' ? 'open-wa' : 'sandbox',
+          engine: engine === 'OPEN_WA' ? 'open-wa' : engine === 'BAILEYS' ? 'baileys' : 'sandbox',
           failureReason: s.failureReason,
           me: s.me?.id ?? null,
         },
@@ -224,7 +224,7 @@ export const sessionRoutes: RestRoute[] = [
               proxyServerCredentials: { type: 'object', description: 'Without the password' },
             },
           },
-          engine: { type: 'string', enum: ['sandbox', 'open-wa'] },
+          engine: { type: 'string', enum: ['sandbox', 'open-wa', 'baileys'] },
           failureReason: { type: ['string', 'null'] },
           me: { type: ['string', 'null'], description: "The account's own id once ready, e.g. 15551000001@c.us" },
         },

@@ -1,7 +1,7 @@
 // The one seam between the gateway and WhatsApp. Services, resolvers and the bus only see these types;
 // nothing outside src/engine/ imports an engine's internals.
 
-export type EngineKind = 'sandbox' | 'open-wa';
+export type EngineKind = 'sandbox' | 'open-wa' | 'baileys';
 
 export type MessageAck = 'ERROR' | 'PENDING' | 'SERVER' | 'DEVICE' | 'READ' | 'PLAYED';
 

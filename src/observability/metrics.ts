@@ -3,7 +3,7 @@ import type { EventBus } from '../events/bus.js';
 import type { SessionView } from '../sessions/session-manager.js';
 
 const STATUSES = ['INITIALIZING', 'QR_READY', 'AUTHENTICATED', 'READY', 'FAILED', 'TERMINATED'] as const;
-const ENGINES = ['sandbox', 'open-wa'] as const;
+const ENGINES = ['sandbox', 'open-wa', 'baileys'] as const;
 const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export interface MetricsSources {

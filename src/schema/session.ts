@@ -13,7 +13,7 @@ export const SessionStatusEnum = builder.enumType('SessionStatus', {
 });
 
 export const EngineKindEnum = builder.enumType('EngineKind', {
-  values: { SANDBOX: { value: 'sandbox' }, OPEN_WA: { value: 'open-wa' } } as const,
+  values: { SANDBOX: { value: 'sandbox' }, OPEN_WA: { value: 'open-wa' }, BAILEYS: { value: 'baileys' } } as const,
 });
 
 export const QrCodeRef = builder.objectRef<QrInfo>('QrCode').implement({

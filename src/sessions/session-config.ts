@@ -10,7 +10,7 @@ const oneLine = (max: number, min = 0) => z.string().min(min).max(max).refine((v
 
 const configInput = z
   .object({
-    engine: z.enum(['sandbox', 'open-wa']).optional(),
+    engine: z.enum(['sandbox', 'open-wa', 'baileys']).optional(),
     multiDevice: z.boolean().optional(),
     headless: z.boolean().optional(),
     qrTimeout: z.number().positive().max(86400).optional(),

@@ -209,4 +209,46 @@ export const migrations: Record<string, Migration> = {
       )`.execute(db);
     },
   },
+  '0010-baileys': {
+    // The Baileys engine's login (creds and signal keys, one row each; sealed with --auth-state-key when set) and
+    // the history it persists from its events (Baileys 7 keeps none): chats, messages (the WAMessage as JSON
+    // beside the gateway's shape) and contacts, per session.
+    async up(db: Kysely<any>) {
+      await sql`CREATE TABLE baileys_auth (
+        session_id TEXT NOT NULL,
+        category TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (session_id, category, key_id)
+      )`.execute(db);
+      await sql`CREATE TABLE baileys_chats (
+        session_id TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        name TEXT,
+        is_group INTEGER NOT NULL,
+        unread_count INTEGER NOT NULL DEFAULT 0,
+        last_ts BIGINT NOT NULL DEFAULT 0,
+        PRIMARY KEY (session_id, chat_id)
+      )`.execute(db);
+      await sql`CREATE INDEX baileys_chats_activity ON baileys_chats (session_id, last_ts)`.execute(db);
+      await sql`CREATE TABLE baileys_messages (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        timestamp BIGINT NOT NULL,
+        data TEXT NOT NULL,
+        raw TEXT,
+        UNIQUE (session_id, message_id)
+      )`.execute(db);
+      await sql`CREATE INDEX baileys_messages_chat ON baileys_messages (session_id, chat_id, timestamp, seq)`.execute(db);
+      await sql`CREATE TABLE baileys_contacts (
+        session_id TEXT NOT NULL,
+        contact_id TEXT NOT NULL,
+        name TEXT,
+        pushname TEXT,
+        PRIMARY KEY (session_id, contact_id)
+      )`.execute(db);
+    },
+  },
 };

@@ -25,12 +25,17 @@ const TABLES = [
   'webhook_deliveries',
   'api_keys',
   'storage_probe',
+  'baileys_auth',
+  'baileys_chats',
+  'baileys_messages',
+  'baileys_contacts',
 ] as const;
 
 /** AUTOINCREMENT keys on SQLite, identities on PostgreSQL. */
 const IDENTITIES = [
   { table: 'sandbox_messages', column: 'seq' },
   { table: 'sandbox_pending', column: 'id' },
+  { table: 'baileys_messages', column: 'seq' },
 ] as const;
 
 /** The first sandbox number (src/engine/sandbox/network.ts); the sequence never hands out a lower one. */
