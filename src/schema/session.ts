@@ -73,6 +73,7 @@ export const SessionRef = builder.objectRef<SessionView>('Session').implement({
       nullable: true,
       description: "The account's own number once READY",
       resolve: (s) => (s.me ? { ...s.me, sessionId: s.sessionId } : null),
+      extensions: derived,
     }),
   }),
 });
