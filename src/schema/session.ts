@@ -66,6 +66,7 @@ export const SessionRef = builder.objectRef<SessionView>('Session').implement({
     qr: t.expose('qr', { type: QrCodeRef, nullable: true, description: 'Set while the status is QR_READY' }),
     failureReason: t.exposeString('failureReason', { nullable: true }),
     me: t.expose('me', { type: ContactRef, nullable: true, description: "The account's own number once READY" }),
+    node: t.exposeString('node', { nullable: true, description: 'Cluster: the id of the node that drives the session (null for a server on its own, or while it moves)' }),
   }),
 });
 
