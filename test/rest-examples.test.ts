@@ -33,6 +33,7 @@ const ORDER = [
   'removeWebhook',
   'getServerInfo',
   'getHealth',
+  'listNodes',
   'stopSession',
   'startSession',
   'restartSession',
