@@ -5,10 +5,13 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { tempDir, waitFor } from './helpers/app.js';
 import { createTestDatabase, needsPostgres, queryDatabase, type TestDatabase } from './helpers/pg.js';
-import { spawnServer, type ServerProcess } from './helpers/process.js';
+import { runMain, spawnServer, type ServerProcess } from './helpers/process.js';
 
 const options = await needsPostgres();
 const LEASE_MS = 3000;
+const KEY = 'cluster-test-admin-key-0123456789';
+const SECRET = 'cluster-test-secret-0123456789';
+const auth = { authorization: `Bearer ${KEY}` };
 
 interface Node {
   id: string;
@@ -17,7 +20,7 @@ interface Node {
 }
 
 async function gql(url: string, query: string, variables: Record<string, unknown> = {}): Promise<any> {
-  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ query, variables }) });
   const body = (await res.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
   if (body.errors?.length) throw new Error(`${url}: ${JSON.stringify(body.errors)}`);
   return body.data;
@@ -30,7 +33,7 @@ async function startNode(db: TestDatabase, id: string, extra: string[] = []): Pr
       '--max-sessions', '12', '--sandbox-start-delay-ms', '20', '--sandbox-auth-delay-ms', '20', '--sandbox-bot-reply-delay-ms', '20',
       '--sandbox-delivery-delay-ms', '5', ...extra,
     ],
-    { DATABASE_URL: db.url },
+    { DATABASE_URL: db.url, API_KEY: KEY, CLUSTER_SECRET: SECRET },
   );
   return { id, proc, url: proc.url };
 }
@@ -48,7 +51,7 @@ async function owners(db: TestDatabase): Promise<Map<string, string | null>> {
 }
 
 async function metric(node: Node, kind: string): Promise<number> {
-  const text = await (await fetch(`${node.url}/metrics`)).text();
+  const text = await (await fetch(`${node.url}/metrics`, { headers: auth })).text();
   const m = new RegExp(`wa_gateway_cluster_events_total\\{kind="${kind}"\\} (\\d+)`).exec(text);
   return m ? Number(m[1]) : 0;
 }
@@ -69,7 +72,7 @@ function ownershipSampler(nodes: () => Node[]) {
           try {
             const res = await fetch(`${n.url}/graphql`, {
               method: 'POST',
-              headers: { 'content-type': 'application/json' },
+              headers: { 'content-type': 'application/json', ...auth },
               body: JSON.stringify({ query: LIST }),
               signal: AbortSignal.timeout(200),
             });
@@ -106,6 +109,17 @@ async function createReady(via: Node, ids: string[]): Promise<void> {
   await waitFor(async () => (await list(via)).filter((s) => ids.includes(s.sessionId) && s.status === 'READY').length === ids.length, 20_000, 'every session READY');
 }
 
+describe('cluster options', () => {
+  it('refuses --node-id without PostgreSQL, and a cluster with an API key but no --cluster-secret', async () => {
+    const sqlite = await runMain(['--node-id', 'n1', '--data-dir', tempDir()]);
+    assert.equal(sqlite.code, 2);
+    assert.match(sqlite.output, /--node-id needs --database-url/);
+    const open = await runMain(['--node-id', 'n1', '--data-dir', tempDir(), '--api-key', 'k'.repeat(32)], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+    assert.equal(open.code, 2);
+    assert.match(open.output, /--cluster-secret is required/);
+  });
+});
+
 describe('cluster: three nodes on one PostgreSQL database', options, () => {
   const cleanup: (() => Promise<unknown>)[] = [];
   after(async () => {
@@ -137,6 +151,14 @@ describe('cluster: three nodes on one PostgreSQL database', options, () => {
       nodes.map((n) => [n.id, true, 12]),
     );
     assert.equal(info.nodes.reduce((sum: number, n: any) => sum + n.sessions, 0), 12);
+    const health = (await (await fetch(`${nodes[2]!.url}/health`)).json()) as any;
+    assert.equal(health.data.cluster.nodeId, 'n3');
+    assert.equal(health.data.cluster.lease, 'held');
+    // The calls between nodes need the cluster secret (the API key is not enough).
+    for (const headers of [{}, auth, { 'x-cluster-secret': 'wrong-secret-0123456789' }]) {
+      const refused = await fetch(`${nodes[0]!.url}/internal/cluster/calls`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"calls":[]}' });
+      assert.equal(refused.status, 401);
+    }
 
     // A send entering at a node that does not own the session: forwarded to its owner, which the Echo Bot answers.
     const target = ids.find((id) => owner.get(id) === 'n2')!;
