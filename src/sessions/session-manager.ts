@@ -391,6 +391,8 @@ export class SessionManager {
     } catch (error) {
       this.sessions.delete(sessionId);
       this.changes++;
+      // In a cluster another node may have created the same id a moment ago (its row is not in this view yet).
+      if ((error as { code?: unknown }).code === '23505') throw new AppError('SESSION_ALREADY_EXISTS', `Session with ID '${sessionId}' already exists`, { sessionId });
       throw error;
     }
     const settled = input.waitForQR ? this.waitFor(sessionId, (s) => s !== 'INITIALIZING') : null;
