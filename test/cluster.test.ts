@@ -174,12 +174,38 @@ describe('cluster: three nodes on one PostgreSQL database', options, () => {
     }, 5000, 'the echo in the history, read through a third node');
     assert.ok(history.some((m: any) => !m.fromMe), 'the echo arrived at the owner');
 
+    // Lifecycle calls entering at a non-owner run at the owner.
+    const stopped = await gql(nodes[2]!.url, 'mutation($id: String!) { stopSession(sessionId: $id) { sessionId status node } }', { id: target });
+    assert.deepEqual(stopped.stopSession, { sessionId: target, status: 'TERMINATED', node: 'n2' });
+    await gql(nodes[0]!.url, 'mutation($id: String!) { startSession(sessionId: $id) { sessionId } }', { id: target });
+    await waitFor(async () => (await list(nodes[2]!)).find((x) => x.sessionId === target)?.status === 'READY', 5000, 'started again through n1');
+    const gone = ids.find((id) => owner.get(id) === 'n3')!;
+    await gql(nodes[0]!.url, 'mutation($id: String!) { removeSession(sessionId: $id) { removed } }', { id: gone });
+    for (const n of nodes) await waitFor(async () => (await list(n)).length === 11, 5000, `${n.id} lists the removal`);
+    ids.splice(ids.indexOf(gone), 1);
+
     // Reads of many sessions at once: one internal call per other node, whatever the number of sessions.
     const before = await metric(nodes[0]!, 'internalRequests');
     const chats = await gql(nodes[0]!.url, '{ sessions { sessionId chats(first: 5) { edges { node { id } } } } }');
-    assert.equal(chats.sessions.length, 12);
+    assert.equal(chats.sessions.length, 11);
     const made = (await metric(nodes[0]!, 'internalRequests')) - before;
-    assert.ok(made <= 2, `${made} internal requests for 12 sessions on 3 nodes`);
+    assert.ok(made <= 2, `${made} internal requests for 11 sessions on 3 nodes`);
+  });
+
+  it('places each session on the least-loaded node with room, and refuses only when no node has room', async () => {
+    const db = await createTestDatabase();
+    cleanup.push(() => db.drop());
+    const nodes = [await startNode(db, 'm1', ['--max-sessions', '1']), await startNode(db, 'm2', ['--max-sessions', '1'])];
+    cleanup.push(async () => Promise.all(nodes.map((n) => (n.proc.child.kill('SIGKILL'), n.proc.exited))));
+    await createReady(nodes[0]!, ['p1', 'p2']);
+    assert.deepEqual([...(await owners(db)).values()].sort(), ['m1', 'm2']);
+    const res = await fetch(`${nodes[1]!.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...auth },
+      body: JSON.stringify({ query: 'mutation { createSession(input: { sessionId: "p3" }) { session { sessionId } } }' }),
+    });
+    const body = (await res.json()) as any;
+    assert.equal(body.errors?.[0]?.extensions?.code, 'MAX_SESSIONS_REACHED');
   });
 
   it('moves the sessions of a SIGKILLed node, never has two owners, fences a frozen node, and hands over on SIGTERM', async () => {
