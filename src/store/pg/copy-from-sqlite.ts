@@ -23,6 +23,7 @@ const TABLES = [
   'webhook_deliveries',
   'api_keys',
   'storage_probe',
+  'cluster_nodes',
 ] as const;
 
 /** AUTOINCREMENT keys on SQLite, identities on PostgreSQL. */
