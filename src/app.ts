@@ -176,7 +176,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   if (cluster) {
     sessions.attachCluster(cluster);
     metrics.countsFrom('wa_gateway_cluster_events_total', 'Cluster: engine calls forwarded to other nodes, internal requests made, sessions acquired, leases lost, calls retried at a new owner', 'kind', () => ({ ...cluster.counters }));
-    metrics.countsFrom('wa_gateway_cluster_sessions_owned', 'Cluster: sessions this node drives now', 'node', () => ({ [cluster.nodeId]: sessions.localCount() }));
+    metrics.gaugeFrom('wa_gateway_cluster_sessions_owned', 'Cluster: sessions this node drives now', () => sessions.localCount());
   }
   const services: Services = { config, logger, bus, sessions, server, messaging, metrics, webhooks, apiKeys, auth, live, rateLimiter, cluster };
   // Without any API key the API is open: then it listens on loopback only, unless --host says otherwise.

@@ -155,7 +155,7 @@ describe('cluster: three nodes on one PostgreSQL database', options, () => {
     assert.equal(health.data.cluster.nodeId, 'n3');
     assert.equal(health.data.cluster.lease, 'held');
     // The calls between nodes need the cluster secret (the API key is not enough).
-    for (const headers of [{}, auth, { 'x-cluster-secret': 'wrong-secret-0123456789' }]) {
+    for (const headers of [{}, auth, { 'x-cluster-secret': 'wrong-secret-0123456789' }] as Record<string, string>[]) {
       const refused = await fetch(`${nodes[0]!.url}/internal/cluster/calls`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"calls":[]}' });
       assert.equal(refused.status, 401);
     }

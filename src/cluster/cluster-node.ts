@@ -312,14 +312,14 @@ export class ClusterNode implements ClusterHooks {
   async lifecycle(node: string, op: LifecycleOp, sessionId: string, input?: unknown): Promise<SessionView> {
     if (op === 'create') this.placing.set(node, (this.placing.get(node) ?? 0) + 1);
     try {
-      let outcome = await this.postTo(node, 'lifecycle', { op, sessionId, input }, op !== 'create');
+      let outcome = await this.postTo(node, 'lifecycle', { op, sessionId, input });
       if ('notOwner' in outcome) {
         // It was not run there: ask the database who drives the session now, and go there once.
         const owner = await this.ownerNow(sessionId);
         if (owner === this.nodeId) return (await this.o.sessions.lifecycleHere(op, sessionId, input)) as SessionView;
         if (!owner || owner === node) throw moving(sessionId);
         this.counters.retried++;
-        outcome = await this.postTo(owner, 'lifecycle', { op, sessionId, input }, op !== 'create');
+        outcome = await this.postTo(owner, 'lifecycle', { op, sessionId, input });
         if ('notOwner' in outcome) throw moving(sessionId);
       }
       if ('error' in outcome) throw fromWireError(outcome.error);
@@ -396,9 +396,9 @@ export class ClusterNode implements ClusterHooks {
     }
   }
 
-  private async postTo(node: string, what: string, body: unknown, retryUnknownNode = false): Promise<CallOutcome> {
+  private async postTo(node: string, what: string, body: unknown): Promise<CallOutcome> {
     let url = this.urls.get(node);
-    if (!url || retryUnknownNode) {
+    if (!url) {
       await this.nodes();
       url = this.urls.get(node);
     }
