@@ -18,8 +18,8 @@ const NOW = `(extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
 const SESSION_COLUMNS = 'session_id, engine, status, config, created_at, last_activity, failure_reason, me, owner';
 const INTERNAL = '/internal/cluster';
 const SECRET_HEADER = 'x-cluster-secret';
-/** Longest a node waits for another's answer to a forwarded call. */
-const CALL_TIMEOUT_MS = 30_000;
+/** Longest a node waits for another's answer to a forwarded call: a send may wait its turn in the owner's queue (pacing). */
+const CALL_TIMEOUT_MS = 180_000;
 
 export interface ClusterNodeInfo {
   id: string;
@@ -285,7 +285,7 @@ export class ClusterNode implements ClusterHooks {
 
   /** The view of the sessions other nodes drive, from their rows (the seam a cross-node event feed also writes to). */
   private async sync(): Promise<void> {
-    const [{ rows }] = await Promise.all([this.o.pool.query<SessionRowPg>(`SELECT ${SESSION_COLUMNS} FROM sessions`), this.nodes()]);
+    const [{ rows }] = await Promise.all([this.o.pool.query<SessionRowPg>(`SELECT ${SESSION_COLUMNS} FROM sessions ORDER BY created_at`), this.nodes()]);
     this.o.sessions.applyRemote(rows.map(stateOf), true);
   }
 
