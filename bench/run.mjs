@@ -225,6 +225,7 @@ const gqlPost = (url) => ({ url: `${url}/graphql`, method: 'POST', body: SESSION
 async function main() {
   const t0 = Date.now();
   if (['a', 'b', 'c', 'd', 'e', 'f', 'g', 'c-pg', 'f-pg'].some(want)) await mainRows();
+  if (want('h')) results.h = await clusterRow();
   if (want('i')) results.i = await growthRows();
   results.wallSeconds = (Date.now() - t0) / 1000;
   writeFileSync(join(here, 'REPORT.md'), report(results));
@@ -607,6 +608,52 @@ async function growthApp(size) {
   };
 }
 
+/**
+ * (h): two cluster nodes (--node-id) on one PostgreSQL database, one READY session driven by the first. The same
+ * sendText load (to the Echo Bot) enters at its owner and at the other node, which forwards each send to the
+ * owner over internal HTTP; the figure is the non-owner's rate as a ratio of the owner's, median of per-repetition
+ * ratios, the two runs of a repetition back to back.
+ */
+async function clusterRow() {
+  const missing = await postgresMissing();
+  if (missing) return { notRun: missing };
+  const database = await benchDatabase();
+  const nodes = [];
+  try {
+    for (const nodeId of ['h1', 'h2']) nodes.push(await startApp([], { databaseUrl: database.url, cluster: { nodeId, leaseTtlMs: 10000 } }));
+    await gql(nodes[0].url, CREATE, { id: 'bench-h' });
+    let owner = null;
+    for (let tries = 0; !owner; tries++) {
+      const { session } = await gql(nodes[0].url, `{ session(sessionId: "bench-h") { status node } }`);
+      if (session.status === 'READY') owner = session.node;
+      else if (tries > 300) throw new Error('(h) session not READY');
+      else await sleep(100);
+    }
+    const [ownerNode, otherNode] = owner === 'h1' ? nodes : [nodes[1], nodes[0]];
+    const body = JSON.stringify({
+      query: 'mutation($i: SendTextInput!) { sendText(input: $i) { message { id } } }',
+      variables: { i: { sessionId: 'bench-h', chatId: '15550000001@c.us', content: 'bench' } },
+    });
+    const target = (url) => ({ url: `${url}/graphql`, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: 16 });
+    await load({ ...target(otherNode.url), duration: 1 });
+    const runs = [];
+    for (let rep = 0; rep < (quick ? 2 : REPS); rep++) {
+      const atOwner = await load(target(ownerNode.url));
+      const viaOther = await load(target(otherNode.url));
+      runs.push({ owner: atOwner, other: viaOther, ratio: atOwner.rps ? viaOther.rps / atOwner.rps : null });
+    }
+    return {
+      owner: sum(runs.map((r) => r.owner)),
+      other: sum(runs.map((r) => r.other)),
+      ratio: median(runs.map((r) => r.ratio)),
+      ratios: runs.map((r) => r.ratio),
+    };
+  } finally {
+    for (const n of nodes) await n.stop();
+    await database.drop();
+  }
+}
+
 /** Spawn the server as `npm start` does and time from spawn to the first answered GraphQL request. */
 async function coldStart() {
   const dataDir = mkdtempSync(join(tmpdir(), 'wa-gateway-cold-'));
@@ -694,6 +741,12 @@ function report(r) {
       x.notRun
         ? `| (f) webhook deliveries on PostgreSQL | not run: ${x.notRun} | | | ≥ 1,000/s | not run |`
         : `| (f) the same on PostgreSQL (\`--database-url\`; ${x.runs.length} run${x.runs.length > 1 ? 's' : ''} of ${fmt(x.runs[0]?.expected)} events) | ${fmt(x.perSecond)} deliveries/s (runs: ${x.runs.map((y) => fmt(y.perSecond)).join(', ')}); delivered ${x.runs.map((y) => `${y.received}/${y.expected}`).join(', ')}, ${x.unsigned} unsigned | n/a | n/a | ≥ 1,000/s | ${verdict(x.allDelivered && x.unsigned === 0 && x.perSecond >= 1000)} |`,
+    );
+  }
+  if (r.h?.notRun) lines.push(`| (h) sendText entering at a non-owner cluster node | not run: ${r.h.notRun} | | | ≥ 0.6 of the owner's | not run |`);
+  else if (r.h) {
+    lines.push(
+      `| (h) sendText entering at a non-owner cluster node (2 nodes on PostgreSQL, forwarded to the owner), as a ratio of the same load at the owner | ${fmt(r.h.other.rps)} req/s vs ${fmt(r.h.owner.rps)} at the owner: ratio ${r.h.ratio?.toFixed(2) ?? 'n/a'} (runs: ${r.h.ratios.map((x) => x?.toFixed(2)).join(', ')}); p99 ${fmt(r.h.other.p99)} vs ${fmt(r.h.owner.p99)} ms${r.h.other.errors + r.h.owner.errors ? `; ${r.h.other.errors + r.h.owner.errors} errors` : ''} | n/a | n/a | ≥ 0.6 | ${verdict(r.h.ratio >= 0.6 && !(r.h.other.errors + r.h.owner.errors))} |`,
     );
   }
   if (r.g) lines.push(`| (g) cold start, \`npm start\`'s \`node dist/bundle/main.js\` to first answered request | ${fmt(r.g.ms)} ms (runs: ${r.g.runs.map((x) => fmt(x)).join(', ')}) | n/a | n/a | ≤ 1.0 s | ${verdict(r.g.ms <= 1000)} |`);

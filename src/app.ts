@@ -8,6 +8,7 @@ import { REST_BASE } from '../rest-compat/route.js';
 import { createRestHandler } from '../rest-compat/runner.js';
 import { secureSchema } from './auth/access-policy.js';
 import { ApiKeyService } from './auth/api-keys.js';
+import { ClusterNode } from './cluster/cluster-node.js';
 import { Authenticator, nodeHeader } from './auth/authenticator.js';
 import { LiveAccess } from './auth/live-access.js';
 import { can } from './auth/principal.js';
@@ -180,7 +181,29 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   const rateLimiter = new RateLimiter(config.rateLimit);
   const messaging = new MessagingService(sessions, bus, config);
   const accounts = new AccountService(sessions, config);
-  const services: Services = { config, logger, bus, sessions, server, messaging, accounts, metrics, webhooks, apiKeys, auth, live, rateLimiter };
+  // Cluster mode: --node-id on PostgreSQL. The node joins (and acquires sessions) once it listens.
+  const cluster =
+    config.cluster.nodeId && store.kind === 'postgres'
+      ? new ClusterNode({
+          nodeId: config.cluster.nodeId,
+          leaseTtlMs: config.cluster.leaseTtlMs,
+          secret: config.cluster.secret,
+          maxSessions: config.maxSessions,
+          sharedDataDir: config.cluster.sharedDataDir,
+          pool: store.pool,
+          batch: store.batch,
+          sessions,
+          sendQueue: () => messaging.sendQueue,
+          logger,
+          maxBodyBytes: config.http.maxBodyBytes,
+        })
+      : null;
+  if (cluster) {
+    sessions.attachCluster(cluster);
+    metrics.countsFrom('wa_gateway_cluster_events_total', 'Cluster: engine calls forwarded to other nodes, internal requests made, sessions acquired, leases lost, calls retried at a new owner', 'kind', () => ({ ...cluster.counters }));
+    metrics.gaugeFrom('wa_gateway_cluster_sessions_owned', 'Cluster: sessions this node drives now', () => sessions.localCount());
+  }
+  const services: Services = { config, logger, bus, sessions, server, messaging, accounts, metrics, webhooks, apiKeys, auth, live, rateLimiter, cluster };
   // Without any API key the API is open: then it listens on loopback only, unless --host says otherwise.
   if (!config.host) config.host = apiKeys.enabled ? '0.0.0.0' : '127.0.0.1';
   if (!apiKeys.enabled) {
@@ -280,7 +303,13 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
       return refuse(req, res, 'UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE);
     }
     const report = await server.health();
-    sendJson(req, res, report.status === 'healthy' ? 200 : 503, { success: true, data: { ...report, timestamp: new Date(report.timestamp).toISOString() } });
+    // A node without its lease drives nothing: unhealthy, so a load balancer sends its callers elsewhere.
+    const lease = cluster?.health();
+    const healthy = report.status === 'healthy' && lease?.lease !== 'lost';
+    sendJson(req, res, healthy ? 200 : 503, {
+      success: true,
+      data: { ...report, status: healthy ? 'healthy' : 'unhealthy', timestamp: new Date(report.timestamp).toISOString(), ...(lease ? { cluster: lease } : {}) },
+    });
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -290,6 +319,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     if (host === 'foreign') {
       return refuseUnread(req, res, 'FORBIDDEN', `Host '${req.headers.host}' is not served without an API key (localhost, an IP address, --host or --allowed-hosts)`, { reason: 'HOST' });
     }
+    if (cluster?.isInternalPath(path)) return cluster.handleInternal(req, res, path);
     if (origins.cors(req, res)) return; // a preflight from a listed origin, answered
     const safe = req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS';
     const api = isRestPath(path) || isGraphqlPath(path);
@@ -424,12 +454,17 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
           httpServer.off('error', onError);
           const address = httpServer.address() as AddressInfo;
           const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-          resolve({ port: address.port, url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}` });
+          const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+          if (!cluster) return resolve({ port: address.port, url });
+          const reach = config.cluster.advertiseUrl || url.replace('//localhost:', '//127.0.0.1:');
+          cluster.start(reach).then(() => resolve({ port: address.port, url }), reject);
         });
       });
     },
     stop() {
       stopped ??= (async () => {
+        // First: the other nodes take this one's sessions while the rest shuts down.
+        await cluster?.leave().catch((error: unknown) => logger.warn('cluster: leaving failed', { err: String(error) }));
         await sockets.close();
         await new Promise<void>((resolve) => {
           httpServer.close(() => resolve());
@@ -441,6 +476,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
         await engines.closeAll();
         pruner.stop();
         storage.stop();
+        cluster?.close();
         await store.close();
         metrics.close();
       })();

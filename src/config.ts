@@ -74,7 +74,12 @@ export const settings = [
   { path: 'databaseUrl', flag: '--database-url', env: 'DATABASE_URL', schema: databaseUrl, default: '', doc: 'PostgreSQL to store everything in (postgres://user:password@host:5432/database); empty: SQLite under --data-dir' },
   { path: 'history.retentionDays', flag: '--history-retention-days', env: 'HISTORY_RETENTION_DAYS', schema: z.coerce.number().min(0).max(36500), default: 0, doc: 'Days of message history (messages, their receipts and media details) kept; older ones are removed in small batches in the background (0: keep everything; fractions allowed)' },
   { path: 'history.pruneIntervalMs', flag: '--history-prune-interval-ms', env: 'HISTORY_PRUNE_INTERVAL_MS', schema: positiveInt, default: 60_000, doc: 'With a retention: how often the pruner looks for history past it (a backlog is then removed a batch per event-loop turn)' },
-  { path: 'maxSessions', flag: '--max-sessions', env: 'MAX_SESSIONS', schema: positiveInt, default: 10, doc: 'Most sessions the server holds at once' },
+  { path: 'maxSessions', flag: '--max-sessions', env: 'MAX_SESSIONS', schema: positiveInt, default: 10, doc: 'Most sessions the server holds at once (in a cluster: per node)' },
+  { path: 'cluster.nodeId', flag: '--node-id', env: 'NODE_ID', schema: z.string().trim().regex(/^[A-Za-z0-9_.-]{0,64}$/, 'letters, digits, ".", "-" and "_", at most 64'), default: '', doc: 'This node\'s name in a cluster; with --database-url it turns cluster mode on (nodes share the sessions of one PostgreSQL database). Empty: one server on its own' },
+  { path: 'cluster.advertiseUrl', flag: '--advertise-url', env: 'ADVERTISE_URL', schema: z.string().trim().refine((s) => s === '' || /^https?:\/\/[^\s/]+\/?$/.test(s), 'expected http(s)://host:port'), default: '', doc: 'Cluster: the URL other nodes reach this one at (empty: http://127.0.0.1:<port>, for nodes on one host)' },
+  { path: 'cluster.leaseTtlMs', flag: '--lease-ttl-ms', env: 'LEASE_TTL_MS', schema: z.coerce.number().int().min(500), default: 10_000, doc: 'Cluster: how long a node keeps its sessions without renewing its lease (renewed every third of it); a dead node\'s sessions move after it' },
+  { path: 'cluster.sharedDataDir', flag: '--shared-data-dir', env: 'SHARED_DATA_DIR', schema: bool, default: false, doc: 'Cluster: every node mounts the same --data-dir, so open-wa sessions (their browser profiles live there) move to another node when theirs dies; without it they wait for their node to come back' },
+  { path: 'cluster.secret', flag: '--cluster-secret', env: 'CLUSTER_SECRET', schema: z.string(), default: '', doc: 'Cluster: shared secret of the node-to-node calls (at least 16 characters; required when an API key is configured)' },
   { path: 'engine', flag: '--engine', env: 'ENGINE', schema: z.enum(['sandbox', 'open-wa', 'baileys']), default: 'sandbox', doc: 'Default engine for new sessions: sandbox, open-wa or baileys' },
   { path: 'logLevel', flag: '--log-level', env: 'LOG_LEVEL', schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']), default: 'info', doc: 'Log level' },
   { path: 'sessions.qrTimeout', flag: '--qr-timeout', env: 'QR_TIMEOUT', schema: seconds, default: 60, doc: 'Default seconds a session waits for its QR to be scanned' },
@@ -152,6 +157,7 @@ export interface Config {
   maxSessions: number;
   history: { retentionDays: number; pruneIntervalMs: number };
   engine: 'sandbox' | 'open-wa' | 'baileys';
+  cluster: { nodeId: string; advertiseUrl: string; leaseTtlMs: number; sharedDataDir: boolean; secret: string };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   sessions: { qrTimeout: number; authTimeout: number; waitForQrMs: number };
   sandbox: SandboxSettings;
@@ -234,7 +240,17 @@ export function loadConfig(overrides: DeepPartial<Config> = {}, env: NodeJS.Proc
   }
   const config = out as unknown as Config;
   config.dataDir = resolve(config.dataDir);
+  checkCluster(config);
   return config;
+}
+
+/** Cluster mode is --node-id with --database-url; the settings that only make sense together are checked here. */
+function checkCluster(config: Config): void {
+  const c = config.cluster;
+  if (!c.nodeId) return;
+  if (!config.databaseUrl) throw new ConfigError('--node-id needs --database-url: the nodes of a cluster share one PostgreSQL database (SQLite never clusters)');
+  if (c.secret && c.secret.length < 16) throw new ConfigError('--cluster-secret must be at least 16 characters');
+  if (!c.secret && config.auth.apiKeys.length > 0) throw new ConfigError('--cluster-secret is required in a cluster with an API key: it authenticates the calls between nodes');
 }
 
 /** `--flag value` and `--flag=value`; `--help` returns null. */

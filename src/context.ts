@@ -3,6 +3,7 @@ import type { Authenticator } from './auth/authenticator.js';
 import type { LiveAccess } from './auth/live-access.js';
 import type { Principal } from './auth/principal.js';
 import type { RateLimiter, RateLimitState } from './auth/rate-limiter.js';
+import type { ClusterNode } from './cluster/cluster-node.js';
 import type { Config } from './config.js';
 import type { EventBus } from './events/bus.js';
 import type { Logger } from './logger.js';
@@ -32,6 +33,8 @@ export interface Services {
   live: LiveAccess;
   /** Its counters (allowed/limited per bucket) are for metrics. */
   rateLimiter: RateLimiter;
+  /** This node of a cluster (--node-id with --database-url); null for a server on its own. */
+  cluster: ClusterNode | null;
 }
 
 export interface GraphQLContext {

@@ -95,5 +95,11 @@ export function databaseUnavailableOf(error: unknown): AppError | null {
 
 /** A failure of the storage itself (full, or unreachable) as the error callers see; null for any other error. */
 export function storeFailureOf(error: unknown): AppError | null {
-  return storageFullOf(error) ?? databaseUnavailableOf(error);
+  return storageFullOf(error) ?? databaseUnavailableOf(error) ?? fencedOf(error);
+}
+
+/** A write of a cluster node whose lease lapsed (the fence, SQLSTATE WAF01): refused whole, as for a database away. */
+export function fencedOf(error: unknown): AppError | null {
+  if ((error as { code?: unknown } | null)?.code !== 'WAF01') return null;
+  return new AppError('DATABASE_UNAVAILABLE', "This node's cluster lease lapsed: nothing was written. Retry shortly.", {});
 }

@@ -69,7 +69,8 @@ export class ServerService {
   private report(database: string): HealthReport {
     // A full storage still answers reads: only a write (or the state's probe) tells.
     if (database === 'ok' && this.storage?.check()) database = this.storage.reason ?? 'error: storage full';
-    const sessions = this.sessions.count() <= this.settings.maxSessions ? 'ok' : 'over limit';
+    // In a cluster --max-sessions is per node: what this node drives.
+    const sessions = this.sessions.localCount() <= this.settings.maxSessions ? 'ok' : 'over limit';
     const memory = process.memoryUsage().rss < totalmem() * MEMORY_LIMIT_SHARE ? 'ok' : 'low';
     const healthy = database === 'ok' && memory === 'ok';
     return { status: healthy ? 'healthy' : 'unhealthy', timestamp: Date.now(), checks: { database, sessions, memory } };

@@ -67,6 +67,7 @@ const operations: Record<RootType, Record<string, Operation>> = {
     serverInfo: { doc: '{ serverInfo { version } }', vars: () => ({}) },
     health: { doc: '{ health { status } }', vars: () => ({}) },
     apiKeys: { doc: '{ apiKeys { id } }', vars: () => ({}) },
+    nodes: { doc: '{ nodes { id } }', vars: () => ({}) },
     webhooks: { doc: 'query($id: String!) { webhooks(sessionId: $id) { id } }', vars: ({ target }) => ({ id: target }) },
     checkNumber: { doc: 'query($id: String!) { checkNumber(sessionId: $id, number: "15550000001") { exists } }', vars: ({ target }) => ({ id: target }) },
   },

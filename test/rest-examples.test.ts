@@ -58,6 +58,7 @@ const ORDER = [
   'removeWebhook',
   'getServerInfo',
   'getHealth',
+  'listNodes',
   'stopSession',
   'startSession',
   'restartSession',

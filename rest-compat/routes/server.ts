@@ -51,4 +51,33 @@ export const serverRoutes: RestRoute[] = [
     },
     example: { data: { status: 'healthy', timestamp: EXAMPLE_TIME, checks: { database: 'ok', sessions: 'ok', memory: 'ok' } } },
   },
+  {
+    id: 'listNodes',
+    method: 'GET',
+    path: '/nodes',
+    tag: 'Server',
+    summary: 'Cluster nodes',
+    description: 'The nodes of the cluster (admin key): whether each lease is live, how many sessions each drives and may drive. Empty for a server on its own.',
+    document: `query RestNodes { nodes { id url alive sessions maxSessions lastSeen } }`,
+    variables: () => ({}),
+    reply: ({ nodes }) => ({ data: nodes }),
+    response: {
+      data: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['id', 'url', 'alive', 'sessions', 'maxSessions', 'lastSeen'],
+          properties: {
+            id: { type: 'string' },
+            url: { type: 'string' },
+            alive: { type: 'boolean' },
+            sessions: { type: 'integer' },
+            maxSessions: { type: 'integer' },
+            lastSeen: { type: 'string', format: 'date-time' },
+          },
+        },
+      },
+    },
+    example: { data: [] },
+  },
 ];

@@ -86,6 +86,11 @@ export class MessagingService {
     }
   }
 
+  /** A send through the session's queue; in a cluster the queue is the owner's, so a forwarded send is paced there. */
+  private paced<T>(sessionId: string, send: () => Promise<T>): Promise<T> {
+    return this.sessions.isLocal(sessionId) ? this.sendQueue.run(sessionId, send) : send();
+  }
+
   async sendText(args: SendTextArgs): Promise<EngineMessage> {
     this.sessions.require(args.sessionId);
     const chatId = checkChatId(args.chatId);
@@ -93,7 +98,7 @@ export class MessagingService {
     if (args.content.length > MAX_TEXT) throw validationError(`content is longer than ${MAX_TEXT} characters`, { field: 'content', max: MAX_TEXT });
     checkText(args.content, 'message', 'content');
     const quotedMessageId = optionalId(args.quotedMessageId, 'quotedMessageId');
-    return this.sendQueue.run(args.sessionId, () => this.engine(args.sessionId, (e) => e.sendText({ chatId, content: args.content, quotedMessageId })));
+    return this.paced(args.sessionId, () => this.engine(args.sessionId, (e) => e.sendText({ chatId, content: args.content, quotedMessageId })));
   }
 
   async sendMedia(kind: MediaKind, args: SendMediaArgs): Promise<EngineMessage> {
@@ -108,7 +113,7 @@ export class MessagingService {
     if (args.caption && args.caption.length > MAX_CAPTION) throw validationError(`caption is longer than ${MAX_CAPTION} characters`, { field: 'caption', max: MAX_CAPTION });
     checkText(args.caption, 'message', 'caption');
     const quotedMessageId = optionalId(args.quotedMessageId, 'quotedMessageId');
-    return this.sendQueue.run(args.sessionId, () =>
+    return this.paced(args.sessionId, () =>
       this.engine(args.sessionId, (e) =>
         e.sendMedia({ kind, chatId, data: media.data, mimetype: media.mimetype, filename, caption: args.caption || null, quotedMessageId }),
       ),

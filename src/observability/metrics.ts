@@ -186,6 +186,18 @@ export class Metrics {
     });
   }
 
+  /** A gauge read at scrape time (a value that goes up and down, e.g. the sessions a cluster node drives). */
+  gaugeFrom(name: string, help: string, read: () => number): void {
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  }
+
   /**
    * Exposes counts another component keeps itself (plain objects of monotonic numbers, e.g.
    * `{ inputLimits: 2, introspection: 0 }`) as a Prometheus counter read at scrape time.

@@ -20,6 +20,8 @@ import '../resolvers/contacts.js';
 import '../resolvers/webhooks.js';
 import './api-key.js';
 import '../resolvers/api-keys.js';
+import './cluster.js';
+import '../resolvers/cluster.js';
 import { builder } from './builder.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

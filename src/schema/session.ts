@@ -75,6 +75,7 @@ export const SessionRef = builder.objectRef<SessionView>('Session').implement({
       resolve: (s) => (s.me ? { ...s.me, sessionId: s.sessionId } : null),
       extensions: derived,
     }),
+    node: t.exposeString('node', { nullable: true, description: 'Cluster: the id of the node that drives the session (null for a server on its own, or while it moves)' }),
   }),
 });
 

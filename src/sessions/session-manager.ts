@@ -19,9 +19,39 @@ export interface SessionView {
   failureReason: string | null;
   qr: QrInfo | null;
   me: EngineContact | null;
+  /** Cluster: the node that drives the session (null outside a cluster, or while it has none). */
+  node: string | null;
+}
+
+/** What the rows of other nodes' sessions say (the cluster's view of sessions driven elsewhere). */
+export interface RemoteSessionState {
+  sessionId: string;
+  engine: EngineKind;
+  config: SessionConfig;
+  status: SessionStatus;
+  createdAt: number;
+  lastActivity: number;
+  failureReason: string | null;
+  /** The account's id (`<digits>@c.us`). */
+  me: string | null;
+  node: string | null;
+}
+
+export type LifecycleOp = 'create' | 'remove' | 'stop' | 'start' | 'restart' | 'logout' | 'scan';
+
+/** What the SessionManager asks of the cluster (src/cluster/cluster-node.ts); absent outside a cluster. */
+export interface ClusterHooks {
+  readonly nodeId: string;
+  /** The engine session of a session driven by `owner`: its calls go there. */
+  remoteSession(sessionId: string, engine: EngineKind): EngineSession;
+  /** Runs a lifecycle call at the node that drives the session (create: at the node chosen for it). */
+  lifecycle(node: string, op: LifecycleOp, sessionId: string, input?: unknown): Promise<SessionView>;
+  /** Live nodes with room for one more session, least loaded first. */
+  place(): Promise<string[]>;
 }
 
 interface ManagedSession extends SessionView {
+  /** Cluster: a session whose row lives on; `node` drives it (not this one). */
   handle: EngineSession | null;
   /** Bumped on every (re)start and on removal, so events of an older run are ignored. */
   generation: number;
@@ -62,11 +92,174 @@ export class SessionManager {
   private flushTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private changes = 0;
+  private cluster: ClusterHooks | null = null;
 
   constructor(private readonly o: SessionManagerOptions) {}
 
+  /** Cluster mode: init() then starts nothing; the cluster adopts the sessions this node acquires. */
+  attachCluster(cluster: ClusterHooks): void {
+    this.cluster = cluster;
+  }
+
+  /** True when this process drives the session (always outside a cluster). */
+  isLocal(sessionId: string): boolean {
+    const ms = this.sessions.get(sessionId);
+    return !this.cluster || (ms !== undefined && ms.node === this.cluster.nodeId);
+  }
+
+  /** The node that drives a session (null: unknown, or outside a cluster). */
+  ownerOf(sessionId: string): string | null {
+    return this.sessions.get(sessionId)?.node ?? null;
+  }
+
+  /** Sessions this node drives (all of them outside a cluster). */
+  localCount(): number {
+    if (!this.cluster) return this.sessions.size;
+    let n = 0;
+    for (const ms of this.sessions.values()) if (ms.node === this.cluster.nodeId) n++;
+    return n;
+  }
+
+  /**
+   * Cluster: this node acquired these sessions (a lease in the database says so): start them, except the
+   * stopped ones, which it keeps TERMINATED.
+   */
+  adopt(rows: RemoteSessionState[]): void {
+    const self = this.cluster?.nodeId ?? null;
+    for (const row of rows) {
+      let ms = this.sessions.get(row.sessionId);
+      if (ms && ms.node === self && (ms.handle || ms.status !== 'TERMINATED')) continue;
+      if (!ms) {
+        ms = this.record({ sessionId: row.sessionId, engine: row.engine, config: row.config, createdAt: row.createdAt, lastActivity: row.lastActivity, me: null });
+        this.sessions.set(row.sessionId, ms);
+      }
+      ms.node = self;
+      this.changes++;
+      if (row.status === 'TERMINATED') {
+        ms.status = 'TERMINATED';
+        ms.qr = null;
+        continue;
+      }
+      void this.launch(ms);
+    }
+  }
+
+  /**
+   * Cluster: stop driving sessions (all this node drives when `ids` is absent) without writing anything for them:
+   * the lease lapsed (its writes are refused anyway) or the node hands them over. They stay listed as last known.
+   */
+  async release(ids?: string[]): Promise<void> {
+    const self = this.cluster?.nodeId;
+    const targets = ids ? ids.map((id) => this.sessions.get(id)).filter((ms): ms is ManagedSession => ms !== undefined) : [...this.sessions.values()];
+    await Promise.allSettled(
+      targets
+        .filter((ms) => ms.node === self)
+        .map(async (ms) => {
+          ms.generation++;
+          this.clearTimers(ms);
+          ms.qr = null;
+          ms.node = null;
+          ms.activityDirty = false;
+          this.changes++;
+          const handle = ms.handle;
+          ms.handle = null;
+          if (handle) await withTimeout(handle.stop(), STOP_TIMEOUT_MS);
+        }),
+    );
+  }
+
+  /**
+   * Cluster: the state of the sessions driven elsewhere, as their rows (or, later, the cluster's events) tell it.
+   * `complete`: `states` is every session there is, so one missing was removed.
+   */
+  applyRemote(states: RemoteSessionState[], complete = false): void {
+    const self = this.cluster?.nodeId;
+    const seen = complete ? new Set<string>() : null;
+    for (const st of states) {
+      seen?.add(st.sessionId);
+      let ms = this.sessions.get(st.sessionId);
+      if (ms && ms.node === self && self !== undefined) continue;
+      if (st.node === self) continue; // acquired by this node: adopt() starts it
+      if (!ms) {
+        ms = this.record({ sessionId: st.sessionId, engine: st.engine, config: st.config, createdAt: st.createdAt, lastActivity: st.lastActivity, me: null });
+        this.sessions.set(st.sessionId, ms);
+        this.changes++;
+      }
+      if (ms.status !== st.status || ms.node !== st.node || ms.failureReason !== st.failureReason || ms.lastActivity !== st.lastActivity || (ms.me?.id ?? null) !== st.me) {
+        ms.status = st.status;
+        ms.node = st.node;
+        ms.failureReason = st.failureReason;
+        ms.lastActivity = st.lastActivity;
+        ms.me = st.me ? (ms.me?.id === st.me ? ms.me : { id: st.me, name: null, pushname: null, isMyContact: false, isWAContact: true }) : null;
+        ms.qr = null;
+        this.changes++;
+      }
+    }
+    if (seen) {
+      for (const [id, ms] of this.sessions) {
+        if (!seen.has(id) && ms.node !== self && !ms.handle) {
+          this.sessions.delete(id);
+          this.changes++;
+        }
+      }
+    }
+  }
+
+  /** Runs a lifecycle call that another node forwarded here (this node drives the session, or was chosen for it). */
+  async lifecycleHere(op: LifecycleOp, sessionId: string, input?: unknown): Promise<SessionView | { removed: true }> {
+    switch (op) {
+      case 'create':
+        return this.createHere(input as CreateSessionInput);
+      case 'remove':
+        await this.remove(sessionId);
+        return { removed: true };
+      case 'stop':
+        return this.stop(sessionId);
+      case 'start':
+        return this.start(sessionId);
+      case 'restart':
+        return this.restart(sessionId);
+      case 'logout':
+        return this.logout(sessionId);
+      case 'scan':
+        return this.sandboxScan(sessionId);
+    }
+  }
+
+  /** A session driven by another node: its lifecycle call goes there, and its answer updates the view here. */
+  private elsewhere(ms: ManagedSession): string | null {
+    if (!this.cluster || ms.node === this.cluster.nodeId) return null;
+    if (!ms.node) {
+      throw new AppError('SESSION_NOT_READY', `Session '${ms.sessionId}' is moving to another node; retry in a moment`, { sessionId: ms.sessionId, status: ms.status });
+    }
+    return ms.node;
+  }
+
+  private async forwardLifecycle(ms: ManagedSession, node: string, op: LifecycleOp): Promise<SessionView> {
+    const answer = await this.cluster!.lifecycle(node, op, ms.sessionId);
+    this.applyRemote([{ ...answer, me: answer.me?.id ?? null }]);
+    return answer;
+  }
+
   /** Load every persisted session and start it again, except those that were stopped. */
   async init(): Promise<void> {
+    if (this.cluster) {
+      const rows = await this.o.repo.all();
+      this.applyRemote(rows.map((row) => ({
+        sessionId: row.sessionId,
+        engine: row.config.engine,
+        config: row.config,
+        status: row.status as SessionStatus,
+        createdAt: row.createdAt,
+        lastActivity: row.lastActivity,
+        failureReason: row.failureReason,
+        me: row.me,
+        node: row.owner ?? null,
+      })).filter((st) => st.node !== this.cluster!.nodeId));
+      this.flushTimer = setInterval(() => this.flushActivity(), ACTIVITY_FLUSH_MS);
+      this.flushTimer.unref();
+      return;
+    }
     const stopped = new Set<ManagedSession>();
     for (const row of await this.o.repo.all()) {
       const ms = this.record({
@@ -121,9 +314,13 @@ export class SessionManager {
     return view(this.use(sessionId));
   }
 
-  /** The live engine session of a READY session, or SESSION_NOT_READY. */
+  /** The live engine session of a READY session, or SESSION_NOT_READY; in a cluster, its owner's through internal calls. */
   engineSession(sessionId: string): EngineSession {
     const ms = this.use(sessionId);
+    if (this.cluster && ms.node !== this.cluster.nodeId) {
+      // The owner decides whether it is READY (this node's view of it may be a moment old).
+      if (this.elsewhere(ms)) return this.cluster.remoteSession(sessionId, ms.engine);
+    }
     if (ms.status !== 'READY' || !ms.handle) {
       throw new AppError('SESSION_NOT_READY', `Session '${sessionId}' is not ready (status ${ms.status.toLowerCase()})`, {
         sessionId,
@@ -141,18 +338,41 @@ export class SessionManager {
   }
 
   async create(input: CreateSessionInput): Promise<SessionView> {
+    if (!this.cluster) return this.createHere(input);
+    const sessionId = validateSessionId(input.sessionId);
+    resolveSessionConfig(input.config, this.o.defaults);
+    if (this.sessions.has(sessionId)) {
+      throw new AppError('SESSION_ALREADY_EXISTS', `Session with ID '${sessionId}' already exists`, { sessionId });
+    }
+    // The least-loaded live node with room; one that filled up meanwhile says so, and the next is tried.
+    for (const node of await this.cluster.place()) {
+      try {
+        if (node === this.cluster.nodeId) return await this.createHere(input);
+        const created = await this.cluster.lifecycle(node, 'create', sessionId, input);
+        this.applyRemote([{ ...created, me: created.me?.id ?? null }]);
+        return created;
+      } catch (error) {
+        if ((error as AppError).code !== 'MAX_SESSIONS_REACHED') throw error;
+      }
+    }
+    throw new AppError('MAX_SESSIONS_REACHED', 'Every node of the cluster holds its maximum of sessions (--max-sessions per node)', { maxSessions: this.o.maxSessions });
+  }
+
+  /** Creates the session on this node (in a cluster: the node chosen for it). */
+  private async createHere(input: CreateSessionInput): Promise<SessionView> {
     const sessionId = validateSessionId(input.sessionId);
     const config = resolveSessionConfig(input.config, this.o.defaults);
     if (this.sessions.has(sessionId)) {
       throw new AppError('SESSION_ALREADY_EXISTS', `Session with ID '${sessionId}' already exists`, { sessionId });
     }
-    if (this.sessions.size >= this.o.maxSessions) {
+    if (this.localCount() >= this.o.maxSessions) {
       throw new AppError('MAX_SESSIONS_REACHED', `The server holds its maximum of ${this.o.maxSessions} sessions`, {
         maxSessions: this.o.maxSessions,
       });
     }
     const now = Date.now();
     const ms = this.record({ sessionId, engine: config.engine, config, createdAt: now, lastActivity: now, me: null });
+    ms.node = this.cluster?.nodeId ?? null;
     // Reserve the id before the first await so concurrent creates see it.
     this.sessions.set(sessionId, ms);
     this.changes++;
@@ -166,10 +386,13 @@ export class SessionManager {
         lastActivity: now,
         failureReason: null,
         me: null,
+        owner: ms.node,
       });
     } catch (error) {
       this.sessions.delete(sessionId);
       this.changes++;
+      // In a cluster another node may have created the same id a moment ago (its row is not in this view yet).
+      if ((error as { code?: unknown }).code === '23505') throw new AppError('SESSION_ALREADY_EXISTS', `Session with ID '${sessionId}' already exists`, { sessionId });
       throw error;
     }
     const settled = input.waitForQR ? this.waitFor(sessionId, (s) => s !== 'INITIALIZING') : null;
@@ -196,6 +419,15 @@ export class SessionManager {
   async remove(sessionId: string): Promise<void> {
     const ms = this.sessions.get(sessionId);
     if (!ms) throw sessionNotFound(sessionId);
+    const node = this.elsewhere(ms);
+    if (node) {
+      await this.cluster!.lifecycle(node, 'remove', sessionId);
+      if (this.sessions.get(sessionId) === ms) {
+        this.sessions.delete(sessionId);
+        this.changes++;
+      }
+      return;
+    }
     ms.generation++;
     this.clearTimers(ms);
     const handle = ms.handle;
@@ -217,7 +449,7 @@ export class SessionManager {
       if (ms.status === 'TERMINATED') throw wrongState(ms, 'stop', 'it is already stopped');
       await this.halt(ms, 'stop');
       this.terminate(ms, 'Session has been stopped');
-    });
+    }, 'stop');
   }
 
   /** Starts a TERMINATED or FAILED session; answers once it shows a QR, is READY or FAILED (or waitForQrMs ran out). */
@@ -225,7 +457,7 @@ export class SessionManager {
     return this.lifecycleCall(sessionId, async (ms) => {
       if (ms.status !== 'TERMINATED' && ms.status !== 'FAILED') throw wrongState(ms, 'start', 'it is running');
       await this.launchSettled(ms);
-    });
+    }, 'start');
   }
 
   /** Stops the session if it runs, then starts it; answers like start. */
@@ -233,7 +465,7 @@ export class SessionManager {
     return this.lifecycleCall(sessionId, async (ms) => {
       await this.halt(ms, 'stop');
       await this.launchSettled(ms);
-    });
+    }, 'restart');
   }
 
   /** Forgets the session's login (its next start shows a QR) and leaves it TERMINATED; config, webhooks and history stay. */
@@ -244,7 +476,7 @@ export class SessionManager {
       ms.me = null;
       if (ms.status !== 'TERMINATED') this.terminate(ms, 'Session has been logged out');
       else this.changes++;
-    });
+    }, 'logout');
   }
 
   /**
@@ -257,8 +489,10 @@ export class SessionManager {
   }
 
   /** Runs `fn` after the session's earlier lifecycle calls; SESSION_NOT_FOUND when it does not exist (then or by its turn). */
-  private lifecycleCall(sessionId: string, fn: (ms: ManagedSession) => Promise<void>): Promise<SessionView> {
+  private lifecycleCall(sessionId: string, fn: (ms: ManagedSession) => Promise<void>, op?: LifecycleOp): Promise<SessionView> {
     const ms = this.use(sessionId);
+    const node = op ? this.elsewhere(ms) : null;
+    if (node) return this.forwardLifecycle(ms, node, op!);
     const run = ms.lifecycle.then(async () => {
       if (this.sessions.get(sessionId) !== ms) throw sessionNotFound(sessionId);
       await fn(ms);
@@ -289,6 +523,8 @@ export class SessionManager {
 
   async sandboxScan(sessionId: string): Promise<SessionView> {
     const ms = this.use(sessionId);
+    const node = this.elsewhere(ms);
+    if (node) return this.forwardLifecycle(ms, node, 'scan');
     if (ms.engine !== 'sandbox') {
       throw new AppError('ENGINE_UNSUPPORTED', `Session '${sessionId}' does not run on the sandbox engine`, { sessionId, engine: ms.engine });
     }
@@ -347,7 +583,7 @@ export class SessionManager {
     this.closed = true;
     if (this.flushTimer) clearInterval(this.flushTimer);
     await Promise.allSettled(
-      [...this.sessions.values()].map(async (ms) => {
+      [...this.sessions.values()].filter((ms) => !this.cluster || ms.node === this.cluster.nodeId).map(async (ms) => {
         ms.generation++;
         this.clearTimers(ms);
         const handle = ms.handle;
@@ -372,6 +608,7 @@ export class SessionManager {
       status: 'INITIALIZING',
       failureReason: null,
       qr: null,
+      node: null,
       handle: null,
       generation: 0,
       qrTimer: null,
@@ -541,6 +778,11 @@ export class SessionManager {
   private flushActivity(): void {
     for (const ms of this.sessions.values()) {
       if (!ms.activityDirty) continue;
+      // In a cluster only the owner writes a session's row.
+      if (this.cluster && ms.node !== this.cluster.nodeId) {
+        ms.activityDirty = false;
+        continue;
+      }
       ms.activityDirty = false;
       void this.track(this.o.repo.update(ms.sessionId, { lastActivity: ms.lastActivity }));
     }
@@ -570,6 +812,7 @@ function view(ms: ManagedSession): SessionView {
     failureReason: ms.failureReason,
     qr: ms.status === 'QR_READY' ? ms.qr : null,
     me: ms.me,
+    node: ms.node,
   };
 }
 

@@ -251,4 +251,22 @@ export const migrations: Record<string, Migration> = {
       )`.execute(db);
     },
   },
+  '0011-cluster-leases': {
+    // The cluster's ownership (src/cluster/): a lease per node and an owner per session. Only PostgreSQL
+    // clusters; SQLite takes the same columns so both schemas stay one.
+    async up(db: Kysely<any>) {
+      await sql`CREATE TABLE cluster_nodes (
+        node_id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        epoch BIGINT NOT NULL DEFAULT 0,
+        max_sessions INTEGER NOT NULL,
+        started_at BIGINT NOT NULL,
+        renewed_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+      )`.execute(db);
+      await sql`ALTER TABLE sessions ADD COLUMN owner TEXT`.execute(db);
+      await sql`ALTER TABLE sessions ADD COLUMN owner_epoch BIGINT NOT NULL DEFAULT 0`.execute(db);
+      await sql`CREATE INDEX sessions_owner ON sessions (owner)`.execute(db);
+    },
+  },
 };

@@ -9,6 +9,20 @@ export interface SessionsTable {
   last_activity: number;
   failure_reason: string | null;
   me: string | null;
+  /** Cluster: the node that drives the session (null: none yet, or outside a cluster). */
+  owner: string | null;
+  /** Cluster: bumped each time the session changes owner. */
+  owner_epoch: number;
+}
+
+export interface ClusterNodesTable {
+  node_id: string;
+  url: string;
+  epoch: number;
+  max_sessions: number;
+  started_at: number;
+  renewed_at: number;
+  expires_at: number;
 }
 
 export interface SandboxAccountsTable {
@@ -169,4 +183,5 @@ export interface Database {
   sandbox_profiles: SandboxProfilesTable;
   sandbox_blocks: SandboxBlocksTable;
   api_keys: ApiKeysTable;
+  cluster_nodes: ClusterNodesTable;
 }

@@ -12,6 +12,8 @@ export interface SessionRow {
   lastActivity: number;
   failureReason: string | null;
   me: string | null;
+  /** Cluster: the node that drives it (null outside a cluster). */
+  owner?: string | null;
 }
 
 export class SessionsRepo {
@@ -44,6 +46,7 @@ export class SessionsRepo {
       lastActivity: r.last_activity,
       failureReason: r.failure_reason,
       me: r.me,
+      owner: r.owner,
     }));
   }
 
@@ -60,6 +63,8 @@ export class SessionsRepo {
           last_activity: row.lastActivity,
           failure_reason: row.failureReason,
           me: row.me,
+          owner: row.owner ?? null,
+          owner_epoch: 0,
         }),
     );
   }

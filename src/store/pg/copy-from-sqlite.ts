@@ -29,6 +29,7 @@ const TABLES = [
   'baileys_chats',
   'baileys_messages',
   'baileys_contacts',
+  'cluster_nodes',
 ] as const;
 
 /** AUTOINCREMENT keys on SQLite, identities on PostgreSQL. */

@@ -232,4 +232,33 @@ export const pgMigrations: Record<string, Migration> = {
       )`.execute(db);
     },
   },
+  '0011-cluster-leases': {
+    async up(db: Kysely<any>) {
+      await sql`CREATE TABLE cluster_nodes (
+        node_id text PRIMARY KEY,
+        url text NOT NULL,
+        epoch bigint NOT NULL DEFAULT 0,
+        max_sessions integer NOT NULL,
+        started_at bigint NOT NULL,
+        renewed_at bigint NOT NULL,
+        expires_at bigint NOT NULL
+      )`.execute(db);
+      await sql`ALTER TABLE sessions ADD COLUMN owner text`.execute(db);
+      await sql`ALTER TABLE sessions ADD COLUMN owner_epoch bigint NOT NULL DEFAULT 0`.execute(db);
+      await sql`CREATE INDEX sessions_owner ON sessions (owner)`.execute(db);
+      // The fence every write transaction of a cluster node starts with (src/cluster/): it fails unless the
+      // node's lease is live at the database's clock under the epoch the node holds, and it keeps a KEY SHARE
+      // lock on the node's row until COMMIT. Taking a dead node's sessions first locks its row FOR UPDATE and
+      // bumps its epoch, so it waits for a write in flight and every later one is refused. A lease renewal
+      // (UPDATE of non-key columns) does not conflict with the fence.
+      await sql`CREATE FUNCTION cluster_fence(p_node text, p_epoch bigint) RETURNS void AS $$
+        BEGIN
+          PERFORM 1 FROM cluster_nodes WHERE node_id = p_node AND epoch = p_epoch
+            AND expires_at > (extract(epoch FROM clock_timestamp()) * 1000)::bigint FOR KEY SHARE;
+          IF NOT FOUND THEN
+            RAISE EXCEPTION 'cluster lease of node % (epoch %) is not held', p_node, p_epoch USING ERRCODE = 'WAF01';
+          END IF;
+        END $$ LANGUAGE plpgsql`.execute(db);
+    },
+  },
 };

@@ -84,6 +84,12 @@ export function inlineParams(sql: string, params: readonly unknown[] = []): stri
  */
 export class PgWriteBatch implements PgBatch {
   onOutcome: (error: Error | null) => void = () => undefined;
+  prelude: string | null = null;
+  /**
+   * > 0: PostgreSQL ends this connection when a transaction of it sits idle this long (a cluster node frozen
+   * mid-transaction must not hold its fence's lock, and so its sessions, for ever). Read at each connect.
+   */
+  idleInTransactionMs = 0;
 
   /** Round trips made (rounds of statements, COMMITs and ROLLBACKs): the tests count them. */
   roundTrips = 0;
@@ -209,7 +215,8 @@ export class PgWriteBatch implements PgBatch {
       tx.client = client;
     }
     tx.rounds++;
-    const text = (begin ? 'BEGIN;' : '') + statements.map((s) => s.text).join(';\n');
+    const prelude = begin && this.prelude ? `${this.prelude};\n` : '';
+    const text = (begin ? 'BEGIN;' : '') + prelude + statements.map((s) => s.text).join(';\n');
     let results: pg.QueryResult[];
     try {
       this.roundTrips++;
@@ -218,7 +225,7 @@ export class PgWriteBatch implements PgBatch {
     } catch (error) {
       return this.fail(tx, statements, error as Error, true);
     }
-    const offset = begin ? 1 : 0;
+    const offset = begin ? (prelude ? 2 : 1) : 0;
     for (let i = 0; i < statements.length; i++) statements[i]!.resolve((results[i + offset]?.rows ?? []) as never[]);
   }
 
@@ -286,6 +293,7 @@ export class PgWriteBatch implements PgBatch {
         connectionTimeoutMillis: this.connectTimeoutMs,
         query_timeout: this.queryTimeoutMs,
         keepAlive: true,
+        ...(this.idleInTransactionMs > 0 ? { options: `-c idle_in_transaction_session_timeout=${Math.ceil(this.idleInTransactionMs)}` } : {}),
       });
       // Without a listener a dropped connection would be an uncaught 'error'; the next query on it fails and reconnects.
       client.on('error', () => {

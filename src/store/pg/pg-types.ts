@@ -20,6 +20,10 @@ export interface PgBatch {
   readonly pending: boolean;
   /** Told of every commit's outcome (null: committed). */
   onOutcome: (error: Error | null) => void;
+  /** A statement every transaction starts with (a cluster node's fence, src/cluster/); null: none. */
+  prelude: string | null;
+  /** > 0: the writer connection is ended by PostgreSQL when one of its transactions idles this long (ms). */
+  idleInTransactionMs: number;
 }
 
 export interface PgStore {
