@@ -172,6 +172,24 @@ function redact(url) {
  * A database of its own on the --database-url server, for one benchmarked server; `drop()` removes it. The
  * server is checked to have migrated it: a build without PostgreSQL support would quietly store to SQLite.
  */
+/** utime + stime of a process in ms (Linux /proc); 0 when it is gone or unreadable. */
+function procCpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU used between two samples of processes by pid (a process that appeared counts from 0; one that went is lost). */
+function cpuDelta(before, after) {
+  let ms = 0;
+  for (const [pid, now] of after) ms += now - (before.get(pid) ?? 0);
+  return ms;
+}
+
 async function benchDatabase() {
   const name = `wa_gateway_bench_${randomBytes(5).toString('hex')}`;
   await withPg(databaseUrl, (c) => c.query(`CREATE DATABASE "${name}"`));
@@ -184,6 +202,11 @@ async function benchDatabase() {
       if (rows[0].n !== 1) throw new Error('the benchmarked server did not migrate its PostgreSQL database: does this build take databaseUrl?');
     },
     drop: () => withPg(databaseUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)),
+    /** CPU (ms) of the server processes serving this database now, by pid (the database must be on this machine). */
+    async cpuMs() {
+      const { rows } = await withPg(databaseUrl, (c) => c.query('SELECT pid FROM pg_stat_activity WHERE datname = $1', [name]));
+      return new Map(rows.map((r) => [r.pid, procCpuMs(r.pid)]));
+    },
   };
 }
 
@@ -407,6 +430,8 @@ async function mainRows() {
         runs: runs[b],
         allDelivered: runs[b].every((r) => r.received === r.expected),
         unsigned: runs[b].reduce((n, r) => n + r.unsigned, 0),
+        cpuAppMs: median(runs[b].map((r) => r.cpu?.appMsPerEvent ?? 0)),
+        cpuDbMs: b === 'fPg' ? median(runs[b].map((r) => r.cpu?.dbMsPerEvent ?? 0)) : null,
       };
     }
     log('f', results.f, results.fPg);
@@ -441,12 +466,15 @@ async function webhookRun(events, onPg = false) {
       url: `http://127.0.0.1:${port}/hook`,
     });
     const done = receiverNext();
+    const cpuBefore = { app: procCpuMs(app.pid), db: database ? await database.cpuMs() : null };
     const start = performance.timeOrigin + performance.now();
     await injectEvents(app.url, 'bench-0', events);
     const injectedAt = performance.timeOrigin + performance.now();
     const r = await Promise.race([done, sleep(120_000).then(() => null)]);
     if (!r) return { expected: events, received: 0, unsigned: 0, perSecond: 0, timedOut: true };
-    return { expected: events, received: r.received, unsigned: r.unsigned, perSecond: r.received / ((r.lastAt - start) / 1000), injectSeconds: (injectedAt - start) / 1000 };
+    // CPU per event, injection included (the app's process; on PostgreSQL also the database's backends for it).
+    const cpu = { appMsPerEvent: (procCpuMs(app.pid) - cpuBefore.app) / events, dbMsPerEvent: database ? cpuDelta(cpuBefore.db, await database.cpuMs()) / events : null };
+    return { expected: events, received: r.received, unsigned: r.unsigned, perSecond: r.received / ((r.lastAt - start) / 1000), injectSeconds: (injectedAt - start) / 1000, cpu };
   } finally {
     await stopChild(receiverChild);
     await app.stop();
@@ -734,13 +762,13 @@ function report(r) {
     lines.push(`| (d) graphql-ws fan-out, ${fmt(d.subscribers)} subscribers × 100 events (${d.reps} run${d.reps > 1 ? 's' : ''}${library ? '; subscribers on graphql-ws\'s client' : ''}${d.heapMb ? `; server heap capped: --max-old-space-size=${d.heapMb}` : ''}) | ${fmt(d.perSecond)} deliveries/s, p50 ${fmt(d.p50, 1)} ms, p99 ${fmt(d.p99, 1)} ms; delivered ${d.deliveries}; server RSS ${fmt(d.heldRss)} MB held, ${fmt(d.peakRss)} MB peak | n/a | n/a | ${goal} | ${library ? 'info' : verdict(ok)} |`);
   }
   if (r.e) for (const e of r.e.points) lines.push(`| (e) RSS per READY sandbox session, ${fmt(e.sessions)} sessions | ${fmt(e.perSessionKb, 1)} KB/session (RSS ${fmt(e.rss)} MB, idle ${fmt(r.e.baseRss)} MB; created in ${fmt(e.createSeconds, 1)} s) | n/a | n/a | ≤ 64 KB at 10,000 | ${e.sessions >= 10000 ? verdict(e.perSessionKb <= 64) : 'info'} |`);
-  if (r.f) lines.push(`| (f) signed webhook deliveries through the durable outbox to a local receiver (${r.f.runs.length} run${r.f.runs.length > 1 ? 's' : ''} of ${fmt(r.f.runs[0]?.expected)} events) | ${fmt(r.f.perSecond)} deliveries/s (runs: ${r.f.runs.map((x) => fmt(x.perSecond)).join(', ')}); delivered ${r.f.runs.map((x) => `${x.received}/${x.expected}`).join(', ')}, ${r.f.unsigned} unsigned | n/a | n/a | ≥ 1,000/s | ${verdict(r.f.allDelivered && r.f.unsigned === 0 && r.f.perSecond >= 1000)} |`);
+  if (r.f) lines.push(`| (f) signed webhook deliveries through the durable outbox to a local receiver (${r.f.runs.length} run${r.f.runs.length > 1 ? 's' : ''} of ${fmt(r.f.runs[0]?.expected)} events) | ${fmt(r.f.perSecond)} deliveries/s (runs: ${r.f.runs.map((x) => fmt(x.perSecond)).join(', ')}); CPU per event ${fmt(r.f.cpuAppMs, 3)} ms (app); delivered ${r.f.runs.map((x) => `${x.received}/${x.expected}`).join(', ')}, ${r.f.unsigned} unsigned | n/a | n/a | ≥ 1,000/s | ${verdict(r.f.allDelivered && r.f.unsigned === 0 && r.f.perSecond >= 1000)} |`);
   if (r.fPg) {
     const x = r.fPg;
     lines.push(
       x.notRun
         ? `| (f) webhook deliveries on PostgreSQL | not run: ${x.notRun} | | | ≥ 1,000/s | not run |`
-        : `| (f) the same on PostgreSQL (\`--database-url\`; ${x.runs.length} run${x.runs.length > 1 ? 's' : ''} of ${fmt(x.runs[0]?.expected)} events) | ${fmt(x.perSecond)} deliveries/s (runs: ${x.runs.map((y) => fmt(y.perSecond)).join(', ')}); delivered ${x.runs.map((y) => `${y.received}/${y.expected}`).join(', ')}, ${x.unsigned} unsigned | n/a | n/a | ≥ 1,000/s | ${verdict(x.allDelivered && x.unsigned === 0 && x.perSecond >= 1000)} |`,
+        : `| (f) the same on PostgreSQL (\`--database-url\`; ${x.runs.length} run${x.runs.length > 1 ? 's' : ''} of ${fmt(x.runs[0]?.expected)} events) | ${fmt(x.perSecond)} deliveries/s (runs: ${x.runs.map((y) => fmt(y.perSecond)).join(', ')}); CPU per event ${fmt(x.cpuAppMs, 3)} ms (app) + ${fmt(x.cpuDbMs, 3)} ms (PostgreSQL); delivered ${x.runs.map((y) => `${y.received}/${y.expected}`).join(', ')}, ${x.unsigned} unsigned | n/a | n/a | ≥ 1,000/s | ${verdict(x.allDelivered && x.unsigned === 0 && x.perSecond >= 1000)} |`,
     );
   }
   if (r.h?.notRun) lines.push(`| (h) sendText entering at a non-owner cluster node | not run: ${r.h.notRun} | | | ≥ 0.6 of the owner's | not run |`);

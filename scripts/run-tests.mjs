@@ -39,6 +39,7 @@ const NOT_STORAGE = {
   'test/db-copy.test.ts': 'from SQLite to PostgreSQL already in the first pass',
   'test/pg-outage.test.ts': 'on a PostgreSQL of its own already in the first pass',
   'test/cluster.test.ts': 'several nodes on one PostgreSQL database (clustering is PostgreSQL only), already in the first pass',
+  'test/webhooks-cluster.test.ts': 'several servers on a PostgreSQL database of its own already in the first pass',
 };
 
 const inCi = !['', '0', 'false', undefined].includes(process.env.CI?.toLowerCase());

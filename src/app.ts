@@ -59,7 +59,7 @@ import { HistoryPruner } from './store/retention.js';
 import { PgHistoryPruner } from './store/pg/pg-retention.js';
 import { freeBytesAt, probeWrite, StorageState, walInStep, walReclaim } from './store/storage-state.js';
 import { SessionsRepo } from './store/sessions-repo.js';
-import { DeliveryWorker } from './webhooks/delivery-worker.js';
+import { claimNodeId, DeliveryWorker } from './webhooks/delivery-worker.js';
 import { Outbox } from './webhooks/outbox.js';
 import { SsrfGuard } from './webhooks/ssrf-guard.js';
 import { WebhookService } from './webhooks/webhook-service.js';
@@ -154,6 +154,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   const webhookGuard = new SsrfGuard(config.webhooks.allowCidrs);
   const webhookWorker = new DeliveryWorker(webhookStore, webhookGuard, config.webhooks, logger, (outcome, seconds) =>
     metrics.webhookDelivery(outcome, seconds),
+    claimNodeId(config),
   );
   const webhooks = new WebhookService({
     store: webhookStore,

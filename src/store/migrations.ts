@@ -269,4 +269,14 @@ export const migrations: Record<string, Migration> = {
       await sql`CREATE INDEX sessions_owner ON sessions (owner)`.execute(db);
     },
   },
+  '0012-webhook-claims': {
+    // The claim of a delivery by one of several servers on a PostgreSQL database (PgWebhookStore.claim). SQLite
+    // has one server and never sets them; the columns and the index are here so both schemas stay the same
+    // (db:copy copies the table as it is).
+    async up(db: Kysely<any>) {
+      await sql`ALTER TABLE webhook_deliveries ADD COLUMN claimed_by TEXT`.execute(db);
+      await sql`ALTER TABLE webhook_deliveries ADD COLUMN claimed_until BIGINT`.execute(db);
+      await sql`CREATE INDEX webhook_deliveries_claimed ON webhook_deliveries (webhook_id, claimed_until) WHERE claimed_by IS NOT NULL`.execute(db);
+    },
+  },
 };

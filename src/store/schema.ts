@@ -69,6 +69,9 @@ export interface WebhookDeliveriesTable {
   last_error: string | null;
   created_at: number;
   completed_at: number | null;
+  /** PostgreSQL with several servers: who claimed it, and until when (epoch ms on the database's clock). */
+  claimed_by: string | null;
+  claimed_until: number | null;
 }
 
 export interface SandboxMessagesTable {

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { databaseUnavailableOf, storageFullOf } from '../errors.js';
@@ -5,7 +7,8 @@ import { version } from '../version.js';
 import { post, SendError, senderAgents, type SenderAgents, type SendResult } from './http-sender.js';
 import { sign } from './signer.js';
 import { SsrfGuard } from './ssrf-guard.js';
-import { PRUNE_BATCH, type DeliveryRecord, type WebhookRecord, type WebhookRepo } from './webhook-store.js';
+import type { PgWebhookStore } from './pg-webhook-store.js';
+import { PRUNE_BATCH, type DeliveryRecord, type WebhookRecord, type WebhookStore } from './webhook-store.js';
 
 /** A Retry-After longer than this is not believed (a receiver cannot park a delivery for months). */
 const MAX_RETRY_AFTER_MS = 24 * 3600 * 1000;
@@ -30,6 +33,17 @@ export function withJitter(ms: number, random: () => number = Math.random): numb
  * attempt's result is written, so anything in flight at a crash is sent again after the restart,
  * with the same webhook-id (at-least-once).
  */
+/**
+ * The name this server claims deliveries under on PostgreSQL: the cluster's node id when one is configured
+ * (`config.nodeId`), else one made for this process. A restart under the same node id may take back its own
+ * claims at once; a made-up one leaves a killed process's claims to lapse (`--webhook-claim-lease-ms`).
+ */
+export function claimNodeId(config: { cluster?: { nodeId?: string } }): string {
+  // Per process, also in a cluster: a node that comes back under its name must not take its old claims for its own.
+  const nodeId = config.cluster?.nodeId;
+  return `${nodeId ? nodeId : `${hostname()}:${process.pid}`}:${randomBytes(4).toString('hex')}`;
+}
+
 /** What one attempt came to: delivered, gone (410, webhook disabled), retry (scheduled again) or failed (retries exhausted). */
 export type AttemptLabel = 'delivered' | 'gone' | 'retry' | 'failed';
 
@@ -49,29 +63,43 @@ export class DeliveryWorker {
   /** A write failed for want of space (the storage state logs the episode once). */
   onStorageFull: (error: unknown) => void = () => undefined;
 
-  /** PostgreSQL: a tick's reads are awaited; a kick meanwhile runs another tick after it. */
-  private ticking = false;
-  private tickAgain = false;
-  /** Deliveries whose attempt ended while a tick's reads were out: that tick may have read them as still due. */
-  private readonly endedDuringTick = new Set<string>();
+  /** PostgreSQL: the claim under way (writing finished attempts, claiming due deliveries), and the one queued after it. */
+  private claiming: Promise<void> | null = null;
+  private claimQueued: Promise<void> | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
   private readonly tick: () => void;
 
   constructor(
-    private readonly store: WebhookRepo,
+    private readonly store: WebhookStore | PgWebhookStore,
     private readonly guard: SsrfGuard,
     private readonly settings: Config['webhooks'],
     private readonly logger: Logger,
     /** Told the outcome and duration of every attempt (metrics). */
     private readonly observe: (outcome: AttemptLabel, seconds: number) => void = () => undefined,
+    /** PostgreSQL: the claims' owner (claimNodeId). */
+    readonly nodeId: string = claimNodeId({}),
   ) {
     this.agents = senderAgents(settings.concurrency);
-    this.tick = store.kind === 'sqlite' ? () => this.syncTick() : () => this.asyncTick();
+    this.tick = store.kind === 'sqlite' ? () => this.syncTick() : () => this.pgTick();
   }
 
   start(): void {
     this.timer = setInterval(() => this.tick(), this.settings.pollIntervalMs);
     this.timer.unref();
+    if (this.store.kind === 'postgres') {
+      const store = this.store;
+      // Attempts may outlast a lease (a slow endpoint, up to --webhook-timeout-ms): their claims are renewed.
+      this.renewTimer = setInterval(() => {
+        const ids = [...this.inflight.values()].flatMap((set) => [...set]);
+        store.renewClaims(this.nodeId, ids, this.leaseMs).catch((error: unknown) => this.tickFailed(error));
+      }, Math.max(50, Math.floor(this.leaseMs / 3)));
+      this.renewTimer.unref();
+    }
     this.kick();
+  }
+
+  private get leaseMs(): number {
+    return this.settings.claimLeaseMs;
   }
 
   /** Look for due deliveries soon (after the current synchronous work, e.g. the outbox's commit). */
@@ -101,11 +129,17 @@ export class DeliveryWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.renewTimer) clearInterval(this.renewTimer);
     const all = () => Promise.allSettled([...this.running]);
     const grace = Math.min(SHUTDOWN_GRACE_MS, this.settings.timeoutMs);
     await Promise.race([all(), new Promise((r) => setTimeout(r, grace).unref())]);
     this.abort.abort();
     await all();
+    if (this.store.kind === 'postgres') {
+      // What was cut off goes back to the queue now rather than when its lease lapses.
+      await this.claimCycle().catch(() => undefined);
+      await this.store.releaseClaims(this.nodeId).catch(() => undefined);
+    }
     this.agents.http.destroy();
     this.agents.https.destroy();
     for (const list of this.attemptWaiters.values()) for (const done of list) done();
@@ -114,55 +148,76 @@ export class DeliveryWorker {
   private syncTick(): void {
     if (this.stopped) return;
     const now = Date.now();
+    const store = this.store as WebhookStore;
     try {
-      for (const webhookId of this.store.dueWebhookIds(now) as string[]) {
+      for (const webhookId of store.dueWebhookIds(now)) {
         const busy = this.inflight.get(webhookId) ?? new Set<string>();
         const free = this.settings.concurrency - busy.size;
         if (free <= 0) continue;
-        const due = (this.store.dueDeliveries(webhookId, now, free + busy.size) as DeliveryRecord[]).filter((d) => !busy.has(d.id)).slice(0, free);
+        const due = store.dueDeliveries(webhookId, now, free + busy.size).filter((d) => !busy.has(d.id)).slice(0, free);
         this.launchAll(webhookId, due, busy);
       }
       // One batch per tick; a full batch means more is due, so the next tick purges again.
       if (this.purging || now - this.lastPurge > PURGE_EVERY_MS) {
         this.lastPurge = now;
-        this.purging = (this.store.purge(now - KEEP_COMPLETED_MS) as number) >= PRUNE_BATCH;
+        this.purging = store.purge(now - KEEP_COMPLETED_MS) >= PRUNE_BATCH;
       }
     } catch (error) {
       this.tickFailed(error);
     }
   }
 
-  private asyncTick(): void {
-    if (this.stopped) return;
-    if (this.ticking) {
-      this.tickAgain = true;
-      return;
-    }
-    this.ticking = true;
-    const now = Date.now();
-    (async () => {
-      for (const webhookId of await this.store.dueWebhookIds(now)) {
-        const busy = this.inflight.get(webhookId) ?? new Set<string>();
-        const free = this.settings.concurrency - busy.size;
-        if (free <= 0) continue;
-        const due = (await this.store.dueDeliveries(webhookId, now, free + busy.size)).filter((d) => !busy.has(d.id) && !this.endedDuringTick.has(d.id)).slice(0, free);
-        if (this.stopped) return;
-        this.launchAll(webhookId, due, this.inflight.get(webhookId) ?? busy);
-      }
-      if (this.purging || now - this.lastPurge > PURGE_EVERY_MS) {
-        this.lastPurge = now;
-        this.purging = (await this.store.purge(now - KEEP_COMPLETED_MS)) >= PRUNE_BATCH;
-      }
-    })()
-      .catch((error: unknown) => this.tickFailed(error))
-      .finally(() => {
-        this.ticking = false;
-        this.endedDuringTick.clear();
-        if (this.tickAgain) {
-          this.tickAgain = false;
-          this.kick();
-        }
+  /**
+   * PostgreSQL: one claim at a time. Asked for while one is under way, another follows it, carrying the attempts
+   * recorded meanwhile (so attempts that end together share a round trip).
+   */
+  private claimCycle(): Promise<void> {
+    if (this.claimQueued) return this.claimQueued;
+    if (this.claiming) {
+      this.claimQueued = this.claiming.then(() => {
+        this.claimQueued = null;
+        return this.claimCycle();
       });
+      return this.claimQueued;
+    }
+    const run = this.claimOnce().finally(() => {
+      if (this.claiming === settledRun) this.claiming = null;
+    });
+    const settledRun = run.catch(() => undefined);
+    this.claiming = settledRun;
+    return run;
+  }
+
+  private async claimOnce(): Promise<void> {
+    const store = this.store as PgWebhookStore;
+    const claimed = await store.claim({ nodeId: this.nodeId, now: Date.now(), concurrency: this.settings.concurrency, leaseMs: this.leaseMs, claim: !this.stopped });
+    const release: string[] = [];
+    if (claimed.some((d) => !this.store.webhook(d.webhookId, { includeDeleted: true }))) await store.refresh();
+    for (const delivery of claimed) {
+      const webhook = this.store.webhook(delivery.webhookId, { includeDeleted: true });
+      if (!webhook?.enabled || this.stopped) {
+        release.push(delivery.id);
+        continue;
+      }
+      let busy = this.inflight.get(webhook.id);
+      if (!busy) this.inflight.set(webhook.id, (busy = new Set()));
+      // The database counts this server's claims with every other's: no local limit on top.
+      if (!busy.has(delivery.id)) this.launch(webhook, delivery, busy);
+    }
+    if (release.length > 0) await store.claim({ nodeId: this.nodeId, now: Date.now(), concurrency: 0, leaseMs: 0, claim: false, release });
+  }
+
+  private pgTick(): void {
+    if (this.stopped) return;
+    this.claimCycle().catch((error: unknown) => this.tickFailed(error));
+    if (this.purging || Date.now() - this.lastPurge > PURGE_EVERY_MS) {
+      const now = Date.now();
+      this.lastPurge = now;
+      Promise.resolve(this.store.purge(now - KEEP_COMPLETED_MS)).then(
+        (n) => (this.purging = n >= PRUNE_BATCH),
+        (error: unknown) => this.tickFailed(error),
+      );
+    }
   }
 
   private launchAll(webhookId: string, due: DeliveryRecord[], busy: Set<string>): void {
@@ -188,13 +243,13 @@ export class DeliveryWorker {
       )
       .finally(() => {
         busy.delete(delivery.id);
-        if (this.ticking) this.endedDuringTick.add(delivery.id);
         if (busy.size === 0 && this.inflight.get(webhook.id) === busy) this.inflight.delete(webhook.id);
         this.running.delete(run);
         const waiters = this.attemptWaiters.get(delivery.id);
         this.attemptWaiters.delete(delivery.id);
         for (const done of waiters ?? []) done();
-        this.kick();
+        // PostgreSQL: the claim that wrote this attempt's outcome has already taken what was due.
+        if (this.store.kind === 'sqlite') this.kick();
       });
     this.running.add(run);
   }
@@ -210,10 +265,10 @@ export class DeliveryWorker {
       outcome = { kind: 'retry', statusCode: null, error: (error as Error).message, retryAfterMs: null };
     }
     this.observe(this.record(webhook, delivery, outcome), (performance.now() - started) / 1000);
-    // PostgreSQL: the delivery stays in flight until its outcome is committed, so the next tick (reading
-    // committed rows) cannot send it again. A failed commit leaves it PENDING: it is sent again (at-least-once).
-    const settled = this.store.settled();
-    if (settled) await settled;
+    // PostgreSQL: the outcome is written by the next claim (which also releases this delivery's claim and takes
+    // the next due ones); the attempt ends once it is committed. If the claim fails, the outcome is written by a
+    // later one; meanwhile the claim may lapse and the delivery be sent again (at-least-once, same webhook-id).
+    if (this.store.kind === 'postgres') await this.claimCycle();
   }
 
   private async send(webhook: WebhookRecord, delivery: DeliveryRecord): Promise<SendResult> {
@@ -264,19 +319,19 @@ export class DeliveryWorker {
       if (outcome.retryAfterMs !== null) delay = Math.max(delay, Math.min(outcome.retryAfterMs, MAX_RETRY_AFTER_MS));
       nextAttemptAt = at + delay;
     }
-    this.store.recordAttempt(delivery.id, {
-      at,
-      statusCode: outcome.statusCode,
-      error: nextAttemptAt === null ? `${outcome.error} (retries exhausted)` : outcome.error,
-      status: nextAttemptAt === null ? 'FAILED' : 'PENDING',
-      nextAttemptAt,
-    });
+    const label: AttemptLabel = nextAttemptAt === null ? 'failed' : 'retry';
     const failingSince = this.store.markFailing(webhook.id, at);
-    if (failingSince !== null && at - failingSince >= this.settings.disableAfterMs) {
-      const reason = `deliveries failing since ${new Date(failingSince).toISOString()}`;
-      if (this.store.disable(webhook.id, reason, at)) this.logger.warn('webhook disabled', { webhookId: webhook.id, sessionId: webhook.sessionId, reason });
+    const disabling = failingSince !== null && at - failingSince >= this.settings.disableAfterMs ? `deliveries failing since ${new Date(failingSince).toISOString()}` : null;
+    // The attempt that disables the webhook ends its delivery itself, with this attempt counted and its error kept
+    // (on PostgreSQL the disable leaves it alone whichever of the two writes commits first).
+    let error = nextAttemptAt === null ? `${outcome.error} (retries exhausted)` : outcome.error;
+    if (disabling !== null && nextAttemptAt !== null) {
+      nextAttemptAt = null;
+      error = `${outcome.error}; not retried: webhook disabled (${disabling})`;
     }
-    return nextAttemptAt === null ? 'failed' : 'retry';
+    this.store.recordAttempt(delivery.id, { at, statusCode: outcome.statusCode, error, status: nextAttemptAt === null ? 'FAILED' : 'PENDING', nextAttemptAt });
+    if (disabling !== null && this.store.disable(webhook.id, disabling, at)) this.logger.warn('webhook disabled', { webhookId: webhook.id, sessionId: webhook.sessionId, reason: disabling });
+    return label;
   }
 }
 

@@ -1,3 +1,5 @@
+import type pg from 'pg';
+import { inlineParams } from '../store/pg/pg-batch.js';
 import type { PgStore } from '../store/pg/pg-types.js';
 import type { WebhookDeliveriesTable, WebhooksTable } from '../store/schema.js';
 import {
@@ -18,6 +20,19 @@ interface Entry {
 }
 
 const ignore = () => undefined;
+
+/** The database's clock in epoch milliseconds (the time of the statement): claims are leased on it, so servers' clocks may differ. */
+/** `ARRAY[...]::type[]` of escaped literals (appended after inlineParams). */
+function sqlArray(values: readonly (string | number | null)[], type: 'text' | 'bigint' | 'integer'): string {
+  return `ARRAY[${values.map((v) => inlineParams('$1', [v])).join(', ')}]::${type}[]`;
+}
+
+/** `(ARRAY[...]::text[])` of our ids (msg_/wh_ with base36 and base64url: never a `$n` for inlineParams to read). */
+function textArray(values: string[]): string {
+  return `(ARRAY[${values.map((v) => inlineParams('$1', [v])).join(', ')}]::text[])`;
+}
+
+const DB_NOW_MS = `(extract(epoch FROM statement_timestamp()) * 1000)::bigint`;
 
 /**
  * The webhook store on PostgreSQL. Webhook rows live in a registry loaded at start and kept with every write
@@ -59,6 +74,14 @@ export class PgWebhookStore implements WebhookRepo {
 
   private ofSession(sessionId: string): Iterable<Entry> {
     return this.bySession.get(sessionId)?.values() ?? [];
+  }
+
+  /**
+   * Reads the registry again: a delivery claimed for a webhook this server has not seen was registered through
+   * another server on the same database.
+   */
+  refresh(): Promise<void> {
+    return this.reload();
   }
 
   /** Reads the registry again (after a failed write, whose change the memory must not keep). */
@@ -176,8 +199,12 @@ export class PgWebhookStore implements WebhookRepo {
     if (!entry?.record.enabled) return false;
     entry.record = { ...entry.record, enabled: false, disabledReason: reason, disabledAt: at, updatedAt: at };
     this.write(`UPDATE webhooks SET enabled = 0, disabled_reason = $1, disabled_at = $2, updated_at = $2 WHERE id = $3 AND enabled = 1`, [reason, at, webhookId]);
+    // Attempts recorded and not yet written (the one that disables it, for one) keep their own outcome.
+    const recorded = this.completions.filter((c) => c.o.status !== 'PENDING').map((c) => c.id);
     this.write(
-      `UPDATE webhook_deliveries SET status = 'FAILED', next_attempt_at = NULL, completed_at = $1, last_error = $2 WHERE webhook_id = $3 AND status = 'PENDING'`,
+      `UPDATE webhook_deliveries SET status = 'FAILED', next_attempt_at = NULL, completed_at = $1, last_error = $2, claimed_by = NULL, claimed_until = NULL
+        WHERE webhook_id = $3 AND status = 'PENDING'` +
+        (recorded.length > 0 ? ` AND NOT (id = ANY ${textArray(recorded)})` : ''),
       [at, `not sent: webhook disabled (${reason})`, webhookId],
     );
     return true;
@@ -235,41 +262,68 @@ export class PgWebhookStore implements WebhookRepo {
     return out;
   }
 
-  // The worker's reads see committed rows only: it never sends what a transaction might still roll back.
-  async dueWebhookIds(now: number): Promise<string[]> {
-    const { rows } = await this.store.pool.query<{ id: string }>(
-      `SELECT w.id FROM webhooks w WHERE w.enabled = 1 AND EXISTS (SELECT 1 FROM webhook_deliveries d
-        WHERE d.webhook_id = w.id AND d.status = 'PENDING' AND d.next_attempt_at <= $1)`,
-      [now],
-    );
-    return rows.map((r) => r.id);
-  }
-
-  async dueDeliveries(webhookId: string, now: number, limit: number): Promise<DeliveryRecord[]> {
-    const { rows } = await this.store.pool.query<WebhookDeliveriesTable>(
-      `SELECT * FROM webhook_deliveries WHERE webhook_id = $1 AND status = 'PENDING' AND next_attempt_at <= $2
-        ORDER BY next_attempt_at, created_at, id LIMIT $3`,
-      [webhookId, now, limit],
-    );
-    return rows.map(toDelivery);
-  }
+  /** Attempts recorded and not yet written: the next claim writes them in its transaction, before it claims. */
+  private completions: { id: string; o: AttemptOutcome }[] = [];
 
   recordAttempt(id: string, o: AttemptOutcome): void {
-    this.store.batch
-      .run(
-        `UPDATE webhook_deliveries SET attempts = attempts + 1,
-          schedule_step = CASE WHEN $1::text = 'PENDING' THEN schedule_step + 1 ELSE schedule_step END,
-          status = $1, next_attempt_at = $2, last_attempt_at = $3, last_status_code = $4,
-          last_error = $5, completed_at = CASE WHEN $1::text = 'PENDING' THEN NULL ELSE $3::bigint END
-          WHERE id = $6 AND status = 'PENDING'`,
-        [o.status, o.nextAttemptAt, o.at, o.statusCode, o.error, id],
-      )
-      .catch(ignore);
+    this.completions.push({ id, o });
+  }
+
+  /**
+   * One round trip, one transaction: writes the attempts recorded since the last claim and releases `release`,
+   * then (with `claim`) claims due deliveries for `nodeId`, at most `concurrency` in flight per webhook across
+   * every server on the database (wa_gateway_claim_deliveries, migration 0008). A webhook another server is
+   * claiming for at this moment is skipped until the next turn. Claims run on the database's clock; `now` (this
+   * server's) is what delivery schedules are written in. A failed transaction keeps the recorded attempts for
+   * the next claim.
+   */
+  async claim(c: { nodeId: string; now: number; concurrency: number; leaseMs: number; claim: boolean; release?: string[] }): Promise<DeliveryRecord[]> {
+    const completions = this.completions;
+    const release = c.release ?? [];
+    if (completions.length === 0 && release.length === 0 && !c.claim) return [];
+    this.completions = [];
+    const o = completions.map((x) => x.o);
+    const call = `SELECT * FROM wa_gateway_claim_deliveries(${[
+      sqlArray(completions.map((x) => x.id), 'text'),
+      sqlArray(o.map((x) => x.status), 'text'),
+      sqlArray(o.map((x) => x.nextAttemptAt), 'bigint'),
+      sqlArray(o.map((x) => x.at), 'bigint'),
+      sqlArray(o.map((x) => x.statusCode), 'integer'),
+      sqlArray(o.map((x) => x.error), 'text'),
+      sqlArray(release, 'text'),
+      inlineParams('$1, $2, $3, $4, $5', [c.nodeId, c.now, c.concurrency, c.leaseMs, c.claim]),
+    ].join(', ')})`;
+    let results: pg.QueryResult[];
+    try {
+      // Not waiting for the WAL flush (4-7 ms a commit on a busy disk): what a crash of PostgreSQL could lose
+      // here is a claim or an outcome, and either only means that a delivery is sent again (same webhook-id).
+      const result = (await this.store.pool.query(`BEGIN; SET LOCAL synchronous_commit = off; ${call}; COMMIT`)) as pg.QueryResult | pg.QueryResult[];
+      results = Array.isArray(result) ? result : [result];
+    } catch (error) {
+      // pg's pool drops a client whose query failed, with the transaction it had open.
+      this.completions = completions.concat(this.completions);
+      throw error;
+    }
+    return (results[2]!.rows as WebhookDeliveriesTable[]).map(toDelivery);
+  }
+
+  /** Extends this server's claims on deliveries still in flight (attempts may outlast a lease). */
+  async renewClaims(nodeId: string, ids: string[], leaseMs: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.store.pool.query(
+      inlineParams(`UPDATE webhook_deliveries SET claimed_until = ${DB_NOW_MS} + $1 WHERE claimed_by = $2 AND status = 'PENDING' AND id = ANY `, [leaseMs, nodeId]) + textArray(ids),
+    );
+  }
+
+  /** At shutdown: this server's remaining claims go back at once (other servers need not wait for their lease). */
+  async releaseClaims(nodeId: string): Promise<void> {
+    await this.store.pool.query(inlineParams(`UPDATE webhook_deliveries SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = $1 AND status = 'PENDING'`, [nodeId]));
   }
 
   async requeue(id: string, at: number): Promise<DeliveryRecord | null> {
     const [row] = await this.store.batch.run<WebhookDeliveriesTable>(
-      `UPDATE webhook_deliveries SET status = 'PENDING', schedule_step = 0, next_attempt_at = $1, completed_at = NULL WHERE id = $2 RETURNING *`,
+      `UPDATE webhook_deliveries SET status = 'PENDING', schedule_step = 0, next_attempt_at = $1, completed_at = NULL, claimed_by = NULL, claimed_until = NULL
+        WHERE id = $2 RETURNING *`,
       [at, id],
     );
     return row ? toDelivery(row) : null;

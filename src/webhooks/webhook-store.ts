@@ -87,8 +87,7 @@ export interface WebhookRepo {
   delivery(id: string): MaybePromise<DeliveryRecord | null>;
   lastDeliveries(webhookId: string, limit: number, status?: DeliveryStatus | null): MaybePromise<DeliveryRecord[]>;
   countByStatus(webhookId: string): MaybePromise<Record<DeliveryStatus, number>>;
-  dueWebhookIds(now: number): MaybePromise<string[]>;
-  dueDeliveries(webhookId: string, now: number, limit: number): MaybePromise<DeliveryRecord[]>;
+  /** On PostgreSQL the worker's next claim writes it (PgWebhookStore.claim). */
   recordAttempt(id: string, o: AttemptOutcome): void;
   /** Queues the delivery again; resolves with it as it is then (null: gone). */
   requeue(id: string, at: number): MaybePromise<DeliveryRecord | null>;

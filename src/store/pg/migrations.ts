@@ -261,4 +261,69 @@ export const pgMigrations: Record<string, Migration> = {
         END $$ LANGUAGE plpgsql`.execute(db);
     },
   },
+  // Several servers on one database: a worker claims a delivery (claimed_by, claimed_until on the database's
+  // clock) before sending it, so no other server sends it while the claim holds; a dead server's claims lapse.
+  // The partial index holds the claims under way only (completion clears them): the per-webhook count of
+  // deliveries in flight across servers reads it.
+  '0012-webhook-claims': {
+    async up(db: Kysely<any>) {
+      await sql`ALTER TABLE webhook_deliveries ADD COLUMN claimed_by text, ADD COLUMN claimed_until bigint`.execute(db);
+      await sql`CREATE INDEX webhook_deliveries_claimed ON webhook_deliveries (webhook_id, claimed_until) WHERE claimed_by IS NOT NULL`.execute(db);
+      // A worker's turn in one call (PgWebhookStore.claim): the outcomes of its finished attempts, then new claims.
+      // A function, so its statements' plans are kept per connection (planning them on every turn cost more
+      // than running them), and so the count of claims in flight is a statement of its own, begun after the
+      // webhook rows are locked: it sees every claim committed before (a single statement's snapshot may be older
+      // than the lock it then took).
+      await sql`CREATE FUNCTION wa_gateway_claim_deliveries(
+          done_ids text[], done_status text[], done_next bigint[], done_at bigint[], done_code integer[], done_error text[],
+          release_ids text[], p_node text, p_now bigint, p_per_webhook integer, p_lease_ms bigint, p_take boolean)
+        RETURNS SETOF webhook_deliveries LANGUAGE plpgsql AS $fn$
+        DECLARE
+          locked text[];
+          db_now bigint := (extract(epoch FROM statement_timestamp()) * 1000)::bigint;
+        BEGIN
+          IF cardinality(done_ids) > 0 THEN
+            UPDATE webhook_deliveries d SET attempts = d.attempts + 1,
+              schedule_step = CASE WHEN v.status = 'PENDING' THEN d.schedule_step + 1 ELSE d.schedule_step END,
+              status = v.status, next_attempt_at = v.next_at, last_attempt_at = v.at, last_status_code = v.code,
+              last_error = v.error, completed_at = CASE WHEN v.status = 'PENDING' THEN NULL ELSE v.at END,
+              claimed_by = NULL, claimed_until = NULL
+            FROM unnest(done_ids, done_status, done_next, done_at, done_code, done_error) AS v (id, status, next_at, at, code, error)
+            WHERE d.id = v.id AND d.status = 'PENDING';
+          END IF;
+          IF cardinality(release_ids) > 0 THEN
+            UPDATE webhook_deliveries SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = p_node AND id = ANY (release_ids);
+          END IF;
+          IF NOT p_take THEN
+            RETURN;
+          END IF;
+          -- The ORDER BY keeps this on webhook_deliveries_due_by_webhook (as an EXISTS it was planned as a scan
+          -- of the table, completed deliveries included).
+          SELECT coalesce(array_agg(w.id), '{}') INTO locked FROM (
+            SELECT w.id FROM webhooks w WHERE w.enabled = 1 AND (SELECT d.next_attempt_at FROM webhook_deliveries d
+              WHERE d.webhook_id = w.id AND d.status = 'PENDING' AND d.next_attempt_at <= p_now
+                AND (d.claimed_until IS NULL OR d.claimed_until < db_now)
+              ORDER BY d.webhook_id, d.status, d.next_attempt_at LIMIT 1) IS NOT NULL
+            FOR NO KEY UPDATE OF w SKIP LOCKED) w;
+          IF cardinality(locked) = 0 THEN
+            RETURN;
+          END IF;
+          RETURN QUERY
+            WITH mine AS (
+              SELECT w.id, p_per_webhook - (SELECT count(*) FROM webhook_deliveries a WHERE a.webhook_id = w.id
+                AND a.claimed_by IS NOT NULL AND a.claimed_until >= db_now AND a.status = 'PENDING')::integer AS free
+              FROM unnest(locked) AS w (id)),
+            pick AS (
+              SELECT d.id, mine.free, row_number() OVER (PARTITION BY mine.id ORDER BY d.next_attempt_at, d.created_at, d.id) AS n
+              FROM mine CROSS JOIN LATERAL (SELECT d.id, d.next_attempt_at, d.created_at FROM webhook_deliveries d
+                WHERE d.webhook_id = mine.id AND d.status = 'PENDING' AND d.next_attempt_at <= p_now
+                  AND (d.claimed_until IS NULL OR d.claimed_until < db_now)
+                ORDER BY d.next_attempt_at, d.created_at, d.id LIMIT p_per_webhook FOR NO KEY UPDATE OF d SKIP LOCKED) d
+              WHERE mine.free > 0)
+            UPDATE webhook_deliveries d SET claimed_by = p_node, claimed_until = db_now + p_lease_ms
+            FROM pick WHERE d.id = pick.id AND pick.n <= pick.free RETURNING d.*;
+        END
+        $fn$`.execute(db);
+    },
+  },
 };
