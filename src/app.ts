@@ -19,6 +19,7 @@ import { createOpenWaEngine } from './engine/open-wa/open-wa-engine.js';
 import { createSandboxEngine } from './engine/sandbox/sandbox-engine.js';
 import { EngineRegistry } from './engine/registry.js';
 import { EventBus } from './events/bus.js';
+import { RedisCluster } from './cluster/redis-cluster.js';
 import { createLogger, type Logger } from './logger.js';
 import { useArmor } from './plugins/use-armor.js';
 import { authContext, UNAUTHENTICATED_MESSAGE, useAuth, WWW_AUTHENTICATE } from './plugins/use-auth.js';
@@ -124,7 +125,9 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     defaults: { engine: config.engine, qrTimeout: config.sessions.qrTimeout, authTimeout: config.sessions.authTimeout },
     waitForQrMs: config.sessions.waitForQrMs,
   });
-  const server = new ServerService(store, sessions, config, storage);
+  // --redis-url: events, rate limits and API keys shared with the other nodes (src/cluster/).
+  const redis = config.redis.url ? new RedisCluster(config, logger) : null;
+  const server = new ServerService(store, sessions, config, storage, redis ? () => redis.check() : undefined);
   const webhookStore = store.kind === 'sqlite' ? new WebhookStore(store.sqlite, store.batch) : await PgWebhookStore.load(store);
   const webhookGuard = new SsrfGuard(config.webhooks.allowCidrs);
   const webhookWorker = new DeliveryWorker(webhookStore, webhookGuard, config.webhooks, logger, (outcome, seconds) =>
@@ -153,7 +156,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   const auth = new Authenticator(apiKeys);
   const live = new LiveAccess(bus, config.sockets.maxSubscriptionsPerKey);
   apiKeys.onRevoked((id) => live.revoked(id));
-  const rateLimiter = new RateLimiter(config.rateLimit);
+  const rateLimiter = new RateLimiter(config.rateLimit, redis?.rateStore);
   const messaging = new MessagingService(sessions, bus, config);
   const services: Services = { config, logger, bus, sessions, server, messaging, metrics, webhooks, apiKeys, auth, live, rateLimiter };
   // Without any API key the API is open: then it listens on loopback only, unless --host says otherwise.
@@ -381,6 +384,8 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     });
   });
 
+  // Before the sessions load: the stream is read from here on, so no event after their loading is missed.
+  await redis?.attach({ bus, sessions, apiKeys, metrics, committed: () => store.batch.committed() });
   await sessions.init();
   webhookWorker.onStorageFull = (error) => storage.failed(error);
   webhookWorker.start();
@@ -411,6 +416,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
           httpServer.closeAllConnections();
         });
         await sessions.stopAll();
+        await redis?.close();
         detachWebhooks();
         await webhookWorker.stop();
         await engines.closeAll();

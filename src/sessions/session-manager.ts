@@ -30,6 +30,8 @@ interface ManagedSession extends SessionView {
   activityDirty: boolean;
   /** The lifecycle calls (start, stop, restart, logout) of this session, run one after another. */
   lifecycle: Promise<unknown>;
+  /** Runs on another node: this record is a view fed by that node's events (applyRemote), never started here. */
+  remote: boolean;
 }
 
 export interface SessionManagerOptions {
@@ -196,6 +198,7 @@ export class SessionManager {
   async remove(sessionId: string): Promise<void> {
     const ms = this.sessions.get(sessionId);
     if (!ms) throw sessionNotFound(sessionId);
+    if (ms.remote) throw elsewhere(ms);
     ms.generation++;
     this.clearTimers(ms);
     const handle = ms.handle;
@@ -259,6 +262,7 @@ export class SessionManager {
   /** Runs `fn` after the session's earlier lifecycle calls; SESSION_NOT_FOUND when it does not exist (then or by its turn). */
   private lifecycleCall(sessionId: string, fn: (ms: ManagedSession) => Promise<void>): Promise<SessionView> {
     const ms = this.use(sessionId);
+    if (ms.remote) return Promise.reject(elsewhere(ms));
     const run = ms.lifecycle.then(async () => {
       if (this.sessions.get(sessionId) !== ms) throw sessionNotFound(sessionId);
       await fn(ms);
@@ -289,6 +293,7 @@ export class SessionManager {
 
   async sandboxScan(sessionId: string): Promise<SessionView> {
     const ms = this.use(sessionId);
+    if (ms.remote) throw elsewhere(ms);
     if (ms.engine !== 'sandbox') {
       throw new AppError('ENGINE_UNSUPPORTED', `Session '${sessionId}' does not run on the sandbox engine`, { sessionId, engine: ms.engine });
     }
@@ -305,6 +310,69 @@ export class SessionManager {
       throw mapEngineError(error);
     }
     return view(ms);
+  }
+
+  /** True when the session runs on this node (known here and not a remote view). */
+  isLocal(sessionId: string): boolean {
+    const ms = this.sessions.get(sessionId);
+    return ms !== undefined && !ms.remote;
+  }
+
+  /** True when this node has a record of the session, local or remote. */
+  knows(sessionId: string): boolean {
+    return this.sessions.has(sessionId);
+  }
+
+  /**
+   * Adds a session that runs on another node, as its stored row says, to this node's view (listed, subscribable,
+   * never started here). False when the store does not have it. Its later events come through applyRemote.
+   */
+  async adoptRemote(sessionId: string): Promise<boolean> {
+    if (this.sessions.has(sessionId)) return true;
+    const row = await this.o.repo.get(sessionId);
+    if (!row || this.closed) return false;
+    if (this.sessions.has(sessionId)) return true;
+    const me: EngineContact | null = row.me ? { id: row.me, name: null, pushname: null, isMyContact: false, isWAContact: true } : null;
+    const ms = this.record({ sessionId, engine: row.config.engine, config: row.config, createdAt: row.createdAt, lastActivity: row.lastActivity, me });
+    ms.remote = true;
+    ms.status = row.status as SessionStatus;
+    ms.failureReason = row.failureReason;
+    this.sessions.set(sessionId, ms);
+    this.changes++;
+    return true;
+  }
+
+  /**
+   * Another node's event of a session this node holds as a remote view: the view follows it (status, QR, account,
+   * activity); nothing is stored, the owner did that. Events of sessions running here, or unknown, change nothing.
+   */
+  applyRemote(event: BusEvent): void {
+    const ms = this.sessions.get(event.sessionId);
+    if (!ms?.remote) return;
+    switch (event.type) {
+      case 'STATUS':
+        if (event.removed) {
+          this.sessions.delete(event.sessionId);
+          break;
+        }
+        ms.status = event.status;
+        ms.failureReason = event.status === 'FAILED' ? event.reason : null;
+        if (event.status !== 'QR_READY') ms.qr = null;
+        ms.lastActivity = Math.max(ms.lastActivity, event.at);
+        break;
+      case 'QR':
+        ms.qr = event.qr;
+        break;
+      case 'READY':
+        ms.me = event.me;
+        break;
+      case 'MESSAGE':
+        ms.lastActivity = Math.max(ms.lastActivity, event.at);
+        break;
+      default:
+        return;
+    }
+    this.changes++;
   }
 
   /** Stop every session for shutdown, keeping their persisted state so the next start restores them. */
@@ -343,6 +411,7 @@ export class SessionManager {
       authTimer: null,
       activityDirty: false,
       lifecycle: Promise.resolve(),
+      remote: false,
     };
   }
 
@@ -478,7 +547,8 @@ export class SessionManager {
 
   private flushActivity(): void {
     for (const ms of this.sessions.values()) {
-      if (!ms.activityDirty) continue;
+      // A remote session's activity is stored by its owner.
+      if (!ms.activityDirty || ms.remote) continue;
       ms.activityDirty = false;
       void this.track(this.o.repo.update(ms.sessionId, { lastActivity: ms.lastActivity }));
     }
@@ -507,6 +577,11 @@ function view(ms: ManagedSession): SessionView {
     qr: ms.status === 'QR_READY' ? ms.qr : null,
     me: ms.me,
   };
+}
+
+/** A call that only the node running the session can make (the cluster's routing forwards it there). */
+function elsewhere(ms: ManagedSession): AppError {
+  return new AppError('INVALID_SESSION_STATE', `Session '${ms.sessionId}' runs on another node`, { sessionId: ms.sessionId, status: ms.status });
 }
 
 function wrongState(ms: ManagedSession, action: string, why: string): AppError {

@@ -1,0 +1,13 @@
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config.js';
+
+const perProcess = `node-${randomBytes(5).toString('hex')}`;
+
+/**
+ * This node's name in Redis: the origin stamped on the events it appends to the stream and its entry in the
+ * heartbeat set. Read only through here, so the cluster's `--node-id` can take over in one place; until then a
+ * random id per process.
+ */
+export function redisNodeId(_config: Config): string {
+  return perProcess;
+}
