@@ -38,6 +38,8 @@ const NOT_STORAGE = {
   'test/pg-migrations.test.ts': 'on PostgreSQL already in the first pass',
   'test/db-copy.test.ts': 'from SQLite to PostgreSQL already in the first pass',
   'test/pg-outage.test.ts': 'on a PostgreSQL of its own already in the first pass',
+  'test/cluster-redis-events.test.ts': 'node processes on a PostgreSQL database of its own already in the first pass',
+  'test/cluster-redis-limits.test.ts': 'node processes choosing their storage themselves (SQLite data dirs, a PostgreSQL database) already in the first pass',
 };
 
 const inCi = !['', '0', 'false', undefined].includes(process.env.CI?.toLowerCase());
