@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import WebSocket from 'ws';
 import { collect, waitFor } from './helpers/app.js';
 import { INJECT } from './helpers/messaging.js';
 import { startNode, type Node } from './helpers/nodes.js';
@@ -7,7 +8,7 @@ import { createTestDatabase, needsPostgres, type TestDatabase } from './helpers/
 import { deletePrefix, keysUnder, needsPrivateRedis, startPrivateRedis, uniquePrefix, type PrivateRedis } from './helpers/redis.js';
 
 // Two real node processes on one PostgreSQL database and a Redis of the test's own. A session runs on node A; a
-// graphql-ws subscriber on node B receives its events through the Redis Stream. Redis is stopped for 2 s under a
+// graphql-ws subscriber and a legacy /ws listener on node B receive its events through the Redis Stream. Redis is stopped for 2 s under a
 // steady stream of events: once it is back the subscriber has every one of them, in order, exactly once.
 //
 // Until the cluster's leases decide who runs what, every node starts every session it finds in the database at
@@ -49,12 +50,20 @@ describe('cross-node events over Redis', async () => {
     await waitFor(async () => (await b.gqlOk(STATUS, { id: 'sa' })).session?.status === 'READY', 10_000, 'sa READY as B sees it');
 
     const sub = collect<{ message: { body: string } }>(b.ws(), SUB, { s: 'sa' });
+    const legacy: string[] = [];
+    const socket = new WebSocket(`${b.url.replace(/^http/, 'ws')}/ws/sa`);
+    socket.on('message', (data) => {
+      const event = JSON.parse(String(data));
+      if (event.event === 'message' && event.data.body.startsWith('m')) legacy.push(event.data.body);
+    });
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
     // Warm-up: injected until one reaches B, so the subscription is surely live before the counted run.
     let warm = 0;
     await waitFor(async () => {
       await a.gqlOk(INJECT, { s: 'sa', from: FROM, body: `warm${warm++}` });
       return sub.values.length > 0;
     }, 10_000, 'the subscription on B to receive');
+    socket.on('close', () => legacy.push('(closed)'));
 
     const acked: string[] = [];
     let injecting = true;
@@ -85,6 +94,9 @@ describe('cross-node events over Redis', async () => {
     t.diagnostic(`events acknowledged on A: ${acked.length} (${duringOutage} while Redis was stopped); received on B: ${got.length}`);
     assert.ok(duringOutage > 0, 'A kept working while Redis was stopped');
     assert.deepEqual(got, acked, 'B received every acknowledged event once, in order');
+    await waitFor(() => legacy.length >= acked.length, 10_000, 'the /ws listener on B').catch(() => undefined);
+    assert.deepEqual(legacy, acked, "B's /ws listener too");
+    socket.close();
 
     // A stayed healthy without Redis and said why Redis was not ok.
     assert.equal(health.data.status, 'healthy');
