@@ -39,6 +39,7 @@ const NOT_STORAGE = {
   'test/db-copy.test.ts': 'from SQLite to PostgreSQL already in the first pass',
   'test/pg-outage.test.ts': 'on a PostgreSQL of its own already in the first pass',
   'test/cluster-redis-events.test.ts': 'node processes on a PostgreSQL database of its own already in the first pass',
+  'test/cluster-redis-view.test.ts': 'two servers on a PostgreSQL database of its own already in the first pass',
   'test/cluster-redis-limits.test.ts': 'node processes choosing their storage themselves (SQLite data dirs, a PostgreSQL database) already in the first pass',
 };
 

@@ -112,6 +112,13 @@ export class SessionManager {
     return this.sessions.size;
   }
 
+  /** Sessions this node runs (--max-sessions is per node; sessions of other nodes in its view do not count). */
+  localCount(): number {
+    let n = 0;
+    for (const ms of this.sessions.values()) if (!ms.remote) n++;
+    return n;
+  }
+
   countByStatus(): Record<SessionStatus, number> {
     const out: Record<SessionStatus, number> = { INITIALIZING: 0, QR_READY: 0, AUTHENTICATED: 0, READY: 0, FAILED: 0, TERMINATED: 0 };
     for (const ms of this.sessions.values()) out[ms.status]++;
@@ -148,7 +155,7 @@ export class SessionManager {
     if (this.sessions.has(sessionId)) {
       throw new AppError('SESSION_ALREADY_EXISTS', `Session with ID '${sessionId}' already exists`, { sessionId });
     }
-    if (this.sessions.size >= this.o.maxSessions) {
+    if (this.localCount() >= this.o.maxSessions) {
       throw new AppError('MAX_SESSIONS_REACHED', `The server holds its maximum of ${this.o.maxSessions} sessions`, {
         maxSessions: this.o.maxSessions,
       });
