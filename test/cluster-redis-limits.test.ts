@@ -59,6 +59,13 @@ describe('rate limits and API keys across nodes (Redis)', async () => {
     await a.gqlOk(CREATE, { id: 'sk' }, ADMIN_KEY);
     await waitFor(async () => (await b.gqlOk(STATUS, { id: 'sk' }, ADMIN_KEY)).session, 10_000, 'B to know sk');
 
+    // One key made and seen on B untimed first, so the bounds below measure a key's way to B, not code paths
+    // run for the first time in either process.
+    const first = (await a.gqlOk(CREATE_KEY, {}, ADMIN_KEY)).createApiKey;
+    await waitFor(async () => (await b.gql(STATUS, { id: 'sk' }, first.key)).status === 200, 10_000, 'the first key to work on B');
+    await a.gqlOk(REVOKE_KEY, { id: first.apiKey.id }, ADMIN_KEY);
+    await waitFor(async () => (await b.gql(STATUS, { id: 'sk' }, first.key)).status === 401, 10_000, 'the first key to fail on B');
+
     const created = (await a.gqlOk(CREATE_KEY, {}, ADMIN_KEY)).createApiKey;
     const createdAt = Date.now();
     await waitFor(async () => (await b.gql(STATUS, { id: 'sk' }, created.key)).status === 200, 1000, 'the new key to work on B');

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../logger.js';
 
-/** How long a Redis command may take before its caller treats Redis as away (the limiter then falls back). */
-const COMMAND_TIMEOUT_MS = 1000;
-/** A connection with a command in flight and nothing read for this long is dropped and made again (a hung server). */
+// No per-command timeout: on a busy event loop its timer fires before the reply that is already there is read, and
+// a rate-limit hit Redis counted would be counted again in the fallback. A hung server is found per connection:
+/** A connection with a command in flight and nothing read for this long is dropped and made again. */
 const SOCKET_TIMEOUT_MS = 3000;
 
 /**
@@ -28,7 +28,7 @@ export class RedisLink {
     readonly nodeId: string,
     private readonly logger: Logger,
   ) {
-    this.commands = this.connect('commands', { commandTimeout: COMMAND_TIMEOUT_MS });
+    this.commands = this.connect('commands', {});
     this.commands.on('ready', () => {
       if (this.wasUp || this.lastError) this.logger.info('Redis is back', { redis: redactRedisUrl(url) });
       this.wasUp = true;
