@@ -71,7 +71,7 @@ export class ServerService {
   private report(database: string): HealthReport {
     // A full storage still answers reads: only a write (or the state's probe) tells.
     if (database === 'ok' && this.storage?.check()) database = this.storage.reason ?? 'error: storage full';
-    const sessions = this.sessions.count() <= this.settings.maxSessions ? 'ok' : 'over limit';
+    const sessions = this.sessions.localCount() <= this.settings.maxSessions ? 'ok' : 'over limit';
     const memory = process.memoryUsage().rss < totalmem() * MEMORY_LIMIT_SHARE ? 'ok' : 'low';
     const healthy = database === 'ok' && memory === 'ok';
     // Redis away leaves this node's own work going (see RedisCluster), so it is reported, not counted against health.
