@@ -40,6 +40,9 @@ const NOT_STORAGE = {
   'test/pg-outage.test.ts': 'on a PostgreSQL of its own already in the first pass',
   'test/cluster.test.ts': 'several nodes on one PostgreSQL database (clustering is PostgreSQL only), already in the first pass',
   'test/webhooks-cluster.test.ts': 'several servers on a PostgreSQL database of its own already in the first pass',
+  'test/cluster-redis-events.test.ts': 'node processes on a PostgreSQL database of its own already in the first pass',
+  'test/cluster-redis-view.test.ts': 'two servers on a PostgreSQL database of its own already in the first pass',
+  'test/cluster-redis-limits.test.ts': 'node processes choosing their storage themselves (SQLite data dirs, a PostgreSQL database) already in the first pass',
 };
 
 const inCi = !['', '0', 'false', undefined].includes(process.env.CI?.toLowerCase());

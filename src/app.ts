@@ -23,6 +23,7 @@ import { createOpenWaEngine } from './engine/open-wa/open-wa-engine.js';
 import { createSandboxEngine } from './engine/sandbox/sandbox-engine.js';
 import { EngineRegistry } from './engine/registry.js';
 import { EventBus } from './events/bus.js';
+import { RedisCluster } from './cluster/redis-cluster.js';
 import { createLogger, type Logger } from './logger.js';
 import { useArmor } from './plugins/use-armor.js';
 import { authContext, UNAUTHENTICATED_MESSAGE, useAuth, WWW_AUTHENTICATE } from './plugins/use-auth.js';
@@ -149,7 +150,9 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     defaults: { engine: config.engine, qrTimeout: config.sessions.qrTimeout, authTimeout: config.sessions.authTimeout },
     waitForQrMs: config.sessions.waitForQrMs,
   });
-  const server = new ServerService(store, sessions, config, storage);
+  // --redis-url: events, rate limits and API keys shared with the other nodes (src/cluster/).
+  const redis = config.redis.url ? new RedisCluster(config, logger) : null;
+  const server = new ServerService(store, sessions, config, storage, redis ? () => redis.check() : undefined);
   const webhookStore = store.kind === 'sqlite' ? new WebhookStore(store.sqlite, store.batch) : await PgWebhookStore.load(store);
   const webhookGuard = new SsrfGuard(config.webhooks.allowCidrs);
   const webhookWorker = new DeliveryWorker(webhookStore, webhookGuard, config.webhooks, logger, (outcome, seconds) =>
@@ -179,7 +182,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   const auth = new Authenticator(apiKeys);
   const live = new LiveAccess(bus, config.sockets.maxSubscriptionsPerKey);
   apiKeys.onRevoked((id) => live.revoked(id));
-  const rateLimiter = new RateLimiter(config.rateLimit);
+  const rateLimiter = new RateLimiter(config.rateLimit, redis?.rateStore);
   const messaging = new MessagingService(sessions, bus, config);
   const accounts = new AccountService(sessions, config);
   // Cluster mode: --node-id on PostgreSQL. The node joins (and acquires sessions) once it listens.
@@ -437,6 +440,8 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     });
   });
 
+  // Before the sessions load: the stream is read from here on, so no event after their loading is missed.
+  await redis?.attach({ bus, sessions, apiKeys, metrics, committed: () => store.batch.committed() });
   await sessions.init();
   webhookWorker.onStorageFull = (error) => storage.failed(error);
   webhookWorker.start();
@@ -472,6 +477,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
           httpServer.closeAllConnections();
         });
         await sessions.stopAll();
+        await redis?.close();
         detachWebhooks();
         await webhookWorker.stop();
         await engines.closeAll();

@@ -67,11 +67,17 @@ const databaseUrl = z.string().trim().refine((s) => s === '' || /^postgres(ql)?:
   message: 'expected a postgres:// or postgresql:// URL (empty: SQLite under --data-dir)',
 });
 
+const redisUrl = z.string().trim().refine((s) => s === '' || /^rediss?:\/\/[^\s]+$/i.test(s), {
+  message: 'expected a redis:// or rediss:// URL (empty: no Redis, one node)',
+});
+
 export const settings = [
   { path: 'port', flag: '--port', env: 'PORT', schema: z.coerce.number().int().min(0).max(65535), default: 8080, doc: 'HTTP port (0 picks a free one)' },
   { path: 'host', flag: '--host', env: 'HOST', schema: z.string(), default: '', doc: 'Address to bind; empty: 0.0.0.0 when an API key exists, else 127.0.0.1 only. Another address than loopback without a key needs --allow-no-key' },
   { path: 'dataDir', flag: '--data-dir', env: 'DATA_DIR', schema: z.string().min(1), default: './data', doc: 'Folder for the SQLite file and session data' },
   { path: 'databaseUrl', flag: '--database-url', env: 'DATABASE_URL', schema: databaseUrl, default: '', doc: 'PostgreSQL to store everything in (postgres://user:password@host:5432/database); empty: SQLite under --data-dir' },
+  { path: 'redis.url', flag: '--redis-url', env: 'REDIS_URL', schema: redisUrl, default: '', doc: 'Redis shared by the nodes of a cluster (redis://[:password@]host:6379[/db]): events of every node reach subscribers on every node, rate limits count across nodes, API keys change everywhere at once; empty: one node' },
+  { path: 'redis.prefix', flag: '--redis-prefix', env: 'REDIS_PREFIX', schema: z.string().min(1).max(100), default: 'wa-gateway:', doc: 'Start of every Redis key and channel, so several clusters (or test runs) can share one Redis' },
   { path: 'history.retentionDays', flag: '--history-retention-days', env: 'HISTORY_RETENTION_DAYS', schema: z.coerce.number().min(0).max(36500), default: 0, doc: 'Days of message history (messages, their receipts and media details) kept; older ones are removed in small batches in the background (0: keep everything; fractions allowed)' },
   { path: 'history.pruneIntervalMs', flag: '--history-prune-interval-ms', env: 'HISTORY_PRUNE_INTERVAL_MS', schema: positiveInt, default: 60_000, doc: 'With a retention: how often the pruner looks for history past it (a backlog is then removed a batch per event-loop turn)' },
   { path: 'maxSessions', flag: '--max-sessions', env: 'MAX_SESSIONS', schema: positiveInt, default: 10, doc: 'Most sessions the server holds at once (in a cluster: per node)' },
@@ -155,6 +161,8 @@ export interface Config {
   dataDir: string;
   /** '' = SQLite under dataDir. */
   databaseUrl: string;
+  /** url '' = no Redis: one node. */
+  redis: { url: string; prefix: string };
   maxSessions: number;
   history: { retentionDays: number; pruneIntervalMs: number };
   engine: 'sandbox' | 'open-wa' | 'baileys';

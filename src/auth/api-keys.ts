@@ -54,6 +54,7 @@ export class ApiKeyService {
   /** Active stored keys by hash, so authenticating a request never waits for the database. */
   private readonly active = new Map<string, Principal & { lastUsedAt: number | null }>();
   private readonly revokedListeners: ((id: string) => void)[] = [];
+  private readonly changeListeners: ((change: { op: 'created' | 'revoked'; id: string }) => void)[] = [];
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -139,6 +140,7 @@ export class ApiKeyService {
       })
       .execute();
     this.active.set(hash, { ...principalOf(view), lastUsedAt: null });
+    for (const listener of this.changeListeners) listener({ op: 'created', id: view.id });
     return { key, apiKey: view };
   }
 
@@ -163,7 +165,30 @@ export class ApiKeyService {
     }
     this.active.delete(row.hash);
     for (const listener of this.revokedListeners) listener(id);
+    for (const listener of this.changeListeners) listener({ op: 'revoked', id });
     return toView(row);
+  }
+
+  /** `listener` is told of every key created or revoked through this process (src/cluster/key-broadcast.ts tells the other nodes). */
+  onChanged(listener: (change: { op: 'created' | 'revoked'; id: string }) => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  /**
+   * Reads the stored keys again (another node created or revoked one): new keys authenticate from now on, and a
+   * key gone is revoked here too, with its live subscriptions ended by the revoked listeners.
+   */
+  async reload(): Promise<void> {
+    const rows = await this.db.selectFrom('api_keys').selectAll().where('revoked_at', 'is', null).execute();
+    const fresh = new Set(rows.map((row) => row.hash));
+    const gone: string[] = [];
+    for (const [hash, principal] of this.active) {
+      if (fresh.has(hash)) continue;
+      this.active.delete(hash);
+      gone.push(principal.id);
+    }
+    for (const row of rows) if (!this.active.has(row.hash)) this.active.set(row.hash, { ...principalOf(toView(row)), lastUsedAt: row.last_used_at });
+    for (const id of gone) for (const listener of this.revokedListeners) listener(id);
   }
 }
 

@@ -65,6 +65,15 @@ export interface BusStream<T> extends AsyncIterableIterator<T> {
 
 const ALL = '*';
 
+// Events another node published and this node republished (src/cluster/event-stream.ts): their side effects
+// (stored state, the webhook outbox, counters) happened at the session's owner.
+const remoteEvents = new WeakSet<BusEvent>();
+
+/** True for an event republished from another node's stream (see `publishRemote`). */
+export function isRemote(event: BusEvent): boolean {
+  return remoteEvents.has(event);
+}
+
 /**
  * The one place events leave the SessionManager. Subscriptions, the legacy /ws socket and the
  * webhook outbox all listen here; listeners run synchronously in publish order.
@@ -77,6 +86,12 @@ export class EventBus {
   publish(event: BusEvent): void {
     this.dispatch(this.listeners.get(event.sessionId), event);
     this.dispatch(this.listeners.get(ALL), event);
+  }
+
+  /** An event of a session owned by another node, read from the cluster's stream: delivered like a local one, marked remote. */
+  publishRemote(event: BusEvent): void {
+    remoteEvents.add(event);
+    this.publish(event);
   }
 
   private dispatch(set: Set<Listener> | undefined, event: BusEvent): void {

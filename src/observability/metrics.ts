@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { EventBus } from '../events/bus.js';
+import { isRemote, type EventBus } from '../events/bus.js';
 import type { SessionView } from '../sessions/session-manager.js';
 
 const STATUSES = ['INITIALIZING', 'QR_READY', 'AUTHENTICATED', 'READY', 'FAILED', 'TERMINATED'] as const;
@@ -133,7 +133,8 @@ export class Metrics {
     });
     for (const kind of ['request', 'uncaughtException', 'unhandledRejection']) this.uncaughtErrors.inc({ kind }, 0);
     this.detach = sources.bus.listen('*', (event) => {
-      if (event.type !== 'MESSAGE') return;
+      // Another node's session is counted by its owner, so the nodes' counts add up.
+      if (event.type !== 'MESSAGE' || isRemote(event)) return;
       this.messages.inc({ direction: event.message.fromMe ? 'sent' : 'received', type: event.message.type });
     });
   }

@@ -27,6 +27,11 @@ const HealthChecksRef = builder.objectRef<HealthReport['checks']>('HealthChecks'
     database: t.exposeString('database'),
     sessions: t.exposeString('sessions'),
     memory: t.exposeString('memory'),
+    redis: t.string({
+      nullable: true,
+      description: "With --redis-url: 'ok' or why Redis is unusable (null without Redis). Redis away does not make the node unhealthy",
+      resolve: (checks) => checks.redis ?? null,
+    }),
   }),
 });
 

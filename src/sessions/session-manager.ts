@@ -60,6 +60,8 @@ interface ManagedSession extends SessionView {
   activityDirty: boolean;
   /** The lifecycle calls (start, stop, restart, logout) of this session, run one after another. */
   lifecycle: Promise<unknown>;
+  /** Runs on another node: this record is a view fed by that node's events (applyRemote), never started here. */
+  remote: boolean;
 }
 
 export interface SessionManagerOptions {
@@ -104,6 +106,7 @@ export class SessionManager {
   /** True when this process drives the session (always outside a cluster). */
   isLocal(sessionId: string): boolean {
     const ms = this.sessions.get(sessionId);
+    if (ms?.remote) return false;
     return !this.cluster || (ms !== undefined && ms.node === this.cluster.nodeId);
   }
 
@@ -114,9 +117,8 @@ export class SessionManager {
 
   /** Sessions this node drives (all of them outside a cluster). */
   localCount(): number {
-    if (!this.cluster) return this.sessions.size;
     let n = 0;
-    for (const ms of this.sessions.values()) if (ms.node === this.cluster.nodeId) n++;
+    for (const ms of this.sessions.values()) if (!ms.remote && (!this.cluster || ms.node === this.cluster.nodeId)) n++;
     return n;
   }
 
@@ -303,6 +305,7 @@ export class SessionManager {
     return this.sessions.size;
   }
 
+
   countByStatus(): Record<SessionStatus, number> {
     const out: Record<SessionStatus, number> = { INITIALIZING: 0, QR_READY: 0, AUTHENTICATED: 0, READY: 0, FAILED: 0, TERMINATED: 0 };
     for (const ms of this.sessions.values()) out[ms.status]++;
@@ -428,6 +431,7 @@ export class SessionManager {
       }
       return;
     }
+    if (ms.remote) throw elsewhere(ms);
     ms.generation++;
     this.clearTimers(ms);
     const handle = ms.handle;
@@ -493,6 +497,7 @@ export class SessionManager {
     const ms = this.use(sessionId);
     const node = op ? this.elsewhere(ms) : null;
     if (node) return this.forwardLifecycle(ms, node, op!);
+    if (ms.remote) return Promise.reject(elsewhere(ms));
     const run = ms.lifecycle.then(async () => {
       if (this.sessions.get(sessionId) !== ms) throw sessionNotFound(sessionId);
       await fn(ms);
@@ -525,6 +530,7 @@ export class SessionManager {
     const ms = this.use(sessionId);
     const node = this.elsewhere(ms);
     if (node) return this.forwardLifecycle(ms, node, 'scan');
+    if (ms.remote) throw elsewhere(ms);
     if (ms.engine !== 'sandbox') {
       throw new AppError('ENGINE_UNSUPPORTED', `Session '${sessionId}' does not run on the sandbox engine`, { sessionId, engine: ms.engine });
     }
@@ -578,6 +584,64 @@ export class SessionManager {
     return view(ms);
   }
 
+  /** True when this node has a record of the session, local or remote. */
+  knows(sessionId: string): boolean {
+    return this.sessions.has(sessionId);
+  }
+
+  /**
+   * Adds a session that runs on another node, as its stored row says, to this node's view (listed, subscribable,
+   * never started here). False when the store does not have it. Its later events come through applyRemote.
+   */
+  async adoptRemote(sessionId: string): Promise<boolean> {
+    // In a cluster the view of every session comes from PostgreSQL (ClusterNode), not from the event stream.
+    if (this.sessions.has(sessionId) || this.cluster) return this.sessions.has(sessionId);
+    const row = await this.o.repo.get(sessionId);
+    if (!row || this.closed) return false;
+    if (this.sessions.has(sessionId)) return true;
+    const me: EngineContact | null = row.me ? { id: row.me, name: null, pushname: null, isMyContact: false, isWAContact: true } : null;
+    const ms = this.record({ sessionId, engine: row.config.engine, config: row.config, createdAt: row.createdAt, lastActivity: row.lastActivity, me });
+    ms.remote = true;
+    ms.status = row.status as SessionStatus;
+    ms.failureReason = row.failureReason;
+    this.sessions.set(sessionId, ms);
+    this.changes++;
+    return true;
+  }
+
+  /**
+   * Another node's event of a session this node holds as a remote view: the view follows it (status, QR, account,
+   * activity); nothing is stored, the owner did that. Events of sessions running here, or unknown, change nothing.
+   */
+  followRemoteEvent(event: BusEvent): void {
+    const ms = this.sessions.get(event.sessionId);
+    if (!ms?.remote) return;
+    switch (event.type) {
+      case 'STATUS':
+        if (event.removed) {
+          this.sessions.delete(event.sessionId);
+          break;
+        }
+        ms.status = event.status;
+        ms.failureReason = event.status === 'FAILED' ? event.reason : null;
+        if (event.status !== 'QR_READY') ms.qr = null;
+        ms.lastActivity = Math.max(ms.lastActivity, event.at);
+        break;
+      case 'QR':
+        ms.qr = event.qr;
+        break;
+      case 'READY':
+        ms.me = event.me;
+        break;
+      case 'MESSAGE':
+        ms.lastActivity = Math.max(ms.lastActivity, event.at);
+        break;
+      default:
+        return;
+    }
+    this.changes++;
+  }
+
   /** Stop every session for shutdown, keeping their persisted state so the next start restores them. */
   async stopAll(): Promise<void> {
     this.closed = true;
@@ -615,6 +679,7 @@ export class SessionManager {
       authTimer: null,
       activityDirty: false,
       lifecycle: Promise.resolve(),
+      remote: false,
     };
   }
 
@@ -777,8 +842,8 @@ export class SessionManager {
 
   private flushActivity(): void {
     for (const ms of this.sessions.values()) {
-      if (!ms.activityDirty) continue;
-      // In a cluster only the owner writes a session's row.
+      // A remote view's activity is stored by its owner; in a cluster only the owner writes a session's row.
+      if (!ms.activityDirty || ms.remote) continue;
       if (this.cluster && ms.node !== this.cluster.nodeId) {
         ms.activityDirty = false;
         continue;
@@ -814,6 +879,11 @@ function view(ms: ManagedSession): SessionView {
     me: ms.me,
     node: ms.node,
   };
+}
+
+/** A call that only the node running the session can make (the cluster's routing forwards it there). */
+function elsewhere(ms: ManagedSession): AppError {
+  return new AppError('INVALID_SESSION_STATE', `Session '${ms.sessionId}' runs on another node`, { sessionId: ms.sessionId, status: ms.status });
 }
 
 function wrongState(ms: ManagedSession, action: string, why: string): AppError {

@@ -37,17 +37,12 @@ export class SessionsRepo {
 
   async all(): Promise<SessionRow[]> {
     const rows = await this.db.selectFrom('sessions').selectAll().orderBy('created_at').execute();
-    return rows.map((r) => ({
-      sessionId: r.session_id,
-      engine: r.engine,
-      status: r.status,
-      config: JSON.parse(r.config) as SessionConfig,
-      createdAt: r.created_at,
-      lastActivity: r.last_activity,
-      failureReason: r.failure_reason,
-      me: r.me,
-      owner: r.owner,
-    }));
+    return rows.map(rowOf);
+  }
+
+  async get(sessionId: string): Promise<SessionRow | null> {
+    const r = await this.db.selectFrom('sessions').selectAll().where('session_id', '=', sessionId).executeTakeFirst();
+    return r ? rowOf(r) : null;
   }
 
   async insert(row: SessionRow): Promise<void> {
@@ -82,4 +77,18 @@ export class SessionsRepo {
   async delete(sessionId: string): Promise<void> {
     await this.write(this.db.deleteFrom('sessions').where('session_id', '=', sessionId));
   }
+}
+
+function rowOf(r: Database['sessions']): SessionRow {
+  return {
+    sessionId: r.session_id,
+    engine: r.engine,
+    status: r.status,
+    config: JSON.parse(r.config) as SessionConfig,
+    createdAt: r.created_at,
+    lastActivity: r.last_activity,
+    failureReason: r.failure_reason,
+    me: r.me,
+    owner: r.owner,
+  };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AppError, validationError } from '../errors.js';
-import { eventTypes, type EventBus, type EventType } from '../events/bus.js';
+import { eventTypes, isRemote, type EventBus, type EventType } from '../events/bus.js';
 import { can, type Principal } from '../auth/principal.js';
 import type { SessionManager } from '../sessions/session-manager.js';
 import type { DeliveryWorker } from './delivery-worker.js';
@@ -150,6 +150,8 @@ export class WebhookService {
   /** Feeds every bus event to the outbox; a removed session's webhooks go after its last event is queued. */
   attach(): () => void {
     return this.o.bus.listen('*', (event) => {
+      // Another node's session: its owner wrote the outbox rows (and the soft delete).
+      if (isRemote(event)) return;
       this.o.outbox.record(event);
       if (event.type === 'STATUS' && event.removed) this.o.store.softDeleteSession(event.sessionId, event.at);
     });

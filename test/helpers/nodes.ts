@@ -1,0 +1,57 @@
+// Gateway nodes as real processes for the cluster tests: each a src/main.ts child with its own data dir, on the
+// storage and Redis the test gives it, with the sandbox made fast.
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { tempDir } from './app.js';
+import { spawnServer, type ServerProcess } from './process.js';
+
+export const FAST_SANDBOX = {
+  SANDBOX_START_DELAY_MS: '20',
+  SANDBOX_QR_ROTATE_MS: '2000',
+  SANDBOX_AUTH_DELAY_MS: '20',
+  SANDBOX_DELIVERY_DELAY_MS: '5',
+  SANDBOX_BOT_REPLY_DELAY_MS: '20',
+};
+
+export interface Node extends ServerProcess {
+  gql<T = any>(query: string, variables?: Record<string, unknown>, key?: string): Promise<{ status: number; data?: T; errors?: any[] }>;
+  gqlOk<T = any>(query: string, variables?: Record<string, unknown>, key?: string): Promise<T>;
+  ws(connectionParams?: Record<string, unknown>): Client;
+  stop(): Promise<void>;
+}
+
+/** Starts a node; `env` carries DATABASE_URL, REDIS_URL, REDIS_PREFIX and whatever else the test sets. */
+export async function startNode(env: NodeJS.ProcessEnv, args: string[] = []): Promise<Node> {
+  const proc = await spawnServer(['--port', '0', '--data-dir', tempDir('wa-gateway-node-'), ...args], { ...FAST_SANDBOX, ...env });
+  const clients: Client[] = [];
+  const gql = async (query: string, variables: Record<string, unknown> = {}, key?: string) => {
+    const res = await fetch(`${proc.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(key ? { 'x-api-key': key } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: res.status, ...((await res.json()) as { data?: any; errors?: any[] }) };
+  };
+  return {
+    ...proc,
+    gql,
+    async gqlOk(query, variables, key) {
+      const result = await gql(query, variables, key);
+      if (result.errors) throw new Error(`${proc.url}: ${JSON.stringify(result.errors)}`);
+      return result.data;
+    },
+    ws(connectionParams) {
+      const client = createClient({ url: `${proc.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: true });
+      clients.push(client);
+      return client;
+    },
+    async stop() {
+      await Promise.allSettled(clients.map((c) => c.dispose()));
+      if (proc.child.exitCode === null && proc.child.signalCode === null) {
+        proc.child.kill('SIGTERM');
+        const done = await Promise.race([proc.exited, new Promise((r) => setTimeout(() => r('timeout'), 10_000))]);
+        if (done === 'timeout') proc.child.kill('SIGKILL');
+      }
+    },
+  };
+}
