@@ -203,8 +203,10 @@ export class PgSandboxStore implements SandboxStore {
     this.sends = new TurnStatements(batch, (items) => this.sendStatement(items));
     this.deliveries = new TurnStatements(batch, (items) => this.deliverStatement(items));
     this.receipts = new TurnStatements(batch, (items) => this.receiptStatement(items), (item) => item.key);
+    // The last message by a lookup per chat (LIMIT 1 keeps the subquery from being flattened into a join):
+    // as a plain join, the planner merge-joined the chats with the whole sandbox_messages primary key.
     this.chatSelect = `SELECT c.*, ${MESSAGE_COLUMNS.map((col) => `m.${col} AS m_${col}`).join(', ')}
-      FROM sandbox_chats c LEFT JOIN sandbox_messages m ON m.seq = c.last_seq`;
+      FROM sandbox_chats c LEFT JOIN LATERAL (SELECT * FROM sandbox_messages WHERE seq = c.last_seq LIMIT 1) m ON true`;
   }
 
   ready(): void | Promise<void> {
