@@ -39,6 +39,28 @@ describe('PostgreSQL group commit (PgWriteBatch)', await needsPostgres(), () => 
     assert.throws(() => inlineParams('SELECT $1', [Number.NaN]), /NaN/);
   });
 
+  it('sends a gathered statement before any statement queued after it, or with the next round; committed() waits for it', async () => {
+    const batch = open();
+    await reader.query('TRUNCATE t');
+    const gathered: number[] = [];
+    const flushOnce = () => {
+      const ids = gathered.splice(0);
+      if (ids.length) void batch.run(`INSERT INTO t (id, note) SELECT unnest($1::bigint[]), 'gathered'`, [`{${ids.join(',')}}`]);
+    };
+    // Gathered, then a statement that must see it: the gathered insert leaves first, in the same round.
+    gathered.push(1, 2);
+    batch.gather(flushOnce);
+    assert.equal(batch.pending, true);
+    const seen = await batch.run<{ n: number }>('SELECT count(*)::int AS n FROM t');
+    assert.equal(seen[0]!.n, 2);
+    // Gathered alone: it leaves with the next round, and committed() covers it.
+    gathered.push(3);
+    batch.gather(flushOnce);
+    await batch.committed();
+    assert.equal(await count(), 3);
+    assert.equal(batch.pending, false);
+  });
+
   it('sends the statements of one turn as one round trip, and commits them in one transaction', async () => {
     const batch = open();
     await reader.query('TRUNCATE t');

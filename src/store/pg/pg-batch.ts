@@ -100,6 +100,8 @@ export class PgWriteBatch implements PgBatch {
   private downUntil = 0;
   private downError: Error | null = null;
   private queue: Statement[] = [];
+  /** The flushes of statements still gathering items (see gather()). */
+  private gathering: (() => void)[] = [];
   /** The transaction new statements join. */
   private current: Tx | null = null;
   /** The transaction whose COMMIT is in flight. */
@@ -133,11 +135,26 @@ export class PgWriteBatch implements PgBatch {
     } catch (error) {
       return Promise.reject(error as Error);
     }
+    // What is gathered goes first: it was asked for before this statement.
+    if (this.gathering.length > 0) this.flushGathered();
     return new Promise<R[]>((resolve, reject) => {
       this.queue.push({ text, resolve: resolve as (rows: never[]) => void, reject });
       this.current ??= new Tx();
       this.schedule();
     });
+  }
+
+  gather(flush: () => void): void {
+    if (this.closed) return flush();
+    this.gathering.push(flush);
+    this.current ??= new Tx();
+    this.schedule();
+  }
+
+  private flushGathered(): void {
+    const flushes = this.gathering;
+    this.gathering = [];
+    for (const flush of flushes) flush();
   }
 
   committed(): Promise<void> {
@@ -146,7 +163,7 @@ export class PgWriteBatch implements PgBatch {
     const once = current && closing ? closing.done().then(() => current.done()) : ((current ?? closing)?.done() ?? Promise.resolve());
     // Statements queued behind a round already under way may go into the next transaction (when this one is
     // full): wait for that one too, or an answer could acknowledge a write that then fails.
-    return this.queue.length > 0 && (this.busy || current?.begun) ? once.then(() => this.current?.done()) : once;
+    return (this.queue.length > 0 || this.gathering.length > 0) && (this.busy || current?.begun) ? once.then(() => this.current?.done()) : once;
   }
 
   get pending(): boolean {
@@ -183,6 +200,8 @@ export class PgWriteBatch implements PgBatch {
     const tx = this.current;
     if (!tx) return;
     this.busy = true;
+    // Statements gathered while the last round was out leave in this one.
+    if (this.gathering.length > 0) this.flushGathered();
     try {
       const full = tx.begun && (tx.rounds >= this.maxRounds || Date.now() - tx.started >= this.maxAgeMs);
       if (this.queue.length > 0 && !full) await this.round(tx);
@@ -253,6 +272,7 @@ export class PgWriteBatch implements PgBatch {
    * and so do statements queued for it meanwhile (they joined a transaction that is gone).
    */
   private async fail(tx: Tx, statements: Statement[], error: Error, sent: boolean): Promise<void> {
+    if (this.gathering.length > 0) this.flushGathered();
     const queued = this.queue;
     this.queue = [];
     this.current = null;

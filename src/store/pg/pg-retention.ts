@@ -3,6 +3,9 @@ import type { PgBatch } from './pg-types.js';
 
 const BATCH = 500;
 
+// A batch deletes a range of seq bounded by a subquery, and deliveries by `id = ANY (ARRAY(subquery))`, not
+// `x IN (subquery)`: the planner answered that with a hash join over a sequential scan of the whole table.
+
 /**
  * History retention on PostgreSQL: the SQLite pruner's rules (messages walked in `seq` order from the
  * oldest, a batch stopping at the first one still inside the window; their receipts; unread counts and last
@@ -60,7 +63,8 @@ export class PgHistoryPruner {
     const [row] = await this.batch.run<{ messages: number; last_seq: number | null; receipts: number; deliveries: number }>(
       `WITH batch AS (SELECT seq, timestamp FROM sandbox_messages WHERE seq > $1 ORDER BY seq LIMIT $2),
         stop AS (SELECT min(seq) AS seq FROM batch WHERE timestamp >= $3),
-        gone AS (DELETE FROM sandbox_messages m WHERE m.seq IN (SELECT b.seq FROM batch b, stop WHERE stop.seq IS NULL OR b.seq < stop.seq)
+        gone AS (DELETE FROM sandbox_messages m WHERE m.seq > $1
+            AND m.seq <= (SELECT max(b.seq) FROM batch b, stop WHERE stop.seq IS NULL OR b.seq < stop.seq)
           RETURNING m.seq, m.session_id, m.chat_id, m.msg_key, m.from_me, m.read),
         receipts AS (DELETE FROM sandbox_receipts r USING gone g WHERE g.from_me = 1 AND r.msg_key = g.msg_key RETURNING 1),
         per_chat AS (SELECT session_id, chat_id, count(*) FILTER (WHERE from_me = 0 AND read = 0) AS unread FROM gone GROUP BY session_id, chat_id),
@@ -68,8 +72,8 @@ export class PgHistoryPruner {
           SET unread_count = CASE WHEN c.unread_count > p.unread THEN c.unread_count - p.unread ELSE 0 END,
               last_seq = CASE WHEN c.last_seq <= (SELECT max(seq) FROM gone) THEN NULL ELSE c.last_seq END
           FROM per_chat p WHERE c.session_id = p.session_id AND c.chat_id = p.chat_id RETURNING 1),
-        deliveries AS (DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
-          WHERE completed_at IS NOT NULL AND completed_at < $4 AND status != 'PENDING' ORDER BY completed_at LIMIT $2) RETURNING 1)
+        deliveries AS (DELETE FROM webhook_deliveries WHERE id = ANY (ARRAY(SELECT id FROM webhook_deliveries
+          WHERE completed_at IS NOT NULL AND completed_at < $4 AND status != 'PENDING' ORDER BY completed_at LIMIT $2)) RETURNING 1)
       SELECT (SELECT count(*) FROM gone) AS messages, (SELECT max(seq) FROM gone) AS last_seq,
         (SELECT count(*) FROM receipts) AS receipts, (SELECT count(*) FROM deliveries) AS deliveries, (SELECT count(*) FROM chats) AS chats`,
       [this.prunedUpTo, BATCH, Math.floor(cutoffMs / 1000), cutoffMs],

@@ -14,6 +14,12 @@ import type { Database } from '../schema.js';
 export interface PgBatch {
   /** Queues one statement ($1..$n parameters) into the open transaction's next round; a SELECT here sees this transaction's writes. */
   run<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /**
+   * A statement still gathering items (a turn's sends as one statement): `flush` queues it with run() just
+   * before the next round leaves, or before any statement queued after it, so statements keep the order of
+   * the calls. Until then it counts as pending and committed() waits for it.
+   */
+  gather(flush: () => void): void;
   /** Resolves once everything queued so far is committed (at once when nothing is open). */
   committed(): Promise<void>;
   /** True while a transaction is open or statements wait to be sent. */
