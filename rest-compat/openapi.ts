@@ -10,6 +10,8 @@ const sampleMessages: Record<ErrorCode, string> = {
   SESSION_NOT_READY: "Session 'demo' is not ready (status qr_ready)",
   SESSION_ALREADY_EXISTS: "Session 'demo' already exists",
   INVALID_SESSION_STATE: "Session 'demo' has no QR code (status ready)",
+  MESSAGE_NOT_FOUND: "Session 'demo' has no message 'false_15550000001@c.us_01A242D70CB40000E7EB'",
+  MEDIA_GONE: 'The media of this message is no longer kept (pruned after --media-retention-days, or gone from WhatsApp)',
   INVALID_CHAT_ID: "chatId must look like 15550001234@c.us or ...@g.us, not 'bob'",
   VALIDATION_ERROR: 'content must not be empty',
   BAD_REQUEST: 'the request body is not valid JSON',

@@ -59,7 +59,7 @@ describe('history retention', () => {
         sandbox.insertMessage('s', {
           id: `m${i}`, chatId: `${i % 50}@c.us`, from: `${i % 50}@c.us`, to: 'me@c.us', fromMe: i % 2 === 0, body: 'x', timestamp: old + i,
           author: null, type: 'CHAT', ack: null, caption: null, media: null, quotedMessageId: null,
-        }, key, { name: null, isGroup: false }, i % 4 !== 1);
+        }, key, { name: null, isGroup: false }, i % 4 !== 1, null);
         if (i % 2 === 0) sandbox.addReceipts(key, 'me', ['peer']);
       }
       store.sqlite.exec('COMMIT');

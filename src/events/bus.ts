@@ -1,9 +1,9 @@
-import type { EngineContact, EngineMessage, MessageAck } from '../engine/engine.js';
+import type { EngineContact, EngineMessage, EnginePoll, MessageAck } from '../engine/engine.js';
 import type { Logger } from '../logger.js';
 
 export type SessionStatus = 'INITIALIZING' | 'QR_READY' | 'AUTHENTICATED' | 'READY' | 'FAILED' | 'TERMINATED';
 
-export const eventTypes = ['QR', 'AUTHENTICATED', 'READY', 'MESSAGE', 'ACK', 'DISCONNECTED', 'STATUS', 'GROUP_JOIN', 'GROUP_LEAVE'] as const;
+export const eventTypes = ['QR', 'AUTHENTICATED', 'READY', 'MESSAGE', 'ACK', 'DISCONNECTED', 'STATUS', 'GROUP_JOIN', 'GROUP_LEAVE', 'POLL_VOTE'] as const;
 export type EventType = (typeof eventTypes)[number];
 
 export interface QrInfo {
@@ -21,7 +21,8 @@ type Payload =
   | { type: 'MESSAGE'; message: EngineMessage }
   | { type: 'ACK'; messageId: string; chatId: string; ack: MessageAck }
   | { type: 'DISCONNECTED'; reason: string }
-  | { type: 'GROUP_JOIN' | 'GROUP_LEAVE'; groupId: string; participants: string[]; by: string | null };
+  | { type: 'GROUP_JOIN' | 'GROUP_LEAVE'; groupId: string; participants: string[]; by: string | null }
+  | { type: 'POLL_VOTE'; messageId: string; chatId: string; voter: string; options: string[]; poll: EnginePoll };
 
 /** One event of one session; `at` is epoch ms. */
 export type BusEvent = Payload & { sessionId: string; at: number };

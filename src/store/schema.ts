@@ -78,6 +78,19 @@ export interface SandboxMessagesTable {
   size: number | null;
   quoted_message_id: string | null;
   read: number;
+  /** sandbox_media's key of the bytes (shared by every copy of the message). */
+  media_hash: string | null;
+  /** JSON of the kind's own fields (location, vcard, poll with its votes); see sandbox/store.ts. */
+  extra: string | null;
+}
+
+/** Media bytes of sandbox messages, once per content (SHA-256) however many copies refer to them. */
+export interface SandboxMediaTable {
+  hash: string;
+  data: Buffer;
+  size: number;
+  /** Epoch ms of the last send of these bytes; retention prunes by it. */
+  created_at: number;
 }
 
 export interface SandboxChatsTable {
@@ -141,6 +154,7 @@ export interface Database {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   sandbox_messages: SandboxMessagesTable;
+  sandbox_media: SandboxMediaTable;
   sandbox_chats: SandboxChatsTable;
   sandbox_receipts: SandboxReceiptsTable;
   sandbox_pending: SandboxPendingTable;

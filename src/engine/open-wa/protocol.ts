@@ -47,8 +47,9 @@ const contacts = (participants: string[]) => {
  * handlers complete: a new engine method is a row here and its handler there.
  */
 export const engineCalls: { [M in CallMethod]: CallRow<M> } = {
-  sendText: { check: (input) => assertChatId(input.chatId) },
-  sendMedia: { check: (input) => assertChatId(input.chatId) },
+  send: { check: (input) => assertChatId(input.chatId) },
+  getMedia: {},
+  act: { check: (action) => ('chatId' in action ? assertChatId(action.chatId) : undefined) },
   getChats: {},
   getChat: { check: (chatId) => assertChatId(chatId) },
   getMessages: { check: (chatId) => assertChatId(chatId) },

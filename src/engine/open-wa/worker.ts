@@ -8,6 +8,7 @@ import type { Client, ConfigObject } from '@open-wa/wa-automate-types-only';
 import { EngineError, type EngineEvent } from '../engine.js';
 import { libraryError, mapAck, mapMe, mapMessage, mapParticipantsChanged, serialized } from './mapping.js';
 import { killProcessesMentioning } from './processes.js';
+import { mapPollVote } from './send-mapping.js';
 import { TAG, isTagged, type LogLevelName, type SupervisorMessage, type WireError, type WorkerMessage, type WorkerStartConfig } from './protocol.js';
 import { clientCalls } from './worker-calls.js';
 
@@ -175,6 +176,13 @@ async function start(c: WorkerStartConfig): Promise<void> {
     const event = mapParticipantsChanged(e);
     if (event) emit(event);
   });
+  // Gated behind the library's licence on some versions: without one, votes are not reported.
+  await Promise.resolve(
+    created.onPollVote((p) => {
+      const event = mapPollVote(p);
+      if (event) emit(event);
+    }),
+  ).catch(() => false);
   await created.onLogout(() => {
     void fail('the WhatsApp account was logged out from the phone');
     return true;

@@ -1,9 +1,17 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../store/schema.js';
-import { EngineError, type EngineContact, type EngineMedia, type EngineMessage, type MessageType, type ParticipantResult } from '../engine.js';
+import {
+  EngineError,
+  type EngineContact,
+  type EngineMedia,
+  type EngineMediaBytes,
+  type EngineMessage,
+  type MessageType,
+  type ParticipantResult,
+} from '../engine.js';
 import type { SandboxSession } from './sandbox-session.js';
-import type { AckRaised, PendingDelivery, PendingRow, ReceiptAck, SandboxStore } from './store.js';
+import { extraFields, pollOf, storedExtra, toEngineMessage, type AckRaised, type PendingDelivery, type PendingRow, type ReceiptAck, type SandboxStore, type StoredExtra } from './store.js';
 import { after, type MaybePromise } from '../../store/maybe-promise.js';
 import { PENDING_PAGE } from './pg-store.js';
 import { storageFullOf } from '../../errors.js';
@@ -61,7 +69,11 @@ export interface Draft {
   type: MessageType;
   caption: string | null;
   media: EngineMedia | null;
+  /** The media's bytes, kept in sandbox_media for every copy. */
+  mediaData?: Buffer | null;
   quotedMessageId: string | null;
+  /** The kind's own fields (location, contact card, poll). */
+  fields?: Pick<EngineMessage, 'location' | 'vcard' | 'poll'>;
 }
 
 const ignore = () => undefined;
@@ -260,7 +272,13 @@ export class SandboxNetwork {
       caption: draft.caption,
       media: draft.media,
       quotedMessageId: draft.quotedMessageId,
+      ...draft.fields,
     };
+    let mediaHash: string | null = null;
+    if (draft.mediaData) {
+      mediaHash = createHash('sha256').update(draft.mediaData).digest('hex');
+      this.store.putMedia(mediaHash, draft.mediaData, Date.now());
+    }
     const delivery: PendingDelivery = {
       key,
       chatId: isGroup ? draft.chatId : me,
@@ -272,6 +290,8 @@ export class SandboxNetwork {
       caption: draft.caption,
       media: draft.media,
       quotedKey,
+      mediaHash,
+      extra: storedExtra(message),
       senderPhone: sender.phone,
       chatName: isGroup ? chatName : sender.sessionId,
     };
@@ -347,7 +367,7 @@ export class SandboxNetwork {
       if (quoted === null && delivery.quotedKey) quoted = quotedEarlier(rows, i, delivery.quotedKey, receiver);
       const message = incomingMessage(delivery, receiver, quoted);
       const isGroup = message.chatId.endsWith('@g.us');
-      const inserted = this.store.deliver(session.sessionId, id, message, delivery.key, { name: delivery.chatName, isGroup });
+      const inserted = this.store.deliver(session.sessionId, id, message, delivery.key, { name: delivery.chatName, isGroup }, delivery.mediaHash ?? null);
       // PostgreSQL answers later: its statement claims the pending row as it inserts, and this number's drains
       // run one at a time, so the message is new; its event goes in the same round as the insert.
       if (inserted !== false) session.notify({ type: 'message', message });
@@ -385,6 +405,64 @@ export class SandboxNetwork {
   markRead(reader: SandboxSession, chatId: string): MaybePromise<void> {
     return after(this.store.markRead(reader.sessionId, chatId), (keys) => {
       for (const key of keys) this.receipt(key, reader.phone, 'READ');
+    });
+  }
+
+  // --- media and polls ----------------------------------------------------------------------------
+
+  /** A message's media bytes as this session's copy refers to them. */
+  media(session: SandboxSession, messageId: string): MaybePromise<EngineMediaBytes | null> {
+    return after(this.store.messageById(session.sessionId, messageId), (row) => {
+      if (!row) throw new EngineError('MESSAGE_NOT_FOUND', `Session '${session.sessionId}' has no message '${messageId}'`, { messageId });
+      if (!row.mimetype) return null;
+      const gone = () => new EngineError('MEDIA_GONE', `The media of '${messageId}' is no longer kept`, { messageId });
+      if (!row.media_hash) throw gone();
+      return after(this.store.media(row.media_hash), (data) => {
+        if (!data) throw gone();
+        return { data: Buffer.from(data), mimetype: row.mimetype!, filename: row.filename };
+      });
+    });
+  }
+
+  /**
+   * A vote on a poll (an empty choice takes the vote back): every copy of the poll gets the new counts, and
+   * the poll's sender a poll_vote event. Answers the voter's copy.
+   */
+  vote(voter: SandboxSession, messageId: string, options: string[]): MaybePromise<EngineMessage> {
+    return after(this.store.messageById(voter.sessionId, messageId), (row) => {
+      if (!row) throw new EngineError('MESSAGE_NOT_FOUND', `Session '${voter.sessionId}' has no message '${messageId}'`, { messageId });
+      const extra = (row.extra ? JSON.parse(row.extra) : {}) as StoredExtra;
+      const poll = extra.poll;
+      if (!poll) throw new EngineError('VALIDATION_ERROR', `Message '${messageId}' is not a poll`, { messageId });
+      const chosen = [...new Set(options)];
+      const unknown = chosen.filter((o) => !poll.options.includes(o));
+      if (unknown.length > 0) throw new EngineError('VALIDATION_ERROR', `Not options of this poll: ${unknown.join(', ')}`, { field: 'options', unknown });
+      if (!poll.allowMultipleAnswers && chosen.length > 1) {
+        throw new EngineError('VALIDATION_ERROR', 'This poll takes one answer', { field: 'options' });
+      }
+      const voterJid = toJid(voter.phone);
+      if (chosen.length > 0) poll.votes[voterJid] = chosen;
+      else delete poll.votes[voterJid];
+      const json = JSON.stringify(extra);
+      const isGroup = row.chat_id.endsWith('@g.us');
+      const senderPhone = phoneOf(row.from_jid);
+      const phones = isGroup ? [...(this.store.group(row.chat_id)?.members.keys() ?? [])] : [senderPhone, voter.phone];
+      return after(this.ownersOf(phones), (owners) => {
+        const sessions = [...new Set([voter.sessionId, ...[...owners.values()].filter((o): o is string => o !== null)])];
+        return after(this.store.setExtra(row.msg_key, sessions, json), () => {
+          // The sender's copy: its id follows from the chat as the sender sees it (see dispatch).
+          const senderChat = isGroup ? row.chat_id : row.from_me === 1 ? row.chat_id : voterJid;
+          this.online.get(senderPhone)?.notify({
+            type: 'poll_vote',
+            messageId: `true_${senderChat}_${row.msg_key}`,
+            chatId: senderChat,
+            voter: voterJid,
+            options: chosen,
+            poll: pollOf(poll),
+          });
+          return toEngineMessage({ ...row, extra: json });
+        });
+      });
     });
   }
 
@@ -501,5 +579,6 @@ function incomingMessage(delivery: PendingDelivery, receiverJid: string, quotedM
     caption: delivery.caption,
     media: delivery.media,
     quotedMessageId,
+    ...extraFields(delivery.extra),
   };
 }
