@@ -165,8 +165,8 @@ function operation(route: RestRoute, byId: Map<string, RestRoute>): Record<strin
   if (route.response.message) sample.message = route.response.message;
   if (example.data !== undefined) sample.data = example.data;
   const content =
-    route.response.contentType === 'image/png'
-      ? { 'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } } }
+    route.response.contentType
+      ? { [route.response.contentType]: { schema: { type: 'string', contentMediaType: route.response.contentType } } }
       : { 'application/json': { schema: envelope(route), example: sample } };
   const errors: Record<string, unknown> = {};
   for (const status of errorStatuses(route)) errors[String(status)] = responseRef(status);

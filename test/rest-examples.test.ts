@@ -21,6 +21,14 @@ const ORDER = [
   'sendImage',
   'sendFile',
   'sendAudio',
+  'sendVideo',
+  'sendSticker',
+  'sendVoice',
+  'getMessageMedia',
+  'sendLocation',
+  'sendContactCard',
+  'sendPoll',
+  'votePoll',
   'listChats',
   'listChatMessages',
   'listContacts',
@@ -117,11 +125,20 @@ describe('REST docs: every route has an example, and every example runs as writt
         assert.deepEqual([...Buffer.from(await res.arrayBuffer()).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], `${id}: a PNG`);
         continue;
       }
+      if (route.response.contentType) {
+        // A message's media: the image sendImage sent, as it was sent.
+        assert.equal(res.status, status, `${id}: ${res.status}`);
+        assert.equal(type, 'image/png');
+        assert.match(res.headers.get('content-disposition') ?? '', /^attachment; filename=/);
+        assert.deepEqual([...Buffer.from(await res.arrayBuffer()).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], `${id}: a PNG`);
+        continue;
+      }
       const answer = (await res.json()) as any;
       assert.equal(res.status, status, `${id} ${route.method} ${path}: ${JSON.stringify(answer)}`);
       const example = op.responses[String(status)].content['application/json'].example;
       assertSameShape(answer, example, id);
       if (id === 'createGroup') made.groupId = answer.data.gid;
+      if (id === 'sendImage' || id === 'sendPoll') made.messageId = answer.data.messageId;
       if (id === 'registerWebhook') made.webhookId = answer.data.id;
       if (id === 'sandboxScanQr') {
         // The scan logs the session in a moment later; sending needs READY.
