@@ -69,7 +69,6 @@ const messageSchema = object({
         filename: nullable('string'),
         size: { type: 'integer', description: 'Bytes' },
         url: { type: 'string', description: 'GET it (with the API key) for the bytes: /api/v1/sessions/{sessionId}/messages/{messageId}/media' },
-        dataUrl: { type: 'string', description: 'Only in webhook deliveries of a webhook registered with includeMedia, up to --webhook-max-media-bytes' },
       }),
     ],
   },

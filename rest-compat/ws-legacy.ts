@@ -25,7 +25,7 @@ const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const PING_INTERVAL_MS = 30_000;
 
 export interface LegacyEvent {
-  event: 'qr' | 'authenticated' | 'ready' | 'message' | 'ack' | 'disconnected';
+  event: 'qr' | 'authenticated' | 'ready' | 'message' | 'ack' | 'disconnected' | 'poll_vote';
   sessionId: string;
   data: Record<string, unknown>;
 }
@@ -37,6 +37,7 @@ const legacyEvents: Partial<Record<BusEvent['type'], LegacyEvent['event']>> = {
   MESSAGE: 'message',
   ACK: 'ack',
   DISCONNECTED: 'disconnected',
+  POLL_VOTE: 'poll_vote',
 };
 
 /**

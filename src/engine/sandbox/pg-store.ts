@@ -363,7 +363,7 @@ export class PgSandboxStore implements SandboxStore {
   }
 
   async setExtra(key: string, sessionIds: string[], extra: string): Promise<void> {
-    await this.queue('UPDATE sandbox_messages SET extra = $1 WHERE msg_key = $2 AND session_id = ANY ($3::text[])', [extra, key, sessionIds]);
+    await this.queue('UPDATE sandbox_messages SET extra = $1 WHERE msg_key = $2 AND session_id = ANY ($3::text[])', [extra, key, pgArray(sessionIds)]);
   }
 
   receipt(key: string, recipientPhone: string, ack: ReceiptAck): Promise<AckRaised | null> {
