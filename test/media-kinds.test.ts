@@ -183,7 +183,8 @@ describe('received media, message kinds and poll votes between two sandbox sessi
     assert.ok(nested.errors?.length || !nested.data?.session, "A's history (and its dataUrls) is not the key's");
 
     assertError(await rest(server, 'GET', `/sessions/B/messages/${encodeURIComponent('false_1@c.us_NOPE')}/media`, undefined, withKey(readB)), 'MESSAGE_NOT_FOUND');
-    await server.sql('DELETE FROM sandbox_media');
+    // From outside the app: retried while the server's own write transaction holds the SQLite file.
+    await waitFor(() => server.sql('DELETE FROM sandbox_media').then(() => true, () => false), 10_000, 'the media pruned');
     assertError(await rest(server, 'GET', `/sessions/B/messages/${encodeURIComponent(bCopy.id)}/media`, undefined, withKey(readB)), 'MEDIA_GONE');
   });
 });

@@ -113,7 +113,8 @@ describe('open-wa mapping: messages', () => {
     assert.deepEqual([ptt.type, ptt.ack, ptt.media?.mimetype], ['PTT', 'DEVICE', 'audio/ogg; codecs=opus']);
     const loc = mapMessage(messages.location);
     assert.deepEqual([loc.type, loc.ack, loc.body, loc.media], ['LOCATION', 'ERROR', 'Berlin', null]);
-    assert.equal(mapMessage(messages.poll).type, 'UNKNOWN');
+    assert.deepEqual(loc.location, { latitude: 52.52, longitude: 13.405, name: 'Berlin', address: null });
+    assert.equal(mapMessage({ ...messages.incomingText, type: 'gp2' } as unknown as Message).type, 'UNKNOWN');
   });
 
   it('maps the ack enum -1..4 and nothing else', () => {
