@@ -69,6 +69,7 @@ export const settings = [
   { path: 'databaseUrl', flag: '--database-url', env: 'DATABASE_URL', schema: databaseUrl, default: '', doc: 'PostgreSQL to store everything in (postgres://user:password@host:5432/database); empty: SQLite under --data-dir' },
   { path: 'history.retentionDays', flag: '--history-retention-days', env: 'HISTORY_RETENTION_DAYS', schema: z.coerce.number().min(0).max(36500), default: 0, doc: 'Days of message history (messages, their receipts and media details) kept; older ones are removed in small batches in the background (0: keep everything; fractions allowed)' },
   { path: 'history.pruneIntervalMs', flag: '--history-prune-interval-ms', env: 'HISTORY_PRUNE_INTERVAL_MS', schema: positiveInt, default: 60_000, doc: 'With a retention: how often the pruner looks for history past it (a backlog is then removed a batch per event-loop turn)' },
+  { path: 'history.mediaRetentionDays', flag: '--media-retention-days', env: 'MEDIA_RETENTION_DAYS', schema: z.coerce.number().min(0).max(36500), default: 30, doc: 'Days the sandbox keeps media bytes (in the database) after their last send; older ones are removed with the history batches and their download answers MEDIA_GONE (0: keep them)' },
   { path: 'maxSessions', flag: '--max-sessions', env: 'MAX_SESSIONS', schema: positiveInt, default: 10, doc: 'Most sessions the server holds at once' },
   { path: 'engine', flag: '--engine', env: 'ENGINE', schema: z.enum(['sandbox', 'open-wa']), default: 'sandbox', doc: 'Default engine for new sessions: sandbox or open-wa' },
   { path: 'logLevel', flag: '--log-level', env: 'LOG_LEVEL', schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']), default: 'info', doc: 'Log level' },
@@ -138,7 +139,7 @@ export interface Config {
   /** '' = SQLite under dataDir. */
   databaseUrl: string;
   maxSessions: number;
-  history: { retentionDays: number; pruneIntervalMs: number };
+  history: { retentionDays: number; pruneIntervalMs: number; mediaRetentionDays: number };
   engine: 'sandbox' | 'open-wa';
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   sessions: { qrTimeout: number; authTimeout: number; waitForQrMs: number };
