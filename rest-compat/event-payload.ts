@@ -40,6 +40,8 @@ export const qrPayload = (qr: QrInfo) => ({ qrCode: qr.dataUrl, expiresAt: new D
 
 const nullable = (type: string, description?: string) => ({ type: [type, 'null'], ...(description ? { description } : {}) });
 const object = (properties: Record<string, unknown>): JsonSchema => ({ type: 'object', additionalProperties: false, required: Object.keys(properties), properties });
+/** An object schema with properties that may be absent. */
+const withOptional = (schema: JsonSchema, optional: Record<string, unknown>): JsonSchema => ({ ...schema, properties: { ...(schema.properties as object), ...optional } });
 
 const pollSchema = object({
   name: { type: 'string' },
@@ -64,12 +66,15 @@ const messageSchema = object({
   media: {
     oneOf: [
       { type: 'null' },
-      object({
-        mimetype: { type: 'string' },
-        filename: nullable('string'),
-        size: { type: 'integer', description: 'Bytes' },
-        url: { type: 'string', description: 'GET it (with the API key) for the bytes: /api/v1/sessions/{sessionId}/messages/{messageId}/media' },
-      }),
+      withOptional(
+        object({
+          mimetype: { type: 'string' },
+          filename: nullable('string'),
+          size: { type: 'integer', description: 'Bytes' },
+          url: { type: 'string', description: 'GET it (with the API key) for the bytes: /api/v1/sessions/{sessionId}/messages/{messageId}/media' },
+        }),
+        { dataUrl: { type: 'string', description: 'The bytes (data:<mimetype>;base64,...): webhook deliveries of a webhook registered with includeMedia, up to --webhook-max-media-bytes' } },
+      ),
     ],
   },
   location: {

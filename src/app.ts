@@ -155,6 +155,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   apiKeys.onRevoked((id) => live.revoked(id));
   const rateLimiter = new RateLimiter(config.rateLimit);
   const messaging = new MessagingService(sessions, bus, config);
+  webhookWorker.mediaOf = (sessionId, messageId) => messaging.media(sessionId, messageId);
   const services: Services = { config, logger, bus, sessions, server, messaging, metrics, webhooks, apiKeys, auth, live, rateLimiter };
   // Without any API key the API is open: then it listens on loopback only, unless --host says otherwise.
   if (!config.host) config.host = apiKeys.enabled ? '0.0.0.0' : '127.0.0.1';

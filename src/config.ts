@@ -101,6 +101,7 @@ export const settings = [
   { path: 'webhooks.timeoutMs', flag: '--webhook-timeout-ms', env: 'WEBHOOK_TIMEOUT_MS', schema: positiveInt, default: 15000, doc: 'Longest a webhook delivery attempt may take, in ms' },
   { path: 'webhooks.concurrency', flag: '--webhook-concurrency', env: 'WEBHOOK_CONCURRENCY', schema: positiveInt, default: 4, doc: 'Deliveries in flight at once per webhook endpoint' },
   { path: 'webhooks.disableAfterMs', flag: '--webhook-disable-after-ms', env: 'WEBHOOK_DISABLE_AFTER_MS', schema: positiveInt, default: 5 * 24 * 3600 * 1000, doc: 'A webhook whose deliveries keep failing for this long (ms) is disabled' },
+  { path: 'webhooks.maxMediaBytes', flag: '--webhook-max-media-bytes', env: 'WEBHOOK_MAX_MEDIA_BYTES', schema: positiveInt, default: 5 * 1024 * 1024, doc: 'Largest media a webhook registered with includeMedia gets embedded as media.dataUrl in message deliveries (bytes); larger media keep only their url' },
   { path: 'webhooks.pollIntervalMs', flag: '--webhook-poll-interval-ms', env: 'WEBHOOK_POLL_INTERVAL_MS', schema: positiveInt, default: 1000, doc: 'How often the delivery worker looks for due retries, in ms' },
   { path: 'logFormat', flag: '--log-format', env: 'LOG_FORMAT', schema: z.enum(['auto', 'json', 'pretty']), default: 'auto', doc: 'Log lines as JSON, pretty, or auto (pretty when stdout is a terminal)' },
   { path: 'metrics.auth', flag: '--metrics-auth', env: 'METRICS_AUTH', schema: bool, default: true, doc: 'Ask for the API key on /metrics as on the API (when keys are configured)' },
@@ -157,6 +158,7 @@ export interface Config {
     concurrency: number;
     disableAfterMs: number;
     pollIntervalMs: number;
+    maxMediaBytes: number;
   };
   logFormat: 'auto' | 'json' | 'pretty';
   metrics: { auth: boolean };

@@ -36,6 +36,7 @@ describe('received media, message kinds and poll votes between two sandbox sessi
   let a: string;
   let b: string;
   let rx: Receiver;
+  let rxB: Receiver;
   let ws: WebSocket;
   const wsEvents: any[] = [];
   const gql = (query: string, variables: Record<string, unknown> = {}) => gqlOkAs(server, ADMIN_KEY, query, variables);
@@ -44,12 +45,14 @@ describe('received media, message kinds and poll votes between two sandbox sessi
   before(async () => {
     server = await startServer({
       auth: { apiKeys: [ADMIN_KEY] },
-      webhooks: { allowCidrs: '127.0.0.1/32', retryScheduleMs: [100, 200], timeoutMs: 5000, pollIntervalMs: 20 },
+      webhooks: { allowCidrs: '127.0.0.1/32', retryScheduleMs: [100, 200], timeoutMs: 5000, pollIntervalMs: 20, maxMediaBytes: 2500 },
     });
     admin = { ...server, gqlOk: (q: string, v?: Record<string, unknown>) => gqlOkAs(server, ADMIN_KEY, q, v) } as TestServer;
     [a, b] = await Promise.all([readySession(admin, 'A'), readySession(admin, 'B')]);
     rx = await startReceiver();
     await gql(REGISTER, { input: { sessionId: 'A', url: rx.url, events: ['POLL_VOTE'] } });
+    rxB = await startReceiver();
+    await gql(REGISTER, { input: { sessionId: 'B', url: rxB.url, events: ['MESSAGE'], includeMedia: true } });
     const listeners = server.app.services.bus.listenerCount();
     ws = new WebSocket(`${server.wsUrl}/ws/A`, { headers: withKey(ADMIN_KEY) });
     ws.on('message', (data) => wsEvents.push(JSON.parse(String(data))));
@@ -60,6 +63,7 @@ describe('received media, message kinds and poll votes between two sandbox sessi
     ws?.close();
     await server?.dispose();
     await rx?.close();
+    await rxB?.close();
   });
 
   it('image, file, video, sticker and voice note: B downloads each through REST and media.dataUrl, byte-identical, with mimetype and filename', async () => {
@@ -92,7 +96,18 @@ describe('received media, message kinds and poll votes between two sandbox sessi
       const own = await rest(server, 'GET', `/sessions/A/messages/${encodeURIComponent(sent[i].id)}/media`, undefined, withKey(ADMIN_KEY));
       assert.equal(sha(own.raw), sha(m.bytes));
     }
-    // The same bytes sent twice are kept once, shared by every copy.
+    // A webhook registered with includeMedia gets the bytes in the delivery, up to --webhook-max-media-bytes (2500 here).
+    const deliveries = await waitFor(() => {
+      const found = received.map((copy: any) => rxB.received.find((r) => r.json?.event === 'message' && r.json.data.id === copy.id));
+      return found.every(Boolean) ? found : null;
+    }, 10_000, 'the message deliveries to B');
+    for (const [i, m] of media.entries()) {
+      const delivered = deliveries[i]!.json.data.media;
+      assert.equal(delivered.url, received[i].media.url);
+      if (m.bytes.length <= 2500) assert.equal(sha(fromDataUrl(delivered.dataUrl)), sha(m.bytes), `${m.mutation}: webhook dataUrl`);
+      else assert.equal(delivered.dataUrl, undefined, `${m.mutation}: over the limit, the url only`);
+    }
+    // Each content is kept once, shared by the sender's and the receiver's copy.
     const kept = await server.sql<{ n: number | string }>('SELECT COUNT(*) AS n FROM sandbox_media');
     assert.equal(Number(kept[0]!.n), media.length);
   });

@@ -189,6 +189,7 @@ export const migrations: Record<string, Migration> = {
       await sql`ALTER TABLE sandbox_messages ADD COLUMN extra TEXT`.execute(db);
       await sql`CREATE TABLE sandbox_media (hash TEXT PRIMARY KEY, data BLOB NOT NULL, size INTEGER NOT NULL, created_at BIGINT NOT NULL)`.execute(db);
       await sql`CREATE INDEX sandbox_media_created ON sandbox_media (created_at)`.execute(db);
+      await sql`ALTER TABLE webhooks ADD COLUMN include_media INTEGER NOT NULL DEFAULT 0`.execute(db);
     },
   },
 };

@@ -35,6 +35,8 @@ export interface WebhooksTable {
   updated_at: number;
   /** Set when its session was removed; the row goes once its pending deliveries are done. */
   deleted_at: number | null;
+  /** 1: message deliveries embed the media's dataUrl (up to --webhook-max-media-bytes). */
+  include_media: number;
 }
 
 export interface WebhookDeliveriesTable {

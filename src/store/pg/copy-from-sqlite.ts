@@ -16,6 +16,7 @@ const TABLES = [
   'sandbox_groups',
   'sandbox_group_members',
   'sandbox_messages',
+  'sandbox_media',
   'sandbox_chats',
   'sandbox_receipts',
   'sandbox_pending',
