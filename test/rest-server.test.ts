@@ -117,7 +117,7 @@ describe('REST server routes, OpenAPI and docs', () => {
 
   it('the document lists the webhook payloads (OpenAPI 3.1 webhooks) and every error code with its status', async () => {
     const doc = (await rest(server, 'GET', '/openapi.json')).body;
-    assert.deepEqual(Object.keys(doc.webhooks).sort(), ['ack', 'authenticated', 'disconnected', 'group_join', 'group_leave', 'message', 'ping', 'qr', 'ready', 'status']);
+    assert.deepEqual(Object.keys(doc.webhooks).sort(), ['ack', 'authenticated', 'disconnected', 'group_join', 'group_leave', 'message', 'ping', 'poll_vote', 'qr', 'ready', 'status']);
     const message = doc.webhooks.message.post;
     assert.equal(message.requestBody.content['application/json'].example.event, 'message');
     assert.deepEqual(message.parameters.map((p: any) => p.name), ['webhook-id', 'webhook-timestamp', 'webhook-signature']);
