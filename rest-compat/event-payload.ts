@@ -1,6 +1,7 @@
-import type { EngineMessage, MessageAck } from '../src/engine/engine.js';
+import type { EngineMessage, EnginePoll, MessageAck } from '../src/engine/engine.js';
 import type { BusEvent, BusEventOf, EventType, QrInfo } from '../src/events/bus.js';
-import { ECHO_BOT, EXAMPLE_ME, EXAMPLE_QR, EXAMPLE_SESSION, EXAMPLE_TIME, EXAMPLE_UNIX, type JsonSchema, REST_BASE } from './route.js';
+import { mediaUrl } from '../src/messaging/media-url.js';
+import { ECHO_BOT, EXAMPLE_ME, EXAMPLE_QR, EXAMPLE_SESSION, EXAMPLE_TIME, EXAMPLE_UNIX, type JsonSchema } from './route.js';
 
 // The `data` of an event, the same object on every transport that carries it (webhook deliveries and the
 // legacy /ws socket), in the REST reference's conventions: lower-case words, unix-seconds timestamps,
@@ -9,9 +10,6 @@ import { ECHO_BOT, EXAMPLE_ME, EXAMPLE_QR, EXAMPLE_SESSION, EXAMPLE_TIME, EXAMPL
 // open-wa reports acks as numbers; clients written for it compare those.
 const ackNumber: Record<MessageAck, number> = { ERROR: -1, PENDING: 0, SERVER: 1, DEVICE: 2, READ: 3, PLAYED: 4 };
 
-/** Where a message's media bytes are downloaded (the REST route), relative to the server. */
-export const mediaUrl = (sessionId: string, messageId: string) =>
-  `${REST_BASE}/sessions/${encodeURIComponent(sessionId)}/messages/${encodeURIComponent(messageId)}/media`;
 
 /** A message as events carry it: the fields of the reference's messages list, media as one object. */
 export function messagePayload(sessionId: string, m: EngineMessage): Record<string, unknown> {
@@ -32,13 +30,26 @@ export function messagePayload(sessionId: string, m: EngineMessage): Record<stri
     edited: m.edited ?? false,
     reactions: (m.reactions ?? []).map((r) => ({ emoji: r.emoji, senderId: r.senderId, timestamp: r.timestamp })),
     media: m.media ? { mimetype: m.media.mimetype, filename: m.media.filename ?? null, size: m.media.size, url: mediaUrl(sessionId, m.id) } : null,
+    location: m.location ?? null,
+    vcard: m.vcard ?? null,
+    poll: m.poll ? pollPayload(m.poll) : null,
   };
 }
+
+const pollPayload = (p: EnginePoll) => ({ name: p.name, options: p.options.map((o) => ({ name: o.name, votes: o.votes })), allowMultipleAnswers: p.allowMultipleAnswers });
 
 export const qrPayload = (qr: QrInfo) => ({ qrCode: qr.dataUrl, expiresAt: new Date(qr.expiresAt).toISOString() });
 
 const nullable = (type: string, description?: string) => ({ type: [type, 'null'], ...(description ? { description } : {}) });
 const object = (properties: Record<string, unknown>): JsonSchema => ({ type: 'object', additionalProperties: false, required: Object.keys(properties), properties });
+/** An object schema with properties that may be absent. */
+const withOptional = (schema: JsonSchema, optional: Record<string, unknown>): JsonSchema => ({ ...schema, properties: { ...(schema.properties as object), ...optional } });
+
+const pollSchema = object({
+  name: { type: 'string' },
+  options: { type: 'array', items: object({ name: { type: 'string' }, votes: { type: 'integer' } }) },
+  allowMultipleAnswers: { type: 'boolean' },
+});
 
 const reactionSchema = object({
   emoji: { type: 'string', description: 'The emoji; "" when the sender took its reaction back' },
@@ -55,7 +66,7 @@ const messageSchema = object({
   body: nullable('string', 'The text; null for media (see caption)'),
   timestamp: { type: 'integer', description: 'Unix seconds' },
   author: nullable('string'),
-  type: { type: 'string', description: 'chat, image, document, audio, ptt, video, sticker, location, vcard, revoked, unknown' },
+  type: { type: 'string', description: 'chat, image, document, audio, ptt (voice note), video, sticker, location, vcard, poll, revoked, unknown' },
   ack: nullable('string', 'error, pending, server, device, read, played (sent messages)'),
   caption: nullable('string'),
   quotedMessageId: nullable('string'),
@@ -65,14 +76,25 @@ const messageSchema = object({
   media: {
     oneOf: [
       { type: 'null' },
-      object({
-        mimetype: { type: 'string' },
-        filename: nullable('string'),
-        size: { type: 'integer', description: 'Bytes' },
-        url: { type: 'string', description: 'GET it (with the API key) for the bytes: /api/v1/sessions/{sessionId}/messages/{messageId}/media' },
-      }),
+      withOptional(
+        object({
+          mimetype: { type: 'string' },
+          filename: nullable('string'),
+          size: { type: 'integer', description: 'Bytes' },
+          url: { type: 'string', description: 'GET it (with the API key) for the bytes: /api/v1/sessions/{sessionId}/messages/{messageId}/media' },
+        }),
+        { dataUrl: { type: 'string', description: 'The bytes (data:<mimetype>;base64,...): webhook deliveries of a webhook registered with includeMedia, up to --webhook-max-media-bytes' } },
+      ),
     ],
   },
+  location: {
+    oneOf: [
+      { type: 'null' },
+      object({ latitude: { type: 'number' }, longitude: { type: 'number' }, name: nullable('string'), address: nullable('string') }),
+    ],
+  },
+  vcard: nullable('string', 'The contact card of a vcard message'),
+  poll: { oneOf: [{ type: 'null' }, pollSchema] },
 });
 
 
@@ -165,6 +187,26 @@ const payloads: { [T in EventType]: PayloadRow<T> } = {
     schema: groupSchema,
     build: (e) => ({ groupId: e.groupId, participants: e.participants, by: e.by }),
     example: { ...base, type: 'GROUP_JOIN', groupId: exampleGroup, participants: [EXAMPLE_ME, ECHO_BOT], by: EXAMPLE_ME },
+  },
+  POLL_VOTE: {
+    summary: "A vote on a poll this session sent (to the poll's sender only)",
+    schema: object({
+      messageId: { type: 'string', description: "The poll, as the sender's copy is called" },
+      chatId: { type: 'string' },
+      voter: { type: 'string' },
+      options: { type: 'array', items: { type: 'string' }, description: 'What the voter chose ([] when the vote was taken back)' },
+      poll: pollSchema,
+    }),
+    build: (e) => ({ messageId: e.messageId, chatId: e.chatId, voter: e.voter, options: e.options, poll: pollPayload(e.poll) }),
+    example: {
+      ...base,
+      type: 'POLL_VOTE',
+      messageId: `true_1234567890@c.us_01A242D70CB40000E7EC`,
+      chatId: '1234567890@c.us',
+      voter: '1234567890@c.us',
+      options: ['Tuesday'],
+      poll: { name: 'Meeting day?', options: [{ name: 'Monday', votes: 0 }, { name: 'Tuesday', votes: 1 }], allowMultipleAnswers: false },
+    },
   },
   GROUP_LEAVE: {
     summary: 'Participants left or were removed from a group',

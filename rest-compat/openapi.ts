@@ -10,6 +10,8 @@ const sampleMessages: Record<ErrorCode, string> = {
   SESSION_NOT_READY: "Session 'demo' is not ready (status qr_ready)",
   SESSION_ALREADY_EXISTS: "Session 'demo' already exists",
   INVALID_SESSION_STATE: "Session 'demo' has no QR code (status ready)",
+  MESSAGE_NOT_FOUND: "Session 'demo' has no message 'false_15550000001@c.us_01A242D70CB40000E7EB'",
+  MEDIA_GONE: 'The media of this message is no longer kept (pruned after --media-retention-days, or gone from WhatsApp)',
   INVALID_CHAT_ID: "chatId must look like 15550001234@c.us or ...@g.us, not 'bob'",
   VALIDATION_ERROR: 'content must not be empty',
   BAD_REQUEST: 'the request body is not valid JSON',
@@ -166,8 +168,8 @@ function operation(route: RestRoute, byId: Map<string, RestRoute>): Record<strin
   if (route.response.message) sample.message = route.response.message;
   if (example.data !== undefined) sample.data = example.data;
   const content =
-    route.response.contentType === 'image/png'
-      ? { 'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } } }
+    route.response.contentType
+      ? { [route.response.contentType]: { schema: { type: 'string', contentMediaType: route.response.contentType } } }
       : { 'application/json': { schema: envelope(route), example: sample } };
   const errors: Record<string, unknown> = {};
   for (const status of errorStatuses(route)) errors[String(status)] = responseRef(status);

@@ -25,7 +25,7 @@ const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const PING_INTERVAL_MS = 30_000;
 
 export interface LegacyEvent {
-  event: 'qr' | 'authenticated' | 'ready' | 'message' | 'ack' | 'disconnected' | 'group_join' | 'group_leave' | 'group_update' | 'group_promote' | 'group_demote' | 'call' | 'reaction' | 'message_revoked' | 'message_edited' | 'presence';
+  event: 'qr' | 'authenticated' | 'ready' | 'message' | 'ack' | 'disconnected' | 'group_join' | 'group_leave' | 'group_update' | 'group_promote' | 'group_demote' | 'call' | 'reaction' | 'message_revoked' | 'message_edited' | 'presence' | 'poll_vote';
   sessionId: string;
   data: Record<string, unknown>;
 }
@@ -47,6 +47,7 @@ const legacyEvents: Partial<Record<BusEvent['type'], LegacyEvent['event']>> = {
   GROUP_PROMOTE: 'group_promote',
   GROUP_DEMOTE: 'group_demote',
   CALL: 'call',
+  POLL_VOTE: 'poll_vote',
 };
 
 /**

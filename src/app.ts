@@ -207,6 +207,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     metrics.countsFrom('wa_gateway_cluster_events_total', 'Cluster: engine calls forwarded to other nodes, internal requests made, sessions acquired, leases lost, calls retried at a new owner', 'kind', () => ({ ...cluster.counters }));
     metrics.gaugeFrom('wa_gateway_cluster_sessions_owned', 'Cluster: sessions this node drives now', () => sessions.localCount());
   }
+  webhookWorker.mediaOf = (sessionId, messageId) => messaging.media(sessionId, messageId);
   const services: Services = { config, logger, bus, sessions, server, messaging, accounts, metrics, webhooks, apiKeys, auth, live, rateLimiter, cluster };
   // Without any API key the API is open: then it listens on loopback only, unless --host says otherwise.
   if (!config.host) config.host = apiKeys.enabled ? '0.0.0.0' : '127.0.0.1';

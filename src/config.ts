@@ -80,6 +80,7 @@ export const settings = [
   { path: 'redis.prefix', flag: '--redis-prefix', env: 'REDIS_PREFIX', schema: z.string().min(1).max(100), default: 'wa-gateway:', doc: 'Start of every Redis key and channel, so several clusters (or test runs) can share one Redis' },
   { path: 'history.retentionDays', flag: '--history-retention-days', env: 'HISTORY_RETENTION_DAYS', schema: z.coerce.number().min(0).max(36500), default: 0, doc: 'Days of message history (messages, their receipts and media details) kept; older ones are removed in small batches in the background (0: keep everything; fractions allowed)' },
   { path: 'history.pruneIntervalMs', flag: '--history-prune-interval-ms', env: 'HISTORY_PRUNE_INTERVAL_MS', schema: positiveInt, default: 60_000, doc: 'With a retention: how often the pruner looks for history past it (a backlog is then removed a batch per event-loop turn)' },
+  { path: 'history.mediaRetentionDays', flag: '--media-retention-days', env: 'MEDIA_RETENTION_DAYS', schema: z.coerce.number().min(0).max(36500), default: 30, doc: 'Days the sandbox keeps media bytes (in the database) after their last send; older ones are removed with the history batches and their download answers MEDIA_GONE (0: keep them)' },
   { path: 'maxSessions', flag: '--max-sessions', env: 'MAX_SESSIONS', schema: positiveInt, default: 10, doc: 'Most sessions the server holds at once (in a cluster: per node)' },
   { path: 'cluster.nodeId', flag: '--node-id', env: 'NODE_ID', schema: z.string().trim().regex(/^[A-Za-z0-9_.-]{0,64}$/, 'letters, digits, ".", "-" and "_", at most 64'), default: '', doc: 'This node\'s name in a cluster; with --database-url it turns cluster mode on (nodes share the sessions of one PostgreSQL database). Empty: one server on its own' },
   { path: 'cluster.advertiseUrl', flag: '--advertise-url', env: 'ADVERTISE_URL', schema: z.string().trim().refine((s) => s === '' || /^https?:\/\/[^\s/]+\/?$/.test(s), 'expected http(s)://host:port'), default: '', doc: 'Cluster: the URL other nodes reach this one at (empty: http://127.0.0.1:<port>, for nodes on one host)' },
@@ -124,6 +125,7 @@ export const settings = [
   { path: 'webhooks.concurrency', flag: '--webhook-concurrency', env: 'WEBHOOK_CONCURRENCY', schema: positiveInt, default: 4, doc: 'Deliveries in flight at once per webhook endpoint' },
   { path: 'webhooks.disableAfterMs', flag: '--webhook-disable-after-ms', env: 'WEBHOOK_DISABLE_AFTER_MS', schema: positiveInt, default: 5 * 24 * 3600 * 1000, doc: 'A webhook whose deliveries keep failing for this long (ms) is disabled' },
   { path: 'webhooks.claimLeaseMs', flag: '--webhook-claim-lease-ms', env: 'WEBHOOK_CLAIM_LEASE_MS', schema: positiveInt, default: 10000, doc: 'PostgreSQL: how long a delivery a server took stays its own without renewal (a server that died leaves its deliveries in flight to others after this)' },
+  { path: 'webhooks.maxMediaBytes', flag: '--webhook-max-media-bytes', env: 'WEBHOOK_MAX_MEDIA_BYTES', schema: positiveInt, default: 5 * 1024 * 1024, doc: 'Largest media a webhook registered with includeMedia gets embedded as media.dataUrl in message deliveries (bytes); larger media keep only their url' },
   { path: 'webhooks.pollIntervalMs', flag: '--webhook-poll-interval-ms', env: 'WEBHOOK_POLL_INTERVAL_MS', schema: positiveInt, default: 1000, doc: 'How often the delivery worker looks for due retries, in ms' },
   { path: 'logFormat', flag: '--log-format', env: 'LOG_FORMAT', schema: z.enum(['auto', 'json', 'pretty']), default: 'auto', doc: 'Log lines as JSON, pretty, or auto (pretty when stdout is a terminal)' },
   { path: 'metrics.auth', flag: '--metrics-auth', env: 'METRICS_AUTH', schema: bool, default: true, doc: 'Ask for the API key on /metrics as on the API (when keys are configured)' },
@@ -164,7 +166,7 @@ export interface Config {
   /** url '' = no Redis: one node. */
   redis: { url: string; prefix: string };
   maxSessions: number;
-  history: { retentionDays: number; pruneIntervalMs: number };
+  history: { retentionDays: number; pruneIntervalMs: number; mediaRetentionDays: number };
   engine: 'sandbox' | 'open-wa' | 'baileys';
   cluster: { nodeId: string; advertiseUrl: string; leaseTtlMs: number; sharedDataDir: boolean; secret: string };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -193,6 +195,7 @@ export interface Config {
     disableAfterMs: number;
     pollIntervalMs: number;
     claimLeaseMs: number;
+    maxMediaBytes: number;
   };
   logFormat: 'auto' | 'json' | 'pretty';
   metrics: { auth: boolean };

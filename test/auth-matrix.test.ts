@@ -15,6 +15,8 @@ interface Operation {
 }
 
 const BOT = '15550000001@c.us';
+/** An image the target session sent (set before the matrix runs): a read-only key may download it. */
+let mediaId = '';
 const PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 const send = (field: string) => ({
   doc: `mutation($input: ${field === 'sendText' ? 'SendTextInput' : 'SendMediaInput'}!) { ${field}(input: $input) { message { id } } }`,
@@ -70,6 +72,7 @@ const operations: Record<RootType, Record<string, Operation>> = {
     nodes: { doc: '{ nodes { id } }', vars: () => ({}) },
     webhooks: { doc: 'query($id: String!) { webhooks(sessionId: $id) { id } }', vars: ({ target }) => ({ id: target }) },
     checkNumber: { doc: 'query($id: String!) { checkNumber(sessionId: $id, number: "15550000001") { exists } }', vars: ({ target }) => ({ id: target }) },
+    messageMedia: { doc: 'query($id: String!, $m: String!) { messageMedia(sessionId: $id, messageId: $m) { size } }', vars: ({ target }) => ({ id: target, m: mediaId }) },
   },
   Mutation: {
     createSession: { doc: CREATE, vars: ({ target }) => ({ input: { sessionId: target } }) },
@@ -85,6 +88,25 @@ const operations: Record<RootType, Record<string, Operation>> = {
     sendImage: send('sendImage'),
     sendFile: send('sendFile'),
     sendAudio: send('sendAudio'),
+    sendVideo: send('sendVideo'),
+    sendSticker: send('sendSticker'),
+    sendVoice: send('sendVoice'),
+    sendLocation: {
+      doc: 'mutation($input: SendLocationInput!) { sendLocation(input: $input) { message { id } } }',
+      vars: ({ target }) => ({ input: { sessionId: target, chatId: BOT, latitude: 1, longitude: 2 } }),
+    },
+    sendContactCard: {
+      doc: 'mutation($input: SendContactCardInput!) { sendContactCard(input: $input) { message { id } } }',
+      vars: ({ target }) => ({ input: { sessionId: target, chatId: BOT, contactId: BOT } }),
+    },
+    sendPoll: {
+      doc: 'mutation($input: SendPollInput!) { sendPoll(input: $input) { message { id } } }',
+      vars: ({ target }) => ({ input: { sessionId: target, chatId: BOT, name: 'q', options: ['a', 'b'] } }),
+    },
+    votePoll: {
+      doc: 'mutation($input: VotePollInput!) { votePoll(input: $input) { message { id } } }',
+      vars: ({ target }) => ({ input: { sessionId: target, messageId: 'true_1@c.us_NONE', options: ['a'] } }),
+    },
     createGroup: {
       doc: 'mutation($input: CreateGroupInput!) { createGroup(input: $input) { gid } }',
       vars: ({ target, peer }) => ({ input: { sessionId: target, name: 'g', participants: [peer] } }),
@@ -137,6 +159,7 @@ const operations: Record<RootType, Record<string, Operation>> = {
     events: { doc: 'subscription($id: String!) { events(sessionId: $id) { type } }', vars: ({ target }) => ({ id: target }) },
     message: { doc: 'subscription($id: String!) { message(sessionId: $id) { id } }', vars: ({ target }) => ({ id: target }) },
     ack: { doc: 'subscription($id: String!) { ack(sessionId: $id) { messageId } }', vars: ({ target }) => ({ id: target }) },
+    pollVote: { doc: 'subscription($id: String!) { pollVote(sessionId: $id) { messageId } }', vars: ({ target }) => ({ id: target }) },
   },
 };
 
@@ -176,7 +199,8 @@ describe('auth matrix over every GraphQL operation', () => {
   before(async () => {
     ({ server, peer, groupId, otherKey, readKey } = await scopedFixture(['pending']));
     await gqlOkAs(server, ADMIN_KEY, 'mutation { sendText(input: { sessionId: "target", chatId: "15550000001@c.us", content: "hello" }) { message { id } } }');
-    await waitFor(async () => (await unread()) > 0, 5000, 'the echo bot answers (an unread message)');
+    mediaId = (await gqlOkAs(server, ADMIN_KEY, 'mutation($input: SendMediaInput!) { sendImage(input: $input) { message { id } } }', { input: { sessionId: target, chatId: BOT, data: PNG } })).sendImage.message.id;
+    await waitFor(async () => (await unread()) > 1, 5000, 'the echo bot answers both (unread messages)');
     await gqlOkAs(server, ADMIN_KEY, CREATE, { input: { sessionId: 'pending', waitForQR: true } });
     victimKeyId = (await createKey(server, { admin: true, name: 'victim' })).id;
   });
@@ -245,12 +269,19 @@ describe('auth matrix over every GraphQL operation', () => {
       const denied = (await run({ apiKey: otherKey })) as any;
       const errors = denied.error ?? denied.value?.errors;
       assert.equal(errors?.[0]?.extensions?.code, expectedDenial(ruleFor(schema, "Subscription", field), "other-session"), JSON.stringify(denied));
-      // message and ack only speak when something happens: keep the admin sending until one arrives.
+      // message and ack only speak when something happens: keep the admin sending until one arrives (pollVote: voting on
+      // a poll of the session's own).
       let poke = true;
+      const poll =
+        field === 'pollVote'
+          ? (await gqlOkAs(server, ADMIN_KEY, 'mutation { sendPoll(input: { sessionId: "target", chatId: "15550000001@c.us", name: "q", options: ["a", "b"] }) { message { id } } }')).sendPoll.message.id
+          : null;
       const poking = (async () => {
         for (let i = 0; i < 50 && poke; i++) {
           await new Promise((r) => setTimeout(r, 100));
-          if (poke) await gqlOkAs(server, ADMIN_KEY, 'mutation { sendText(input: { sessionId: "target", chatId: "15550000001@c.us", content: "poke" }) { message { id } } }');
+          if (!poke) break;
+          if (poll) await gqlOkAs(server, ADMIN_KEY, 'mutation($input: VotePollInput!) { votePoll(input: $input) { message { id } } }', { input: { sessionId: target, messageId: poll, options: [i % 2 ? 'a' : 'b'] } });
+          else await gqlOkAs(server, ADMIN_KEY, 'mutation { sendText(input: { sessionId: "target", chatId: "15550000001@c.us", content: "poke" }) { message { id } } }');
         }
       })();
       const allowed = (await run({ apiKey: readKey })) as any;

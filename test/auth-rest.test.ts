@@ -18,7 +18,7 @@ const PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJA
 /** A body that passes the route's schema, from the names of its required fields. */
 function sampleBody(schema: any, sessionId: string, peer: string): Record<string, unknown> | undefined {
   if (!schema) return undefined;
-  const values: Record<string, unknown> = { sessionId, chatId: BOT, content: 'hi', data: PNG, name: 'g', participants: [peer], presence: 'typing', emoji: '👍' };
+  const values: Record<string, unknown> = { sessionId, chatId: BOT, content: 'hi', data: PNG, name: 'g', participants: [peer], presence: 'typing', emoji: '👍', latitude: 1, longitude: 1, options: ['a', 'b'] };
   return Object.fromEntries((schema.required ?? []).map((k: string) => [k, values[k] ?? 'x']));
 }
 

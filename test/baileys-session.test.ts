@@ -146,13 +146,13 @@ describe('Baileys session: calls reach the socket as Baileys documents them', ()
     const jid = '4915550000002@s.whatsapp.net';
     const data = Buffer.from('png');
 
-    const sent = await session.sendText({ chatId: PEER, content: 'hi', quotedMessageId: '3EB0A1B2C3D4E5F60001' });
+    const sent = await session.send({ chatId: PEER, content: { kind: 'text', text: 'hi' }, quotedMessageId: '3EB0A1B2C3D4E5F60001' });
     assert.deepEqual([sent.fromMe, sent.chatId, sent.body, sent.type], [true, PEER, 'hi', 'CHAT']);
     const quotedCall = sock.calls.at(-1)!;
     assert.equal(quotedCall.method, 'sendMessage');
     assert.deepEqual(quotedCall.args.slice(0, 2), [jid, { text: 'hi' }]);
     assert.equal((quotedCall.args[2] as { quoted: { key: { id: string } } }).quoted.key.id, '3EB0A1B2C3D4E5F60001', 'the stored WAMessage is quoted');
-    const image = await session.sendMedia({ kind: 'image', chatId: PEER, data, mimetype: 'image/png', caption: 'c' });
+    const image = await session.send({ chatId: PEER, content: { kind: 'media', media: 'image', data, mimetype: 'image/png', caption: 'c' } });
     assert.equal(image.type, 'IMAGE');
     assert.deepEqual(sock.calls.at(-1)!.args, [jid, { image: data, mimetype: 'image/png', caption: 'c' }, {}]);
     const contents: OutgoingContent[] = [
@@ -216,7 +216,7 @@ describe('Baileys session: calls reach the socket as Baileys documents them', ()
     assert.deepEqual((read.args[0] as { id: string }[]).map((k) => k.id).sort(), ['3EB0A1B2C3D4E5F60001', '3EB0A1B2C3D4E5F60003']);
     assert.equal((await session.getChat(PEER))?.unreadCount, 0);
     await session.stop();
-    await assert.rejects(session.sendText({ chatId: PEER, content: 'x' }), (e: unknown) => e instanceof EngineError && e.code === 'SESSION_NOT_READY');
+    await assert.rejects(session.send({ chatId: PEER, content: { kind: 'text', text: 'x' } }), (e: unknown) => e instanceof EngineError && e.code === 'SESSION_NOT_READY');
   });
 });
 

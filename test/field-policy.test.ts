@@ -30,11 +30,18 @@ describe('field policies', () => {
       'Mutation.forwardMessage: messaging',
       'Mutation.reactToMessage: messaging',
       'Mutation.sendAudio: messaging',
+      'Mutation.sendContactCard: messaging',
       'Mutation.sendFile: messaging',
       'Mutation.sendImage: messaging',
+      'Mutation.sendLocation: messaging',
+      'Mutation.sendPoll: messaging',
+      'Mutation.sendSticker: messaging',
       'Mutation.sendText: messaging',
       'Mutation.setPresence: messaging',
       'Query.checkNumber: messaging',
+      'Mutation.sendVideo: messaging',
+      'Mutation.sendVoice: messaging',
+      'Mutation.votePoll: messaging',
     ]);
   });
 
@@ -50,7 +57,7 @@ describe('field policies', () => {
 
   it('a root field without a rule, or a field that does not exist, is admin-only', () => {
     assert.deepEqual(ruleFor(withField('root', {}), 'Query', 'plain'), { kind: 'admin' });
-    assert.deepEqual(ruleFor(schema, 'Mutation', 'sendLocation'), { kind: 'admin' });
+    assert.deepEqual(ruleFor(schema, 'Mutation', 'sendCarrierPigeon'), { kind: 'admin' });
     assert.deepEqual(ruleFor(schema, 'Mutation', 'sendText'), { kind: 'session', action: 'send', sessionIdIn: 'input' });
   });
 });

@@ -124,7 +124,7 @@ describe('open-wa engine without the package installed', () => {
     const { session } = await startSession(e, 'forwarding');
     for (const method of Object.keys(engineCalls)) assert.equal(typeof (session as unknown as Record<string, unknown>)[method], 'function', method);
     const code = (error: unknown) => (error as { code?: string }).code;
-    await assert.rejects(session.sendText({ chatId: 'bob', content: 'hi' }), (error) => code(error) === 'INVALID_CHAT_ID');
+    await assert.rejects(session.send({ chatId: 'bob', content: { kind: 'text', text: 'hi' } }), (error) => code(error) === 'INVALID_CHAT_ID');
     await assert.rejects(session.addParticipants('15551000001@c.us', ['15550000001@c.us']), (error) => code(error) === 'INVALID_CHAT_ID');
     await assert.rejects(session.getChats(), (error) => code(error) === 'SESSION_NOT_READY');
     await assert.rejects(session.getChat('15550000001@c.us'), (error) => code(error) === 'SESSION_NOT_READY');

@@ -128,7 +128,8 @@ describe('open-wa mapping: messages', () => {
     assert.deepEqual([ptt.type, ptt.ack, ptt.media?.mimetype], ['PTT', 'DEVICE', 'audio/ogg; codecs=opus']);
     const loc = mapMessage(messages.location);
     assert.deepEqual([loc.type, loc.ack, loc.body, loc.media], ['LOCATION', 'ERROR', 'Berlin', null]);
-    assert.equal(mapMessage(messages.poll).type, 'UNKNOWN');
+    assert.deepEqual(loc.location, { latitude: 52.52, longitude: 13.405, name: 'Berlin', address: null });
+    assert.equal(mapMessage({ ...messages.incomingText, type: 'gp2' } as unknown as Message).type, 'UNKNOWN');
   });
 
   it('maps the ack enum -1..4 and nothing else', () => {
@@ -362,29 +363,29 @@ function recordedClient() {
 }
 
 describe('open-wa worker calls: every engine-interface method against recorded payloads', () => {
-  it('sendText: sends, reports the library error strings, and replies when quoting', async () => {
+  it('send text: sends, reports the library error strings, and replies when quoting', async () => {
     const { client, calls } = recordedClient();
     const api = clientCalls(client);
-    const sent = await api.sendText({ chatId: ALICE, content: 'hi' });
+    const sent = await api.send({ chatId: ALICE, content: { kind: 'text', text: 'hi' } });
     assert.deepEqual([sent.id, sent.chatId, sent.from, sent.fromMe, sent.body, sent.type], [`true_${ALICE}_3EB0SENT0000000000A1`, ALICE, ME, true, 'hi', 'CHAT']);
-    await assert.rejects(api.sendText({ chatId: '4915100000007@c.us', content: 'hi' }), expectEngineError('ENGINE_UNSUPPORTED'));
-    await assert.rejects(api.sendText({ chatId: '4915100000008@c.us', content: 'hi' }), expectEngineError('NOT_ON_WHATSAPP'));
-    const reply = await api.sendText({ chatId: ALICE, content: 'and hello back', quotedMessageId: messages.incomingText.id });
+    await assert.rejects(api.send({ chatId: '4915100000007@c.us', content: { kind: 'text', text: 'hi' } }), expectEngineError('ENGINE_UNSUPPORTED'));
+    await assert.rejects(api.send({ chatId: '4915100000008@c.us', content: { kind: 'text', text: 'hi' } }), expectEngineError('NOT_ON_WHATSAPP'));
+    const reply = await api.send({ chatId: ALICE, content: { kind: 'text', text: 'and hello back' }, quotedMessageId: messages.incomingText.id });
     assert.equal(reply.quotedMessageId, messages.incomingText.id);
     assert.deepEqual(calls.find((c) => c[0] === 'reply'), ['reply', ALICE, 'and hello back', messages.incomingText.id]);
   });
 
-  it('sendMedia: images, files and audio as data URLs; false becomes an error', async () => {
+  it('send media: images, files and audio as data URLs; false becomes an error', async () => {
     const { client, calls } = recordedClient();
     const api = clientCalls(client);
     const data = new Uint8Array(Buffer.from('PNGDATA'));
-    const image = await api.sendMedia({ kind: 'image', chatId: ALICE, data, mimetype: 'image/png', caption: 'look' });
+    const image = await api.send({ chatId: ALICE, content: { kind: 'media', media: 'image', data, mimetype: 'image/png', caption: 'look' } });
     assert.deepEqual([image.type, image.caption, image.media], ['IMAGE', 'look', { mimetype: 'image/png', size: 7 }]);
     assert.deepEqual(calls[0], ['sendImage', ALICE, toDataUrl('image/png', data), 'image', 'look', undefined, true]);
     assert.equal(toDataUrl('image/png', data), `data:image/png;base64,${Buffer.from('PNGDATA').toString('base64')}`);
-    const audio = await api.sendMedia({ kind: 'audio', chatId: ALICE, data, mimetype: 'audio/ogg' });
+    const audio = await api.send({ chatId: ALICE, content: { kind: 'media', media: 'audio', data, mimetype: 'audio/ogg' } });
     assert.equal(audio.type, 'AUDIO');
-    await assert.rejects(api.sendMedia({ kind: 'file', chatId: ALICE, data, mimetype: 'application/pdf', filename: 'a.pdf' }), expectEngineError('ENGINE_ERROR'));
+    await assert.rejects(api.send({ chatId: ALICE, content: { kind: 'media', media: 'file', data, mimetype: 'application/pdf', filename: 'a.pdf' } }), expectEngineError('ENGINE_ERROR'));
   });
 
   it('getChats, getChat, getMessages', async () => {
@@ -520,8 +521,10 @@ describe('open-wa supervisor: answers before a worker is ready', () => {
   );
   const session: EngineSession = supervisor;
   const notReady: [string, () => Promise<unknown>][] = [
-    ['sendText', () => session.sendText({ chatId: ALICE, content: 'x' })],
-    ['sendMedia', () => session.sendMedia({ kind: 'image', chatId: ALICE, data: Buffer.from('x'), mimetype: 'image/png' })],
+    ['send', () => session.send({ chatId: ALICE, content: { kind: 'text', text: 'x' } })],
+    ['send media', () => session.send({ chatId: ALICE, content: { kind: 'media', media: 'image', data: Buffer.from('x'), mimetype: 'image/png' } })],
+    ['getMedia', () => session.getMedia(messages.groupImage.id)],
+    ['act', () => session.act({ kind: 'vote', messageId: messages.poll.id, options: ['a'] })],
     ['getChats', () => session.getChats()],
     ['getChat', () => session.getChat(ALICE)],
     ['getMessages', () => session.getMessages(ALICE, { limit: 1 })],
@@ -540,7 +543,7 @@ describe('open-wa supervisor: answers before a worker is ready', () => {
   }
 
   it('rejects malformed ids with INVALID_CHAT_ID before asking the worker', async () => {
-    await assert.rejects(session.sendText({ chatId: 'alice', content: 'x' }), expectEngineError('INVALID_CHAT_ID'));
+    await assert.rejects(session.send({ chatId: 'alice', content: { kind: 'text', text: 'x' } }), expectEngineError('INVALID_CHAT_ID'));
     await assert.rejects(session.getGroupParticipants(ALICE), expectEngineError('INVALID_CHAT_ID'));
     await assert.rejects(session.addParticipants(GROUP, ['bob']), expectEngineError('INVALID_CHAT_ID'));
   });

@@ -99,6 +99,7 @@ describe('PostgreSQL schema', async () => {
         assert.equal(pc.is_nullable === 'NO', lc.notNull, `${where}: NOT NULL`);
         assert.equal(pks.has(pc.column_name), lc.pk, `${where}: primary key`);
         if (lc.type === 'text') assert.equal(pc.data_type, 'text', where);
+        else if (lc.type === 'blob') assert.equal(pc.data_type, 'bytea', where);
         else {
           assert.match(lc.type, /^(integer|bigint)$/, where);
           assert.ok(['integer', 'bigint'].includes(pc.data_type), `${where}: ${pc.data_type}`);

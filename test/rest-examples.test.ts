@@ -22,6 +22,14 @@ const ORDER = [
   'sendImage',
   'sendFile',
   'sendAudio',
+  'sendVideo',
+  'sendSticker',
+  'sendVoice',
+  'getMessageMedia',
+  'sendLocation',
+  'sendContactCard',
+  'sendPoll',
+  'votePoll',
   'listChats',
   'listChatMessages',
   'listContacts',
@@ -121,6 +129,8 @@ describe('REST docs: every route has an example, and every example runs as writt
     const made: Record<string, string> = {};
     for (const id of ORDER) {
       const route = routeTable.find((r) => r.id === id)!;
+      const messageId = id === 'getMessageMedia' ? made.imageId : id === 'votePoll' ? made.pollId : made.textId;
+      if (messageId) made.messageId = messageId;
       const op = doc.paths[route.path][route.method.toLowerCase()];
       let path = route.path;
       const query = new URLSearchParams();
@@ -145,13 +155,23 @@ describe('REST docs: every route has an example, and every example runs as writt
         assert.deepEqual([...Buffer.from(await res.arrayBuffer()).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], `${id}: a PNG`);
         continue;
       }
+      if (route.response.contentType) {
+        // A message's media: the image sendImage sent, as it was sent.
+        assert.equal(res.status, status, `${id}: ${res.status}`);
+        assert.equal(type, 'image/png');
+        assert.match(res.headers.get('content-disposition') ?? '', /^attachment; filename=/);
+        assert.deepEqual([...Buffer.from(await res.arrayBuffer()).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], `${id}: a PNG`);
+        continue;
+      }
       const answer = (await res.json()) as any;
       assert.equal(res.status, status, `${id} ${route.method} ${path}: ${JSON.stringify(answer)}`);
       const example = op.responses[String(status)].content['application/json'].example;
       assertSameShape(answer, example, id);
       if (id === 'createGroup') made.groupId = answer.data.gid;
-      // The message actions act on the text the first send made.
-      if (id === 'sendText') made.messageId = answer.data.messageId;
+      // The media route reads the image, the vote goes to the poll, the message actions act on the first text.
+      if (id === 'sendText') made.textId = answer.data.messageId;
+      if (id === 'sendImage') made.imageId = answer.data.messageId;
+      if (id === 'sendPoll') made.pollId = answer.data.messageId;
       if (id === 'registerWebhook') made.webhookId = answer.data.id;
       if (id === 'revokeGroupInviteLink') made.link = answer.data.link;
       if (id === 'sandboxScanQr') {

@@ -172,6 +172,21 @@ describe('REST and GraphQL give the same error code for the same failure', () =>
     }
   });
 
+  it('MESSAGE_NOT_FOUND and MEDIA_GONE (404) for a media download on both paths', async () => {
+    const MEDIA = 'query($s: String!, $m: String!) { messageMedia(sessionId: $s, messageId: $m) { dataUrl } }';
+    const download = (id: string) => rest(server, 'GET', `/sessions/p-ready/messages/${encodeURIComponent(id)}/media`);
+    assertError(await download('true_1@c.us_NONE'), 'MESSAGE_NOT_FOUND');
+    assert.equal((await server.gql(MEDIA, { s: 'p-ready', m: 'true_1@c.us_NONE' })).errors?.[0]?.extensions?.code, 'MESSAGE_NOT_FOUND');
+    const png = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+    const sent = await rest(server, 'POST', '/sessions/p-ready/send-image', { chatId: ECHO, data: png });
+    // From outside the app: retried while the server's own write transaction holds the SQLite file.
+    await waitFor(() => server.sql('DELETE FROM sandbox_media').then(() => true, () => false), 10_000, 'the media pruned');
+    assertError(await download(sent.body.data.messageId), 'MEDIA_GONE');
+    assert.equal((await server.gql(MEDIA, { s: 'p-ready', m: sent.body.data.messageId })).errors?.[0]?.extensions?.code, 'MEDIA_GONE');
+    covered.add('MESSAGE_NOT_FOUND');
+    covered.add('MEDIA_GONE');
+  });
+
   it('MAX_SESSIONS_REACHED (429) on both paths', async () => {
     await rest(server, 'POST', '/sessions', { sessionId: 'p-fill' });
     const viaRest = await rest(server, 'POST', '/sessions', { sessionId: 'p-over' });

@@ -118,7 +118,7 @@ describe('REST server routes, OpenAPI and docs', () => {
   it('the document lists the webhook payloads (OpenAPI 3.1 webhooks) and every error code with its status', async () => {
     const doc = (await rest(server, 'GET', '/openapi.json')).body;
     assert.deepEqual(Object.keys(doc.webhooks).sort(), [
-      'ack', 'authenticated', 'call', 'disconnected', 'group_demote', 'group_join', 'group_leave', 'group_promote', 'group_update', 'message', 'message_edited', 'message_revoked', 'ping', 'presence', 'qr', 'reaction', 'ready', 'status',
+      'ack', 'authenticated', 'call', 'disconnected', 'group_demote', 'group_join', 'group_leave', 'group_promote', 'group_update', 'message', 'message_edited', 'message_revoked', 'ping', 'poll_vote', 'presence', 'qr', 'reaction', 'ready', 'status',
     ]);
     const message = doc.webhooks.message.post;
     assert.equal(message.requestBody.content['application/json'].example.event, 'message');

@@ -47,6 +47,25 @@ describe('history retention', () => {
     assert.equal((await chatsOf(s, 'A')).find((c) => c.id === b)?.lastMessage, null);
   });
 
+  it('media bytes past --media-retention-days go with the history batches: the message stays, its download is MEDIA_GONE', async () => {
+    // No history retention, a 2-second media window pruned every 100 ms.
+    const fixture = await twoSessions({ history: { retentionDays: 0, mediaRetentionDays: 2 / 86_400, pruneIntervalMs: 100 } });
+    const s = fixture.server;
+    try {
+      const png = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+      const sent = (await s.gqlOk('mutation($input: SendMediaInput!) { sendImage(input: $input) { message { id } } }', { input: { sessionId: 'A', chatId: fixture.b, data: png } })).sendImage.message;
+      const url = `${s.url}/api/v1/sessions/A/messages/${encodeURIComponent(sent.id)}/media`;
+      assert.equal((await fetch(url)).status, 200);
+      await waitFor(async () => Number((await s.sql<{ n: number }>('SELECT COUNT(*) AS n FROM sandbox_media'))[0]!.n) === 0, 10_000, 'the media pruned');
+      const gone = await fetch(url);
+      assert.equal(gone.status, 404);
+      assert.equal(((await gone.json()) as any).error.code, 'MEDIA_GONE');
+      assert.deepEqual((await history(s, 'A', fixture.b)).map((m) => m.id), [sent.id], 'the message itself stays');
+    } finally {
+      await s.dispose();
+    }
+  });
+
   it('prunes a large backlog in small batches (none over 20 ms of the event loop\'s CPU; 50 of the process\'s on Node 20)', sqliteOnly('the pruner on a SQLite file of its own'), async () => {
     const store = await openStore(join(tempDir(), 'retention.sqlite'));
     try {
@@ -59,7 +78,7 @@ describe('history retention', () => {
         sandbox.insertMessage('s', {
           id: `m${i}`, chatId: `${i % 50}@c.us`, from: `${i % 50}@c.us`, to: 'me@c.us', fromMe: i % 2 === 0, body: 'x', timestamp: old + i,
           author: null, type: 'CHAT', ack: null, caption: null, media: null, quotedMessageId: null,
-        }, key, { name: null, isGroup: false }, i % 4 !== 1);
+        }, key, { name: null, isGroup: false }, i % 4 !== 1, null);
         if (i % 2 === 0) sandbox.addReceipts(key, 'me', ['peer']);
       }
       store.sqlite.exec('COMMIT');

@@ -143,7 +143,9 @@ interface MediaExample {
   mimetype: string;
 }
 
-const sendMediaRoute = (mutation: 'sendImage' | 'sendFile' | 'sendAudio', path: string, summary: string, example: MediaExample): RestRoute => ({
+type MediaMutation = 'sendImage' | 'sendFile' | 'sendAudio' | 'sendVideo' | 'sendSticker' | 'sendVoice';
+
+const sendMediaRoute = (mutation: MediaMutation, path: string, summary: string, example: MediaExample): RestRoute => ({
   id: mutation,
   method: 'POST',
   path,
@@ -184,6 +186,224 @@ const sendMediaRoute = (mutation: 'sendImage' | 'sendFile' | 'sendAudio', path: 
   },
 });
 
+/** The answer of the sends beyond text and media: the message, with the fields of its kind. */
+const SENT_FIELDS = 'id chatId timestamp type quotedMessageId location { latitude longitude name address } vcard poll { name options { name votes } allowMultipleAnswers }';
+
+interface GqlSent {
+  id: string;
+  chatId: string;
+  timestamp: number;
+  type: string;
+  quotedMessageId: string | null;
+  location: unknown;
+  vcard: string | null;
+  poll: unknown;
+}
+
+const sentKindSchema = (field: 'location' | 'vcard' | 'poll', schema: JsonSchema): JsonSchema => ({
+  type: 'object',
+  required: ['messageId', 'chatId', 'timestamp', 'type', field],
+  properties: {
+    messageId: { type: 'string' },
+    chatId: { type: 'string' },
+    timestamp: { type: 'integer', description: 'Unix seconds' },
+    type: { type: 'string' },
+    quotedMessageId: { type: ['string', 'null'] },
+    [field]: schema,
+  },
+});
+
+const locationSchema: JsonSchema = {
+  type: 'object',
+  required: ['latitude', 'longitude'],
+  properties: { latitude: { type: 'number' }, longitude: { type: 'number' }, name: { type: ['string', 'null'] }, address: { type: ['string', 'null'] } },
+};
+
+const pollSchema: JsonSchema = {
+  type: 'object',
+  required: ['name', 'options', 'allowMultipleAnswers'],
+  properties: {
+    name: { type: 'string' },
+    options: { type: 'array', items: { type: 'object', required: ['name', 'votes'], properties: { name: { type: 'string' }, votes: { type: 'integer' } } } },
+    allowMultipleAnswers: { type: 'boolean' },
+  },
+};
+
+/** A send of a kind with fields of its own (location, contact card, poll): one GraphQL mutation, its input from the body. */
+function sendKindRoute(o: {
+  id: 'sendLocation' | 'sendContactCard' | 'sendPoll';
+  path: string;
+  summary: string;
+  input: string;
+  fields: string[];
+  field: 'location' | 'vcard' | 'poll';
+  schema: JsonSchema;
+  body: JsonSchema;
+  example: { body: Record<string, unknown>; type: string; value: unknown; n: number };
+}): RestRoute {
+  return {
+    id: o.id,
+    method: 'POST',
+    path: o.path,
+    tag: 'Messaging',
+    summary: o.summary,
+    document: `mutation Rest${o.id[0]!.toUpperCase()}${o.id.slice(1)}($input: ${o.input}!) { ${o.id}(input: $input) { message { ${SENT_FIELDS} } } }`,
+    variables: (req) => ({ input: { sessionId: sessionIdOf(req), ...pick(req.body, [...o.fields, 'quotedMessageId']) } }),
+    reply: (data) => {
+      const m = data[o.id].message as GqlSent;
+      return { data: { messageId: m.id, chatId: m.chatId, timestamp: m.timestamp, type: lower(m.type), quotedMessageId: m.quotedMessageId, [o.field]: m[o.field] } };
+    },
+    body: o.body,
+    response: { data: sentKindSchema(o.field, o.schema) },
+    example: {
+      params,
+      body: o.example.body,
+      data: { messageId: sentId(o.example.n), chatId: ECHO_BOT, timestamp: EXAMPLE_UNIX, type: o.example.type, quotedMessageId: null, [o.field]: o.example.value },
+    },
+  };
+}
+
+const EXAMPLE_VCARD = 'BEGIN:VCARD\nVERSION:3.0\nFN:John Doe\nTEL;type=CELL;waid=1234567890:+1234567890\nEND:VCARD';
+const EXAMPLE_POLL = { name: 'Meeting day?', options: [{ name: 'Monday', votes: 0 }, { name: 'Tuesday', votes: 0 }], allowMultipleAnswers: false };
+/** A poll the session sent (send-poll answers its id): a session may vote on its own polls too. */
+const EXAMPLE_POLL_ID = sentId(7);
+const EXAMPLE_MEDIA_ID = sentId(2);
+
+/** The routes of the message kinds added with received media (issue 23), after the first media sends. */
+const kindRoutes: RestRoute[] = [
+  sendMediaRoute('sendVideo', '/sessions/{sessionId}/send-video', 'Send a video', {
+    data: 'data:video/mp4;base64,AAAAGGZ0eXBtcDQyAAAAAG1wNDJpc29t',
+    caption: 'A clip',
+    type: 'video',
+    mimetype: 'video/mp4',
+  }),
+  sendMediaRoute('sendSticker', '/sessions/{sessionId}/send-sticker', 'Send a sticker (image/webp; open-wa converts other images)', {
+    data: 'data:image/webp;base64,UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==',
+    type: 'sticker',
+    mimetype: 'image/webp',
+  }),
+  sendMediaRoute('sendVoice', '/sessions/{sessionId}/send-voice', 'Send a voice note (type ptt; audio/ogg with opus plays everywhere)', {
+    data: 'data:audio/ogg;codecs=opus;base64,T2dnUwACAAAAAAAAAAA=',
+    type: 'ptt',
+    mimetype: 'audio/ogg',
+  }),
+  sendKindRoute({
+    id: 'sendLocation',
+    path: '/sessions/{sessionId}/send-location',
+    summary: 'Send a location',
+    input: 'SendLocationInput',
+    fields: ['chatId', 'latitude', 'longitude', 'name', 'address'],
+    field: 'location',
+    schema: locationSchema,
+    body: {
+      type: 'object',
+      required: ['chatId', 'latitude', 'longitude'],
+      properties: { chatId: { type: 'string' }, latitude: { type: 'number' }, longitude: { type: 'number' }, name: { type: 'string' }, address: { type: 'string' }, quotedMessageId },
+    },
+    example: {
+      body: { chatId: ECHO_BOT, latitude: 52.52, longitude: 13.405, name: 'Brandenburg Gate', address: 'Pariser Platz, Berlin' },
+      type: 'location',
+      value: { latitude: 52.52, longitude: 13.405, name: 'Brandenburg Gate', address: 'Pariser Platz, Berlin' },
+      n: 5,
+    },
+  }),
+  sendKindRoute({
+    id: 'sendContactCard',
+    path: '/sessions/{sessionId}/send-contact',
+    summary: 'Send a contact card (a WhatsApp contact by id, or a vCard)',
+    input: 'SendContactCardInput',
+    fields: ['chatId', 'contactId', 'vcard'],
+    field: 'vcard',
+    schema: { type: ['string', 'null'] },
+    body: {
+      type: 'object',
+      required: ['chatId'],
+      properties: {
+        chatId: { type: 'string' },
+        contactId: { type: 'string', description: 'A WhatsApp contact (15550001234@c.us); or give vcard' },
+        vcard: { type: 'string', description: 'A vCard (BEGIN:VCARD ... END:VCARD); or give contactId' },
+        quotedMessageId,
+      },
+    },
+    example: { body: { chatId: ECHO_BOT, vcard: EXAMPLE_VCARD }, type: 'vcard', value: EXAMPLE_VCARD, n: 6 },
+  }),
+  sendKindRoute({
+    id: 'sendPoll',
+    path: '/sessions/{sessionId}/send-poll',
+    summary: 'Send a poll (open-wa: groups only)',
+    input: 'SendPollInput',
+    fields: ['chatId', 'name', 'options', 'allowMultipleAnswers'],
+    field: 'poll',
+    schema: pollSchema,
+    body: {
+      type: 'object',
+      required: ['chatId', 'name', 'options'],
+      properties: {
+        chatId: { type: 'string' },
+        name: { type: 'string', description: 'The question' },
+        options: { type: 'array', items: { type: 'string' }, description: '2-12 different answers' },
+        allowMultipleAnswers: { type: 'boolean', default: false },
+        quotedMessageId,
+      },
+    },
+    example: { body: { chatId: ECHO_BOT, name: 'Meeting day?', options: ['Monday', 'Tuesday'] }, type: 'poll', value: EXAMPLE_POLL, n: 7 },
+  }),
+  {
+    id: 'votePoll',
+    method: 'POST',
+    path: '/sessions/{sessionId}/messages/{messageId}/vote',
+    tag: 'Messaging',
+    summary: 'Vote on a poll',
+    description: "`options`: the answers chosen (one unless the poll allows more; [] takes the vote back). Every copy of the poll gets the new counts and the poll's sender a `poll_vote` event.",
+    document: `mutation RestVotePoll($input: VotePollInput!) { votePoll(input: $input) { message { id chatId poll { name options { name votes } allowMultipleAnswers } } } }`,
+    variables: (req) => ({ input: { sessionId: sessionIdOf(req), messageId: req.params.messageId, ...pick(req.body, ['options']) } }),
+    reply: ({ votePoll: { message: m } }) => ({ data: { messageId: m.id, chatId: m.chatId, poll: m.poll } }),
+    body: { type: 'object', required: ['options'], properties: { options: { type: 'array', items: { type: 'string' } } } },
+    response: {
+      data: { type: 'object', required: ['messageId', 'chatId', 'poll'], properties: { messageId: { type: 'string' }, chatId: { type: 'string' }, poll: pollSchema } },
+    },
+    example: {
+      params: { ...params, messageId: EXAMPLE_POLL_ID },
+      body: { options: ['Tuesday'] },
+      data: { messageId: EXAMPLE_POLL_ID, chatId: ECHO_BOT, poll: { ...EXAMPLE_POLL, options: [{ name: 'Monday', votes: 0 }, { name: 'Tuesday', votes: 1 }] } },
+    },
+  },
+  {
+    id: 'getMessageMedia',
+    method: 'GET',
+    path: '/sessions/{sessionId}/messages/{messageId}/media',
+    tag: 'Messaging',
+    summary: "Download a message's media",
+    description:
+      'The bytes, with their `Content-Type`, `Content-Length` and a `Content-Disposition` filename. MESSAGE_NOT_FOUND (404) for an unknown message or one without media; MEDIA_GONE (404) once the bytes are no longer kept (after --media-retention-days, or gone from WhatsApp).',
+    document: `query RestMessageMedia($sessionId: String!, $messageId: String!) { messageMedia(sessionId: $sessionId, messageId: $messageId) { mimetype filename dataUrl } }`,
+    variables: (req) => ({ sessionId: sessionIdOf(req), messageId: req.params.messageId }),
+    reply: ({ messageMedia: m }, req) => {
+      const data = Buffer.from(m.dataUrl.slice(m.dataUrl.indexOf(',') + 1), 'base64');
+      const filename = m.filename ?? `${req.params.messageId}${extensionOf(m.mimetype)}`;
+      return {
+        binary: data,
+        contentType: m.mimetype,
+        headers: { 'content-length': String(data.length), 'content-disposition': contentDisposition(filename) },
+      };
+    },
+    response: { contentType: 'application/octet-stream' },
+    example: { params: { ...params, messageId: EXAMPLE_MEDIA_ID } },
+  },
+];
+
+/** `attachment; filename="..."` with an ASCII fallback and the UTF-8 name (RFC 6266). */
+function contentDisposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+}
+
+const EXTENSIONS: Record<string, string> = {
+  'image/jpeg': '.jpg', 'image/png': '.png', 'image/webp': '.webp', 'image/gif': '.gif', 'video/mp4': '.mp4',
+  'audio/ogg': '.ogg', 'audio/mpeg': '.mp3', 'application/pdf': '.pdf',
+};
+const extensionOf = (mimetype: string) => EXTENSIONS[mimetype.split(';')[0]!.trim()] ?? '';
+
 export const messagingRoutes: RestRoute[] = [
   sendTextRoute('sendText', '/sessions/{sessionId}/send-text'),
   sendTextRoute('sendMessage', '/sessions/{sessionId}/send-message', 'sendText'),
@@ -205,6 +425,7 @@ export const messagingRoutes: RestRoute[] = [
     type: 'audio',
     mimetype: 'audio/mpeg',
   }),
+  ...kindRoutes,
   {
     id: 'listChats',
     method: 'GET',

@@ -69,7 +69,13 @@ export const webhookRoutes: RestRoute[] = [
     }`,
     // `events` are the reference's names ("message", "ack", "group_join", "*"): the service maps them.
     variables: (req) => ({
-      input: { sessionId: sessionIdOf(req), url: req.body.url, eventNames: req.body.events ?? null, headers: req.body.headers ?? null },
+      input: {
+        sessionId: sessionIdOf(req),
+        url: req.body.url,
+        eventNames: req.body.events ?? null,
+        headers: req.body.headers ?? null,
+        ...(req.body.includeMedia !== undefined ? { includeMedia: req.body.includeMedia } : {}),
+      },
     }),
     reply: ({ registerWebhook: { secret, webhook } }) => ({
       status: 201,
@@ -83,6 +89,7 @@ export const webhookRoutes: RestRoute[] = [
         url: { type: 'string', format: 'uri' },
         events: { type: 'array', items: { type: 'string' }, description: 'message, ack, group_join ... or "*"; empty or absent = every event' },
         headers: { type: 'object', additionalProperties: { type: 'string' } },
+        includeMedia: { type: 'boolean', default: false, description: "Message deliveries carry the media's bytes as media.dataUrl, up to --webhook-max-media-bytes" },
       },
     },
     response: {

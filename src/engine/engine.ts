@@ -15,6 +15,7 @@ export type MessageType =
   | 'STICKER'
   | 'LOCATION'
   | 'VCARD'
+  | 'POLL'
   | 'REVOKED'
   | 'UNKNOWN';
 
@@ -120,23 +121,18 @@ export interface CreateGroupResult {
   participants: ParticipantResult[];
 }
 
-export interface SendTextInput {
-  chatId: string;
-  content: string;
-  quotedMessageId?: string | null;
-}
+/** What a media send carries: `voice` is a voice note (type PTT), `audio` an audio file. */
+export type MediaKind = 'image' | 'file' | 'audio' | 'video' | 'sticker' | 'voice';
 
-export type MediaKind = 'image' | 'file' | 'audio';
-
-export interface SendMediaInput {
-  kind: MediaKind;
-  chatId: string;
-  data: Buffer;
-  mimetype: string;
-  filename?: string | null;
-  caption?: string | null;
-  quotedMessageId?: string | null;
-}
+/** The message type each media kind is sent as. */
+export const mediaMessageType: Record<MediaKind, MessageType> = {
+  image: 'IMAGE',
+  file: 'DOCUMENT',
+  audio: 'AUDIO',
+  video: 'VIDEO',
+  sticker: 'STICKER',
+  voice: 'PTT',
+};
 
 /**
  * What a send carries: one union through the engine, so a new message kind is a new case here and in each
@@ -200,6 +196,8 @@ export type EngineEvent =
   | { type: 'ready'; me: EngineContact }
   | { type: 'message'; message: EngineMessage }
   | { type: 'ack'; messageId: string; chatId: string; ack: MessageAck }
+  /** A vote on a poll this session sent: `messageId` is the session's own copy; `poll` has the new counts. */
+  | { type: 'poll_vote'; messageId: string; chatId: string; voter: string; options: string[]; poll: EnginePoll }
   | { type: 'disconnected'; reason: string }
   | { type: 'failed'; reason: string }
   | { type: 'group_join'; groupId: string; participants: string[]; by: string | null }
@@ -234,7 +232,9 @@ export class EngineError extends Error {
       | 'NOT_GROUP_ADMIN'
       | 'GROUP_ANNOUNCE_ONLY'
       | 'CONTACT_BLOCKED'
-      | 'NOT_FOUND',
+      | 'NOT_FOUND'
+      | 'MESSAGE_NOT_FOUND'
+      | 'MEDIA_GONE',
     message: string,
     readonly details: Record<string, unknown> = {},
   ) {
@@ -256,8 +256,15 @@ export interface SandboxControls {
 
 export interface EngineSession {
   readonly sessionId: string;
-  sendText(input: SendTextInput): Promise<EngineMessage>;
-  sendMedia(input: SendMediaInput): Promise<EngineMessage>;
+  /** Sends any kind of message (OutgoingContent); answers the sender's copy. */
+  send(input: SendInput): Promise<EngineMessage>;
+  /**
+   * The bytes of a message's media; null when the message has none. MESSAGE_NOT_FOUND for an unknown message,
+   * MEDIA_GONE when its bytes are no longer kept (pruned, or WhatsApp no longer has them).
+   */
+  getMedia(messageId: string): Promise<EngineMediaBytes | null>;
+  /** Acts on an existing message or chat; answers the changed message where there is one. */
+  act(action: MessageAction): Promise<EngineMessage | null>;
   getChats(): Promise<EngineChat[]>;
   getChat(chatId: string): Promise<EngineChat | null>;
   /** Oldest first; `before` is a message id; at most `limit` messages just before it. */

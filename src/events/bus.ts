@@ -1,4 +1,4 @@
-import type { EngineCall, EngineContact, EngineMessage, EngineReaction, GroupChange, MessageAck, Presence } from '../engine/engine.js';
+import type { EngineCall, EngineContact, EngineMessage, EnginePoll, EngineReaction, GroupChange, MessageAck, Presence } from '../engine/engine.js';
 import type { Logger } from '../logger.js';
 
 export type SessionStatus = 'INITIALIZING' | 'QR_READY' | 'AUTHENTICATED' | 'READY' | 'FAILED' | 'TERMINATED';
@@ -21,6 +21,7 @@ export const eventTypes = [
   'MESSAGE_REVOKED',
   'MESSAGE_EDITED',
   'PRESENCE',
+  'POLL_VOTE',
 ] as const;
 export type EventType = (typeof eventTypes)[number];
 
@@ -46,7 +47,8 @@ type Payload =
   | { type: 'PRESENCE'; chatId: string; contactId: string; presence: Presence }
   | { type: 'GROUP_PROMOTE' | 'GROUP_DEMOTE'; groupId: string; participants: string[]; by: string | null }
   | { type: 'GROUP_UPDATE'; groupId: string; by: string | null; change: GroupChange }
-  | { type: 'CALL'; call: EngineCall };
+  | { type: 'CALL'; call: EngineCall }
+  | { type: 'POLL_VOTE'; messageId: string; chatId: string; voter: string; options: string[]; poll: EnginePoll };
 
 /** One event of one session; `at` is epoch ms. */
 export type BusEvent = Payload & { sessionId: string; at: number };

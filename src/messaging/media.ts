@@ -15,15 +15,18 @@ export interface ParsedMedia {
 const DATA_URL = /^data:([a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+)((?:;[a-z0-9_.-]+=[^;,]*)*)(;base64)?,/i;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** What a mutation accepts: an image for sendImage, audio for sendAudio, anything for sendFile. */
+/** What a mutation accepts: an image for sendImage and sendSticker, audio for sendAudio and sendVoice, video for sendVideo, anything for sendFile. */
 const accepts: Record<MediaKind, { prefix: string | null; expected: string }> = {
   image: { prefix: 'image/', expected: 'image/*' },
   audio: { prefix: 'audio/', expected: 'audio/*' },
   file: { prefix: null, expected: '*/*' },
+  video: { prefix: 'video/', expected: 'video/*' },
+  sticker: { prefix: 'image/', expected: 'image/* (image/webp as it is; others are converted by open-wa)' },
+  voice: { prefix: 'audio/', expected: 'audio/* (audio/ogg; codecs=opus plays as a voice note everywhere)' },
 };
 
 export function mediaLimit(kind: MediaKind, limits: MediaLimits): number {
-  return kind === 'file' ? limits.maxFileBytes : limits.maxImageBytes;
+  return kind === 'file' || kind === 'video' ? limits.maxFileBytes : limits.maxImageBytes;
 }
 
 /**

@@ -3,8 +3,10 @@ import type {
   CreateGroupResult,
   EngineChat,
   EngineContact,
+  EngineMediaBytes,
   EngineMessage,
   EngineSession,
+  OutgoingContent,
   GroupParticipantInfo,
   MediaKind,
   MessageAction,
@@ -48,6 +50,33 @@ export interface SendMediaArgs {
   quotedMessageId?: string | null;
 }
 
+export interface SendLocationArgs {
+  sessionId: string;
+  chatId: string;
+  latitude: number;
+  longitude: number;
+  name?: string | null;
+  address?: string | null;
+  quotedMessageId?: string | null;
+}
+
+export interface SendContactCardArgs {
+  sessionId: string;
+  chatId: string;
+  contactId?: string | null;
+  vcard?: string | null;
+  quotedMessageId?: string | null;
+}
+
+export interface SendPollArgs {
+  sessionId: string;
+  chatId: string;
+  name: string;
+  options: string[];
+  allowMultipleAnswers?: boolean | null;
+  quotedMessageId?: string | null;
+}
+
 export interface GroupArgs {
   sessionId: string;
   groupId: string;
@@ -60,6 +89,8 @@ const MAX_EMOJI = 32;
 const MAX_CAPTION = 4_096;
 const MAX_FILENAME = 255;
 const MAX_GROUP_NAME = 100;
+const MAX_POLL_TEXT = 255;
+const MAX_POLL_OPTIONS = 12;
 export const DEFAULT_PAGE = 50;
 export const MAX_PAGE = 200;
 
@@ -98,7 +129,68 @@ export class MessagingService {
     if (args.content.length > MAX_TEXT) throw validationError(`content is longer than ${MAX_TEXT} characters`, { field: 'content', max: MAX_TEXT });
     checkText(args.content, 'message', 'content');
     const quotedMessageId = optionalId(args.quotedMessageId, 'quotedMessageId');
-    return this.paced(args.sessionId, () => this.engine(args.sessionId, (e) => e.sendText({ chatId, content: args.content, quotedMessageId })));
+    return this.send(args.sessionId, chatId, quotedMessageId, { kind: 'text', text: args.content });
+  }
+
+  /** Every send ends here: paced per session, then the engine's one `send`. */
+  private send(sessionId: string, chatId: string, quotedMessageId: string | null, content: OutgoingContent): Promise<EngineMessage> {
+    return this.paced(sessionId, () => this.engine(sessionId, (e) => e.send({ chatId, content, quotedMessageId })));
+  }
+
+  async sendLocation(args: SendLocationArgs): Promise<EngineMessage> {
+    this.sessions.require(args.sessionId);
+    const chatId = checkChatId(args.chatId);
+    if (!Number.isFinite(args.latitude) || Math.abs(args.latitude) > 90) throw validationError('latitude must be from -90 to 90', { field: 'latitude' });
+    if (!Number.isFinite(args.longitude) || Math.abs(args.longitude) > 180) throw validationError('longitude must be from -180 to 180', { field: 'longitude' });
+    const name = optionalText(args.name, 'name', MAX_CAPTION);
+    const address = optionalText(args.address, 'address', MAX_CAPTION);
+    const quotedMessageId = optionalId(args.quotedMessageId, 'quotedMessageId');
+    return this.send(args.sessionId, chatId, quotedMessageId, { kind: 'location', latitude: args.latitude, longitude: args.longitude, name, address });
+  }
+
+  async sendContactCard(args: SendContactCardArgs): Promise<EngineMessage> {
+    this.sessions.require(args.sessionId);
+    const chatId = checkChatId(args.chatId);
+    const contactId = args.contactId ? checkContactId(args.contactId, 'contactId') : null;
+    const vcard = optionalText(args.vcard, 'vcard', MAX_TEXT);
+    if ((contactId === null) === (vcard === null)) throw validationError('give exactly one of contactId and vcard', { field: 'contactId' });
+    if (vcard !== null && !/^BEGIN:VCARD/i.test(vcard.trim())) throw validationError('vcard must start with BEGIN:VCARD', { field: 'vcard' });
+    const quotedMessageId = optionalId(args.quotedMessageId, 'quotedMessageId');
+    return this.send(args.sessionId, chatId, quotedMessageId, { kind: 'contact', contactId, vcard });
+  }
+
+  async sendPoll(args: SendPollArgs): Promise<EngineMessage> {
+    this.sessions.require(args.sessionId);
+    const chatId = checkChatId(args.chatId);
+    const name = optionalText(args.name, 'name', MAX_POLL_TEXT);
+    if (!name) throw validationError('name must not be empty', { field: 'name' });
+    const options = args.options.map((o) => optionalText(o, 'options', MAX_POLL_TEXT) ?? '');
+    if (options.length < 2 || options.length > MAX_POLL_OPTIONS || options.some((o) => !o) || new Set(options).size !== options.length) {
+      throw validationError(`options must be 2-${MAX_POLL_OPTIONS} different, non-empty texts`, { field: 'options' });
+    }
+    const quotedMessageId = optionalId(args.quotedMessageId, 'quotedMessageId');
+    return this.send(args.sessionId, chatId, quotedMessageId, { kind: 'poll', name, options, allowMultipleAnswers: args.allowMultipleAnswers ?? false });
+  }
+
+  /** A vote (the options chosen; none takes the vote back) on a poll this session received or sent. */
+  async votePoll(args: { sessionId: string; messageId: string; options: string[] }): Promise<EngineMessage> {
+    this.sessions.require(args.sessionId);
+    const messageId = optionalId(args.messageId, 'messageId');
+    if (!messageId) throw validationError('messageId must not be empty', { field: 'messageId' });
+    if (args.options.length > MAX_POLL_OPTIONS) throw validationError(`at most ${MAX_POLL_OPTIONS} options`, { field: 'options' });
+    const message = await this.engine(args.sessionId, (e) => e.act({ kind: 'vote', messageId, options: args.options }));
+    if (!message) throw new AppError('MESSAGE_NOT_FOUND', `No message '${messageId}'`, { messageId });
+    return message;
+  }
+
+  /** A message's media bytes (READ); MESSAGE_NOT_FOUND or MEDIA_GONE when there are none to give. */
+  async media(sessionId: string, messageId: string): Promise<EngineMediaBytes> {
+    this.sessions.require(sessionId);
+    const id = optionalId(messageId, 'messageId');
+    if (!id) throw validationError('messageId must not be empty', { field: 'messageId' });
+    const media = await this.engine(sessionId, (e) => e.getMedia(id));
+    if (!media) throw new AppError('MESSAGE_NOT_FOUND', `Message '${id}' has no media`, { messageId: id });
+    return media;
   }
 
   async sendMedia(kind: MediaKind, args: SendMediaArgs): Promise<EngineMessage> {
@@ -113,11 +205,14 @@ export class MessagingService {
     if (args.caption && args.caption.length > MAX_CAPTION) throw validationError(`caption is longer than ${MAX_CAPTION} characters`, { field: 'caption', max: MAX_CAPTION });
     checkText(args.caption, 'message', 'caption');
     const quotedMessageId = optionalId(args.quotedMessageId, 'quotedMessageId');
-    return this.paced(args.sessionId, () =>
-      this.engine(args.sessionId, (e) =>
-        e.sendMedia({ kind, chatId, data: media.data, mimetype: media.mimetype, filename, caption: args.caption || null, quotedMessageId }),
-      ),
-    );
+    return this.send(args.sessionId, chatId, quotedMessageId, {
+      kind: 'media',
+      media: kind,
+      data: media.data,
+      mimetype: media.mimetype,
+      filename,
+      caption: args.caption || null,
+    });
   }
 
   /** A chat id argument of a read (INVALID_CHAT_ID when malformed). */
@@ -265,6 +360,11 @@ export class MessagingService {
     return this.bus.subscribe(sessionId, (e) => (e.type === 'MESSAGE' && (!chatId || e.message.chatId === chatId) ? e.message : undefined));
   }
 
+  pollVoteStream(sessionId: string): BusStream<BusEventOf<'POLL_VOTE'>> {
+    this.sessions.require(sessionId);
+    return this.bus.subscribe(sessionId, (e) => (e.type === 'POLL_VOTE' ? e : undefined));
+  }
+
   ackStream(sessionId: string): BusStream<BusEventOf<'ACK'>> {
     this.sessions.require(sessionId);
     return this.bus.subscribe(sessionId, (e) => (e.type === 'ACK' ? e : undefined));
@@ -292,5 +392,14 @@ function requiredId(value: string, field: string): string {
   const id = optionalId(value, field);
   if (id === null) throw validationError(`${field} must not be empty`, { field });
   return id;
+}
+
+/** An optional text field: trimmed, null when empty, at most `max` characters. */
+function optionalText(value: string | null | undefined, field: string, max: number): string | null {
+  const text = value?.trim() ?? '';
+  if (!text) return null;
+  if (text.length > max) throw validationError(`${field} is longer than ${max} characters`, { field, max });
+  checkText(text, 'message', field);
+  return text;
 }
 

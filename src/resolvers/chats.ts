@@ -6,7 +6,7 @@ import { builder } from '../schema/builder.js';
 import { ChatRef, chatKey, loadBySession } from '../schema/chat.js';
 import { ContactRef } from '../schema/contact.js';
 import { GroupParticipantRef } from '../schema/group.js';
-import { MessageConnectionRef } from '../schema/message.js';
+import { inSession, MessageConnectionRef } from '../schema/message.js';
 import { SessionRef } from '../schema/session.js';
 
 builder.objectFields(SessionRef, (t) => ({
@@ -55,7 +55,7 @@ builder.objectFields(ChatRef, (t) => ({
     resolve: async (chat, { last, before }, ctx) => {
       const page = await ctx.services.messaging.messages(chat.sessionId, chat.id, last, before);
       return {
-        edges: page.messages.map((node) => ({ cursor: node.id, node })),
+        edges: page.messages.map((node) => ({ cursor: node.id, node: inSession(chat.sessionId, node) })),
         pageInfo: {
           hasNextPage: page.hasNewer,
           hasPreviousPage: page.hasOlder,

@@ -1,7 +1,7 @@
 import type { GraphQLContext } from '../context.js';
 import type { ChatView } from '../messaging/messaging-service.js';
 import { builder } from './builder.js';
-import { MessageRef } from './message.js';
+import { inSession, MessageRef } from './message.js';
 
 // A chat is loaded by `<sessionId> <chatId>` (neither contains a space), so all the chats a query asks
 // for are fetched together: one engine call per session however many chats and aliases there are.
@@ -52,6 +52,6 @@ ChatRef.implement({
     isGroup: t.exposeBoolean('isGroup'),
     unreadCount: t.exposeInt('unreadCount'),
     timestamp: t.exposeInt('timestamp', { description: 'Unix seconds of the newest activity' }),
-    lastMessage: t.expose('lastMessage', { type: MessageRef, nullable: true }),
+    lastMessage: t.field({ type: MessageRef, nullable: true, resolve: (c) => (c.lastMessage ? inSession(c.sessionId, c.lastMessage) : null) }),
   }),
 });

@@ -78,6 +78,7 @@ export const RegisterWebhookInput = builder.inputType('RegisterWebhookInput', {
     events: t.field({ type: [EventTypeEnum], description: eventsDoc }),
     eventNames: t.stringList({ description: eventNamesDoc }),
     headers: t.field({ type: 'JSON', description: 'Custom headers, e.g. {"Authorization": "Bearer ..."}; stored, never returned in full' }),
+    includeMedia: t.boolean({ defaultValue: false, description: "Message deliveries carry the media's bytes as media.dataUrl, up to --webhook-max-media-bytes" }),
   }),
 });
 

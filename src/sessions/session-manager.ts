@@ -744,6 +744,9 @@ export class SessionManager {
         this.touch(ms, at);
         this.o.bus.publish({ type: 'MESSAGE', sessionId, at, message: event.message });
         return;
+      case 'poll_vote':
+        this.o.bus.publish({ type: 'POLL_VOTE', sessionId, at, messageId: event.messageId, chatId: event.chatId, voter: event.voter, options: event.options, poll: event.poll });
+        return;
       case 'ack':
         this.o.bus.publish({ type: 'ACK', sessionId, at, messageId: event.messageId, chatId: event.chatId, ack: event.ack });
         return;

@@ -279,4 +279,16 @@ export const migrations: Record<string, Migration> = {
       await sql`CREATE INDEX webhook_deliveries_claimed ON webhook_deliveries (webhook_id, claimed_until) WHERE claimed_by IS NOT NULL`.execute(db);
     },
   },
+  '0013-sandbox-media': {
+    // Received and sent media bytes are kept in the database (not in a node's data dir), so a session can
+    // move to another node; the message copies refer to them by content hash. `extra` holds a kind's own
+    // fields (location, contact card, poll and its votes) as JSON.
+    async up(db: Kysely<any>) {
+      await sql`ALTER TABLE sandbox_messages ADD COLUMN media_hash TEXT`.execute(db);
+      await sql`ALTER TABLE sandbox_messages ADD COLUMN extra TEXT`.execute(db);
+      await sql`CREATE TABLE sandbox_media (hash TEXT PRIMARY KEY, data BLOB NOT NULL, size INTEGER NOT NULL, created_at BIGINT NOT NULL)`.execute(db);
+      await sql`CREATE INDEX sandbox_media_created ON sandbox_media (created_at)`.execute(db);
+      await sql`ALTER TABLE webhooks ADD COLUMN include_media INTEGER NOT NULL DEFAULT 0`.execute(db);
+    },
+  },
 };

@@ -6,12 +6,25 @@ export interface RetentionSettings {
   retentionDays: number;
   /** How often the pruner looks for history past the window. */
   pruneIntervalMs: number;
+  /** Days media bytes are kept after their last send; 0 keeps them. */
+  mediaRetentionDays?: number;
+}
+
+/** The cutoffs of one pruning pass (epoch ms): messages older than `messages` go, media older than `media`; 0 = none. */
+export function retentionCutoffs(settings: RetentionSettings, now = Date.now()): { messages: number; media: number } {
+  const media = settings.mediaRetentionDays ?? 0;
+  return {
+    messages: settings.retentionDays > 0 ? now - settings.retentionDays * 86_400_000 : 0,
+    media: media > 0 ? now - media * 86_400_000 : 0,
+  };
 }
 
 export interface RetentionStats {
   messages: number;
   receipts: number;
   deliveries: number;
+  /** Media contents (sandbox_media rows) removed. */
+  media: number;
   batches: number;
   /**
    * The longest single batch, in ms of the event loop's CPU time (the whole process's before node 23.9): what one
@@ -57,7 +70,7 @@ type Row = { seq: number; session_id: string; chat_id: string; msg_key: string; 
  * its bigserial key; `RETURNING` and the `CASE` are standard).
  */
 export class HistoryPruner {
-  readonly stats: RetentionStats = { messages: 0, receipts: 0, deliveries: 0, batches: 0, maxBatchMs: 0, vacuumedPages: 0 };
+  readonly stats: RetentionStats = { messages: 0, receipts: 0, deliveries: 0, media: 0, batches: 0, maxBatchMs: 0, vacuumedPages: 0 };
   private batchSize = 250;
   /** Every message up to this seq is gone: the next batch starts after it (a range on the key, not a scan). */
   private prunedUpTo = 0;
@@ -79,13 +92,14 @@ export class HistoryPruner {
       deleteReceipts: p('DELETE FROM sandbox_receipts WHERE msg_key = ?'),
       lowerUnread: p('UPDATE sandbox_chats SET unread_count = CASE WHEN unread_count > ? THEN unread_count - ? ELSE 0 END WHERE session_id = ? AND chat_id = ?'),
       dropLast: p('UPDATE sandbox_chats SET last_seq = NULL WHERE session_id = ? AND chat_id = ? AND last_seq <= ?'),
+      media: p('DELETE FROM sandbox_media WHERE hash IN (SELECT hash FROM sandbox_media WHERE created_at < ? ORDER BY created_at LIMIT ?)'),
       deliveries: p(`DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
         WHERE completed_at IS NOT NULL AND completed_at < ? AND status != 'PENDING' ORDER BY completed_at LIMIT ?)`),
     };
   }
 
   get enabled(): boolean {
-    return this.settings.retentionDays > 0;
+    return this.settings.retentionDays > 0 || (this.settings.mediaRetentionDays ?? 0) > 0;
   }
 
   start(): void {
@@ -110,7 +124,8 @@ export class HistoryPruner {
         if (this.stopped || !this.sqlite.open) return (this.running = false), resolve();
         let more = false;
         try {
-          more = this.pruneBatch(Date.now() - this.settings.retentionDays * 86_400_000);
+          const cutoffs = retentionCutoffs(this.settings);
+          more = this.pruneBatch(cutoffs.messages, cutoffs.media);
           if (!more) more = this.vacuumSlice();
         } catch (error) {
           this.onError(String((error as Error).message ?? error));
@@ -122,12 +137,12 @@ export class HistoryPruner {
     });
   }
 
-  /** One batch of messages and one of deliveries older than `cutoffMs`; true when more may be due. */
-  pruneBatch(cutoffMs: number): boolean {
+  /** One batch of messages and one of deliveries older than `cutoffMs` (and of media older than `mediaCutoffMs`); true when more may be due. */
+  pruneBatch(cutoffMs: number, mediaCutoffMs = 0): boolean {
     const started = cpuClock();
     const cutoffSeconds = Math.floor(cutoffMs / 1000);
     const limit = this.batchSize;
-    const { messages, deliveries } = this.batch.atomic(() => {
+    const { messages, deliveries, media } = this.batch.atomic(() => {
       const rows = this.s.oldest.all(this.prunedUpTo, limit) as Row[];
       let n = 0;
       while (n < rows.length && rows[n]!.timestamp < cutoffSeconds) n++;
@@ -151,8 +166,10 @@ export class HistoryPruner {
         }
       }
       const d = this.s.deliveries.run(cutoffMs, limit).changes;
-      return { messages: n, deliveries: d };
+      const m = mediaCutoffMs > 0 ? this.s.media.run(mediaCutoffMs, limit).changes : 0;
+      return { messages: n, deliveries: d, media: m };
     });
+    this.stats.media += media;
     const cpu = cpuClock(started);
     const ms = (cpu.user + cpu.system) / 1000;
     this.stats.messages += messages;
@@ -161,7 +178,7 @@ export class HistoryPruner {
     this.stats.maxBatchMs = Math.max(this.stats.maxBatchMs, ms);
     if (ms > TARGET_BATCH_MS * 2) this.batchSize = Math.max(MIN_BATCH, Math.floor(this.batchSize / 2));
     else if (ms < TARGET_BATCH_MS / 2 && (messages === limit || deliveries === limit)) this.batchSize = Math.min(MAX_BATCH, Math.floor(this.batchSize * 1.5));
-    return messages === limit || deliveries === limit;
+    return messages === limit || deliveries === limit || media === limit;
   }
 
   /** Hands a slice of a large free-page surplus back (incremental auto-vacuum only); true when more is left. */

@@ -49,6 +49,8 @@ export interface WebhooksTable {
   updated_at: number;
   /** Set when its session was removed; the row goes once its pending deliveries are done. */
   deleted_at: number | null;
+  /** 1: message deliveries embed the media's dataUrl (up to --webhook-max-media-bytes). */
+  include_media: number;
 }
 
 export interface WebhookDeliveriesTable {
@@ -98,6 +100,19 @@ export interface SandboxMessagesTable {
   /** JSON array of EngineReaction, null when none. */
   reactions: string | null;
   edited: number;
+  /** sandbox_media's key of the bytes (shared by every copy of the message). */
+  media_hash: string | null;
+  /** JSON of the kind's own fields (location, vcard, poll with its votes); see sandbox/store.ts. */
+  extra: string | null;
+}
+
+/** Media bytes of sandbox messages, once per content (SHA-256) however many copies refer to them. */
+export interface SandboxMediaTable {
+  hash: string;
+  data: Buffer;
+  size: number;
+  /** Epoch ms of the last send of these bytes; retention prunes by it. */
+  created_at: number;
 }
 
 export interface SandboxChatsTable {
@@ -178,6 +193,7 @@ export interface Database {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   sandbox_messages: SandboxMessagesTable;
+  sandbox_media: SandboxMediaTable;
   sandbox_chats: SandboxChatsTable;
   sandbox_receipts: SandboxReceiptsTable;
   sandbox_pending: SandboxPendingTable;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Config } from '../config.js';
+import type { EngineMediaBytes } from '../engine/engine.js';
 import type { Logger } from '../logger.js';
 import { databaseUnavailableOf, storageFullOf } from '../errors.js';
 import { version } from '../version.js';
@@ -68,6 +69,9 @@ export class DeliveryWorker {
   private claimQueued: Promise<void> | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
   private readonly tick: () => void;
+
+  /** A message's media bytes, for webhooks registered with includeMedia (set once the messaging service exists). */
+  mediaOf: ((sessionId: string, messageId: string) => Promise<EngineMediaBytes>) | null = null;
 
   constructor(
     private readonly store: WebhookStore | PgWebhookStore,
@@ -281,6 +285,7 @@ export class DeliveryWorker {
       this.guard.resolve(SsrfGuard.parseUrl(webhook.url)),
       new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new SendError(`timed out after ${timeoutMs} ms (resolving the host)`, 'timeout')), timeoutMs))),
     ]).finally(() => clearTimeout(timer));
+    const body = webhook.includeMedia ? await this.withMedia(delivery) : delivery.body;
     const timestamp = Math.floor(Date.now() / 1000);
     const headers = {
       ...webhook.headers,
@@ -288,9 +293,28 @@ export class DeliveryWorker {
       'user-agent': this.userAgent,
       'webhook-id': delivery.id,
       'webhook-timestamp': String(timestamp),
-      'webhook-signature': sign(webhook.secret, delivery.id, timestamp, delivery.body),
+      'webhook-signature': sign(webhook.secret, delivery.id, timestamp, body),
     };
-    return post(target, headers, delivery.body, { timeoutMs, remainingMs: Math.max(1, timeoutMs - (Date.now() - started)) }, this.abort.signal, this.agents);
+    return post(target, headers, body, { timeoutMs, remainingMs: Math.max(1, timeoutMs - (Date.now() - started)) }, this.abort.signal, this.agents);
+  }
+
+  /**
+   * A message delivery's body with the media's bytes as `data.media.dataUrl`, read at each attempt (the stored
+   * body keeps only the url, so the outbox stays a synchronous write). Media over --webhook-max-media-bytes, or
+   * no longer kept, goes without.
+   */
+  private async withMedia(delivery: DeliveryRecord): Promise<string> {
+    if (delivery.event !== 'message' || !this.mediaOf) return delivery.body;
+    const parsed = JSON.parse(delivery.body) as { data?: { id?: string; media?: { size?: number; dataUrl?: string } | null } };
+    const media = parsed.data?.media;
+    if (!media || !parsed.data?.id || (media.size ?? Infinity) > this.settings.maxMediaBytes) return delivery.body;
+    try {
+      const bytes = await this.mediaOf(delivery.sessionId, parsed.data.id);
+      media.dataUrl = `data:${bytes.mimetype};base64,${bytes.data.toString('base64')}`;
+    } catch {
+      return delivery.body;
+    }
+    return JSON.stringify(parsed);
   }
 
   private record(webhook: WebhookRecord, delivery: DeliveryRecord, outcome: Outcome): AttemptLabel {

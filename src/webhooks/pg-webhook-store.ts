@@ -131,12 +131,12 @@ export class PgWebhookStore implements WebhookRepo {
     return fn();
   }
 
-  insertWebhook(w: Pick<WebhookRecord, 'id' | 'sessionId' | 'url' | 'events' | 'headers' | 'secret'>, at: number): void {
+  insertWebhook(w: Pick<WebhookRecord, 'id' | 'sessionId' | 'url' | 'events' | 'headers' | 'secret' | 'includeMedia'>, at: number): void {
     const record: WebhookRecord = { ...w, enabled: true, disabledReason: null, disabledAt: null, failingSince: null, createdAt: at, updatedAt: at };
     this.put({ record, deletedAt: null });
     this.write(
-      `INSERT INTO webhooks (id, session_id, url, events, headers, secret, enabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7)`,
-      [w.id, w.sessionId, w.url, JSON.stringify(w.events), JSON.stringify(w.headers), w.secret, at],
+      `INSERT INTO webhooks (id, session_id, url, events, headers, secret, enabled, created_at, updated_at, include_media) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8)`,
+      [w.id, w.sessionId, w.url, JSON.stringify(w.events), JSON.stringify(w.headers), w.secret, at, w.includeMedia ? 1 : 0],
     );
   }
 

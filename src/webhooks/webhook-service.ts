@@ -23,6 +23,8 @@ export interface WebhookInput {
   /** The REST reference's names (message, ack, group_join ...), case-insensitive; `*` = all. */
   eventNames?: readonly unknown[] | null;
   headers?: unknown;
+  /** Message deliveries embed the media's dataUrl (registration only). */
+  includeMedia?: boolean | null;
 }
 
 export interface UpdateWebhookInput extends WebhookInput {
@@ -168,7 +170,7 @@ export class WebhookService {
     }
     const id = `wh_${randomBytes(12).toString('base64url')}`;
     const secret = generateSecret();
-    this.o.store.insertWebhook({ id, sessionId: input.sessionId, url, events, headers, secret }, Date.now());
+    this.o.store.insertWebhook({ id, sessionId: input.sessionId, url, events, headers, secret, includeMedia: input.includeMedia === true }, Date.now());
     return { webhook: toView(this.o.store.webhook(id)!), secret };
   }
 

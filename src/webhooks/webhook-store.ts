@@ -20,6 +20,8 @@ export interface WebhookRecord {
   events: EventType[];
   headers: Record<string, string>;
   secret: string;
+  /** Message deliveries embed the media's dataUrl (up to --webhook-max-media-bytes). */
+  includeMedia: boolean;
   enabled: boolean;
   disabledReason: string | null;
   disabledAt: number | null;
@@ -72,7 +74,7 @@ export interface WebhookRepo {
   readonly kind: 'sqlite' | 'postgres';
   /** Runs `fn`'s writes atomically (a savepoint on SQLite; on PostgreSQL they join the turn's transaction anyway). */
   transaction<T>(fn: () => T): T;
-  insertWebhook(w: Pick<WebhookRecord, 'id' | 'sessionId' | 'url' | 'events' | 'headers' | 'secret'>, at: number): void;
+  insertWebhook(w: Pick<WebhookRecord, 'id' | 'sessionId' | 'url' | 'events' | 'headers' | 'secret' | 'includeMedia'>, at: number): void;
   webhook(id: string, options?: { includeDeleted?: boolean }): WebhookRecord | null;
   webhooksOf(sessionId: string): WebhookRecord[];
   enabledWebhooksOf(sessionId: string): WebhookRecord[];
@@ -103,6 +105,7 @@ export function toWebhook(r: WebhooksTable): WebhookRecord {
     events: JSON.parse(r.events) as EventType[],
     headers: JSON.parse(r.headers) as Record<string, string>,
     secret: r.secret,
+    includeMedia: r.include_media === 1,
     enabled: r.enabled === 1,
     disabledReason: r.disabled_reason,
     disabledAt: r.disabled_at,
@@ -185,8 +188,8 @@ export class WebhookStore implements WebhookRepo {
       };
     };
     this.w = {
-      insertWebhook: w(`INSERT INTO webhooks (id, session_id, url, events, headers, secret, enabled, created_at, updated_at)
-        VALUES (@id, @session_id, @url, @events, @headers, @secret, 1, @at, @at)`),
+      insertWebhook: w(`INSERT INTO webhooks (id, session_id, url, events, headers, secret, enabled, created_at, updated_at, include_media)
+        VALUES (@id, @session_id, @url, @events, @headers, @secret, 1, @at, @at, @include_media)`),
       updateWebhook: w(`UPDATE webhooks SET url = @url, events = @events, headers = @headers, enabled = @enabled,
         disabled_reason = @disabled_reason, disabled_at = @disabled_at, failing_since = @failing_since, updated_at = @at WHERE id = @id`),
       deleteWebhook: w(`DELETE FROM webhooks WHERE id = ?`),
@@ -203,8 +206,11 @@ export class WebhookStore implements WebhookRepo {
     return this.batch.atomic(fn);
   }
 
-  insertWebhook(w: Pick<WebhookRecord, 'id' | 'sessionId' | 'url' | 'events' | 'headers' | 'secret'>, at: number): void {
-    this.w.insertWebhook({ id: w.id, session_id: w.sessionId, url: w.url, events: JSON.stringify(w.events), headers: JSON.stringify(w.headers), secret: w.secret, at });
+  insertWebhook(w: Pick<WebhookRecord, 'id' | 'sessionId' | 'url' | 'events' | 'headers' | 'secret' | 'includeMedia'>, at: number): void {
+    this.w.insertWebhook({
+      id: w.id, session_id: w.sessionId, url: w.url, events: JSON.stringify(w.events), headers: JSON.stringify(w.headers), secret: w.secret, at,
+      include_media: w.includeMedia ? 1 : 0,
+    });
   }
 
   webhook(id: string, options: { includeDeleted?: boolean } = {}): WebhookRecord | null {

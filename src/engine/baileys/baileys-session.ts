@@ -22,8 +22,6 @@ import {
   type MessageAction,
   type ParticipantResult,
   type SendInput,
-  type SendMediaInput,
-  type SendTextInput,
 } from '../engine.js';
 import type { Logger } from '../../logger.js';
 import { qrDataUrl } from '../sandbox/qr.js';
@@ -468,18 +466,6 @@ export class BaileysSession implements EngineSession {
     if (outcome.kind !== 'message') throw new EngineError('ENGINE_ERROR', 'Baileys returned a message the gateway cannot read', {});
     await this.history.saveMessages([{ message: outcome.message, raw: JSON.stringify(sent, this.deps.lib.BufferJSON.replacer), unread: false }]);
     return publicMessage(outcome.message);
-  }
-
-  async sendText(input: SendTextInput): Promise<EngineMessage> {
-    return this.send({ chatId: input.chatId, content: { kind: 'text', text: input.content }, quotedMessageId: input.quotedMessageId ?? null });
-  }
-
-  async sendMedia(input: SendMediaInput): Promise<EngineMessage> {
-    return this.send({
-      chatId: input.chatId,
-      content: { kind: 'media', media: input.kind, data: input.data, mimetype: input.mimetype, filename: input.filename ?? null, caption: input.caption ?? null },
-      quotedMessageId: input.quotedMessageId ?? null,
-    });
   }
 
   /**

@@ -16,6 +16,7 @@ import {
   type ParticipantResult,
   type Presence,
 } from '../engine.js';
+import { mapKindFields } from './send-mapping.js';
 
 /** Not exported from the package's root; taken from the listener's signature. */
 export type ParticipantChangedEventModel = Parameters<Parameters<Client['onGlobalParticipantsChanged']>[0]>[0];
@@ -67,6 +68,7 @@ const TYPES: Record<string, MessageType> = {
   location: 'LOCATION',
   vcard: 'VCARD',
   multi_vcard: 'VCARD',
+  poll_creation: 'POLL',
   revoked: 'REVOKED',
 };
 
@@ -104,6 +106,7 @@ export function mapMessage(m: Message): EngineMessage {
       ? { mimetype: m.mimetype ?? 'application/octet-stream', ...(m.filename ? { filename: m.filename } : {}), size: typeof size === 'number' ? size : 0 }
       : null,
     quotedMessageId: quoted ?? null,
+    ...mapKindFields(m),
   };
 }
 

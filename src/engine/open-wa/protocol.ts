@@ -47,8 +47,9 @@ const contacts = (participants: string[]) => {
  * handlers complete: a new engine method is a row here and its handler there.
  */
 export const engineCalls: { [M in CallMethod]: CallRow<M> } = {
-  sendText: { check: (input) => assertChatId(input.chatId) },
-  sendMedia: { check: (input) => assertChatId(input.chatId) },
+  send: { check: (input) => assertChatId(input.chatId) },
+  getMedia: {},
+  act: { check: (action) => ('chatId' in action ? assertChatId(action.chatId) : undefined) },
   getChats: {},
   getChat: { check: (chatId) => assertChatId(chatId) },
   getMessages: { check: (chatId) => assertChatId(chatId) },
@@ -59,7 +60,6 @@ export const engineCalls: { [M in CallMethod]: CallRow<M> } = {
   addParticipants: { check: (groupId, participants) => (assertChatId(groupId, 'group'), contacts(participants)) },
   removeParticipants: { check: (groupId, participants) => (assertChatId(groupId, 'group'), contacts(participants)) },
   markChatRead: { check: (chatId) => assertChatId(chatId) },
-  act: { check: (action) => ('chatId' in action ? assertChatId(action.chatId) : undefined) },
   checkNumber: { check: (number) => assertChatId(number, 'contact') },
   // open-wa takes the phone number only as its `linkCode` start option (see the supervisor's own method).
   requestPairingCode: { own: true },

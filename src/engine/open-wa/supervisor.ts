@@ -130,14 +130,14 @@ export class OpenWaSupervisor implements EngineSession {
       ...(config.rejectCalls ? { rejectCalls: true, ...(config.rejectCallsMessage ? { rejectCallsMessage: config.rejectCallsMessage } : {}) } : {}),
       ...(config.linkCode ? { linkCode: config.linkCode } : {}),
     };
-    this.send({ tag: TAG, kind: 'start', config: start });
+    this.post({ tag: TAG, kind: 'start', config: start });
     this.deadlineTimer = setTimeout(() => {
       this.deadlineTimer = null;
       this.failWith(`open-wa did not start within ${this.settings.startDeadlineMs / 1000} s`);
     }, this.settings.startDeadlineMs);
   }
 
-  private send(message: SupervisorMessage): void {
+  private post(message: SupervisorMessage): void {
     const child = this.child;
     if (!child?.connected) return;
     child.send(message, (error) => {
@@ -258,7 +258,7 @@ export class OpenWaSupervisor implements EngineSession {
   private async terminate(): Promise<void> {
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
-      this.send({ tag: TAG, kind: 'stop' });
+      this.post({ tag: TAG, kind: 'stop' });
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([this.exited, new Promise((resolve) => (timer = setTimeout(resolve, this.settings.stopGraceMs)))]);
       clearTimeout(timer);
@@ -292,7 +292,7 @@ export class OpenWaSupervisor implements EngineSession {
         reject(new EngineError('ENGINE_ERROR', `open-wa ${method} timed out after ${timeoutMs} ms`, { method }));
       }, timeoutMs);
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer });
-      this.send({ tag: TAG, kind: 'call', id, method, args } as SupervisorMessage);
+      this.post({ tag: TAG, kind: 'call', id, method, args } as SupervisorMessage);
     });
   }
 

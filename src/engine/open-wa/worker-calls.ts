@@ -1,6 +1,7 @@
 // The engine-interface methods, answered by a running open-wa Client inside the worker.
 import type { Client, Message } from '@open-wa/wa-automate-types-only';
-import { EngineError, type EngineMessage, type MessageAction } from '../engine.js';
+import { EngineError, type EngineMessage, type MessageAction, type OutgoingContent } from '../engine.js';
+import { mediaBytes, mediaError, sendContent, sentFallback } from './send-mapping.js';
 import {
   chatIdFromMessageId,
   libraryError,
@@ -47,33 +48,30 @@ export function clientCalls(client: Client): Handlers {
   }
 
   const handlers: Handlers = {
-    async sendText({ chatId, content, quotedMessageId }) {
-      const result = quotedMessageId
-        ? await client.reply(id(chatId), id(content), id(quotedMessageId))
-        : await client.sendText(id(chatId), id(content));
+    async send({ chatId, content: wire, quotedMessageId }) {
+      // Buffers cross the IPC channel as Uint8Arrays.
+      const content: OutgoingContent = wire.kind === 'media' ? { ...wire, data: Buffer.from(wire.data) } : wire;
+      const quoted = quotedMessageId ? id(quotedMessageId) : undefined;
+      const result = await sendContent(client, chatId, content, quoted);
       const from = await me();
       return sentMessage(result, chatId, {
-        from, to: chatId, fromMe: true, body: content, timestamp: Math.floor(Date.now() / 1000), author: null,
-        type: 'CHAT', ack: 'PENDING', caption: null, media: null, quotedMessageId: quotedMessageId ?? null,
+        ...sentFallback(content), from, to: chatId, fromMe: true, timestamp: Math.floor(Date.now() / 1000), author: null,
+        ack: 'PENDING', quotedMessageId: quotedMessageId ?? null,
       });
     },
 
-    async sendMedia({ kind, chatId, data, mimetype, filename, caption, quotedMessageId }) {
-      const url = id(toDataUrl(mimetype, data));
-      const name = filename ?? (kind === 'image' ? 'image' : kind === 'audio' ? 'audio' : 'file');
-      const quoted = quotedMessageId ? id(quotedMessageId) : undefined;
-      const result =
-        kind === 'image'
-          ? await client.sendImage(id(chatId), url, name, id(caption ?? ''), quoted, true)
-          : kind === 'audio'
-            ? await client.sendAudio(id(chatId), url, quoted)
-            : await client.sendFile(id(chatId), url, name, id(caption ?? ''), quoted, true);
-      const from = await me();
-      return sentMessage(result, chatId, {
-        from, to: chatId, fromMe: true, body: null, timestamp: Math.floor(Date.now() / 1000), author: null,
-        type: kind === 'image' ? 'IMAGE' : kind === 'audio' ? 'AUDIO' : 'DOCUMENT', ack: 'PENDING',
-        caption: caption ?? null, media: { mimetype, ...(filename ? { filename } : {}), size: data.byteLength }, quotedMessageId: quotedMessageId ?? null,
-      });
+    async getMedia(messageId) {
+      const message = await client.getMessageById(id(messageId)).catch(() => null);
+      if (!message || typeof message !== 'object') throw new EngineError('MESSAGE_NOT_FOUND', `No message '${messageId}'`, { messageId });
+      const mapped = mapMessage(message);
+      if (!mapped.media) return null;
+      let dataUrl: string;
+      try {
+        dataUrl = String(await client.decryptMedia(message));
+      } catch (error) {
+        throw mediaError(error, messageId);
+      }
+      return mediaBytes(dataUrl, mapped.media.mimetype, mapped.media.filename ?? null);
     },
 
     async getChats() {
@@ -343,7 +341,7 @@ export function clientCalls(client: Client): Handlers {
         done(await client.markAsUnread(id(action.chatId)), 'mark the chat unread', { chatId: action.chatId });
         return null;
       case 'vote':
-        throw new EngineError('ENGINE_UNSUPPORTED', 'voting is not available on this engine yet');
+        throw new EngineError('ENGINE_UNSUPPORTED', 'open-wa cannot vote on polls (the library has no call for it)', { messageId: action.messageId });
     }
   }
   // Whatever the library throws leaves here as an EngineError with our code.

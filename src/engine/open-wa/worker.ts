@@ -8,6 +8,7 @@ import type { Client, ConfigObject } from '@open-wa/wa-automate-types-only';
 import { EngineError, type EngineEvent } from '../engine.js';
 import { libraryError, mapAck, mapCall, mapChatState, mapMe, mapMessage, mapMessageDeleted, mapParticipantsChanged, mapReaction, serialized } from './mapping.js';
 import { killProcessesMentioning } from './processes.js';
+import { mapPollVote } from './send-mapping.js';
 import { TAG, isTagged, type LogLevelName, type SupervisorMessage, type WireError, type WorkerMessage, type WorkerStartConfig } from './protocol.js';
 import { clientCalls, seenCalls } from './worker-calls.js';
 
@@ -196,6 +197,13 @@ async function start(c: WorkerStartConfig): Promise<void> {
   });
   // The library rejects every call itself (and sends the message); the session manager's own rejection of each is then moot.
   if (c.rejectCalls) await created.autoReject(c.rejectCallsMessage).catch(() => false);
+  // Gated behind the library's licence on some versions: without one, votes are not reported.
+  await Promise.resolve(
+    created.onPollVote((p) => {
+      const event = mapPollVote(p);
+      if (event) emit(event);
+    }),
+  ).catch(() => false);
   await created.onLogout(() => {
     void fail('the WhatsApp account was logged out from the phone');
     return true;

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../store/schema.js';
 import {
@@ -6,6 +6,7 @@ import {
   type EngineContact,
   type EngineEvent,
   type EngineMedia,
+  type EngineMediaBytes,
   type EngineMessage,
   type MessageAction,
   type MessageType,
@@ -19,6 +20,9 @@ import {
 } from '../engine.js';
 import type { SandboxSession } from './sandbox-session.js';
 import {
+  extraFields,
+  pollOf,
+  storedExtra,
   toEngineMessage,
   type AckRaised,
   type CopyChange,
@@ -29,6 +33,7 @@ import {
   type ReceiptAck,
   type SandboxGroup,
   type SandboxStore,
+  type StoredExtra,
 } from './store.js';
 import { after, type MaybePromise } from '../../store/maybe-promise.js';
 import { PENDING_PAGE } from './pg-store.js';
@@ -91,7 +96,11 @@ export interface Draft {
   type: MessageType;
   caption: string | null;
   media: EngineMedia | null;
+  /** The media's bytes, kept in sandbox_media for every copy. */
+  mediaData?: Buffer | null;
   quotedMessageId: string | null;
+  /** The kind's own fields (location, contact card, poll). */
+  fields?: Pick<EngineMessage, 'location' | 'vcard' | 'poll'>;
 }
 
 const ignore = () => undefined;
@@ -297,7 +306,13 @@ export class SandboxNetwork {
       caption: draft.caption,
       media: draft.media,
       quotedMessageId: draft.quotedMessageId,
+      ...draft.fields,
     };
+    let mediaHash: string | null = null;
+    if (draft.mediaData) {
+      mediaHash = createHash('sha256').update(draft.mediaData).digest('hex');
+      this.store.putMedia(mediaHash, draft.mediaData, Date.now());
+    }
     const delivery: PendingDelivery = {
       key,
       chatId: isGroup ? draft.chatId : me,
@@ -309,6 +324,8 @@ export class SandboxNetwork {
       caption: draft.caption,
       media: draft.media,
       quotedKey,
+      mediaHash,
+      extra: storedExtra(message),
       senderPhone: sender.phone,
       chatName: isGroup ? chatName : sender.sessionId,
     };
@@ -387,7 +404,7 @@ export class SandboxNetwork {
       if (quoted === null && delivery.quotedKey) quoted = quotedEarlier(rows, i, delivery.quotedKey, receiver);
       const message = incomingMessage(delivery, receiver, quoted);
       const isGroup = message.chatId.endsWith('@g.us');
-      const inserted = this.store.deliver(session.sessionId, id, message, delivery.key, { name: delivery.chatName, isGroup });
+      const inserted = this.store.deliver(session.sessionId, id, message, delivery.key, { name: delivery.chatName, isGroup }, delivery.mediaHash ?? null);
       // PostgreSQL answers later: its statement claims the pending row as it inserts, and this number's drains
       // run one at a time, so the message is new; its event goes in the same round as the insert.
       if (inserted !== false) session.notify({ type: 'message', message });
@@ -440,7 +457,7 @@ export class SandboxNetwork {
       case 'markUnread':
         return after(this.store.markUnread(actor.sessionId, action.chatId), () => null);
       case 'vote':
-        throw new EngineError('ENGINE_UNSUPPORTED', 'voting is not available on this engine yet');
+        return this.vote(actor, action.messageId, action.options);
       default:
         return after(this.store.messageById(actor.sessionId, action.messageId), (row) => {
           if (!row) throw new EngineError('NOT_FOUND', `No message '${action.messageId}' in this session`, { messageId: action.messageId });
@@ -455,14 +472,19 @@ export class SandboxNetwork {
     if (revoked && action.kind !== 'delete') throw new EngineError('VALIDATION_ERROR', 'The message was deleted', { messageId: row.message_id });
     switch (action.kind) {
       case 'forward':
-        return this.send(actor, {
-          chatId: action.chatId,
-          body: row.body,
-          type: row.type as MessageType,
-          caption: row.caption,
-          media: row.mimetype ? { mimetype: row.mimetype, ...(row.filename ? { filename: row.filename } : {}), size: row.size ?? 0 } : null,
-          quotedMessageId: null,
-        });
+        // The copy carries the bytes and the kind's own fields (location, contact card, poll) of the original.
+        return after(row.media_hash ? this.store.media(row.media_hash) : null, (data) =>
+          this.send(actor, {
+            chatId: action.chatId,
+            body: row.body,
+            type: row.type as MessageType,
+            caption: row.caption,
+            media: row.mimetype ? { mimetype: row.mimetype, ...(row.filename ? { filename: row.filename } : {}), size: row.size ?? 0 } : null,
+            mediaData: data ? Buffer.from(data) : null,
+            quotedMessageId: null,
+            fields: extraFields(row.extra),
+          }),
+        );
       case 'react': {
         const reaction = { emoji: action.emoji, senderId: me, timestamp: nowSeconds() };
         return this.changeCopies(actor, row, { kind: 'react', senderId: me, reaction: action.emoji ? reaction : null }, (copy) => ({
@@ -510,6 +532,64 @@ export class SandboxNetwork {
       return;
     }
     this.online.get(phoneOf(chatId))?.notify({ type: 'presence', chatId: me, contactId: me, presence });
+  }
+
+  // --- media and polls ----------------------------------------------------------------------------
+
+  /** A message's media bytes as this session's copy refers to them. */
+  media(session: SandboxSession, messageId: string): MaybePromise<EngineMediaBytes | null> {
+    return after(this.store.messageById(session.sessionId, messageId), (row) => {
+      if (!row) throw new EngineError('MESSAGE_NOT_FOUND', `Session '${session.sessionId}' has no message '${messageId}'`, { messageId });
+      if (!row.mimetype) return null;
+      const gone = () => new EngineError('MEDIA_GONE', `The media of '${messageId}' is no longer kept`, { messageId });
+      if (!row.media_hash) throw gone();
+      return after(this.store.media(row.media_hash), (data) => {
+        if (!data) throw gone();
+        return { data: Buffer.from(data), mimetype: row.mimetype!, filename: row.filename };
+      });
+    });
+  }
+
+  /**
+   * A vote on a poll (an empty choice takes the vote back): every copy of the poll gets the new counts, and
+   * the poll's sender a poll_vote event. Answers the voter's copy.
+   */
+  vote(voter: SandboxSession, messageId: string, options: string[]): MaybePromise<EngineMessage> {
+    return after(this.store.messageById(voter.sessionId, messageId), (row) => {
+      if (!row) throw new EngineError('MESSAGE_NOT_FOUND', `Session '${voter.sessionId}' has no message '${messageId}'`, { messageId });
+      const extra = (row.extra ? JSON.parse(row.extra) : {}) as StoredExtra;
+      const poll = extra.poll;
+      if (!poll) throw new EngineError('VALIDATION_ERROR', `Message '${messageId}' is not a poll`, { messageId });
+      const chosen = [...new Set(options)];
+      const unknown = chosen.filter((o) => !poll.options.includes(o));
+      if (unknown.length > 0) throw new EngineError('VALIDATION_ERROR', `Not options of this poll: ${unknown.join(', ')}`, { field: 'options', unknown });
+      if (!poll.allowMultipleAnswers && chosen.length > 1) {
+        throw new EngineError('VALIDATION_ERROR', 'This poll takes one answer', { field: 'options' });
+      }
+      const voterJid = toJid(voter.phone);
+      if (chosen.length > 0) poll.votes[voterJid] = chosen;
+      else delete poll.votes[voterJid];
+      const json = JSON.stringify(extra);
+      const isGroup = row.chat_id.endsWith('@g.us');
+      const senderPhone = phoneOf(row.from_jid);
+      const phones = isGroup ? [...(this.store.group(row.chat_id)?.members.keys() ?? [])] : [senderPhone, voter.phone];
+      return after(this.ownersOf(phones), (owners) => {
+        const sessions = [...new Set([voter.sessionId, ...[...owners.values()].filter((o): o is string => o !== null)])];
+        return after(this.store.setExtra(row.msg_key, sessions, json), () => {
+          // The sender's copy: its id follows from the chat as the sender sees it (see dispatch).
+          const senderChat = isGroup ? row.chat_id : row.from_me === 1 ? row.chat_id : voterJid;
+          this.online.get(senderPhone)?.notify({
+            type: 'poll_vote',
+            messageId: `true_${senderChat}_${row.msg_key}`,
+            chatId: senderChat,
+            voter: voterJid,
+            options: chosen,
+            poll: pollOf(poll),
+          });
+          return toEngineMessage({ ...row, extra: json });
+        });
+      });
+    });
   }
 
   // --- groups -------------------------------------------------------------------------------------
@@ -755,5 +835,6 @@ function incomingMessage(delivery: PendingDelivery, receiverJid: string, quotedM
     media: delivery.media,
     quotedMessageId,
     ...(delivery.edited ? { edited: true } : {}),
+    ...extraFields(delivery.extra),
   };
 }

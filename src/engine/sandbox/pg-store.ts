@@ -30,6 +30,7 @@ import {
   type ProfileFields,
   type ProfileRow,
   type SandboxProfile,
+  storedExtra,
 } from './store.js';
 import { sandboxStats } from './stats.js';
 
@@ -39,7 +40,7 @@ const ignore = () => undefined;
 export const PENDING_PAGE = 500;
 
 const MESSAGE_INSERT_COLUMNS = `session_id, message_id, msg_key, chat_id, from_jid, to_jid, from_me, body, timestamp, author,
-  type, ack, caption, mimetype, filename, size, quoted_message_id, read, edited`;
+  type, ack, caption, mimetype, filename, size, quoted_message_id, read, edited, media_hash, extra`;
 /**
  * The items of one kind queued until the batch's next round leaves (or another statement is queued after
  * them), sent as one statement (PgBatch.gather): every send that arrives while a round is out joins one
@@ -103,6 +104,7 @@ interface SendItem {
   recipients: string[];
   waiting: string[];
   delivery: PendingDelivery;
+  mediaHash: string | null;
 }
 
 interface DeliverItem {
@@ -111,6 +113,7 @@ interface DeliverItem {
   message: EngineMessage;
   key: string;
   chat: ChatInfo;
+  mediaHash: string | null;
 }
 
 interface ReceiptItem {
@@ -165,11 +168,12 @@ const MESSAGE_SPEC = [
   ['session_id', 'text'], ['message_id', 'text'], ['msg_key', 'text'], ['chat_id', 'text'], ['from_jid', 'text'], ['to_jid', 'text'],
   ['from_me', 'int'], ['body', 'text'], ['timestamp', 'bigint'], ['author', 'text'], ['type', 'text'], ['ack', 'text'], ['caption', 'text'],
   ['mimetype', 'text'], ['filename', 'text'], ['size', 'bigint'], ['quoted_message_id', 'text'], ['read', 'int'],
+  ['media_hash', 'text'], ['extra', 'text'],
   ['chat_name', 'text'], ['is_group', 'int'], ['unread', 'int'], ['ord', 'int'], ['edited', 'int'],
 ] as const;
 
 const MESSAGE_FROM_V = `SELECT session_id, message_id, msg_key, chat_id, from_jid, to_jid, from_me, body, timestamp, author,
-  type, ack, caption, mimetype, filename, size, quoted_message_id, read, edited`;
+  type, ack, caption, mimetype, filename, size, quoted_message_id, read, edited, media_hash, extra`;
 /** One upsert per chat of the messages `m` inserted (a statement may not update a row twice). */
 const CHATS_FROM_M = `INSERT INTO sandbox_chats (session_id, chat_id, name, is_group, unread_count, last_seq, last_ts)
     SELECT m.session_id, m.chat_id, min(v.chat_name), max(v.is_group), sum(v.unread), max(m.seq), max(m.timestamp)
@@ -177,13 +181,16 @@ const CHATS_FROM_M = `INSERT INTO sandbox_chats (session_id, chat_id, name, is_g
     ON CONFLICT (session_id, chat_id) DO UPDATE SET unread_count = sandbox_chats.unread_count + excluded.unread_count,
       last_seq = excluded.last_seq, last_ts = excluded.last_ts, name = COALESCE(sandbox_chats.name, excluded.name)`;
 
-function messageColumns(items: readonly { sessionId: string; message: EngineMessage; key: string; chat: ChatInfo }[], read: boolean): Columns {
+function messageColumns(
+  items: readonly { sessionId: string; message: EngineMessage; key: string; chat: ChatInfo; mediaHash: string | null }[],
+  read: boolean,
+): Columns {
   const columns = new Columns(MESSAGE_SPEC);
-  items.forEach(({ sessionId, message, key, chat }, i) =>
+  items.forEach(({ sessionId, message, key, chat, mediaHash }, i) =>
     columns.push(
       sessionId, message.id, key, message.chatId, message.from, message.to, message.fromMe ? 1 : 0, message.body, message.timestamp,
       message.author, message.type, message.ack, message.caption, message.media?.mimetype ?? null, message.media?.filename ?? null,
-      message.media?.size ?? null, message.quotedMessageId, read ? 1 : 0, chat.name, chat.isGroup ? 1 : 0, message.fromMe || read ? 0 : 1, i,
+      message.media?.size ?? null, message.quotedMessageId, read ? 1 : 0, mediaHash, storedExtra(message), chat.name, chat.isGroup ? 1 : 0, message.fromMe || read ? 0 : 1, i,
       message.edited ? 1 : 0,
     ),
   );
@@ -289,7 +296,7 @@ export class PgSandboxStore implements SandboxStore {
   // --- messages and chats -------------------------------------------------------------------------
 
   recordSend(sessionId: string, message: EngineMessage, key: string, chat: ChatInfo, senderPhone: string, recipients: string[], waiting: string[], delivery: PendingDelivery): void {
-    this.sends.add({ sessionId, message, key, chat, senderPhone, recipients, waiting, delivery }).catch(ignore);
+    this.sends.add({ sessionId, message, key, chat, senderPhone, recipients, waiting, delivery, mediaHash: delivery.mediaHash ?? null }).catch(ignore);
   }
 
   private sendStatement(items: SendItem[]): Promise<null[]> {
@@ -332,8 +339,8 @@ export class PgSandboxStore implements SandboxStore {
     ).then((rows) => rows.map((r) => ({ id: Number(r.id), delivery: JSON.parse(r.payload) as PendingDelivery, quotedId: r.quoted })));
   }
 
-  deliver(sessionId: string, pendingId: number, message: EngineMessage, key: string, chat: ChatInfo): Promise<boolean> {
-    const inserted = this.deliveries.add({ sessionId, pendingId, message, key, chat });
+  deliver(sessionId: string, pendingId: number, message: EngineMessage, key: string, chat: ChatInfo, mediaHash: string | null): Promise<boolean> {
+    const inserted = this.deliveries.add({ sessionId, pendingId, message, key, chat, mediaHash });
     inserted.catch(ignore);
     return inserted;
   }
@@ -359,6 +366,22 @@ export class PgSandboxStore implements SandboxStore {
       const inserted = new Set(rows.map((r) => `${r.session_id}\n${r.message_id}`));
       return items.map((item) => inserted.has(`${item.sessionId}\n${item.message.id}`));
     });
+  }
+
+  putMedia(hash: string, data: Buffer, at: number): void {
+    this.write(
+      'INSERT INTO sandbox_media (hash, data, size, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO UPDATE SET created_at = excluded.created_at',
+      [hash, data, data.length, at],
+    );
+  }
+
+  async media(hash: string): Promise<Buffer | null> {
+    const [row] = await this.read<{ data: Buffer }>('SELECT data FROM sandbox_media WHERE hash = $1', [hash]);
+    return row?.data ?? null;
+  }
+
+  async setExtra(key: string, sessionIds: string[], extra: string): Promise<void> {
+    await this.queue('UPDATE sandbox_messages SET extra = $1 WHERE msg_key = $2 AND session_id = ANY ($3::text[])', [extra, key, pgArray(sessionIds)]);
   }
 
   receipt(key: string, recipientPhone: string, ack: ReceiptAck): Promise<AckRaised | null> {

@@ -20,15 +20,49 @@ import {
   type MessageAction,
   type ParticipantResult,
   type SandboxControls,
-  type SendMediaInput,
-  type SendTextInput,
+  type OutgoingContent,
+  type SendInput,
+  mediaMessageType,
 } from '../engine.js';
-import { phoneOf, toJid, type SandboxNetwork } from './network.js';
+import { phoneOf, toJid, type Draft, type SandboxNetwork } from './network.js';
 import { qrDataUrl } from './qr.js';
 import { after } from '../../store/maybe-promise.js';
 import { countEngineCall } from './stats.js';
 
-const mediaTypes = { image: 'IMAGE', file: 'DOCUMENT', audio: 'AUDIO' } as const;
+/** What each kind of content is as a message of the network. */
+function draftOf(content: OutgoingContent): Omit<Draft, 'chatId' | 'quotedMessageId'> {
+  const plain = { body: null, caption: null, media: null };
+  switch (content.kind) {
+    case 'text':
+      return { ...plain, type: 'CHAT', body: content.text };
+    case 'media':
+      return {
+        ...plain,
+        type: mediaMessageType[content.media],
+        caption: content.caption ?? null,
+        media: { mimetype: content.mimetype, ...(content.filename ? { filename: content.filename } : {}), size: content.data.length },
+        mediaData: content.data,
+      };
+    case 'location': {
+      const location = { latitude: content.latitude, longitude: content.longitude, name: content.name ?? null, address: content.address ?? null };
+      return { ...plain, type: 'LOCATION', fields: { location } };
+    }
+    case 'contact':
+      return { ...plain, type: 'VCARD', fields: { vcard: content.vcard ?? contactCard(content.contactId ?? '') } };
+    case 'poll':
+      return {
+        ...plain,
+        type: 'POLL',
+        fields: { poll: { name: content.name, options: content.options.map((name) => ({ name, votes: 0 })), allowMultipleAnswers: content.allowMultipleAnswers } },
+      };
+  }
+}
+
+/** The card WhatsApp makes for a contact id: its number as the name and the phone. */
+function contactCard(contactId: string): string {
+  const phone = phoneOf(contactId);
+  return `BEGIN:VCARD\nVERSION:3.0\nFN:+${phone}\nTEL;type=CELL;waid=${phone}:+${phone}\nEND:VCARD`;
+}
 
 type Phase = 'starting' | 'qr' | 'authenticating' | 'ready' | 'stopped';
 
@@ -181,28 +215,13 @@ export class SandboxSession implements EngineSession {
     await this.network.setLinked(this.sessionId, false);
   }
 
-  async sendText(input: SendTextInput): Promise<EngineMessage> {
+  async send(input: SendInput): Promise<EngineMessage> {
     this.requireReady();
-    return this.network.send(this, {
-      chatId: input.chatId,
-      body: input.content,
-      type: 'CHAT',
-      caption: null,
-      media: null,
-      quotedMessageId: input.quotedMessageId ?? null,
-    });
+    return this.network.send(this, { chatId: input.chatId, quotedMessageId: input.quotedMessageId ?? null, ...draftOf(input.content) });
   }
 
-  async sendMedia(input: SendMediaInput): Promise<EngineMessage> {
-    this.requireReady();
-    return this.network.send(this, {
-      chatId: input.chatId,
-      body: null,
-      type: mediaTypes[input.kind],
-      caption: input.caption ?? null,
-      media: { mimetype: input.mimetype, ...(input.filename ? { filename: input.filename } : {}), size: input.data.length },
-      quotedMessageId: input.quotedMessageId ?? null,
-    });
+  async getMedia(messageId: string): Promise<EngineMediaBytes | null> {
+    return this.network.media(this, messageId);
   }
 
   async getChats(): Promise<EngineChat[]> {

@@ -1,6 +1,6 @@
 import type SQLite from 'better-sqlite3';
 import type { SandboxChatsTable, SandboxMessagesTable } from '../../store/schema.js';
-import type { EngineChat, EngineMessage, EngineReaction, GroupParticipantInfo, MessageAck, MessageType } from '../engine.js';
+import type { EngineChat, EngineLocation, EngineMessage, EnginePoll, EngineReaction, GroupParticipantInfo, MessageAck, MessageType } from '../engine.js';
 import type { WriteBatch } from '../../store/write-batch.js';
 import type { MaybePromise } from '../../store/maybe-promise.js';
 import { sandboxStats } from './stats.js';
@@ -83,6 +83,10 @@ export interface PendingDelivery {
   caption: string | null;
   media: { mimetype: string; filename?: string; size: number } | null;
   quotedKey: string | null;
+  /** sandbox_media's key of the bytes; absent before media was kept. */
+  mediaHash?: string | null;
+  /** The kind's own fields (storedExtra), as the copies store them. */
+  extra?: string | null;
   /** Whose receipts to update; null for built-in contacts and injected messages. */
   senderPhone: string | null;
   chatName: string | null;
@@ -121,7 +125,7 @@ export type ChatRow = SandboxChatsTable & { m_seq: number | null } & Partial<Rec
 
 export const MESSAGE_COLUMNS = [
   'seq', 'session_id', 'message_id', 'msg_key', 'chat_id', 'from_jid', 'to_jid', 'from_me', 'body', 'timestamp', 'author',
-  'type', 'ack', 'caption', 'mimetype', 'filename', 'size', 'quoted_message_id', 'read', 'reactions', 'edited',
+  'type', 'ack', 'caption', 'mimetype', 'filename', 'size', 'quoted_message_id', 'read', 'reactions', 'edited', 'media_hash', 'extra',
 ] as const;
 
 /** What an action changes on every copy of a message (see SandboxStore.changeCopies). */
@@ -140,6 +144,50 @@ const COPY_SESSIONS = (p1: string, p2: string) => `SELECT ${p1} UNION SELECT a.s
   JOIN sandbox_accounts a ON a.phone = r.recipient_phone OR a.phone = r.sender_phone WHERE r.msg_key = ${p2}`;
 export const copySessionsSql = COPY_SESSIONS;
 
+/** A poll as its copies store it: the options, and each voter's choice (counts are derived when read). */
+export interface StoredPoll {
+  name: string;
+  options: string[];
+  allowMultipleAnswers: boolean;
+  /** voter id -> the options it chose */
+  votes: Record<string, string[]>;
+}
+
+/** The `extra` column: the fields of the kinds that have their own (location, contact card, poll). */
+export interface StoredExtra {
+  location?: EngineLocation;
+  vcard?: string;
+  poll?: StoredPoll;
+}
+
+/** A new message's `extra` (a poll without votes yet); null for the kinds without fields of their own. */
+export function storedExtra(message: Pick<EngineMessage, 'location' | 'vcard' | 'poll'>): string | null {
+  const extra: StoredExtra = {};
+  if (message.location) extra.location = message.location;
+  if (message.vcard) extra.vcard = message.vcard;
+  if (message.poll) {
+    extra.poll = { name: message.poll.name, options: message.poll.options.map((o) => o.name), allowMultipleAnswers: message.poll.allowMultipleAnswers, votes: {} };
+  }
+  return Object.keys(extra).length > 0 ? JSON.stringify(extra) : null;
+}
+
+export function pollOf(stored: StoredPoll): EnginePoll {
+  const counts = new Map(stored.options.map((name) => [name, 0]));
+  for (const chosen of Object.values(stored.votes)) for (const name of chosen) counts.set(name, (counts.get(name) ?? 0) + 1);
+  return { name: stored.name, options: stored.options.map((name) => ({ name, votes: counts.get(name) ?? 0 })), allowMultipleAnswers: stored.allowMultipleAnswers };
+}
+
+/** The message fields of an `extra` column. */
+export function extraFields(json: string | null | undefined): Pick<EngineMessage, 'location' | 'vcard' | 'poll'> {
+  if (!json) return {};
+  const extra = JSON.parse(json) as StoredExtra;
+  return {
+    ...(extra.location ? { location: extra.location } : {}),
+    ...(extra.vcard ? { vcard: extra.vcard } : {}),
+    ...(extra.poll ? { poll: pollOf(extra.poll) } : {}),
+  };
+}
+
 export function toEngineMessage(row: MessageRow): EngineMessage {
   return {
     id: row.message_id,
@@ -157,6 +205,7 @@ export function toEngineMessage(row: MessageRow): EngineMessage {
     quotedMessageId: row.quoted_message_id,
     reactions: row.reactions ? (JSON.parse(row.reactions) as EngineReaction[]) : [],
     edited: row.edited === 1,
+    ...extraFields(row.extra),
   };
 }
 
@@ -204,7 +253,13 @@ export interface SandboxStore {
    * when the message was there already. On PostgreSQL a promise: the statement claims the pending row as
    * it inserts, so the message is new whenever the row was still there.
    */
-  deliver(sessionId: string, pendingId: number, message: EngineMessage, key: string, chat: ChatInfo): MaybePromise<boolean>;
+  deliver(sessionId: string, pendingId: number, message: EngineMessage, key: string, chat: ChatInfo, mediaHash: string | null): MaybePromise<boolean>;
+  /** Keeps media bytes under their hash (once, whoever sends them again): part of the send's turn. */
+  putMedia(hash: string, data: Buffer, at: number): void;
+  /** The bytes kept under a hash; null once pruned. */
+  media(hash: string): MaybePromise<Buffer | null>;
+  /** Rewrites the `extra` of a message's copies (a poll's votes) in the given sessions. */
+  setExtra(key: string, sessionIds: string[], extra: string): MaybePromise<void>;
   /** Raises one recipient's receipt and, when the slowest recipient moved, the sender's ack. */
   receipt(key: string, recipientPhone: string, ack: ReceiptAck): MaybePromise<AckRaised | null>;
   /** Marks every unread incoming message of a chat read; returns their keys. */
@@ -382,25 +437,25 @@ export class SqliteSandboxStore implements SandboxStore {
   // --- messages and chats -------------------------------------------------------------------------
 
   recordSend(sessionId: string, message: EngineMessage, key: string, chat: ChatInfo, senderPhone: string, recipients: string[], waiting: string[], delivery: PendingDelivery): void {
-    this.insertMessage(sessionId, message, key, chat, true);
+    this.insertMessage(sessionId, message, key, chat, true, delivery.mediaHash ?? null);
     this.addReceipts(key, senderPhone, recipients);
     for (const phone of waiting) this.addPending(phone, delivery);
   }
 
   /** Adds a message to a session's history and moves its chat to the top. Returns false if it was there already. */
-  insertMessage(sessionId: string, message: EngineMessage, key: string, chat: ChatInfo, read: boolean): boolean {
+  insertMessage(sessionId: string, message: EngineMessage, key: string, chat: ChatInfo, read: boolean, mediaHash: string | null): boolean {
     return this.write(() =>
       this.batch.atomic(() => {
         const result = this
           .prepare(
             `INSERT OR IGNORE INTO sandbox_messages (session_id, message_id, msg_key, chat_id, from_jid, to_jid, from_me, body, timestamp, author,
-              type, ack, caption, mimetype, filename, size, quoted_message_id, read, edited)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+              type, ack, caption, mimetype, filename, size, quoted_message_id, read, edited, media_hash, extra)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             sessionId, message.id, key, message.chatId, message.from, message.to, message.fromMe ? 1 : 0, message.body, message.timestamp,
             message.author, message.type, message.ack, message.caption, message.media?.mimetype ?? null, message.media?.filename ?? null,
-            message.media?.size ?? null, message.quotedMessageId, read ? 1 : 0, message.edited ? 1 : 0,
+            message.media?.size ?? null, message.quotedMessageId, read ? 1 : 0, message.edited ? 1 : 0, mediaHash, storedExtra(message),
           );
         if (result.changes === 0) return false;
         const unread = message.fromMe || read ? 0 : 1;
@@ -618,10 +673,32 @@ export class SqliteSandboxStore implements SandboxStore {
     });
   }
 
-  deliver(sessionId: string, pendingId: number, message: EngineMessage, key: string, chat: ChatInfo): boolean {
-    const inserted = this.insertMessage(sessionId, message, key, chat, false);
+  deliver(sessionId: string, pendingId: number, message: EngineMessage, key: string, chat: ChatInfo, mediaHash: string | null): boolean {
+    const inserted = this.insertMessage(sessionId, message, key, chat, false, mediaHash);
     this.removePending(pendingId);
     return inserted;
+  }
+
+  putMedia(hash: string, data: Buffer, at: number): void {
+    this.write(() =>
+      this
+        .prepare('INSERT INTO sandbox_media (hash, data, size, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO UPDATE SET created_at = excluded.created_at')
+        .run(hash, data, data.length, at),
+    );
+  }
+
+  media(hash: string): Buffer | null {
+    const row = this.run(() => this.prepare('SELECT data FROM sandbox_media WHERE hash = ?').get(hash)) as { data: Buffer } | undefined;
+    return row?.data ?? null;
+  }
+
+  setExtra(key: string, sessionIds: string[], extra: string): void {
+    this.write(() =>
+      this.batch.atomic(() => {
+        const update = this.prepare('UPDATE sandbox_messages SET extra = ? WHERE session_id = ? AND msg_key = ?');
+        for (const sessionId of sessionIds) update.run(extra, sessionId, key);
+      }),
+    );
   }
 
   removePending(id: number): void {

@@ -18,6 +18,7 @@ const TABLES = [
   'sandbox_profiles',
   'sandbox_blocks',
   'sandbox_messages',
+  'sandbox_media',
   'sandbox_chats',
   'sandbox_receipts',
   'sandbox_pending',

@@ -326,4 +326,13 @@ export const pgMigrations: Record<string, Migration> = {
         $fn$`.execute(db);
     },
   },
+  '0013-sandbox-media': {
+    async up(db: Kysely<any>) {
+      await sql`ALTER TABLE sandbox_messages ADD COLUMN media_hash text`.execute(db);
+      await sql`ALTER TABLE sandbox_messages ADD COLUMN extra text`.execute(db);
+      await sql`CREATE TABLE sandbox_media (hash text PRIMARY KEY, data bytea NOT NULL, size bigint NOT NULL, created_at bigint NOT NULL)`.execute(db);
+      await sql`CREATE INDEX sandbox_media_created ON sandbox_media (created_at)`.execute(db);
+      await sql`ALTER TABLE webhooks ADD COLUMN include_media integer NOT NULL DEFAULT 0`.execute(db);
+    },
+  },
 };

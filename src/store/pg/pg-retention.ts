@@ -1,4 +1,4 @@
-import type { RetentionSettings, RetentionStats } from '../retention.js';
+import { retentionCutoffs, type RetentionSettings, type RetentionStats } from '../retention.js';
 import type { PgBatch } from './pg-types.js';
 
 const BATCH = 500;
@@ -13,7 +13,7 @@ const BATCH = 500;
  * atomic and one round trip. Batches go one after another through the write batch until nothing is due.
  */
 export class PgHistoryPruner {
-  readonly stats: RetentionStats = { messages: 0, receipts: 0, deliveries: 0, batches: 0, maxBatchMs: 0, vacuumedPages: 0 };
+  readonly stats: RetentionStats = { messages: 0, receipts: 0, deliveries: 0, media: 0, batches: 0, maxBatchMs: 0, vacuumedPages: 0 };
   private prunedUpTo = 0;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
@@ -26,7 +26,7 @@ export class PgHistoryPruner {
   ) {}
 
   get enabled(): boolean {
-    return this.settings.retentionDays > 0;
+    return this.settings.retentionDays > 0 || (this.settings.mediaRetentionDays ?? 0) > 0;
   }
 
   start(): void {
@@ -47,7 +47,8 @@ export class PgHistoryPruner {
     if (this.stopped || !this.enabled) return Promise.resolve();
     this.running ??= (async () => {
       try {
-        while (!this.stopped && (await this.pruneBatch(Date.now() - this.settings.retentionDays * 86_400_000)));
+        const cutoffs = retentionCutoffs(this.settings);
+        while (!this.stopped && (await this.pruneBatch(cutoffs.messages, cutoffs.media)));
       } catch (error) {
         this.onError(String((error as Error)?.message ?? error));
       } finally {
@@ -58,9 +59,9 @@ export class PgHistoryPruner {
   }
 
   /** One batch of messages and one of deliveries older than `cutoffMs`; true when more may be due. */
-  async pruneBatch(cutoffMs: number): Promise<boolean> {
+  async pruneBatch(cutoffMs: number, mediaCutoffMs = 0): Promise<boolean> {
     const started = performance.now();
-    const [row] = await this.batch.run<{ messages: number; last_seq: number | null; receipts: number; deliveries: number }>(
+    const [row] = await this.batch.run<{ messages: number; last_seq: number | null; receipts: number; deliveries: number; media: number }>(
       `WITH batch AS (SELECT seq, timestamp FROM sandbox_messages WHERE seq > $1 ORDER BY seq LIMIT $2),
         stop AS (SELECT min(seq) AS seq FROM batch WHERE timestamp >= $3),
         gone AS (DELETE FROM sandbox_messages m WHERE m.seq > $1
@@ -73,11 +74,14 @@ export class PgHistoryPruner {
               last_seq = CASE WHEN c.last_seq <= (SELECT max(seq) FROM gone) THEN NULL ELSE c.last_seq END
           FROM per_chat p WHERE c.session_id = p.session_id AND c.chat_id = p.chat_id RETURNING 1),
         deliveries AS (DELETE FROM webhook_deliveries WHERE id = ANY (ARRAY(SELECT id FROM webhook_deliveries
-          WHERE completed_at IS NOT NULL AND completed_at < $4 AND status != 'PENDING' ORDER BY completed_at LIMIT $2)) RETURNING 1)
-      SELECT (SELECT count(*) FROM gone) AS messages, (SELECT max(seq) FROM gone) AS last_seq,
+          WHERE completed_at IS NOT NULL AND completed_at < $4 AND status != 'PENDING' ORDER BY completed_at LIMIT $2)) RETURNING 1),
+        media AS (DELETE FROM sandbox_media WHERE hash IN (SELECT hash FROM sandbox_media WHERE created_at < $5 ORDER BY created_at LIMIT $2) RETURNING 1)
+      SELECT (SELECT count(*) FROM media) AS media, (SELECT count(*) FROM gone) AS messages, (SELECT max(seq) FROM gone) AS last_seq,
         (SELECT count(*) FROM receipts) AS receipts, (SELECT count(*) FROM deliveries) AS deliveries, (SELECT count(*) FROM chats) AS chats`,
-      [this.prunedUpTo, BATCH, Math.floor(cutoffMs / 1000), cutoffMs],
+      [this.prunedUpTo, BATCH, Math.floor(cutoffMs / 1000), cutoffMs, mediaCutoffMs],
     );
+    const media = Number(row?.media ?? 0);
+    this.stats.media += media;
     const messages = Number(row?.messages ?? 0);
     const deliveries = Number(row?.deliveries ?? 0);
     if (row?.last_seq != null) this.prunedUpTo = Number(row.last_seq);
@@ -86,6 +90,6 @@ export class PgHistoryPruner {
     this.stats.deliveries += deliveries;
     this.stats.batches++;
     this.stats.maxBatchMs = Math.max(this.stats.maxBatchMs, performance.now() - started);
-    return messages === BATCH || deliveries === BATCH;
+    return messages === BATCH || deliveries === BATCH || media === BATCH;
   }
 }
