@@ -140,9 +140,8 @@ export type CopyChange =
  * accounts of its receipts (a message from a built-in contact or injected one has none). Parameters: the
  * session id, then the key.
  */
-const COPY_SESSIONS = (p1: string, p2: string) => `SELECT ${p1} UNION SELECT a.session_id FROM sandbox_receipts r
+export const copySessionsSql = (p1: string, p2: string) => `SELECT ${p1} UNION SELECT a.session_id FROM sandbox_receipts r
   JOIN sandbox_accounts a ON a.phone = r.recipient_phone OR a.phone = r.sender_phone WHERE r.msg_key = ${p2}`;
-export const copySessionsSql = COPY_SESSIONS;
 
 /** A poll as its copies store it: the options, and each voter's choice (counts are derived when read). */
 export interface StoredPoll {
@@ -265,7 +264,7 @@ export interface SandboxStore {
   /** Marks every unread incoming message of a chat read; returns their keys. */
   markRead(sessionId: string, chatId: string): MaybePromise<string[]>;
   /**
-   * An action on every copy of the message `key` that the sessions holding one have (see COPY_SESSIONS);
+   * An action on every copy of the message `key` that the sessions holding one have (see copySessionsSql);
    * returns the copies as they are now.
    */
   changeCopies(sessionId: string, key: string, change: CopyChange): MaybePromise<MessageRow[]>;
@@ -542,7 +541,7 @@ export class SqliteSandboxStore implements SandboxStore {
   }
 
   changeCopies(sessionId: string, key: string, change: CopyChange): MessageRow[] {
-    const where = `WHERE msg_key = ? AND session_id IN (${COPY_SESSIONS('?', '?')}) RETURNING *`;
+    const where = `WHERE msg_key = ? AND session_id IN (${copySessionsSql('?', '?')}) RETURNING *`;
     // The copies still waiting for an offline receiver change too: they arrive as they are now.
     const waiting = `WHERE to_phone IN (SELECT recipient_phone FROM sandbox_receipts WHERE msg_key = ?) AND json_extract(payload, '$.key') = ?`;
     return this.write(() => {
