@@ -33,7 +33,6 @@ const NOT_STORAGE = {
   'test/open-wa-server.test.ts': 'the open-wa engine in Chromium (its sessions go through the repository the sandbox suites cover)',
   'test/examples.test.ts': 'example programs against the API (the calls they make are covered by the API suites)',
   'test/rest-clients.test.ts': 'client programs against the API (the calls they make are covered by the API suites)',
-  'test/query-plans.test.ts': "SQLite's query plans (statements caught at better-sqlite3's prepare)",
   'test/storage-full.test.ts': "a full disk under the data dir, where SQLite's file is",
   'test/pg-migrations.test.ts': 'on PostgreSQL already in the first pass',
   'test/db-copy.test.ts': 'from SQLite to PostgreSQL already in the first pass',

@@ -37,11 +37,11 @@ describe('field policies', () => {
       'Mutation.sendPoll: messaging',
       'Mutation.sendSticker: messaging',
       'Mutation.sendText: messaging',
-      'Mutation.setPresence: messaging',
-      'Query.checkNumber: messaging',
       'Mutation.sendVideo: messaging',
       'Mutation.sendVoice: messaging',
+      'Mutation.setPresence: messaging',
       'Mutation.votePoll: messaging',
+      'Query.checkNumber: messaging',
     ]);
   });
 

@@ -252,13 +252,8 @@ describe('query plans of the hot paths', sqliteOnly("statements are caught at be
   });
 });
 
-// Full scans found on PostgreSQL and left to whoever owns the statement, with where the fix goes.
-const PG_KNOWN: { match: string; why: string }[] = [
-  {
-    match: 'WITH gone AS (DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries',
-    why: "the webhook store's pruning of completed deliveries (src/webhooks/pg-webhook-store.ts, under work on another branch): `id IN (subquery)` is a hash join over a Seq Scan; `id = ANY (ARRAY(subquery))`, as pg-retention.ts does, probes the primary key",
-  },
-];
+// Full scans found on PostgreSQL and left to whoever owns the statement, with where the fix goes (none now).
+const PG_KNOWN: { match: string; why: string }[] = [];
 
 describe('query plans of the hot paths (PostgreSQL)', { skip: testStore === 'postgres' ? false : 'runs with the suites on PostgreSQL (WA_TEST_STORE=postgres)' }, () => {
   // Statements as the app issued them, with the parameters of their first run: the write batch's before it
@@ -280,6 +275,8 @@ describe('query plans of the hot paths (PostgreSQL)', { skip: testStore === 'pos
       const values = (Array.isArray(args[1]) ? args[1] : typeof config === 'object' ? config?.values : undefined) ?? [];
       // A batch round (several statements, parameters inlined) is caught at run() above.
       if (typeof text === 'string' && !text.includes(';') && !issued.has(text)) issued.set(text, values);
+      // The outbox's turn goes as one text (BEGIN; SET LOCAL ...; the function's call; COMMIT): noted as issued.
+      else if (typeof text === 'string' && text.includes('wa_gateway_claim_deliveries(')) issued.set('wa_gateway_claim_deliveries(', []);
       return (clientQuery as (...a: unknown[]) => unknown).apply(this, args);
     } as typeof clientQuery;
     ({ server, receiver } = await exercise());
@@ -304,11 +301,12 @@ describe('query plans of the hot paths (PostgreSQL)', { skip: testStore === 'pos
         'FROM sandbox_chats c LEFT JOIN', // chat list
         'FROM sandbox_messages WHERE session_id = $1 AND chat_id = $2 AND seq <', // history
         'INSERT INTO webhook_deliveries', // outbox
-        'FROM webhook_deliveries WHERE webhook_id = $1', // outbox claim
-        'UPDATE webhook_deliveries', // outbox
+        // The outbox's claims and outcomes: one call of a PL/pgSQL function per worker turn (migration
+        // 0012-webhook-claims). EXPLAIN shows the call, not the statements inside it; those are not covered here.
+        'wa_gateway_claim_deliveries(', // outbox
         'FROM sandbox_messages WHERE seq > $1', // retention
       ]) {
-        assert.ok(statements.some(([sql]) => sql.includes(needle)), `no statement with "${needle}" was issued`);
+        assert.ok([...issued].some(([sql]) => sql.includes(needle)), `no statement with "${needle}" was issued`);
       }
       // The server is stopped: its pruner would delete the loaded history (dated 1970).
       await server.stop();

@@ -186,8 +186,8 @@ export class PgWebhookStore implements WebhookRepo {
     for (const { id } of gone) this.drop(id);
     // A batch at a time, oldest first along webhook_deliveries_completed.
     const [row] = await this.store.batch.run<{ n: number }>(
-      `WITH gone AS (DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
-        WHERE completed_at IS NOT NULL AND completed_at < $1 AND status != 'PENDING' ORDER BY completed_at LIMIT $2) RETURNING 1)
+      `WITH gone AS (DELETE FROM webhook_deliveries WHERE id = ANY (ARRAY(SELECT id FROM webhook_deliveries
+        WHERE completed_at IS NOT NULL AND completed_at < $1 AND status != 'PENDING' ORDER BY completed_at LIMIT $2)) RETURNING 1)
        SELECT count(*) AS n FROM gone`,
       [before, batch],
     );

@@ -431,7 +431,7 @@ export class PgSandboxStore implements SandboxStore {
   }
 
   changeCopies(sessionId: string, key: string, change: CopyChange): Promise<MessageRow[]> {
-    const where = `WHERE msg_key = $1 AND session_id IN (${copySessionsSql('$2::text', '$1')}) RETURNING *`;
+    const where = `WHERE msg_key = $1 AND session_id = ANY (ARRAY(${copySessionsSql('$2::text', '$1')})) RETURNING *`;
     // The copies still waiting for an offline receiver change too: they arrive as they are now.
     const waiting = (patch: string) => `WITH p AS (UPDATE sandbox_pending SET payload = (payload::jsonb || ${patch})::text
       WHERE to_phone IN (SELECT recipient_phone FROM sandbox_receipts WHERE msg_key = $1) AND payload::jsonb ->> 'key' = $1) `;
