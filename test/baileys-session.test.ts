@@ -104,6 +104,11 @@ describe('Baileys session: history from events', () => {
     assert.deepEqual(byId.get('3EB0A1B2C3D4E5F60012')?.poll?.options.map((o) => o.votes), [0, 1, 0]);
     assert.equal('pollVoters' in (byId.get('3EB0A1B2C3D4E5F60012') ?? {}), false, 'voters stay in the store');
     assert.deepEqual([byId.get('3EB0A1B2C3D4E5F60001')?.type, byId.get('3EB0A1B2C3D4E5F60001')?.body], ['REVOKED', null]);
+    // The same changes as the gateway's events.
+    const kinds = new Set(events.map((e) => e.type));
+    for (const type of ['reaction', 'message_edited', 'message_revoked', 'presence', 'call', 'group_update'] as const) assert.ok(kinds.has(type), `a ${type} event`);
+    const edited = events.find((e): e is Extract<EngineEvent, { type: 'message_edited' }> => e.type === 'message_edited');
+    assert.deepEqual([edited?.message.id, edited?.message.caption, edited?.message.edited], ['3EB0A1B2C3D4E5F60003', 'a better caption', true]);
     await session.stop();
   });
 

@@ -7,6 +7,7 @@ import {
   EngineError,
   type CreateGroupResult,
   type EngineGroup,
+  type GroupChange,
   type EngineProfile,
   type GroupActionResult,
   type NumberCheck,
@@ -262,13 +263,31 @@ export class BaileysSession implements EngineSession {
     }
   }
 
-  /**
-   * Events this branch's EngineEvent has no type for: logged, so they are seen; the mapping is tested. Main has
-   * since gained `presence`, `reaction`, `message_revoked` and `message_edited` events: once merged, the presence
-   * side event is emitted as it is, and apply() emits the other three after its store update.
-   */
+  /** The events mapped apart from the message ones, as the gateway's events (a group 'modify' has none). */
   private side(event: SideEvent): void {
-    this.log.debug('baileys event', { event });
+    switch (event.kind) {
+      case 'presence':
+        this.emit({ type: 'presence', chatId: event.chatId, contactId: event.contactId, presence: event.presence });
+        return;
+      case 'group_update': {
+        const change: GroupChange = {};
+        if (event.subject !== undefined) change.subject = event.subject;
+        if (event.description != null) change.description = event.description;
+        if (event.announce !== undefined) change.announce = event.announce;
+        if (event.restrict !== undefined) change.restrict = event.restrict;
+        this.emit({ type: 'group_update', groupId: event.groupId, by: event.by, change });
+        return;
+      }
+      case 'group_admin':
+        if (event.action === 'modify') this.log.debug('baileys event', { event });
+        else this.emit({ type: event.action === 'promote' ? 'group_promote' : 'group_demote', groupId: event.groupId, participants: event.participants, by: event.by });
+        return;
+      case 'call':
+        // Only a ringing call is news to the gateway (its CALL event); the other states are logged.
+        if (event.status === 'offer') this.emit({ type: 'call', call: { id: event.callId, from: event.from, isVideo: event.isVideo, isGroup: event.isGroup, timestamp: event.timestamp } });
+        else this.log.debug('baileys event', { event });
+        return;
+    }
   }
 
   private learnLid(mapping: { lid: string; pn: string }): void {
@@ -304,12 +323,16 @@ export class BaileysSession implements EngineSession {
         return;
       case 'revoke':
         await this.history.updateMessage(outcome.messageId, (m) => ({ ...m, type: 'REVOKED', body: null, caption: null, media: null }));
+        this.emit({ type: 'message_revoked', messageId: outcome.messageId, chatId: outcome.chatId, by: outcome.by });
         return;
-      case 'edit':
-        await this.history.updateMessage(outcome.messageId, (m) => ({ ...m, body: m.type === 'CHAT' ? outcome.body : m.body, caption: m.type === 'CHAT' ? m.caption : outcome.body, edited: true }));
+      case 'edit': {
+        const edited = await this.history.updateMessage(outcome.messageId, (m) => ({ ...m, body: m.type === 'CHAT' ? outcome.body : m.body, caption: m.type === 'CHAT' ? m.caption : outcome.body, edited: true }));
+        if (edited) this.emit({ type: 'message_edited', message: publicMessage(edited) });
         return;
+      }
       case 'reaction':
         await this.history.updateMessage(outcome.messageId, (m) => applyReaction(m, outcome.reaction));
+        this.emit({ type: 'reaction', messageId: outcome.messageId, chatId: outcome.chatId, reaction: outcome.reaction });
         return;
       case 'pollVote':
         await this.history.updateMessage(outcome.messageId, (m) => applyPollVote(m, outcome));
