@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { EngineError, type EngineContact, type EngineEvent, type EngineKind, type EngineSession, type SessionConfig } from '../engine/engine.js';
 import type { EngineRegistry } from '../engine/registry.js';
 import { AppError, sessionNotFound } from '../errors.js';
-import type { BusEvent, EventBus, QrInfo, SessionStatus } from '../events/bus.js';
+import type { BusEvent, EventBus, EventType, QrInfo, SessionStatus } from '../events/bus.js';
 import type { Logger } from '../logger.js';
 import type { SessionsRepo } from '../store/sessions-repo.js';
 import { resolveSessionConfig, validateSessionId, type SessionDefaults } from './session-config.js';
@@ -744,12 +744,6 @@ export class SessionManager {
         this.touch(ms, at);
         this.o.bus.publish({ type: 'MESSAGE', sessionId, at, message: event.message });
         return;
-      case 'poll_vote':
-        this.o.bus.publish({ type: 'POLL_VOTE', sessionId, at, messageId: event.messageId, chatId: event.chatId, voter: event.voter, options: event.options, poll: event.poll });
-        return;
-      case 'ack':
-        this.o.bus.publish({ type: 'ACK', sessionId, at, messageId: event.messageId, chatId: event.chatId, ack: event.ack });
-        return;
       case 'disconnected':
         this.clearTimers(ms);
         this.o.bus.publish({ type: 'DISCONNECTED', sessionId, at, reason: event.reason });
@@ -758,34 +752,22 @@ export class SessionManager {
       case 'failed':
         this.fail(ms, event.reason);
         return;
+      case 'poll_vote':
+      case 'ack':
       case 'group_join':
       case 'group_leave':
       case 'group_promote':
       case 'group_demote':
-        this.o.bus.publish({
-          type: groupEventTypes[event.type],
-          sessionId,
-          at,
-          groupId: event.groupId,
-          participants: event.participants,
-          by: event.by,
-        });
-        return;
       case 'reaction':
-        this.o.bus.publish({ type: 'REACTION', sessionId, at, messageId: event.messageId, chatId: event.chatId, reaction: event.reaction });
-        return;
       case 'message_revoked':
-        this.o.bus.publish({ type: 'MESSAGE_REVOKED', sessionId, at, messageId: event.messageId, chatId: event.chatId, by: event.by });
-        return;
       case 'message_edited':
-        this.o.bus.publish({ type: 'MESSAGE_EDITED', sessionId, at, message: event.message });
-        return;
       case 'presence':
-        this.o.bus.publish({ type: 'PRESENCE', sessionId, at, chatId: event.chatId, contactId: event.contactId, presence: event.presence });
+      case 'group_update': {
+        // These carry the engine's payload as it is: only the type's spelling changes.
+        const { type, ...payload } = event;
+        this.o.bus.publish({ type: forwardedEventTypes[type], sessionId, at, ...payload } as BusEvent);
         return;
-      case 'group_update':
-        this.o.bus.publish({ type: 'GROUP_UPDATE', sessionId, at, groupId: event.groupId, by: event.by, change: event.change });
-        return;
+      }
       case 'call':
         this.o.bus.publish({ type: 'CALL', sessionId, at, call: event.call });
         if (ms.config.rejectCalls && ms.handle) {
@@ -867,7 +849,20 @@ export class SessionManager {
   }
 }
 
-const groupEventTypes = { group_join: 'GROUP_JOIN', group_leave: 'GROUP_LEAVE', group_promote: 'GROUP_PROMOTE', group_demote: 'GROUP_DEMOTE' } as const;
+/** Engine events that reach the bus unchanged but for the spelling of their type. */
+const forwardedEventTypes = {
+  poll_vote: 'POLL_VOTE',
+  ack: 'ACK',
+  group_join: 'GROUP_JOIN',
+  group_leave: 'GROUP_LEAVE',
+  group_promote: 'GROUP_PROMOTE',
+  group_demote: 'GROUP_DEMOTE',
+  reaction: 'REACTION',
+  message_revoked: 'MESSAGE_REVOKED',
+  message_edited: 'MESSAGE_EDITED',
+  presence: 'PRESENCE',
+  group_update: 'GROUP_UPDATE',
+} as const satisfies Partial<Record<EngineEvent['type'], EventType>>;
 
 function view(ms: ManagedSession): SessionView {
   return {
