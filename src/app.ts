@@ -91,6 +91,8 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   const store = await openAnyStore(config, {
     // A full disk is the storage state's to report, once per episode (the checkpointer retries every interval).
     onCheckpointError: (message) => (/SQLITE_FULL|disk is full/i.test(message) ? undefined : logger.warn('SQLite checkpoint failed', { err: message })),
+    // Set on every connection as it opens: a setting made after the first connect would miss it (it did).
+    idleInTransactionMs: config.cluster.nodeId ? config.cluster.leaseTtlMs : 0,
   });
   let storage: StorageState;
   let pruner: HistoryPruner | PgHistoryPruner;

@@ -102,8 +102,6 @@ export class ClusterNode implements ClusterHooks {
   constructor(private readonly o: ClusterNodeOptions) {
     this.nodeId = o.nodeId;
     this.secretDigest = o.secret ? digest(o.secret) : null;
-    // A node frozen in the middle of a transaction would hold its fence's lock (and so its sessions) for ever.
-    o.batch.idleInTransactionMs = o.leaseTtlMs;
   }
 
   /** How often the lease is renewed, dead nodes looked for, and the view of other nodes' sessions refreshed. */

@@ -35,7 +35,7 @@ export async function openAnyStore(
   if (config.databaseUrl) {
     // Loaded only when asked for: an install on SQLite never loads the PostgreSQL driver.
     const { openPgStore } = await import('./pg/pg-database.js');
-    return openPgStore(config.databaseUrl);
+    return openPgStore(config.databaseUrl, { idleInTransactionMs: options.idleInTransactionMs });
   }
   return openStore(join(config.dataDir, 'wa-gateway.sqlite'), options);
 }
@@ -52,6 +52,11 @@ export interface StoreOptions {
   /** A WAL this long after a background checkpoint is finished by the main connection (see onLongWal). */
   longWalFrames?: number;
   onCheckpointError?: (message: string) => void;
+  /**
+   * PostgreSQL, > 0: the server ends any connection of this process whose transaction sits idle this long (ms).
+   * A cluster node frozen mid-transaction must not hold its fence's lock (and so its sessions) for ever.
+   */
+  idleInTransactionMs?: number;
 }
 
 export async function openStore(file: string, options: StoreOptions = {}): Promise<Store> {

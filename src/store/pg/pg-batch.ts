@@ -13,6 +13,13 @@ export interface PgBatchOptions {
   queryTimeoutMs?: number;
   /** After a failed connection attempt, statements fail at once for this long instead of trying again each (default 0: every round tries). */
   retryAfterMs?: number;
+  /** > 0: PostgreSQL ends the connection when one of its transactions sits idle this long (ms). */
+  idleInTransactionMs?: number;
+}
+
+/** The connection option that makes PostgreSQL end a connection whose transaction idles `ms` (none for 0). */
+export function idleInTransaction(ms: number | undefined): { options?: string } {
+  return ms && ms > 0 ? { options: `-c idle_in_transaction_session_timeout=${Math.ceil(ms)}` } : {};
 }
 
 interface Statement {
@@ -85,11 +92,7 @@ export function inlineParams(sql: string, params: readonly unknown[] = []): stri
 export class PgWriteBatch implements PgBatch {
   onOutcome: (error: Error | null) => void = () => undefined;
   prelude: string | null = null;
-  /**
-   * > 0: PostgreSQL ends this connection when a transaction of it sits idle this long (a cluster node frozen
-   * mid-transaction must not hold its fence's lock, and so its sessions, for ever). Read at each connect.
-   */
-  idleInTransactionMs = 0;
+  private readonly idleInTransactionMs: number;
 
   /** Round trips made (rounds of statements, COMMITs and ROLLBACKs): the tests count them. */
   roundTrips = 0;
@@ -125,6 +128,7 @@ export class PgWriteBatch implements PgBatch {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 3000;
     this.queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
     this.retryAfterMs = options.retryAfterMs ?? 0;
+    this.idleInTransactionMs = options.idleInTransactionMs ?? 0;
   }
 
   run<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]> {
@@ -313,7 +317,7 @@ export class PgWriteBatch implements PgBatch {
         connectionTimeoutMillis: this.connectTimeoutMs,
         query_timeout: this.queryTimeoutMs,
         keepAlive: true,
-        ...(this.idleInTransactionMs > 0 ? { options: `-c idle_in_transaction_session_timeout=${Math.ceil(this.idleInTransactionMs)}` } : {}),
+        ...idleInTransaction(this.idleInTransactionMs),
       });
       // Without a listener a dropped connection would be an uncaught 'error'; the next query on it fails and reconnects.
       client.on('error', () => {

@@ -2,7 +2,7 @@ import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvid
 import pg from 'pg';
 import type { Database } from '../schema.js';
 import { pgMigrations } from './migrations.js';
-import { PgWriteBatch, type PgBatchOptions } from './pg-batch.js';
+import { idleInTransaction, PgWriteBatch, type PgBatchOptions } from './pg-batch.js';
 import type { PgStore } from './pg-types.js';
 
 // Epoch milliseconds and counts are int8: read them as numbers (exact up to 2^53), as SQLite gives them.
@@ -31,6 +31,7 @@ export async function openPgStore(url: string, options: PgStoreOptions = {}): Pr
     query_timeout: queryTimeoutMs,
     idleTimeoutMillis: 30_000,
     keepAlive: true,
+    ...idleInTransaction(options.idleInTransactionMs),
   });
   // An idle connection that PostgreSQL ends (a restart, an administrator) is dropped by the pool; the next query connects again.
   pool.on('error', () => undefined);

@@ -28,8 +28,6 @@ export interface PgBatch {
   onOutcome: (error: Error | null) => void;
   /** A statement every transaction starts with (a cluster node's fence, src/cluster/); null: none. */
   prelude: string | null;
-  /** > 0: the writer connection is ended by PostgreSQL when one of its transactions idles this long (ms). */
-  idleInTransactionMs: number;
 }
 
 export interface PgStore {
