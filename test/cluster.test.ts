@@ -215,10 +215,6 @@ describe('cluster: three nodes on one PostgreSQL database', options, () => {
     assert.equal(body.errors?.[0]?.extensions?.code, 'MAX_SESSIONS_REACHED');
   });
 
-  // A known bug, reported as todo so its outcome is printed without failing the run: in the merged tree the takeover
-  // of a SIGSTOPped node's sessions sometimes never happens (2 of 3 CI runs, even with 20 s); the SIGKILL step before
-  // it passed each time (3.0-4.0 s).
-  const frozenTakeover = 'the takeover from a SIGSTOPped node sometimes never happens (issue 22, under investigation)';
   it('moves the sessions of a SIGKILLed node, never has two owners, fences a frozen node, and hands over on SIGTERM', async () => {
     const db = await createTestDatabase();
     cleanup.push(() => db.drop());
