@@ -3,8 +3,8 @@
 // PostgreSQL that does not answer is a printed skip of that pass; under CI=true it fails the run.
 // TEST_POSTGRES=off leaves the PostgreSQL pass out on purpose (said in the summary), TEST_POSTGRES=only runs it alone.
 // Node 20's test runner does not expand globs: find every test file and pass the list.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import pg from 'pg';
@@ -47,10 +47,12 @@ const NOT_STORAGE = {
 const inCi = !['', '0', 'false', undefined].includes(process.env.CI?.toLowerCase());
 const mode = (process.env.TEST_POSTGRES ?? '').toLowerCase();
 const filter = process.argv.slice(2);
+// The container suites go last: their images are made meanwhile (below).
+const CONTAINER = /^test\/container[a-z-]*\.test\.ts$/;
 const files = find('test')
   .map((f) => relative('.', f))
   .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
-  .sort();
+  .sort((a, b) => Number(CONTAINER.test(a)) - Number(CONTAINER.test(b)) || a.localeCompare(b));
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
@@ -101,6 +103,19 @@ async function postgresMissing() {
   }
 }
 
+// A machine's first build of the container images, or a rebuild after a change, takes minutes: made in the
+// background while the other suites run, so the container suites (run last) find them ready within their own
+// time limit. Only where those suites can run (root, podman, debootstrap).
+let prepare = null;
+const containerFiles = files.filter((f) => CONTAINER.test(f));
+const canContain = process.getuid?.() === 0 && ['podman', 'debootstrap', 'podman-compose'].every((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0);
+if (containerFiles.length > 0 && mode !== 'only' && canContain) {
+  const log = join(scratch, 'container-images.log');
+  const fd = openSync(log, 'w');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/container-prepare.ts'], { stdio: ['ignore', fd, fd], env: process.env });
+  prepare = { log, done: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
+}
+
 const runs = [];
 let pgNote = null;
 let failed = false;
@@ -119,6 +134,11 @@ else {
     console.log('');
     runs.push(pass('postgres', pgFiles, { WA_TEST_STORE: 'postgres' }));
   }
+}
+if (prepare) {
+  // Its output (built or kept, how long, the image's size) after the pass that used it.
+  await prepare.done;
+  console.log(readFileSync(prepare.log, 'utf8').trim());
 }
 rmSync(scratch, { recursive: true, force: true });
 
