@@ -2,6 +2,8 @@
 // the local server), every file that stores something again with WA_TEST_STORE=postgres. Outside CI a
 // PostgreSQL that does not answer is a printed skip of that pass; under CI=true it fails the run.
 // TEST_POSTGRES=off leaves the PostgreSQL pass out on purpose (said in the summary), TEST_POSTGRES=only runs it alone.
+// TEST_CONTAINERS=off leaves the container suites out on purpose (said in the summary): CI's second run, on
+// another Node, would build and run the very same images again (the Node in them is the image's own).
 // Node 20's test runner does not expand globs: find every test file and pass the list.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -49,9 +51,11 @@ const mode = (process.env.TEST_POSTGRES ?? '').toLowerCase();
 const filter = process.argv.slice(2);
 // The container suites go last: their images are made meanwhile (below).
 const CONTAINER = /^test\/container[a-z-]*\.test\.ts$/;
+const containersOff = (process.env.TEST_CONTAINERS ?? '').toLowerCase() === 'off';
 const files = find('test')
   .map((f) => relative('.', f))
   .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
+  .filter((f) => !(containersOff && CONTAINER.test(f)))
   .sort((a, b) => Number(CONTAINER.test(a)) - Number(CONTAINER.test(b)) || a.localeCompare(b));
 if (files.length === 0) {
   console.error('no test files found');
@@ -152,6 +156,7 @@ for (const run of runs) {
   console.log(`Node ${process.version} on ${label[run.name]} (${run.files} files): ${n(c, 'pass')} passed, ${n(c, 'fail')} failed, ${n(c, 'cancelled')} cancelled, ${n(c, 'skipped')} skipped, ${n(c, 'todo')} todo`);
 }
 if (pgNote) console.log(`Node ${process.version} on PostgreSQL: ${pgNote}`);
+if (containersOff) console.log(`Node ${process.version}: the container suites not run (TEST_CONTAINERS=off)`);
 const skips = runs.flatMap((run) => run.skips.map((s) => ({ ...s, pass: run.name })));
 console.log(`Node ${process.version}: ${skips.length === 0 ? 'nothing skipped' : `${skips.length} skipped:`}`);
 for (const s of skips) console.log(`  SKIPPED [${label[s.pass]}] ${s.file ? `${relative('.', s.file)}: ` : ''}${s.name}${s.reason ? ` -- ${s.reason}` : ''}`);
