@@ -1,5 +1,5 @@
 # wa-gateway's container image. Two stages build and run it; a third target adds the open-wa engine.
-#   docker build -t wa-gateway .                      the default: the sandbox engine, SQLite in /data
+#   docker build -t wa-gateway .                      the default: the sandbox and Baileys engines, SQLite in /data
 #   docker build --target open-wa -t wa-gateway:open-wa .   plus Debian's Chromium and @open-wa/wa-automate
 # The base images are build arguments so machines without a registry can pass images made locally
 # (scripts/container-base-images.sh): BUILD_IMAGE needs node, npm, python3, make and g++ (better-sqlite3
@@ -64,5 +64,6 @@ USER 10001:10001
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "dist/bundle/main.js"]
 
-# The default target (the last stage): the sandbox engine only.
+# The default target (the last stage): the sandbox and Baileys engines (Baileys is a production dependency and
+# needs no browser; ENGINE=baileys makes it the default).
 FROM app AS runtime

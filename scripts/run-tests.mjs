@@ -2,9 +2,11 @@
 // the local server), every file that stores something again with WA_TEST_STORE=postgres. Outside CI a
 // PostgreSQL that does not answer is a printed skip of that pass; under CI=true it fails the run.
 // TEST_POSTGRES=off leaves the PostgreSQL pass out on purpose (said in the summary), TEST_POSTGRES=only runs it alone.
+// TEST_CONTAINERS=off leaves the container suites out on purpose (said in the summary): CI's second run, on
+// another Node, would build and run the very same images again (the Node in them is the image's own).
 // Node 20's test runner does not expand globs: find every test file and pass the list.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import pg from 'pg';
@@ -47,10 +49,14 @@ const NOT_STORAGE = {
 const inCi = !['', '0', 'false', undefined].includes(process.env.CI?.toLowerCase());
 const mode = (process.env.TEST_POSTGRES ?? '').toLowerCase();
 const filter = process.argv.slice(2);
+// The container suites go last: their images are made meanwhile (below).
+const CONTAINER = /^test\/container[a-z-]*\.test\.ts$/;
+const containersOff = (process.env.TEST_CONTAINERS ?? '').toLowerCase() === 'off';
 const files = find('test')
   .map((f) => relative('.', f))
   .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
-  .sort();
+  .filter((f) => !(containersOff && CONTAINER.test(f)))
+  .sort((a, b) => Number(CONTAINER.test(a)) - Number(CONTAINER.test(b)) || a.localeCompare(b));
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
@@ -101,6 +107,19 @@ async function postgresMissing() {
   }
 }
 
+// A machine's first build of the container images, or a rebuild after a change, takes minutes: made in the
+// background while the other suites run, so the container suites (run last) find them ready within their own
+// time limit. Only where those suites can run (root, podman, debootstrap).
+let prepare = null;
+const containerFiles = files.filter((f) => CONTAINER.test(f));
+const canContain = process.getuid?.() === 0 && ['podman', 'debootstrap', 'podman-compose'].every((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0);
+if (containerFiles.length > 0 && mode !== 'only' && canContain) {
+  const log = join(scratch, 'container-images.log');
+  const fd = openSync(log, 'w');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/container-prepare.ts'], { stdio: ['ignore', fd, fd], env: process.env });
+  prepare = { log, done: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
+}
+
 const runs = [];
 let pgNote = null;
 let failed = false;
@@ -120,6 +139,11 @@ else {
     runs.push(pass('postgres', pgFiles, { WA_TEST_STORE: 'postgres' }));
   }
 }
+if (prepare) {
+  // Its output (built or kept, how long, the image's size) after the pass that used it.
+  await prepare.done;
+  console.log(readFileSync(prepare.log, 'utf8').trim());
+}
 rmSync(scratch, { recursive: true, force: true });
 
 // The closing lines: each pass's counts, every skip with its reason (the spec reporter showed them where they
@@ -132,6 +156,7 @@ for (const run of runs) {
   console.log(`Node ${process.version} on ${label[run.name]} (${run.files} files): ${n(c, 'pass')} passed, ${n(c, 'fail')} failed, ${n(c, 'cancelled')} cancelled, ${n(c, 'skipped')} skipped, ${n(c, 'todo')} todo`);
 }
 if (pgNote) console.log(`Node ${process.version} on PostgreSQL: ${pgNote}`);
+if (containersOff) console.log(`Node ${process.version}: the container suites not run (TEST_CONTAINERS=off)`);
 const skips = runs.flatMap((run) => run.skips.map((s) => ({ ...s, pass: run.name })));
 console.log(`Node ${process.version}: ${skips.length === 0 ? 'nothing skipped' : `${skips.length} skipped:`}`);
 for (const s of skips) console.log(`  SKIPPED [${label[s.pass]}] ${s.file ? `${relative('.', s.file)}: ` : ''}${s.name}${s.reason ? ` -- ${s.reason}` : ''}`);

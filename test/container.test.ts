@@ -1,124 +1,32 @@
 // The container image, built with podman from base images made on this machine (no registry is reachable):
-// run with a data volume and an API key, reached through its published port as a user would.
-//
-// Cost: scripts/container-base-images.sh makes the base images once per machine (kept in podman's storage,
-// tagged by Node version and recipe revision). The image itself is tagged by a hash of the build context's
-// files (git's tree of the working copy, untracked files included) and the base images: the second
-// `npm test` of a CI run (Node 24 after Node 20) finds it and only runs it; a new commit rebuilds on top of
-// podman's layer cache, so unchanged dependencies are not installed again.
+// run with a data volume and an API key, reached through its published port as a user would; the compose
+// file's default service; the Baileys engine inside it. The cluster profile runs in container-cluster.test.ts.
+// How the images are made and kept between runs: test/helpers/container.ts.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { waitFor } from './helpers/app.js';
+import { eventually, freePort, gatewayImage, podman, run } from './helpers/container.js';
 import { root } from './helpers/process.js';
 import { needs, requireTools } from './helpers/system-tools.js';
 
-const CONTAINERS_CONF = join(root, 'test/fixtures/podman-containers.conf');
-const env = { ...process.env, CONTAINERS_CONF };
 const KEY = 'container-test-key-0123456789abcdef';
 const ECHO = '15550000001@c.us';
 const auth = { authorization: `Bearer ${KEY}` };
 const unique = `${process.pid}-${Date.now().toString(36)}`;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd ?? root, env: options.env ?? env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-async function podman(...args: string[]): Promise<string> {
-  const r = await run('podman', args);
-  if (r.code !== 0) throw new Error(`podman ${args.join(' ')} exited ${r.code}:\n${r.stderr}${r.stdout}`);
-  return r.stdout.trim();
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A hash of the files the build could see: the working copy's tree as git would commit it. */
-function contextHash(): string {
-  const indexCopy = join(mkdtempSync(join(tmpdir(), 'wa-gateway-index-')), 'index');
-  try {
-    const index = spawnSync('git', ['rev-parse', '--path-format=absolute', '--git-path', 'index'], { cwd: root, encoding: 'utf8' }).stdout.trim();
-    copyFileSync(index, indexCopy);
-    const gitEnv = { ...process.env, GIT_INDEX_FILE: indexCopy };
-    const add = spawnSync('git', ['add', '-A', '.'], { cwd: root, env: gitEnv, encoding: 'utf8' });
-    const tree = spawnSync('git', ['write-tree'], { cwd: root, env: gitEnv, encoding: 'utf8' });
-    if (add.status !== 0 || tree.status !== 0) throw new Error(`git: ${add.stderr}${tree.stderr}`);
-    return tree.stdout.trim();
-  } catch {
-    // Not a git checkout: a key that never matches, so the image is built.
-    return `nogit-${unique}`;
-  } finally {
-    rmSync(join(indexCopy, '..'), { recursive: true, force: true });
-  }
-}
-
-const bytes = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
-
 describe('container image (podman)', { ...needs('podman'), timeout: 20 * 60_000 }, () => {
   let image = '';
-  let runtimeBase = '';
   const facts: string[] = [];
   const cleanup: (() => Promise<unknown>)[] = [];
 
   before(async () => {
     requireTools('podman');
-    const base = await run('scripts/container-base-images.sh', []);
-    if (base.code !== 0) throw new Error(`making the base images failed:\n${base.stderr}${base.stdout}`);
-    const tags = Object.fromEntries(base.stdout.trim().split('\n').map((line) => line.split('=') as [string, string]));
-    runtimeBase = tags.runtime!;
-    const buildBase = tags.build!;
-    assert.ok(runtimeBase && buildBase, base.stdout);
-    const key = createHash('sha256').update(`${contextHash()}\n${await podman('image', 'inspect', '--format', '{{.Id}}', runtimeBase, buildBase)}`).digest('hex').slice(0, 16);
-    image = `localhost/wa-gateway:test-${key}`;
-    if ((await run('podman', ['image', 'exists', image])).code === 0) {
-      facts.push(`image ${image} kept from an earlier run (same build context and base images)`);
-    } else {
-      const started = Date.now();
-      // The build reads npm's registry through this machine's CA bundle and npm configuration.
-      const mounts = ['/etc/ssl/certs:/etc/ssl/certs:ro'];
-      const npmrc = spawnSync('npm', ['config', 'get', 'globalconfig'], { encoding: 'utf8' }).stdout.trim();
-      if (npmrc && existsSync(npmrc)) mounts.push(`${npmrc}:/usr/local/etc/npmrc:ro`);
-      const built = await run('podman', [
-        'build', '--format', 'docker', '--network', 'host', ...mounts.flatMap((m) => ['-v', m]),
-        '--build-arg', `BUILD_IMAGE=${buildBase}`, '--build-arg', `RUNTIME_IMAGE=${runtimeBase}`, '-t', image, '.',
-      ]);
-      if (built.code !== 0) throw new Error(`podman build failed:\n${built.stdout.slice(-6000)}\n${built.stderr.slice(-4000)}`);
-      facts.push(`image ${image} built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-      // Earlier test images go; their shared layers stay for the next build.
-      const old = (await podman('images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=localhost/wa-gateway:test-*')).split('\n').filter((t) => t && t !== image);
-      if (old.length) await run('podman', ['rmi', ...old]);
-      // Untagged build layers are the cache of the next build; those unused for a week go.
-      await run('podman', ['image', 'prune', '-f', '--filter', 'until=168h']);
-    }
-    const [size, baseSize] = (await podman('image', 'inspect', '--format', '{{.Size}}', image, runtimeBase)).split('\n').map(Number);
-    facts.push(`image size ${bytes(size!)}, ${bytes(size! - baseSize!)} over its runtime base (${bytes(baseSize!)})`);
+    const made = await gatewayImage();
+    image = made.image;
+    facts.push(...made.facts);
     // A machine's first run makes the base images (debootstrap) and builds without a layer cache.
   }, { timeout: 30 * 60_000 });
 
@@ -251,4 +159,52 @@ describe('container image (podman)', { ...needs('podman'), timeout: 20 * 60_000 
     const down = await compose('down', '-v', '-t', '5');
     assert.equal(down.code, 0, `${down.stdout}${down.stderr}`);
   });
+  it('the Baileys engine is in the image: a session on it starts, reports connecting, then a clear failure offline, and the server carries on', async (t: TestContext) => {
+    const name = `wa-gateway-baileys-${unique}`;
+    cleanup.push(() => podman('rm', '-f', '-v', '-t', '0', name));
+    const port = await freePort();
+    await podman(
+      'run', '-d', '--read-only', '--name', name, '-p', `127.0.0.1:${port}:8080`, '-e', `API_KEY=${KEY}`, '-e', 'ENGINE=baileys',
+      '-e', 'BAILEYS_CONNECT_ATTEMPTS=2', '-e', 'BAILEYS_RECONNECT_BACKOFF_MS=200', '-e', 'BAILEYS_CONNECT_TIMEOUT_MS=5000', '-e', 'LOG_LEVEL=debug',
+      image,
+    );
+    const url = `http://127.0.0.1:${port}`;
+    await eventually(async () => (await fetch(`${url}/health`)).status === 200, 60_000, '/health of the Baileys container');
+    // The package is a production dependency: present in the image and loadable by the server's user.
+    const loaded = await podman('exec', name, 'node', '--input-type=module', '-e', "const b = await import('baileys'); const { createRequire } = await import('node:module'); console.log(typeof b.makeWASocket, createRequire(import.meta.url)('baileys/package.json').version)");
+    assert.match(loaded, /^function \S+$/, loaded);
+    t.diagnostic(`baileys ${loaded.split(' ')[1]} in the image`);
+
+    const gql = async (query: string, variables?: object) => {
+      const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+      const body = (await res.json()) as any;
+      assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+      return body.data;
+    };
+    const created = await fetch(`${url}/api/v1/sessions`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ sessionId: 'wa1' }) });
+    assert.equal(created.status, 201, await created.text());
+    const seen: string[] = [];
+    const failed = await eventually(async () => {
+      const s = (await gql('{ session(sessionId: "wa1") { status engine failureReason } }')).session;
+      if (seen.at(-1) !== s.status) seen.push(s.status);
+      return s.status === 'FAILED' ? s : null;
+    }, 60_000, 'the Baileys session to fail offline');
+    t.diagnostic(`statuses: ${seen.join(' -> ')}; failureReason: ${failed.failureReason}`);
+    assert.equal(failed.engine, 'BAILEYS');
+    assert.ok(failed.failureReason && failed.failureReason.length > 10, `a reason is given: ${failed.failureReason}`);
+    // Baileys' own report, through the server's log: the socket was connecting, then closed.
+    const logs = await run('podman', ['logs', name]);
+    const text = `${logs.stdout}${logs.stderr}`;
+    assert.match(text, /connecting/i, 'the socket reported connecting');
+    assert.match(text, /close/i, 'and then a close');
+    // The server did not crash or restart and still answers.
+    const state = JSON.parse(await podman('inspect', '--format', '{{json .State}}', name));
+    assert.equal(state.Running, true);
+    assert.equal(state.Restarting, false);
+    assert.equal((await fetch(`${url}/health`)).status, 200);
+    assert.doesNotMatch(text, /uncaughtException|unhandledRejection/);
+    await podman('stop', '-t', '5', name);
+    assert.equal(JSON.parse(await podman('inspect', '--format', '{{json .State}}', name)).ExitCode, 0);
+  });
+
 });

@@ -1,7 +1,7 @@
 // The deployment files, checked offline: the Kubernetes manifests against the API's schemas (the
 // kubernetes-models package), their probes, ports and environment against the server's routes and option
-// table, no secret written into them; and the compose file's cluster profile by its structure (its
-// PostgreSQL, Redis and load-balancer images cannot be made on a machine without a registry).
+// table, no secret written into them, and the environment a pod gets accepted by the server's own config
+// loader; and the compose file by its structure (test/container.test.ts runs it).
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { parseAllDocuments, parse } from 'yaml';
-import { settings } from '../src/config.js';
+import { ConfigError, loadConfig, settings } from '../src/config.js';
 import { ADMIN_KEY } from './helpers/auth.js';
 import { startServer, type TestServer } from './helpers/app.js';
 import { root } from './helpers/process.js';
@@ -23,10 +23,6 @@ const models: Record<string, new (data: any) => { validate(): void }> = {
   'apps/v1/StatefulSet': StatefulSet,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
 };
-// Environment names the deployment files already pass for options still being built: the PostgreSQL
-// backend (DATABASE_URL), the cluster (REDIS_URL, NODE_ID, ADVERTISE_URL, CLUSTER_SECRET) and the
-// Baileys engine's login-store key (AUTH_STATE_KEY). Once a row for one exists, it is checked like the rest.
-const PENDING = new Set(['DATABASE_URL', 'REDIS_URL', 'NODE_ID', 'ADVERTISE_URL', 'CLUSTER_SECRET', 'AUTH_STATE_KEY']);
 // Only for composing other values inside the pod spec.
 const POD_FIELDS = new Set(['POD_NAME', 'POD_NAMESPACE']);
 const SECRET_NAME = /KEY|SECRET|PASSWORD|TOKEN|DATABASE_URL|REDIS_URL/;
@@ -41,6 +37,37 @@ function manifests(): { file: string; doc: any }[] {
     }
   }
   return out;
+}
+
+/** Kubernetes' $(VAR) expansion: variables defined earlier in the list (here, the pod fields) are substituted. */
+function expand(value: string, vars: Record<string, string>): string {
+  return value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name: string) => vars[name] ?? whole);
+}
+
+/** The environment the server in pod `podName` gets: the ConfigMap, then the env list, Secrets filled with stand-ins. */
+function podEnvironment(podName: string): Record<string, string> {
+  const secrets: Record<string, string> = {
+    'api-key': 'k'.repeat(40),
+    'cluster-secret': 's'.repeat(40),
+    'database-url': 'postgres://gateway:password@postgres.example:5432/wa_gateway',
+    'redis-url': 'redis://:password@redis.example:6379',
+    'auth-state-key': Buffer.alloc(32, 7).toString('base64'),
+  };
+  const out: Record<string, string> = { ...byKind('ConfigMap')[0].data };
+  for (const e of gateway().env) {
+    if (e.value !== undefined) out[e.name] = expand(String(e.value), out);
+    else if (e.valueFrom?.fieldRef) out[e.name] = ({ 'metadata.name': podName, 'metadata.namespace': 'wa-gateway' } as Record<string, string>)[e.valueFrom.fieldRef.fieldPath]!;
+    else if (e.valueFrom?.secretKeyRef) out[e.name] = secrets[e.valueFrom.secretKeyRef.key]!;
+  }
+  return out;
+}
+
+/** The server's own bound on a shutdown (src/main.ts exits by itself after it), in ms. */
+function shutdownBoundMs(): number {
+  const main = readFileSync(join(root, 'src/main.ts'), 'utf8');
+  const m = /shutdown took too long[\s\S]{0,200}?\}, ([\d_]+)\);/.exec(main);
+  assert.ok(m, 'src/main.ts has its forced-exit timer');
+  return Number(m[1]!.replace(/_/g, ''));
 }
 
 const byKind = (kind: string) => manifests().filter((m) => m.doc.kind === kind).map((m) => m.doc);
@@ -98,11 +125,11 @@ describe('Kubernetes manifests', () => {
     }
   });
 
-  it('every environment name is an option of the server (or one still being built), and none is misspelled', () => {
+  it('every environment name is an option of the server, and none is misspelled', () => {
     const container = gateway();
     const names: string[] = [...container.env.map((e: any) => e.name), ...Object.keys(byKind('ConfigMap')[0].data)];
     for (const name of names) {
-      assert.ok(configEnv.has(name) || PENDING.has(name) || POD_FIELDS.has(name), `${name} is a row in src/config.ts`);
+      assert.ok(configEnv.has(name) || POD_FIELDS.has(name), `${name} is a row in src/config.ts`);
     }
     // $(VAR) is expanded only from variables defined before it.
     const seen = new Set<string>();
@@ -138,13 +165,81 @@ describe('Kubernetes manifests', () => {
     assert.equal(pod.securityContext.runAsNonRoot, true);
     assert.equal(String(pod.securityContext.runAsUser), user[1]);
     assert.equal(String(pod.securityContext.fsGroup), user[2]);
-    // src/main.ts gives up on a shutdown after 20 s; the pod must not be killed before that.
-    assert.ok(pod.terminationGracePeriodSeconds >= 25, `terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds}`);
     assert.equal(spec.serviceName, byKind('Service').find((s: any) => s.spec.clusterIP === 'None')?.metadata.name, 'the headless Service names the pods');
     assert.ok(spec.volumeClaimTemplates.some((v: any) => v.metadata.name === 'data'));
     assert.ok(gateway().volumeMounts.some((m: any) => m.name === 'data' && m.mountPath === '/data'));
     const pdb = byKind('PodDisruptionBudget')[0];
     assert.deepEqual(pdb.spec.selector.matchLabels, spec.selector.matchLabels);
+  });
+});
+
+describe('Kubernetes manifests: the cluster', () => {
+  it('several replicas, each pod its own NODE_ID (the pod name) and ADVERTISE_URL (its name under the headless Service)', () => {
+    const spec = statefulSet().spec;
+    assert.ok(spec.replicas > 1, `replicas ${spec.replicas}`);
+    const env = Object.fromEntries(gateway().env.map((e: any) => [e.name, e]));
+    assert.equal(env.POD_NAME.valueFrom.fieldRef.fieldPath, 'metadata.name');
+    assert.equal(env.POD_NAMESPACE.valueFrom.fieldRef.fieldPath, 'metadata.namespace');
+    const headless = byKind('Service').find((s: any) => s.spec.clusterIP === 'None');
+    assert.equal(headless.metadata.name, spec.serviceName);
+    assert.equal(headless.spec.publishNotReadyAddresses, true, 'starting nodes reach each other');
+    const http = gateway().ports.find((p: any) => p.name === 'http');
+    const ids = new Set<string>();
+    const urls = new Set<string>();
+    for (let ordinal = 0; ordinal < spec.replicas; ordinal++) {
+      const pod = `${statefulSet().metadata.name}-${ordinal}`;
+      const vars = podEnvironment(pod);
+      assert.equal(vars.NODE_ID, pod);
+      const url = new URL(vars.ADVERTISE_URL!);
+      assert.equal(url.hostname, `${pod}.${headless.metadata.name}.wa-gateway.svc`, 'the pod DNS name the headless Service gives');
+      assert.equal(Number(url.port), http.containerPort);
+      ids.add(vars.NODE_ID!);
+      urls.add(vars.ADVERTISE_URL!);
+    }
+    assert.equal(ids.size, spec.replicas);
+    assert.equal(urls.size, spec.replicas);
+  });
+
+  it('PostgreSQL, Redis and the cluster secret come from the one Secret, required; the server accepts what a pod gets', () => {
+    const env = Object.fromEntries(gateway().env.map((e: any) => [e.name, e]));
+    const secretNames = new Set<string>();
+    for (const name of ['API_KEY', 'CLUSTER_SECRET', 'DATABASE_URL', 'REDIS_URL']) {
+      const ref = env[name]?.valueFrom?.secretKeyRef;
+      assert.ok(ref, `${name} comes from a Secret`);
+      assert.notEqual(ref.optional, true, `${name} is required: a pod without it would not be a node of the cluster`);
+      secretNames.add(ref.name);
+    }
+    assert.equal(secretNames.size, 1, 'one Secret');
+    // The pod's environment through the server's own loader: a node of a cluster, nothing refused.
+    const vars = podEnvironment('wa-gateway-2');
+    const config = loadConfig({}, vars);
+    assert.equal(config.cluster.nodeId, 'wa-gateway-2');
+    assert.equal(config.cluster.advertiseUrl, vars.ADVERTISE_URL);
+    assert.equal(config.databaseUrl, vars.DATABASE_URL);
+    assert.equal(config.redis.url, vars.REDIS_URL);
+    assert.equal(config.host, '0.0.0.0');
+    // Without the database a node id stops the start, and with a key so does a missing cluster secret.
+    assert.throws(() => loadConfig({}, { ...vars, DATABASE_URL: '' }), ConfigError);
+    assert.throws(() => loadConfig({}, { ...vars, CLUSTER_SECRET: '' }), ConfigError);
+  });
+
+  it("terminationGracePeriodSeconds covers the preStop pause plus the server's shutdown bound, and is longer than the lease", () => {
+    const pod = statefulSet().spec.template.spec;
+    const graceMs = pod.terminationGracePeriodSeconds * 1000;
+    const command: string[] = gateway().lifecycle?.preStop?.exec?.command ?? [];
+    const pauseMs = command[0] === 'sleep' ? Number(command[1]) * 1000 : 0;
+    const bound = shutdownBoundMs();
+    assert.ok(graceMs >= pauseMs + bound, `grace ${graceMs} ms >= preStop ${pauseMs} ms + shutdown bound ${bound} ms`);
+    const leaseTtlMs = loadConfig({}, podEnvironment('wa-gateway-0')).cluster.leaseTtlMs;
+    assert.ok(graceMs > leaseTtlMs, `grace ${graceMs} ms > lease ${leaseTtlMs} ms`);
+  });
+
+  it('the PodDisruptionBudget lets voluntary disruptions take one node at a time, never all', () => {
+    const replicas = statefulSet().spec.replicas;
+    const pdb = byKind('PodDisruptionBudget')[0].spec;
+    const allowed = pdb.maxUnavailable !== undefined ? Number(pdb.maxUnavailable) : replicas - Number(pdb.minAvailable);
+    assert.equal(allowed, 1, JSON.stringify(pdb));
+    assert.ok(replicas - allowed >= 2, 'the sessions of a drained node have at least two nodes to go to');
   });
 });
 
@@ -171,7 +266,7 @@ describe('compose.yaml', () => {
       assert.equal(new URL(node.environment.ADVERTISE_URL).hostname, node.name, `${node.name} advertises its own service name`);
       assert.ok(node.image === services.gateway.image, 'the same image');
       for (const dep of ['postgres', 'redis']) assert.ok(node.depends_on[dep], `${node.name} waits for ${dep}`);
-      for (const name of Object.keys(node.environment)) assert.ok(configEnv.has(name) || PENDING.has(name), `${name} is an option`);
+      for (const name of Object.keys(node.environment)) assert.ok(configEnv.has(name), `${name} is an option`);
     }
     for (const shared of ['DATABASE_URL', 'REDIS_URL']) {
       assert.equal(new Set(nodes.map((n) => n.environment[shared])).size, 1, `${shared} is the same on every node`);
@@ -190,6 +285,15 @@ describe('compose.yaml', () => {
         if (/^[a-z]+:\/\//.test(text) && password === undefined) continue;
         assert.match(password ?? text, /^\$\{[A-Z_]+\}$/, `${name}: ${key}'s secret is taken from .env, not written here`);
       }
+    }
+    // Each node's environment, with .env's values, through the server's own loader: a node of one cluster.
+    const dotEnv: Record<string, string> = { API_KEY: 'k'.repeat(40), CLUSTER_SECRET: 's'.repeat(40), POSTGRES_PASSWORD: 'password' };
+    for (const node of nodes) {
+      const vars = Object.fromEntries(Object.entries(node.environment).map(([k, v]) => [k, String(v).replace(/\$\{([A-Z_]+)\}/g, (_, n: string) => dotEnv[n]!)]));
+      const config = loadConfig({}, { ...dotEnv, ...vars });
+      assert.equal(config.cluster.nodeId, node.name);
+      assert.equal(config.cluster.advertiseUrl, `http://${node.name}:8080`);
+      assert.equal(config.databaseUrl, 'postgres://wa_gateway:password@postgres:5432/wa_gateway');
     }
     assert.equal(new URL(nodes[0]!.environment.DATABASE_URL).hostname, 'postgres');
     assert.equal(new URL(nodes[0]!.environment.REDIS_URL).hostname, 'redis');
