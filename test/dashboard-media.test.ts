@@ -2,7 +2,8 @@
 // introspection off: media another sandbox session sends shows inline (the image decoded from bytes fetched
 // with the key), a document downloads byte for byte, locations, contact cards and polls show with their
 // fields and votes; a reaction, an edit and a revoke change the message live and stay after a reload; a
-// file attached in the dashboard reaches the other session byte for byte.
+// file attached in the dashboard reaches the other session byte for byte; a reaction, a vote, an edit and
+// deletes made in the dashboard reach the other side.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { needs, requireTools } from './helpers/system-tools.js';
 
 const KEY = 'dashboard-media-key-0123456789abcdef';
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+const DELETED = 'This message was deleted';
 const dataUrl = (type: string, bytes: Buffer) => `data:${type};base64,${bytes.toString('base64')}`;
 
 /** A w×h PNG in two colours (so a screenshot shows it). */
@@ -173,6 +175,57 @@ describe('dashboard chat view: media, message kinds and message changes', needs(
     assert.match((await bubble(editedId).locator('.meta').textContent()) ?? '', /^edited · /);
     await bubble(revokedId).locator('.text.revoked', { hasText: /^This message was deleted$/ }).waitFor();
     await bubble(pollId).locator('.poll li[data-option="Salad"] .votes', { hasText: /^1$/ }).waitFor();
+  });
+
+  it('from the dashboard: a reaction, a vote, an edit and deletes, each seen by the other side', async () => {
+    const COPY = `query($s: String!, $c: String!) { session(sessionId: $s) { chat(chatId: $c) { messages(last: 50) { edges { node { id type body edited reactions { emoji senderId } } } } } } }`;
+    const friendsCopy = async (id: string) => {
+      const key = id.slice(id.lastIndexOf('_'));
+      const edges = (await gql(COPY, { s: 'friend', c: me })).session.chat.messages.edges as any[];
+      return edges.map((e) => e.node).find((m) => m.id.endsWith(key)) ?? null;
+    };
+    // React to the friend's message, from the keyboard: its actions open with Enter.
+    const theirs = bubble(editedId);
+    await theirs.locator('.message-actions summary').focus();
+    await page.keyboard.press('Enter');
+    await theirs.locator('button[aria-label="React ❤️"]').focus();
+    await page.keyboard.press('Enter');
+    await theirs.locator('.reactions .reaction', { hasText: '❤️' }).waitFor();
+    await waitFor(async () => (await friendsCopy(editedId))?.reactions.some((r: any) => r.emoji === '❤️' && r.senderId === me), 5000, "the reaction on the friend's copy");
+    await screenshots(page, 'media-04-actions', { show: `#messages li[data-message-id="${editedId}"]` });
+
+    // A vote on the poll.
+    await bubble(pollId).locator('.message-actions summary').click();
+    await bubble(pollId).locator('button', { hasText: 'Vote Pizza' }).click();
+    await bubble(pollId).locator('.poll li[data-option="Pizza"] .votes', { hasText: /^1$/ }).waitFor();
+
+    // Edit a message of its own, then delete it for everyone.
+    await page.fill('#send-text', 'meet at the station');
+    await page.press('#send-text', 'Enter');
+    const mine = page.locator('#messages li.out[data-message-id]', { hasText: 'meet at the station' });
+    await mine.locator('.meta', { hasText: / · (sent|delivered|read)$/ }).waitFor();
+    const mineId = (await mine.getAttribute('data-message-id'))!;
+    page.once('dialog', (dialog) => void dialog.accept('meet at the bridge'));
+    await bubble(mineId).locator('.message-actions summary').click();
+    await bubble(mineId).locator('button', { hasText: /^Edit$/ }).click();
+    await bubble(mineId).locator('.text', { hasText: /^meet at the bridge$/ }).waitFor();
+    assert.match((await bubble(mineId).locator('.meta').textContent()) ?? '', /^edited · /);
+    await waitFor(async () => {
+      const copy = await friendsCopy(mineId);
+      return copy?.body === 'meet at the bridge' && copy.edited;
+    }, 5000, "the edit on the friend's copy");
+    page.once('dialog', (dialog) => void dialog.accept());
+    await bubble(mineId).locator('.message-actions summary').click();
+    await bubble(mineId).locator('button', { hasText: 'Delete for everyone' }).click();
+    await bubble(mineId).locator('.text.revoked', { hasText: DELETED }).waitFor();
+    await waitFor(async () => (await friendsCopy(mineId))?.type === 'REVOKED', 5000, "the friend's copy revoked");
+
+    // Delete for me: gone here, kept on the other side.
+    page.once('dialog', (dialog) => void dialog.accept());
+    await theirs.locator('.message-actions summary').click();
+    await theirs.locator('button', { hasText: 'Delete for me' }).click();
+    await theirs.waitFor({ state: 'detached' });
+    assert.equal((await friendsCopy(editedId))?.body, 'see you at 9');
   });
 
   it('a file attached in the dashboard is sent as an image or a document, with the text as its caption', async () => {

@@ -42,6 +42,13 @@ function sendMutationFor(type: string): string {
   return 'sendFile';
 }
 
+const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
+const REACT = `mutation($input: ReactToMessageInput!) { reactToMessage(input: $input) { message { ${MESSAGE_FIELDS} } } }`;
+const EDIT = `mutation($input: EditMessageInput!) { editMessage(input: $input) { message { ${MESSAGE_FIELDS} } } }`;
+const DELETE = 'mutation($input: DeleteMessageInput!) { deleteMessage(input: $input) { messageId } }';
+const VOTE = `mutation($input: VotePollInput!) { votePoll(input: $input) { message { ${MESSAGE_FIELDS} } } }`;
+const REVOKED_FIELDS: Partial<Message> = { type: 'REVOKED', body: null, caption: null, media: null, location: null, vcard: null, poll: null, reactions: [] };
+
 const readAsDataUrl = (file: File) =>
   new Promise<string>((resolve, reject) => {
     const reader = new FileReader();
@@ -83,6 +90,8 @@ const chatIdFrom = (typed: string) => (/^[+\d][\d\s-]*$/.test(typed) ? `${typed.
 
 export class ChatPanel {
   private sessionId: string | null = null;
+  /** The session's own id (who "my" reaction is from). */
+  private me: string | null = null;
   private chats = new Map<string, ChatRow>();
   private contacts = new Map<string, Contact>();
   private openChatId: string | null = null;
@@ -131,7 +140,8 @@ export class ChatPanel {
   }
 
   /** Shows the chats of this (READY) session, live. */
-  open(sessionId: string): void {
+  open(sessionId: string, me: string | null): void {
+    this.me = me;
     if (this.sessionId === sessionId) return;
     this.close();
     this.sessionId = sessionId;
@@ -336,8 +346,76 @@ export class ChatPanel {
     li.classList.toggle('edited', m.edited && m.type !== 'REVOKED');
     li.classList.toggle('revoked', m.type === 'REVOKED');
     meta.textContent = metaText(m);
-    li.replaceChildren(...contentOf(m), meta);
+    li.replaceChildren(...contentOf(m), ...(m.type === 'REVOKED' ? [] : [this.actionsFor(m)]), meta);
     this.keepAtBottom();
+  }
+
+  /** React, vote, edit and delete: a disclosure in the bubble (a keyboard reaches it like any button). */
+  private actionsFor(m: Message): HTMLElement {
+    const menu = el('details', undefined, 'message-actions');
+    const summary = el('summary', '⋯');
+    summary.setAttribute('aria-label', 'Message actions');
+    const row = el('span', undefined, 'action-row');
+    const mine = m.reactions.find((r) => r.senderId === this.me)?.emoji;
+    for (const emoji of QUICK_REACTIONS) {
+      const react = button(emoji, () => void this.react(m.id, mine === emoji ? '' : emoji), 'small reaction-button');
+      react.setAttribute('aria-label', mine === emoji ? `Take back ${emoji}` : `React ${emoji}`);
+      react.setAttribute('aria-pressed', String(mine === emoji));
+      row.append(react);
+    }
+    for (const option of m.poll?.options ?? []) row.append(button(`Vote ${option.name}`, () => void this.vote(m.id, option.name), 'small'));
+    if (m.fromMe && m.type === 'CHAT') row.append(button('Edit', () => void this.edit(m.id), 'small'));
+    if (m.fromMe) row.append(button('Delete for everyone', () => void this.remove(m.id, true), 'small danger'));
+    row.append(button('Delete for me', () => void this.remove(m.id, false), 'small danger'));
+    menu.append(summary, row);
+    return menu;
+  }
+
+  /** One message action; a refusal shows under the chat. */
+  private async act<T>(query: string, input: Record<string, unknown>): Promise<T | null> {
+    $('chat-error').textContent = '';
+    try {
+      return await gql<T>(query, { input: { sessionId: this.sessionId, ...input } });
+    } catch (error) {
+      $('chat-error').textContent = errorText(error);
+      return null;
+    }
+  }
+
+  /** The message as an action answered it. */
+  private update(messageId: string, changes: Partial<Message>): void {
+    const shown = this.shown.get(messageId);
+    if (!shown) return;
+    Object.assign(shown.message, changes);
+    this.draw(messageId);
+  }
+
+  private async react(messageId: string, emoji: string): Promise<void> {
+    const answer = await this.act<{ reactToMessage: { message: Message } }>(REACT, { messageId, emoji });
+    if (answer) this.update(messageId, { reactions: answer.reactToMessage.message.reactions });
+  }
+
+  private async vote(messageId: string, option: string): Promise<void> {
+    const answer = await this.act<{ votePoll: { message: Message } }>(VOTE, { messageId, options: [option] });
+    if (answer?.votePoll.message.poll) this.update(messageId, { poll: answer.votePoll.message.poll });
+  }
+
+  private async edit(messageId: string): Promise<void> {
+    const shown = this.shown.get(messageId);
+    const content = prompt('Change the text to', shown?.message.body ?? '');
+    if (!shown || content === null || !content.trim() || content === shown.message.body) return;
+    const answer = await this.act<{ editMessage: { message: Message } }>(EDIT, { messageId, content });
+    if (answer) this.update(messageId, { body: answer.editMessage.message.body, edited: true });
+  }
+
+  private async remove(messageId: string, forEveryone: boolean): Promise<void> {
+    if (!confirm(forEveryone ? 'Delete this message for everyone in the chat?' : 'Delete this message from this session only?')) return;
+    if (!(await this.act(DELETE, { messageId, forEveryone }))) return;
+    if (forEveryone) this.update(messageId, REVOKED_FIELDS);
+    else {
+      this.shown.get(messageId)?.li.remove();
+      this.shown.delete(messageId);
+    }
   }
 
   private keepAtBottom(): void {
@@ -367,7 +445,7 @@ export class ChatPanel {
         Object.assign(m, { body: e.message.body, caption: e.message.caption, edited: true });
         break;
       case 'MESSAGE_REVOKED':
-        Object.assign(m, { type: 'REVOKED', body: null, caption: null, media: null, location: null, vcard: null, poll: null, reactions: [] });
+        Object.assign(m, REVOKED_FIELDS);
         break;
       case 'POLL_VOTE':
         m.poll = e.poll;
@@ -473,8 +551,8 @@ export class ChatPanel {
     out.meta.textContent = metaText(m);
     if (this.sessionId === out.sessionId && this.openChatId === out.chatId) {
       this.register(out.li, out.meta, m);
-      // A file shows as what it became (the image inline ...); a text stays as typed.
-      if (out.file) this.draw(m.id);
+      // A file shows as what it became (the image inline ...), and every message gets its actions.
+      this.draw(m.id);
     }
     if (this.outbox.length === 0) this.earlyAcks.clear();
   }

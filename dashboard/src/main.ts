@@ -187,7 +187,7 @@ async function showDetail(): Promise<void> {
       if (data?.session) Object.assign(s, data.session);
     }
     $('detail-me').textContent = s.me ? `as ${s.me.id}` : '';
-    chats.open(s.sessionId);
+    chats.open(s.sessionId, s.me?.id ?? null);
   } else {
     $('detail-me').textContent = '';
     chats.close();
