@@ -166,6 +166,15 @@ describe('dashboard chat view: media, message kinds and message changes', needs(
     assert.match((await page.locator(`#chat-list li[data-chat-id="${friend}"] .last`).textContent()) ?? '', /This message was deleted/, 'the chat list too');
     await screenshots(page, 'media-02-changes', { show: `#messages li[data-message-id="${revokedId}"]` });
 
+    // The event log names each change.
+    await page.click('#tab-events');
+    await page.locator('#event-log li[data-type="REACTION"]', { hasText: `${friend} reacted 👍` }).waitFor();
+    await page.locator('#event-log li[data-type="MESSAGE_EDITED"]', { hasText: 'see you at 9' }).waitFor();
+    await page.locator('#event-log li[data-type="MESSAGE_REVOKED"]', { hasText: `deleted for everyone in ${friend}` }).waitFor();
+    await page.locator('#event-log li[data-type="POLL_VOTE"]', { hasText: `${friend} voted Salad` }).waitFor();
+    await screenshots(page, 'media-03-event-log');
+    await page.click('#tab-chats');
+
     // From the history: the same.
     await page.reload();
     await page.locator('li[data-session="dash"] button').click();
@@ -243,7 +252,7 @@ describe('dashboard chat view: media, message kinds and message changes', needs(
     await page.setInputFiles('#send-file', { name: 'notes.pdf', mimeType: 'application/pdf', buffer: PDF });
     await page.click('#send');
     await page.locator('#messages li.out a.document', { hasText: 'notes.pdf' }).waitFor();
-    await screenshots(page, 'media-03-attached', { show: '#send-form' });
+    await screenshots(page, 'media-05-attached', { show: '#send-form' });
 
     const received = await waitFor(async () => {
       const list = ((await gql(HISTORY, { s: 'friend', c: me })).session.chat.messages.edges as any[]).map((e) => e.node).filter((m) => !m.fromMe);
