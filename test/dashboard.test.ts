@@ -33,11 +33,13 @@ describe('dashboard', needs('chromium'), () => {
     buildDashboard();
     receiver = await startReceiver();
     // Introspection off, as under NODE_ENV=production: the page must not depend on it. Sends are paced as a
-    // real server paces them (one at a time, with a gap), so a quick burst waits its turn.
+    // real server paces them (one at a time, with a gap), so a quick burst waits its turn. The gap is twice
+    // the default: typing three messages took 0.8 s of it on a loaded 2-core machine, and with a 1 s gap the
+    // second was sometimes out before the third was typed, so none was seen waiting.
     server = await startServer({
       introspection: false,
       sandbox: { qrRotateMs: 600, startDelayMs: 20, authDelayMs: 50, botReplyDelayMs: 150, readDelayMs: 50 },
-      sendQueue: { minGapMs: 1000, jitterMs: 0 },
+      sendQueue: { minGapMs: 2000, jitterMs: 0 },
       webhooks: { allowCidrs: '127.0.0.0/8' },
     });
     browser = await launchBrowser();
@@ -115,7 +117,7 @@ describe('dashboard', needs('chromium'), () => {
       await page.press('#send-text', 'Enter');
       assert.equal(await page.inputValue('#send-text'), '', 'cleared on submit');
     }
-    // The server paces sends (a second apart, its default): the later ones show as pending meanwhile, and
+    // The server paces sends (two seconds apart here): the later ones show as pending meanwhile, and
     // what the user types now stays in the box while they go out.
     assert.ok((await page.evaluate('window.mostPending')) as number >= 2, 'a send waiting its turn shows as pending');
     await page.type('#send-text', 'a draft');
