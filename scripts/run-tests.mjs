@@ -27,6 +27,7 @@ const STORES = /\b(startServer|scopedFixture|twoSessions|spawnServer|WA_TEST_STO
 // choose their backends themselves.
 const NOT_STORAGE = {
   'test/dashboard.test.ts': 'pages in a browser',
+  'test/dashboard-media.test.ts': 'pages in a browser',
   'test/docs-browser.test.ts': 'pages in a browser',
   'test/graphiql.test.ts': 'pages in a browser',
   'test/hostile-http.test.ts': 'HTTP framing and body limits, before anything is stored',

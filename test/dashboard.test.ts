@@ -33,11 +33,13 @@ describe('dashboard', needs('chromium'), () => {
     buildDashboard();
     receiver = await startReceiver();
     // Introspection off, as under NODE_ENV=production: the page must not depend on it. Sends are paced as a
-    // real server paces them (one at a time, with a gap), so a quick burst waits its turn.
+    // real server paces them (one at a time, with a gap), so a quick burst waits its turn. The gap is twice
+    // the default: typing three messages took 0.8 s of it on a loaded 2-core machine, and with a 1 s gap the
+    // second was sometimes out before the third was typed, so none was seen waiting.
     server = await startServer({
       introspection: false,
       sandbox: { qrRotateMs: 600, startDelayMs: 20, authDelayMs: 50, botReplyDelayMs: 150, readDelayMs: 50 },
-      sendQueue: { minGapMs: 1000, jitterMs: 0 },
+      sendQueue: { minGapMs: 2000, jitterMs: 0 },
       webhooks: { allowCidrs: '127.0.0.0/8' },
     });
     browser = await launchBrowser();
@@ -53,8 +55,11 @@ describe('dashboard', needs('chromium'), () => {
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
     assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+    // Media is shown from blobs fetched with the key; nothing else loosens.
+    assert.match(page.headers.get('content-security-policy') ?? '', /img-src 'self' data: blob:; media-src 'self' blob:;/);
+    assert.doesNotMatch(page.headers.get('content-security-policy') ?? '', /unsafe-/);
     assert.match(await page.text(), /<script type="module" src="\/dashboard\/main\.js">/);
-    for (const file of ['main', 'ws', 'graphql', 'dom', 'chat', 'events', 'webhooks'].map((n) => `/dashboard/${n}.js`).concat('/dashboard/style.css')) {
+    for (const file of ['main', 'ws', 'graphql', 'dom', 'chat', 'events', 'webhooks', 'media', 'message-view'].map((n) => `/dashboard/${n}.js`).concat('/dashboard/style.css')) {
       assert.equal((await fetch(`${server.url}${file}`)).status, 200, file);
     }
     assert.equal((await fetch(`${server.url}/dashboard/../package.json`)).status, 404);
@@ -112,7 +117,7 @@ describe('dashboard', needs('chromium'), () => {
       await page.press('#send-text', 'Enter');
       assert.equal(await page.inputValue('#send-text'), '', 'cleared on submit');
     }
-    // The server paces sends (a second apart, its default): the later ones show as pending meanwhile, and
+    // The server paces sends (two seconds apart here): the later ones show as pending meanwhile, and
     // what the user types now stays in the box while they go out.
     assert.ok((await page.evaluate('window.mostPending')) as number >= 2, 'a send waiting its turn shows as pending');
     await page.type('#send-text', 'a draft');
@@ -236,6 +241,69 @@ describe('dashboard', needs('chromium'), () => {
     await page.locator('li[data-session="browser-2"] .status', { hasText: /^READY$/ }).waitFor();
     await server.gqlOk('mutation { removeSession(sessionId: "browser-2") { removed } }');
     await page.locator('li[data-session="browser-2"]').waitFor({ state: 'detached' });
+    await page.close();
+  });
+
+  it('every lifecycle action from the dashboard (stop, start, restart, log out, remove), the status changing live; a login with a pairing code', async () => {
+    const { page, problems } = await openPage(browser, `${server.url}/`);
+    await page.fill('#new-session-id', 'browser-3');
+    await page.press('#new-session-id', 'Enter');
+    await page.locator('#detail-status', { hasText: /^QR_READY$/ }).waitFor();
+    // Every status the page shows, in order (from the status subscription).
+    await page.evaluate(`{
+      const pill = document.getElementById('detail-status');
+      window.statuses = [];
+      new MutationObserver(() => window.statuses.at(-1) !== pill.textContent && window.statuses.push(pill.textContent)).observe(pill, { childList: true, characterData: true, subtree: true });
+    }`);
+    const seen = async () => (await page.evaluate('window.statuses')) as string[];
+    const status = (s: string) => page.locator('li[data-session="browser-3"] .status', { hasText: new RegExp(`^${s}$`) }).waitFor();
+
+    // Instead of the QR: a pairing code for a phone number, entered on the (sandbox) phone.
+    await page.locator('#pairing summary').click();
+    await page.fill('#pairing-phone', '+1 555 000 3333');
+    await page.press('#pairing-phone', 'Enter');
+    await page.locator('#pairing-result').waitFor({ state: 'visible' });
+    assert.match((await page.textContent('#pairing-code')) ?? '', /^[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}$/);
+    await screenshots(page, '11-pairing-code');
+    await page.click('#pairing-enter');
+    await status('READY');
+    assert.equal(await page.textContent('#detail-status'), 'READY');
+    assert.equal(await page.isHidden('#qr-panel'), true);
+
+    // Stop, from the keyboard: TERMINATED, live; only Start is offered to bring it back.
+    await page.focus('#stop-session');
+    await page.keyboard.press('Enter');
+    await status('TERMINATED');
+    await page.locator('#detail-status', { hasText: /^TERMINATED$/ }).waitFor();
+    assert.deepEqual([await page.isDisabled('#stop-session'), await page.isDisabled('#start-session')], [true, false]);
+    await screenshots(page, '12-stopped');
+    // Start: READY again without a QR (the login is kept).
+    await page.click('#start-session');
+    await status('READY');
+    assert.equal((await seen()).includes('QR_READY'), false, 'no QR on a start with the login kept');
+
+    // Restart: it starts over (INITIALIZING) and is READY again.
+    const count = (await seen()).length;
+    await page.click('#restart-session');
+    await page.waitForFunction((n) => (window as any).statuses.length > n + 1 && (window as any).statuses.at(-1) === 'READY', count);
+    assert.ok((await seen()).slice(count).includes('INITIALIZING'), `restart starts over: ${(await seen()).join(' ')}`);
+
+    // Log out (asked first): TERMINATED, and the next start shows a QR code.
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('#logout-session');
+    await status('TERMINATED');
+    await page.click('#start-session');
+    await status('QR_READY');
+    await page.locator('#qr').waitFor({ state: 'visible' });
+    assert.equal(await page.isHidden('#pairing-result'), true, 'the old pairing code is gone');
+
+    // Remove (asked first): gone from the list and from the server.
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('#remove-session');
+    await page.locator('li[data-session="browser-3"]').waitFor({ state: 'detached' });
+    await page.locator('#detail').waitFor({ state: 'hidden' });
+    assert.equal((await server.gqlOk('{ session(sessionId: "browser-3") { status } }')).session, null);
+    assert.deepEqual(problems, []);
     await page.close();
   });
 });

@@ -16,6 +16,12 @@ interface SessionEvent {
   me?: { id: string };
   groupId?: string;
   participants?: string[];
+  chatId?: string;
+  reaction?: { emoji: string; senderId: string };
+  options?: string[];
+  voter?: string;
+  presence?: string;
+  contactId?: string;
 }
 
 const EVENT_FIELDS = `type at
@@ -26,7 +32,12 @@ const EVENT_FIELDS = `type at
   ... on ReadyEvent { me { id } }
   ... on DisconnectedEvent { disconnectReason: reason }
   ... on GroupJoinEvent { groupId participants }
-  ... on GroupLeaveEvent { groupId participants }`;
+  ... on GroupLeaveEvent { groupId participants }
+  ... on ReactionEvent { messageId chatId reaction { emoji senderId } }
+  ... on MessageEditedEvent { message { chatId fromMe body type } }
+  ... on MessageRevokedEvent { messageId chatId }
+  ... on PollVoteEvent { messageId voter options }
+  ... on PresenceEvent { contactId presence }`;
 
 const KEEP = 200;
 
@@ -44,6 +55,16 @@ function summary(e: SessionEvent): string {
       return `logged in as ${e.me!.id}`;
     case 'DISCONNECTED':
       return e.disconnectReason ?? '';
+    case 'REACTION':
+      return `${e.reaction!.senderId} ${e.reaction!.emoji ? `reacted ${e.reaction!.emoji}` : 'took a reaction back'} on ${e.messageId}`;
+    case 'MESSAGE_EDITED':
+      return `edited in ${e.message!.chatId}: ${e.message!.body ?? ''}`;
+    case 'MESSAGE_REVOKED':
+      return `deleted for everyone in ${e.chatId}: ${e.messageId}`;
+    case 'POLL_VOTE':
+      return `${e.voter} voted ${e.options!.length ? e.options!.join(', ') : '(taken back)'} on ${e.messageId}`;
+    case 'PRESENCE':
+      return `${e.contactId} ${e.presence!.toLowerCase()}`;
     case 'GROUP_JOIN':
     case 'GROUP_LEAVE':
       return `${e.groupId}: ${e.participants!.join(', ')}`;

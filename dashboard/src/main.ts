@@ -152,6 +152,8 @@ function select(sessionId: string | null): void {
   if (selected !== sessionId) {
     qrSub?.();
     qrSub = null;
+    resetPairing();
+    $('session-error').textContent = '';
     chats.close();
     eventLog.close();
     webhooks.close();
@@ -185,16 +187,28 @@ async function showDetail(): Promise<void> {
       if (data?.session) Object.assign(s, data.session);
     }
     $('detail-me').textContent = s.me ? `as ${s.me.id}` : '';
-    chats.open(s.sessionId);
+    chats.open(s.sessionId, s.me?.id ?? null);
   } else {
     $('detail-me').textContent = '';
     chats.close();
   }
 }
 
+/** The pairing code shown, and for which session (a new QR phase or another session starts over). */
+let pairingFor: string | null = null;
+
+function resetPairing(): void {
+  pairingFor = null;
+  $('pairing-result').hidden = true;
+  $('pairing-code').textContent = '';
+  $('pairing-error').textContent = '';
+}
+
 function showQr(s: SessionRow): void {
   const panel = $('qr-panel');
   panel.hidden = s.status !== 'QR_READY';
+  for (const node of panel.querySelectorAll<HTMLElement>('.sandbox-only')) node.hidden = s.engine !== 'SANDBOX';
+  if (s.status !== 'QR_READY' || pairingFor !== s.sessionId) resetPairing();
   if ((s.status !== 'QR_READY' && s.status !== 'INITIALIZING') || qrSub) return;
   $('scan-error').textContent = '';
   qrSub = ws.subscribe<{ qr: { dataUrl: string; expiresAt: string } }>(
@@ -212,6 +226,33 @@ function showQr(s: SessionRow): void {
   );
 }
 
+$('pairing-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const sessionId = selected;
+  if (!sessionId) return;
+  $('pairing-error').textContent = '';
+  gql<{ requestPairingCode: { code: string } }>('mutation($id: String!, $phone: String!) { requestPairingCode(sessionId: $id, phoneNumber: $phone) { code } }', {
+    id: sessionId,
+    phone: $<HTMLInputElement>('pairing-phone').value.trim(),
+  }).then(
+    ({ requestPairingCode }) => {
+      if (selected !== sessionId) return;
+      pairingFor = sessionId;
+      $('pairing-code').textContent = requestPairingCode.code;
+      $('pairing-result').hidden = false;
+    },
+    (error: unknown) => ($('pairing-error').textContent = errorText(error)),
+  );
+});
+
+$('pairing-enter').addEventListener('click', () => {
+  if (!selected) return;
+  gql('mutation($id: String!, $code: String!) { sandboxEnterPairingCode(sessionId: $id, code: $code) { sessionId status } }', {
+    id: selected,
+    code: $('pairing-code').textContent ?? '',
+  }).catch((error: unknown) => ($('pairing-error').textContent = errorText(error)));
+});
+
 $('scan').addEventListener('click', () => {
   if (!selected) return;
   gql('mutation($id: String!) { sandboxScanQr(sessionId: $id) { sessionId status } }', { id: selected }).catch(
@@ -228,14 +269,26 @@ for (const [button, field, question] of [
 ] as const) {
   $(button).addEventListener('click', () => {
     if (!selected || (question && !confirm(question.replace('%s', selected)))) return;
-    gql(`mutation($id: String!) { ${field}(sessionId: $id) { sessionId status } }`, { id: selected }).catch((error: unknown) => alert(errorText(error)));
+    lifecycle(button, `mutation($id: String!) { ${field}(sessionId: $id) { sessionId status } }`, selected);
   });
 }
 
 $('remove-session').addEventListener('click', () => {
   if (!selected || !confirm(`Remove session ${selected} and everything stored for it?`)) return;
-  gql('mutation($id: String!) { removeSession(sessionId: $id) { removed } }', { id: selected }).catch((error: unknown) => alert(errorText(error)));
+  lifecycle('remove-session', 'mutation($id: String!) { removeSession(sessionId: $id) { removed } }', selected);
 });
+
+/** One lifecycle call: its button says it is under way until the answer, and a refusal shows below the title. */
+function lifecycle(buttonId: string, mutation: string, sessionId: string): void {
+  const control = $<HTMLButtonElement>(buttonId);
+  $('session-error').textContent = '';
+  control.setAttribute('aria-busy', 'true');
+  gql(mutation, { id: sessionId })
+    .catch((error: unknown) => {
+      if (selected === sessionId) $('session-error').textContent = errorText(error);
+    })
+    .finally(() => control.removeAttribute('aria-busy'));
+}
 
 // ---- tabs: Chats, Events, Webhooks (arrow keys move between them) -----------------------------
 

@@ -22,7 +22,8 @@ const types: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
   '.svg': 'image/svg+xml',
 };
-const CSP = "default-src 'self'; img-src 'self' data:; connect-src 'self'; style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+// blob: for images, audio and video: the chat view fetches media with the API key and shows it from a blob.
+const CSP = "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** The file behind a dashboard URL, or null: `/`, `/dashboard/<name>.css|.svg`, `/dashboard/<name>.js`. */
 function fileFor(path: string): string | null {
