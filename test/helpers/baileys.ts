@@ -331,8 +331,9 @@ export async function until(what: string, check: () => boolean | Promise<boolean
   }
 }
 
-/** Settles the session's event work and the store's commits. */
-export async function settle(store: AnyStore): Promise<void> {
+/** Settles the session's event work (all of it, when given the session) and the store's commits. */
+export async function settle(store: AnyStore, session?: { idle(): Promise<void> }): Promise<void> {
   await new Promise((r) => setTimeout(r, 20));
+  await session?.idle();
   await store.batch.committed();
 }

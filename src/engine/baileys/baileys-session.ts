@@ -207,6 +207,15 @@ export class BaileysSession implements EngineSession {
     });
   }
 
+  /** Resolves once the events received so far are handled and their writes handed to the store. */
+  async idle(): Promise<void> {
+    let seen: Promise<void>;
+    do {
+      seen = this.work;
+      await seen.catch(() => undefined);
+    } while (seen !== this.work);
+  }
+
   /** Detaches from the current socket and ends it; its own close event is not heard. */
   private dropSocket(): Promise<void> {
     const sock = this.sock;
