@@ -16,7 +16,7 @@ import { RateLimiter } from './auth/rate-limiter.js';
 import { ConfigError, loadConfig, type Config, type DeepPartial } from './config.js';
 import { errorHeaders, httpStatusFor, storeFailureOf, type ErrorCode } from './errors.js';
 import type { GraphQLContext, Services } from './context.js';
-import { AuthCipher, AuthKeyError, checkAuthStore, parseAuthStateKey } from './engine/baileys/auth-store.js';
+import { AuthCipher, AuthKeyError, checkAuthStore, parseAuthStateKey, type BaileysModule } from './engine/baileys/auth-store.js';
 import { createBaileysEngine } from './engine/baileys/baileys-engine.js';
 import { baileysSql } from './engine/baileys/sql.js';
 import { createOpenWaEngine } from './engine/open-wa/open-wa-engine.js';
@@ -80,6 +80,8 @@ export interface App {
 
 export interface BuildOptions {
   logger?: Logger;
+  /** Baileys' module in place of the package (tests: a fake socket where no WhatsApp is reachable). */
+  loadBaileys?: () => Promise<BaileysModule>;
 }
 
 export async function buildApp(overrides: DeepPartial<Config> | Config = {}, options: BuildOptions = {}): Promise<App> {
@@ -139,7 +141,14 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
     baileys: () => {
       const { authStateKey: _key, ...settings } = config.baileys;
       // The start-up check above warned already when Baileys sessions exist; a first one created later warns once here.
-      return createBaileysEngine({ store, logger: logger.child({ engine: 'baileys' }), authKey, settings, warned: baileysWarned });
+      return createBaileysEngine({
+        store,
+        logger: logger.child({ engine: 'baileys' }),
+        authKey,
+        settings,
+        warned: baileysWarned,
+        ...(options.loadBaileys ? { load: options.loadBaileys } : {}),
+      });
     },
   });
   const sessions = new SessionManager({

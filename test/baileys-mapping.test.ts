@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { actionCall, contentFor, sendCall } from '../src/engine/baileys/calls.js';
-import { fromJid, toGroupJid, toJid, toUserJid } from '../src/engine/baileys/ids.js';
+import { formatPairingCode, inviteCode, mapGroupMetadata, socketError } from '../src/engine/baileys/account.js';
+import { canonicalId, fromJid, toGroupJid, toJid, toUserJid } from '../src/engine/baileys/ids.js';
 import {
   applyPollVote,
   applyReaction,
@@ -60,6 +61,55 @@ describe('Baileys ID mapping', () => {
     invalid(() => toGroupJid('4915550000002@c.us'));
     assert.equal(fromJid('123@bogus.net'), null);
     assert.equal(fromJid(undefined), null);
+  });
+});
+
+describe('Baileys contact and group answers', () => {
+  it('an @lid id given to the API is the number where Baileys told it, else kept', () => {
+    assert.equal(canonicalId('201863227543594@lid', lids), '4915550000004@c.us');
+    assert.equal(canonicalId('201863227500000@lid', lids), '201863227500000@lid');
+    assert.equal(canonicalId(PEER, lids), PEER);
+  });
+
+  it('maps groupMetadata (members by number, admins, owner) and socket refusals to the gateway codes', () => {
+    const group = mapGroupMetadata(
+      {
+        id: '120363025246125486@g.us',
+        subject: 'Team',
+        owner: '201863227543594@lid',
+        ownerPn: '4915550000004@s.whatsapp.net',
+        creation: 1764800000,
+        announce: true,
+        participants: [
+          { id: '201863227543594@lid', phoneNumber: '4915550000004@s.whatsapp.net', admin: 'superadmin' },
+          { id: '4915550000002@s.whatsapp.net', admin: 'admin' },
+          { id: '4915550000003@s.whatsapp.net', admin: null },
+          { id: 'nonsense' },
+        ],
+      },
+      lids,
+    );
+    assert.deepEqual(group, {
+      id: '120363025246125486@g.us',
+      subject: 'Team',
+      description: null,
+      owner: '4915550000004@c.us',
+      createdAt: 1764800000,
+      announce: true,
+      restrict: false,
+      participants: [
+        { id: '4915550000004@c.us', isAdmin: true, isSuperAdmin: true },
+        { id: PEER, isAdmin: true, isSuperAdmin: false },
+        { id: '4915550000003@c.us', isAdmin: false, isSuperAdmin: false },
+      ],
+    });
+    const boom = (statusCode: number) => Object.assign(new Error('refused'), { output: { statusCode } });
+    assert.equal(socketError('groupUpdateSubject', boom(403), { 403: ['NOT_GROUP_ADMIN', 'admins only'] }).code, 'NOT_GROUP_ADMIN');
+    assert.equal(socketError('onWhatsApp', boom(428)).code, 'SESSION_NOT_READY');
+    assert.equal(socketError('onWhatsApp', boom(500)).code, 'ENGINE_ERROR');
+    assert.equal(socketError('updateProfilePicture', new Error('No image processing library available')).code, 'ENGINE_UNSUPPORTED');
+    assert.equal(inviteCode('https://chat.whatsapp.com/AbCdEf123456'), 'AbCdEf123456');
+    assert.equal(formatPairingCode('abcd2345'), 'ABCD-2345');
   });
 });
 

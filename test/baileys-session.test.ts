@@ -53,7 +53,7 @@ describe('Baileys session: history from events', () => {
       me: { id: '4915550000001@c.us', name: 'Gateway Test', pushname: 'Gateway Test', isMyContact: true, isWAContact: true },
     });
     sock.emit({ 'messaging-history.set': f.history });
-    await settle(ts.store);
+    await settle(ts.store, session);
     const chats = await session.getChats();
     assert.deepEqual(
       chats.map((c) => [c.id, c.name, c.isGroup, c.unreadCount, c.timestamp, c.lastMessage?.id]),
@@ -86,7 +86,7 @@ describe('Baileys session: history from events', () => {
     const { session, sock, events } = await openSession(ts);
     const upserts = f.upserts;
     sock.emit({ 'messages.upsert': { type: 'notify', messages: [upserts.text, upserts.image, upserts.poll, upserts.ownText, upserts.groupLid] } });
-    await settle(ts.store);
+    await settle(ts.store, session);
     const messages = events.filter((e): e is Extract<EngineEvent, { type: 'message' }> => e.type === 'message');
     assert.deepEqual(messages.map((e) => e.message.id), ['3EB0A1B2C3D4E5F60001', '3EB0A1B2C3D4E5F60003', '3EB0A1B2C3D4E5F60012', '3EB0A1B2C3D4E5F60017', '3EB0A1B2C3D4E5F60016']);
     assert.equal((await session.getChat(PEER))?.unreadCount, 2, 'the two incoming ones of the direct chat');
@@ -94,7 +94,7 @@ describe('Baileys session: history from events', () => {
     sock.emit({ 'messages.update': [f.updates.ackRead, f.updates.edit, f.updates.pollVote], 'messages.reaction': [f.reactions.added] });
     sock.emit({ 'messages.upsert': { type: 'notify', messages: [upserts.revoke] } });
     sock.emit({ 'group-participants.update': f.participants.add, 'presence.update': f.presence, call: f.call, 'groups.update': f.groupsUpdate });
-    await settle(ts.store);
+    await settle(ts.store, session);
     assert.deepEqual(events.filter((e) => e.type === 'ack'), [{ type: 'ack', messageId: '3EB0A1B2C3D4E5F60017', chatId: PEER, ack: 'READ' }]);
     assert.deepEqual(events.filter((e) => e.type === 'group_join'), [{ type: 'group_join', groupId: GROUP, participants: ['4915550000005@c.us'], by: '4915550000004@c.us' }]);
     const byId = new Map((await session.getMessages(PEER, { limit: 10 })).map((m) => [m.id, m]));
@@ -121,7 +121,7 @@ describe('Baileys session: history from events', () => {
     delete bare.key.participantAlt;
     sock.emit({ 'messages.upsert': { type: 'notify', messages: [bare] } });
     sock.emit({ 'groups.update': [{ id: GROUP, subject: 'Renamed' }] });
-    await settle(ts.store);
+    await settle(ts.store, session);
     assert.equal((await session.getMessages(GROUP, { limit: 1 }))[0]?.author, '4915550000004@c.us');
     assert.equal((await session.getChat(GROUP))?.name, 'Renamed');
     await session.stop();
@@ -136,7 +136,7 @@ describe('Baileys session: history from events', () => {
     const t = fakeEngine(ts.store, { settings: { historyPerChat: 3 } });
     const session = await t.engine.start({ sessionId: 'b1', config: baileysConfig(), dataDir: ts.dataDir }, t.sink);
     t.sockets[0]!.emit({ 'messaging-history.set': f.history });
-    await settle(ts.store);
+    await settle(ts.store, session);
     assert.deepEqual((await session.getMessages(PEER, { limit: 10 })).map((m) => m.id), ['HIST0003', 'HIST0004', 'HIST0005']);
     await session.stop();
   });
@@ -147,7 +147,7 @@ describe('Baileys session: calls reach the socket as Baileys documents them', ()
     const ts = await store();
     const { session, sock, downloads } = await openSession(ts);
     sock.emit({ 'messages.upsert': { type: 'notify', messages: [f.upserts.text, f.upserts.image, f.upserts.ownText] } });
-    await settle(ts.store);
+    await settle(ts.store, session);
     const jid = '4915550000002@s.whatsapp.net';
     const data = Buffer.from('png');
 

@@ -14,7 +14,7 @@ import type {
 import { AppError, validationError } from '../errors.js';
 import { mapEngineError, type SessionManager } from '../sessions/session-manager.js';
 import { checkText } from '../text-input.js';
-import { checkContactId, checkGroupId, isContactId } from './chat-id.js';
+import { checkContactId, checkGroupId, isContactId, takesLids } from './chat-id.js';
 import { parseMediaDataUrl } from './media.js';
 import type { Config } from '../config.js';
 
@@ -84,6 +84,11 @@ export class AccountService {
     }
   }
 
+  /** A contact id given for a session: `@lid` ids where its engine takes them. */
+  private contactOf(sessionId: string, contactId: string): string {
+    return checkContactId(contactId, 'contactId', takesLids(this.sessions.require(sessionId).engine));
+  }
+
   async checkNumber(sessionId: string, number: string): Promise<NumberCheck & { number: string }> {
     this.sessions.require(sessionId);
     const id = normalizeNumber(number);
@@ -145,14 +150,13 @@ export class AccountService {
   }
 
   async picture(sessionId: string, contactId: string): Promise<EngineMediaBytes | null> {
-    checkContactId(contactId);
+    this.contactOf(sessionId, contactId);
     return this.engine(sessionId, (e) => e.getProfilePicture(contactId));
   }
 
   /** Block or unblock a contact; answers it as the session knows it. */
   async block(sessionId: string, contactId: string, blocked: boolean): Promise<EngineContact> {
-    this.sessions.require(sessionId);
-    checkContactId(contactId);
+    this.contactOf(sessionId, contactId);
     await this.engine(sessionId, (e) => e.accountAction({ kind: blocked ? 'block' : 'unblock', contactId }));
     const contact = await this.engine(sessionId, (e) => e.getContact(contactId));
     return contact ?? { id: contactId, name: null, pushname: null, isMyContact: false, isWAContact: false };

@@ -17,7 +17,7 @@ import { AppError, validationError } from '../errors.js';
 import type { BusEventOf, BusStream, EventBus } from '../events/bus.js';
 import { mapEngineError, type SessionManager } from '../sessions/session-manager.js';
 import { checkText, textProblem } from '../text-input.js';
-import { checkChatId, checkContactId, checkGroupId } from './chat-id.js';
+import { checkChatId, checkContactId, checkGroupId, takesLids } from './chat-id.js';
 import { parseMediaDataUrl } from './media.js';
 import { SendQueue } from './send-queue.js';
 import { splitParticipants } from './account-service.js';
@@ -117,14 +117,18 @@ export class MessagingService {
     }
   }
 
+  /** A chat id given for a session (INVALID_CHAT_ID when malformed): `@lid` ids where its engine takes them. */
+  private chatOf(sessionId: string, chatId: string): string {
+    return checkChatId(chatId, 'chatId', takesLids(this.sessions.require(sessionId).engine));
+  }
+
   /** A send through the session's queue; in a cluster the queue is the owner's, so a forwarded send is paced there. */
   private paced<T>(sessionId: string, send: () => Promise<T>): Promise<T> {
     return this.sessions.isLocal(sessionId) ? this.sendQueue.run(sessionId, send) : send();
   }
 
   async sendText(args: SendTextArgs): Promise<EngineMessage> {
-    this.sessions.require(args.sessionId);
-    const chatId = checkChatId(args.chatId);
+    const chatId = this.chatOf(args.sessionId, args.chatId);
     if (args.content.length === 0) throw validationError('content must not be empty', { field: 'content' });
     if (args.content.length > MAX_TEXT) throw validationError(`content is longer than ${MAX_TEXT} characters`, { field: 'content', max: MAX_TEXT });
     checkText(args.content, 'message', 'content');
@@ -138,8 +142,7 @@ export class MessagingService {
   }
 
   async sendLocation(args: SendLocationArgs): Promise<EngineMessage> {
-    this.sessions.require(args.sessionId);
-    const chatId = checkChatId(args.chatId);
+    const chatId = this.chatOf(args.sessionId, args.chatId);
     if (!Number.isFinite(args.latitude) || Math.abs(args.latitude) > 90) throw validationError('latitude must be from -90 to 90', { field: 'latitude' });
     if (!Number.isFinite(args.longitude) || Math.abs(args.longitude) > 180) throw validationError('longitude must be from -180 to 180', { field: 'longitude' });
     const name = optionalText(args.name, 'name', MAX_CAPTION);
@@ -149,8 +152,7 @@ export class MessagingService {
   }
 
   async sendContactCard(args: SendContactCardArgs): Promise<EngineMessage> {
-    this.sessions.require(args.sessionId);
-    const chatId = checkChatId(args.chatId);
+    const chatId = this.chatOf(args.sessionId, args.chatId);
     const contactId = args.contactId ? checkContactId(args.contactId, 'contactId') : null;
     const vcard = optionalText(args.vcard, 'vcard', MAX_TEXT);
     if ((contactId === null) === (vcard === null)) throw validationError('give exactly one of contactId and vcard', { field: 'contactId' });
@@ -160,8 +162,7 @@ export class MessagingService {
   }
 
   async sendPoll(args: SendPollArgs): Promise<EngineMessage> {
-    this.sessions.require(args.sessionId);
-    const chatId = checkChatId(args.chatId);
+    const chatId = this.chatOf(args.sessionId, args.chatId);
     const name = optionalText(args.name, 'name', MAX_POLL_TEXT);
     if (!name) throw validationError('name must not be empty', { field: 'name' });
     const options = args.options.map((o) => optionalText(o, 'options', MAX_POLL_TEXT) ?? '');
@@ -194,8 +195,7 @@ export class MessagingService {
   }
 
   async sendMedia(kind: MediaKind, args: SendMediaArgs): Promise<EngineMessage> {
-    this.sessions.require(args.sessionId);
-    const chatId = checkChatId(args.chatId);
+    const chatId = this.chatOf(args.sessionId, args.chatId);
     const media = parseMediaDataUrl(kind, args.data, this.config.media);
     const filename = args.filename?.trim() || null;
     if (filename && (filename.length > MAX_FILENAME || /[/\\]/.test(filename))) {
@@ -215,14 +215,13 @@ export class MessagingService {
     });
   }
 
-  /** A chat id argument of a read (INVALID_CHAT_ID when malformed). */
-  checkChat(chatId: string): string {
-    return checkChatId(chatId);
+  /** A chat id argument of a read of a session (INVALID_CHAT_ID when malformed). */
+  checkChat(sessionId: string, chatId: string): string {
+    return this.chatOf(sessionId, chatId);
   }
 
   async markChatRead(sessionId: string, chatId: string): Promise<void> {
-    this.sessions.require(sessionId);
-    checkChatId(chatId);
+    this.chatOf(sessionId, chatId);
     await this.engine(sessionId, (e) => e.markChatRead(chatId));
   }
 
@@ -252,7 +251,7 @@ export class MessagingService {
   async forwardMessage(args: { sessionId: string; messageId: string; chatId: string }): Promise<EngineMessage> {
     this.sessions.require(args.sessionId);
     const messageId = requiredId(args.messageId, 'messageId');
-    const chatId = checkChatId(args.chatId);
+    const chatId = this.chatOf(args.sessionId, args.chatId);
     return this.sendQueue.run(args.sessionId, () => this.actOnMessage(args.sessionId, { kind: 'forward', messageId, chatId }));
   }
 
@@ -273,15 +272,14 @@ export class MessagingService {
   }
 
   async setPresence(args: { sessionId: string; chatId: string; presence: Presence }): Promise<boolean> {
-    this.sessions.require(args.sessionId);
-    const chatId = checkChatId(args.chatId);
+    const chatId = this.chatOf(args.sessionId, args.chatId);
     await this.act(args.sessionId, { kind: 'presence', chatId, presence: args.presence });
     return true;
   }
 
   async markChatUnread(sessionId: string, chatId: string): Promise<void> {
     this.sessions.require(sessionId);
-    await this.act(sessionId, { kind: 'markUnread', chatId: checkChatId(chatId) });
+    await this.act(sessionId, { kind: 'markUnread', chatId: this.chatOf(sessionId, chatId) });
   }
 
   async chats(sessionId: string): Promise<ChatView[]> {
@@ -312,8 +310,7 @@ export class MessagingService {
   }
 
   async contact(sessionId: string, contactId: string): Promise<EngineContact | null> {
-    this.sessions.require(sessionId);
-    checkContactId(contactId);
+    checkContactId(contactId, 'contactId', takesLids(this.sessions.require(sessionId).engine));
     return this.engine(sessionId, (e) => e.getContact(contactId));
   }
 
@@ -356,7 +353,7 @@ export class MessagingService {
   /** Incoming and outgoing messages of a session, optionally of one chat. */
   messageStream(sessionId: string, chatId: string | null | undefined): BusStream<EngineMessage> {
     this.sessions.require(sessionId);
-    if (chatId) checkChatId(chatId);
+    if (chatId) this.chatOf(sessionId, chatId);
     return this.bus.subscribe(sessionId, (e) => (e.type === 'MESSAGE' && (!chatId || e.message.chatId === chatId) ? e.message : undefined));
   }
 

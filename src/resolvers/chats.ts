@@ -28,7 +28,7 @@ builder.objectFields(SessionRef, (t) => ({
     description: 'One chat; null when this session has none with that id',
     args: { chatId: t.arg.string({ required: true }) },
     resolve: (session, { chatId }, ctx) => {
-      ctx.services.messaging.checkChat(chatId);
+      ctx.services.messaging.checkChat(session.sessionId, chatId);
       return chatKey(session.sessionId, chatId);
     },
   }),

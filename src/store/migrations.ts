@@ -291,4 +291,11 @@ export const migrations: Record<string, Migration> = {
       await sql`ALTER TABLE webhooks ADD COLUMN include_media INTEGER NOT NULL DEFAULT 0`.execute(db);
     },
   },
+  '0015-baileys-retention': {
+    // History retention prunes the Baileys engine's stored messages by age across sessions (a history sync
+    // stores old messages after new ones, so the order they were stored in says nothing of their age).
+    async up(db: Kysely<any>) {
+      await sql`CREATE INDEX baileys_messages_age ON baileys_messages (timestamp)`.execute(db);
+    },
+  },
 };

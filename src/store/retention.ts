@@ -25,6 +25,8 @@ export interface RetentionStats {
   deliveries: number;
   /** Media contents (sandbox_media rows) removed. */
   media: number;
+  /** Messages of the Baileys engine's stored history (baileys_messages) removed. */
+  baileysMessages: number;
   batches: number;
   /**
    * The longest single batch, in ms of the event loop's CPU time (the whole process's before node 23.9): what one
@@ -58,8 +60,8 @@ export const batchTimedPerThread = typeof (process as { threadCpuUsage?: unknown
 type Row = { seq: number; session_id: string; chat_id: string; msg_key: string; from_me: number; read: number; timestamp: number };
 
 /**
- * Removes message history (messages, their receipts and media details, which live on the message rows) and
- * completed webhook deliveries older than the retention window, oldest first, a small batch per event-loop
+ * Removes message history (messages, their receipts and media details, which live on the message rows; the
+ * Baileys engine's stored messages) and completed webhook deliveries older than the retention window, oldest first, a small batch per event-loop
  * turn. Each batch keeps the chats right: unread counts lose the unread messages removed, and a chat whose
  * last message went no longer points at it.
  *
@@ -70,7 +72,7 @@ type Row = { seq: number; session_id: string; chat_id: string; msg_key: string; 
  * its bigserial key; `RETURNING` and the `CASE` are standard).
  */
 export class HistoryPruner {
-  readonly stats: RetentionStats = { messages: 0, receipts: 0, deliveries: 0, media: 0, batches: 0, maxBatchMs: 0, vacuumedPages: 0 };
+  readonly stats: RetentionStats = { messages: 0, receipts: 0, deliveries: 0, media: 0, baileysMessages: 0, batches: 0, maxBatchMs: 0, vacuumedPages: 0 };
   private batchSize = 250;
   /** Every message up to this seq is gone: the next batch starts after it (a range on the key, not a scan). */
   private prunedUpTo = 0;
@@ -93,6 +95,11 @@ export class HistoryPruner {
       lowerUnread: p('UPDATE sandbox_chats SET unread_count = CASE WHEN unread_count > ? THEN unread_count - ? ELSE 0 END WHERE session_id = ? AND chat_id = ?'),
       dropLast: p('UPDATE sandbox_chats SET last_seq = NULL WHERE session_id = ? AND chat_id = ? AND last_seq <= ?'),
       media: p('DELETE FROM sandbox_media WHERE hash IN (SELECT hash FROM sandbox_media WHERE created_at < ? ORDER BY created_at LIMIT ?)'),
+      // The Baileys engine's history goes by age (its index), not in seq order: a history sync stores old
+      // messages after new ones. A chat's unread count never stays above the messages it still has.
+      baileys: p('DELETE FROM baileys_messages WHERE seq IN (SELECT seq FROM baileys_messages WHERE timestamp < ? ORDER BY timestamp LIMIT ?) RETURNING session_id, chat_id'),
+      baileysUnread: p(`UPDATE baileys_chats SET unread_count = (SELECT COUNT(*) FROM baileys_messages m WHERE m.session_id = @session AND m.chat_id = @chat)
+        WHERE session_id = @session AND chat_id = @chat AND unread_count > (SELECT COUNT(*) FROM baileys_messages m WHERE m.session_id = @session AND m.chat_id = @chat)`),
       deliveries: p(`DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
         WHERE completed_at IS NOT NULL AND completed_at < ? AND status != 'PENDING' ORDER BY completed_at LIMIT ?)`),
     };
@@ -142,7 +149,7 @@ export class HistoryPruner {
     const started = cpuClock();
     const cutoffSeconds = Math.floor(cutoffMs / 1000);
     const limit = this.batchSize;
-    const { messages, deliveries, media } = this.batch.atomic(() => {
+    const { messages, deliveries, media, baileys } = this.batch.atomic(() => {
       const rows = this.s.oldest.all(this.prunedUpTo, limit) as Row[];
       let n = 0;
       while (n < rows.length && rows[n]!.timestamp < cutoffSeconds) n++;
@@ -167,9 +174,17 @@ export class HistoryPruner {
       }
       const d = this.s.deliveries.run(cutoffMs, limit).changes;
       const m = mediaCutoffMs > 0 ? this.s.media.run(mediaCutoffMs, limit).changes : 0;
-      return { messages: n, deliveries: d, media: m };
+      let b = 0;
+      if (cutoffMs > 0) {
+        const gone = this.s.baileys.all(cutoffSeconds, limit) as { session_id: string; chat_id: string }[];
+        b = gone.length;
+        const chats = new Map(gone.map((r) => [`${r.session_id}\u0000${r.chat_id}`, r]));
+        for (const c of chats.values()) this.s.baileysUnread.run({ session: c.session_id, chat: c.chat_id });
+      }
+      return { messages: n, deliveries: d, media: m, baileys: b };
     });
     this.stats.media += media;
+    this.stats.baileysMessages += baileys;
     const cpu = cpuClock(started);
     const ms = (cpu.user + cpu.system) / 1000;
     this.stats.messages += messages;
@@ -178,7 +193,7 @@ export class HistoryPruner {
     this.stats.maxBatchMs = Math.max(this.stats.maxBatchMs, ms);
     if (ms > TARGET_BATCH_MS * 2) this.batchSize = Math.max(MIN_BATCH, Math.floor(this.batchSize / 2));
     else if (ms < TARGET_BATCH_MS / 2 && (messages === limit || deliveries === limit)) this.batchSize = Math.min(MAX_BATCH, Math.floor(this.batchSize * 1.5));
-    return messages === limit || deliveries === limit || media === limit;
+    return messages === limit || deliveries === limit || media === limit || baileys === limit;
   }
 
   /** Hands a slice of a large free-page surplus back (incremental auto-vacuum only); true when more is left. */

@@ -82,16 +82,133 @@ export class FakeSocket {
     this.record('readMessages', [keys]);
   }
 
+  /** The group the fake account is in: what groupMetadata answers and the group calls change. */
+  group = {
+    subject: 'Team',
+    desc: undefined as string | undefined,
+    owner: '4915550000001@s.whatsapp.net',
+    creation: 1764800000,
+    announce: false,
+    restrict: false,
+    admins: new Map<string, 'admin' | 'superadmin' | null>([
+      ['4915550000001@s.whatsapp.net', 'superadmin'],
+      ['201863227543599@lid', null],
+    ]),
+    code: 'InviteCode0001',
+  };
+  /** A method's next call throws this (a Boom as Baileys throws them: `output.statusCode`). */
+  failNext = new Map<string, Error>();
+
+  private refuse(method: string): void {
+    const error = this.failNext.get(method);
+    if (error) {
+      this.failNext.delete(method);
+      throw error;
+    }
+  }
+
   async groupMetadata(jid: string) {
     this.record('groupMetadata', [jid]);
+    this.refuse('groupMetadata');
+    const g = this.group;
     return {
       id: jid,
-      subject: 'Team',
-      participants: [
-        { id: '4915550000001@s.whatsapp.net', admin: 'superadmin' },
-        { id: '201863227543599@lid', phoneNumber: '4915550000006@s.whatsapp.net', admin: null },
-      ],
+      subject: g.subject,
+      desc: g.desc,
+      owner: g.owner,
+      creation: g.creation,
+      announce: g.announce,
+      restrict: g.restrict,
+      participants: [...g.admins].map(([id, admin]) => (id.endsWith('@lid') ? { id, phoneNumber: '4915550000006@s.whatsapp.net', admin } : { id, admin })),
     };
+  }
+
+  async groupUpdateSubject(jid: string, subject: string) {
+    this.record('groupUpdateSubject', [jid, subject]);
+    this.refuse('groupUpdateSubject');
+    this.group.subject = subject;
+  }
+
+  async groupSettingUpdate(jid: string, setting: 'announcement' | 'not_announcement' | 'locked' | 'unlocked') {
+    this.record('groupSettingUpdate', [jid, setting]);
+    this.refuse('groupSettingUpdate');
+    if (setting === 'announcement' || setting === 'not_announcement') this.group.announce = setting === 'announcement';
+    else this.group.restrict = setting === 'locked';
+  }
+
+  async groupInviteCode(jid: string) {
+    this.record('groupInviteCode', [jid]);
+    this.refuse('groupInviteCode');
+    return this.group.code;
+  }
+
+  async groupRevokeInvite(jid: string) {
+    this.record('groupRevokeInvite', [jid]);
+    this.group.code = 'InviteCode0002';
+    return this.group.code;
+  }
+
+  async groupAcceptInvite(code: string) {
+    this.record('groupAcceptInvite', [code]);
+    this.refuse('groupAcceptInvite');
+    return '120363025246125777@g.us';
+  }
+
+  async groupLeave(jid: string) {
+    this.record('groupLeave', [jid]);
+  }
+
+  async onWhatsApp(...jids: string[]) {
+    this.record('onWhatsApp', jids);
+    this.refuse('onWhatsApp');
+    return jids.filter((j) => !j.startsWith('4915559')).map((jid) => ({ jid, exists: true }));
+  }
+
+  async requestPairingCode(phoneNumber: string, customPairingCode?: string) {
+    this.record('requestPairingCode', customPairingCode === undefined ? [phoneNumber] : [phoneNumber, customPairingCode]);
+    return 'ABCD2345';
+  }
+
+  blocked = new Set<string>();
+  /** Where profilePictureUrl points (tests: a local HTTP server); none: the contact has no picture (WhatsApp's 404). */
+  pictureUrl: string | null = null;
+
+  async fetchStatus(...jids: string[]) {
+    this.record('fetchStatus', jids);
+    return jids.map((id) => ({ id, status: { status: 'Available for calls', setAt: new Date(1764800000000) } }));
+  }
+
+  async profilePictureUrl(jid: string, type?: string) {
+    this.record('profilePictureUrl', [jid, type]);
+    if (!this.pictureUrl) throw Object.assign(new Error('item-not-found'), { output: { statusCode: 404 } });
+    return this.pictureUrl;
+  }
+
+  async fetchBlocklist() {
+    this.record('fetchBlocklist', []);
+    return [...this.blocked];
+  }
+
+  async updateBlockStatus(jid: string, action: 'block' | 'unblock') {
+    this.record('updateBlockStatus', [jid, action]);
+    if (action === 'block') this.blocked.add(jid);
+    else this.blocked.delete(jid);
+  }
+
+  async updateProfileName(name: string) {
+    this.record('updateProfileName', [name]);
+  }
+
+  async updateProfileStatus(status: string) {
+    this.record('updateProfileStatus', [status]);
+  }
+
+  async updateProfilePicture(jid: string, content: unknown) {
+    this.record('updateProfilePicture', [jid, content]);
+  }
+
+  async rejectCall(callId: string, callFrom: string) {
+    this.record('rejectCall', [callId, callFrom]);
   }
 
   async groupCreate(subject: string, participants: string[]) {
@@ -101,10 +218,22 @@ export class FakeSocket {
 
   async groupUpdateDescription(jid: string, description?: string) {
     this.record('groupUpdateDescription', [jid, description]);
+    this.refuse('groupUpdateDescription');
+    this.group.desc = description;
   }
 
   async groupParticipantsUpdate(jid: string, participants: string[], action: string) {
     this.record('groupParticipantsUpdate', [jid, participants, action]);
+    this.refuse('groupParticipantsUpdate');
+    if (action === 'promote' || action === 'demote') {
+      return participants.map((p) => {
+        // The member known by its @lid is also addressed by its number.
+        const member = p === '4915550000006@s.whatsapp.net' ? '201863227543599@lid' : p;
+        if (!this.group.admins.has(member)) return { status: '404', jid: p };
+        this.group.admins.set(member, action === 'promote' ? 'admin' : null);
+        return { status: '200', jid: p };
+      });
+    }
     return participants.map((p, i) => ({ status: i === 0 ? '200' : '403', jid: p }));
   }
 
@@ -115,6 +244,11 @@ export class FakeSocket {
   async updateMediaMessage(m: unknown) {
     return m;
   }
+}
+
+/** A Boom as Baileys throws it for a refused query (the IQ error node's code as `output.statusCode`). */
+export function boomError(statusCode: number, message: string): Error {
+  return Object.assign(new Error(message), { output: { statusCode } });
 }
 
 /** Baileys' module with makeWASocket replaced by FakeSockets (kept in `sockets`) and a fake media download. */
@@ -197,8 +331,9 @@ export async function until(what: string, check: () => boolean | Promise<boolean
   }
 }
 
-/** Settles the session's event work and the store's commits. */
-export async function settle(store: AnyStore): Promise<void> {
+/** Settles the session's event work (all of it, when given the session) and the store's commits. */
+export async function settle(store: AnyStore, session?: { idle(): Promise<void> }): Promise<void> {
   await new Promise((r) => setTimeout(r, 20));
+  await session?.idle();
   await store.batch.committed();
 }

@@ -2,10 +2,12 @@
 // backoff) or a FAILED session, its events into the gateway's events and the history store. Whatever the
 // socket or a handler throws ends here, as this session's failure, never another session's or the process's.
 import type { Agent } from 'node:https';
-import type { BaileysEventMap, WAMessage, WASocket } from 'baileys';
+import type { BaileysEventMap, GroupMetadata, WAMessage, WASocket } from 'baileys';
 import {
   EngineError,
+  type AccountAction,
   type CreateGroupResult,
+  type GroupAction,
   type EngineGroup,
   type GroupChange,
   type EngineProfile,
@@ -27,9 +29,10 @@ import {
 import type { Logger } from '../../logger.js';
 import { qrDataUrl } from '../sandbox/qr.js';
 import { deleteAuthState, loadAuthState, loadLidMap, type AuthCipher, type BaileysModule, type StoredAuthState } from './auth-store.js';
+import { formatPairingCode, GROUP_ERRORS, INVITE_ERRORS, inviteCode, inviteLink, lidPairs, mapGroupMetadata, socketError, statusOf } from './account.js';
 import { actionCall, sendCall, type SocketCall } from './calls.js';
 import { HistoryStore, type IncomingMessage } from './history-store.js';
-import { fromJid, isGroupJid, lidUser, phoneUser, toGroupJid, toJid, toUserJid } from './ids.js';
+import { canonicalId, fromJid, isGroupJid, lidUser, phoneUser, toGroupJid, toJid, toUserJid } from './ids.js';
 import {
   applyPollVote,
   applyReaction,
@@ -118,6 +121,8 @@ export class BaileysSession implements EngineSession {
   private auth: StoredAuthState | null = null;
   private work: Promise<void> = Promise.resolve();
   private readonly lids = new Map<string, string>();
+  /** Ringing calls: id -> the caller's JID (Baileys' rejectCall takes both). */
+  private readonly calls = new Map<string, string>();
   readonly history: HistoryStore;
   private readonly log: Logger;
   /** Sockets made by this session (tests: never two open at once). */
@@ -202,6 +207,15 @@ export class BaileysSession implements EngineSession {
     });
   }
 
+  /** Resolves once the events received so far are handled and their writes handed to the store. */
+  async idle(): Promise<void> {
+    let seen: Promise<void>;
+    do {
+      seen = this.work;
+      await seen.catch(() => undefined);
+    } while (seen !== this.work);
+  }
+
   /** Detaches from the current socket and ends it; its own close event is not heard. */
   private dropSocket(): Promise<void> {
     const sock = this.sock;
@@ -258,6 +272,11 @@ export class BaileysSession implements EngineSession {
       else if (e) this.side(e);
     }
     for (const call of events.call ?? []) {
+      if (call.status === 'offer') {
+        this.calls.set(call.id, call.from);
+        // Bounded: calls nobody rejected are forgotten oldest first.
+        if (this.calls.size > 100) this.calls.delete(this.calls.keys().next().value!);
+      } else if (['timeout', 'reject', 'accept', 'terminate'].includes(call.status)) this.calls.delete(call.id);
       const e = mapCall(call, this.ctx);
       if (e) this.side(e);
     }
@@ -482,6 +501,7 @@ export class BaileysSession implements EngineSession {
 
   async send(input: SendInput): Promise<EngineMessage> {
     const sock = this.ready();
+    input = { ...input, chatId: canonicalId(input.chatId, this.lids) };
     const quoted = input.quotedMessageId ? await this.stored(input.quotedMessageId) : null;
     const sent = (await this.call(sock, sendCall(input, quoted))) as WAMessage | undefined;
     if (!sent?.key) throw new EngineError('ENGINE_ERROR', 'Baileys sent the message but returned no message', {});
@@ -497,7 +517,10 @@ export class BaileysSession implements EngineSession {
    */
   async act(action: MessageAction): Promise<EngineMessage | null> {
     const sock = this.ready();
-    if ('chatId' in action) toJid(action.chatId);
+    if ('chatId' in action) {
+      action = { ...action, chatId: canonicalId(action.chatId, this.lids) };
+      toJid(action.chatId);
+    }
     const target = 'messageId' in action ? await this.stored(action.messageId) : null;
     const lastMessages =
       action.kind === 'markUnread'
@@ -555,12 +578,12 @@ export class BaileysSession implements EngineSession {
 
   async getChat(chatId: string): Promise<EngineChat | null> {
     toJid(chatId);
-    return this.history.chat(chatId);
+    return this.history.chat(canonicalId(chatId, this.lids));
   }
 
   async getMessages(chatId: string, options: { limit: number; before?: string | null }): Promise<EngineMessage[]> {
     toJid(chatId);
-    return this.history.messages(chatId, options.limit, options.before ?? null);
+    return this.history.messages(canonicalId(chatId, this.lids), options.limit, options.before ?? null);
   }
 
   getContacts(): Promise<EngineContact[]> {
@@ -569,7 +592,7 @@ export class BaileysSession implements EngineSession {
 
   async getContact(contactId: string): Promise<EngineContact | null> {
     toUserJid(contactId);
-    return this.history.contact(contactId);
+    return this.history.contact(canonicalId(contactId, this.lids));
   }
 
   async getGroupParticipants(groupId: string): Promise<GroupParticipantInfo[] | null> {
@@ -616,6 +639,7 @@ export class BaileysSession implements EngineSession {
 
   async markChatRead(chatId: string): Promise<void> {
     toJid(chatId);
+    chatId = canonicalId(chatId, this.lids);
     const sock = this.ready();
     const unread = await this.history.newest(chatId, 20, true);
     const keys = unread.map((m) => (m.raw ? this.parseRaw(m.raw)?.key : null)).filter((k): k is NonNullable<WAMessage['key']> => Boolean(k));
@@ -623,37 +647,178 @@ export class BaileysSession implements EngineSession {
     await this.history.markRead(chatId);
   }
 
-  // The contact, profile, group administration and call calls came to the engine seam after this engine was
-  // written; until each is mapped (onWhatsApp, requestPairingCode, groupMetadata, groupUpdateSubject, ...)
-  // they answer ENGINE_UNSUPPORTED rather than pretend.
-  checkNumber(): Promise<NumberCheck> {
-    return notMappedYet('checkNumber');
-  }
-  requestPairingCode(): Promise<string> {
-    return notMappedYet('requestPairingCode');
-  }
-  getGroup(): Promise<EngineGroup | null> {
-    return notMappedYet('getGroup');
-  }
-  groupAction(): Promise<GroupActionResult> {
-    return notMappedYet('groupAction');
-  }
-  joinGroup(): Promise<string> {
-    return notMappedYet('joinGroup');
-  }
-  getProfile(): Promise<EngineProfile> {
-    return notMappedYet('getProfile');
-  }
-  getProfilePicture(): Promise<EngineMediaBytes | null> {
-    return notMappedYet('getProfilePicture');
-  }
-  accountAction(): Promise<void> {
-    return notMappedYet('accountAction');
-  }
-}
+  // ---- contacts, profiles, group administration, calls ---------------------------------------------------
 
-function notMappedYet(call: string): Promise<never> {
-  return Promise.reject(new EngineError('ENGINE_UNSUPPORTED', `the Baileys engine does not offer ${call} yet`, { call }));
+  /** A socket call whose refusals map through `table` (account.ts). */
+  private async ask<T>(method: string, run: () => Promise<T>, table?: Parameters<typeof socketError>[2], details?: Record<string, unknown>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw socketError(method, error, table, details);
+    }
+  }
+
+  async checkNumber(number: string): Promise<NumberCheck> {
+    const jid = toUserJid(number);
+    const sock = this.ready();
+    const found = await this.ask('onWhatsApp', () => sock.onWhatsApp(jid));
+    const hit = found?.find((r) => r.exists);
+    const id = hit ? fromJid(hit.jid, this.lids) : null;
+    return id ? { exists: true, id } : { exists: false, id: null };
+  }
+
+  /** While the socket waits for its login (a QR shown), the phone can enter a code instead of scanning. */
+  async requestPairingCode(phoneNumber: string): Promise<string> {
+    const sock = this.sock;
+    if (!sock || this.phase !== 'connecting' || this.auth?.state.creds.registered) {
+      throw new EngineError('VALIDATION_ERROR', 'the session is not waiting for a login', { sessionId: this.sessionId });
+    }
+    const digits = phoneNumber.replace(/\D/g, '');
+    return formatPairingCode(await this.ask('requestPairingCode', () => sock.requestPairingCode(digits)));
+  }
+
+  private async metadata(sock: WASocket, jid: string): Promise<GroupMetadata> {
+    const meta = await this.ask('groupMetadata', () => sock.groupMetadata(jid), GROUP_ERRORS, { groupId: jid });
+    for (const [lid, phone] of lidPairs(meta)) this.lids.set(lid, phone);
+    return meta;
+  }
+
+  async getGroup(groupId: string): Promise<EngineGroup | null> {
+    const jid = toGroupJid(groupId);
+    const sock = this.ready();
+    try {
+      return mapGroupMetadata(await this.metadata(sock, jid), this.lids);
+    } catch (error) {
+      // Not a member (403) or no such group (404): the account knows no such group.
+      if (error instanceof EngineError && (error.code === 'INVALID_CHAT_ID' || error.code === 'NOT_GROUP_ADMIN')) return null;
+      throw error;
+    }
+  }
+
+  async groupAction(groupId: string, action: GroupAction): Promise<GroupActionResult> {
+    const jid = toGroupJid(groupId);
+    const sock = this.ready();
+    const details = { groupId };
+    const group = async () => mapGroupMetadata(await this.metadata(sock, jid), this.lids);
+    switch (action.kind) {
+      case 'subject':
+        await this.ask('groupUpdateSubject', () => sock.groupUpdateSubject(jid, action.subject), GROUP_ERRORS, details);
+        return { group: await group() };
+      case 'description':
+        // An empty description removes it (Baileys: no description).
+        await this.ask('groupUpdateDescription', () => sock.groupUpdateDescription(jid, action.description || undefined), GROUP_ERRORS, details);
+        return { group: await group() };
+      case 'settings':
+        if (action.announce != null) {
+          const setting = action.announce ? 'announcement' : 'not_announcement';
+          await this.ask('groupSettingUpdate', () => sock.groupSettingUpdate(jid, setting), GROUP_ERRORS, details);
+        }
+        if (action.restrict != null) {
+          const setting = action.restrict ? 'locked' : 'unlocked';
+          await this.ask('groupSettingUpdate', () => sock.groupSettingUpdate(jid, setting), GROUP_ERRORS, details);
+        }
+        return { group: await group() };
+      case 'promote':
+      case 'demote': {
+        const jids = action.participants.map((p) => toUserJid(canonicalId(p, this.lids)));
+        const results = await this.ask('groupParticipantsUpdate', () => sock.groupParticipantsUpdate(jid, jids, action.kind), GROUP_ERRORS, details);
+        const participants = action.participants.map((id, i) => ({ id, status: Number(results[i]?.status) || 500 }));
+        return { group: await group(), participants };
+      }
+      case 'inviteLink': {
+        const link = inviteLink(await this.ask('groupInviteCode', () => sock.groupInviteCode(jid), GROUP_ERRORS, details), 'groupInviteCode');
+        return { group: await group(), link };
+      }
+      case 'revokeInviteLink': {
+        const link = inviteLink(await this.ask('groupRevokeInvite', () => sock.groupRevokeInvite(jid), GROUP_ERRORS, details), 'groupRevokeInvite');
+        return { group: await group(), link };
+      }
+      case 'leave':
+        await this.ask('groupLeave', () => sock.groupLeave(jid), GROUP_ERRORS, details);
+        return { group: null };
+    }
+  }
+
+  async joinGroup(link: string): Promise<string> {
+    const sock = this.ready();
+    const gid = await this.ask('groupAcceptInvite', () => sock.groupAcceptInvite(inviteCode(link)), INVITE_ERRORS, { link });
+    const id = fromJid(gid, this.lids);
+    if (!id || !isGroupJid(id)) throw new EngineError('ENGINE_ERROR', 'Baileys joined but answered no group id', { link });
+    return id;
+  }
+
+  async getProfile(contactId: string): Promise<EngineProfile> {
+    const id = canonicalId(contactId, this.lids);
+    const jid = toUserJid(id);
+    const sock = this.ready();
+    // As on open-wa: what WhatsApp will not tell (a hidden about or picture) is shown as none.
+    const [status, picture, blocked] = await Promise.all([
+      sock.fetchStatus(jid).catch(() => undefined),
+      sock.profilePictureUrl(jid, 'preview').catch(() => undefined),
+      sock.fetchBlocklist().catch(() => [] as (string | undefined)[]),
+    ]);
+    const about = (status?.[0]?.status as { status?: unknown } | undefined)?.status;
+    return {
+      about: typeof about === 'string' && about ? about : null,
+      hasPicture: typeof picture === 'string' && picture.length > 0,
+      isBlocked: blocked.some((b) => fromJid(b, this.lids) === id),
+    };
+  }
+
+  async getProfilePicture(contactId: string): Promise<EngineMediaBytes | null> {
+    const jid = toUserJid(canonicalId(contactId, this.lids));
+    const sock = this.ready();
+    let url: string | undefined;
+    try {
+      url = await sock.profilePictureUrl(jid, 'image');
+    } catch (error) {
+      // No picture, or one hidden from this account.
+      if ([401, 403, 404].includes(statusOf(error) ?? 0)) return null;
+      throw socketError('profilePictureUrl', error, {}, { contactId });
+    }
+    if (!url) return null;
+    // WhatsApp's CDN URL: fetched here so callers get the bytes through the gateway's own route.
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(this.deps.settings.connectTimeoutMs) });
+      if (res.status === 404 || res.status === 410) return null;
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      return { data: Buffer.from(await res.arrayBuffer()), mimetype: res.headers.get('content-type') ?? 'image/jpeg', filename: null };
+    } catch (error) {
+      throw new EngineError('ENGINE_ERROR', `could not fetch the profile picture: ${(error as Error).message}`, { contactId });
+    }
+  }
+
+  async accountAction(action: AccountAction): Promise<void> {
+    const sock = this.ready();
+    switch (action.kind) {
+      case 'block':
+      case 'unblock': {
+        const jid = toUserJid(canonicalId(action.contactId, this.lids));
+        await this.ask('updateBlockStatus', () => sock.updateBlockStatus(jid, action.kind), {}, { contactId: action.contactId });
+        return;
+      }
+      case 'setName':
+        await this.ask('updateProfileName', () => sock.updateProfileName(action.name));
+        return;
+      case 'setAbout':
+        await this.ask('updateProfileStatus', () => sock.updateProfileStatus(action.about));
+        return;
+      case 'setPicture': {
+        const me = this.auth?.state.creds.me?.id;
+        if (!me) throw new EngineError('SESSION_NOT_READY', 'the session has no account yet', { sessionId: this.sessionId });
+        await this.ask('updateProfilePicture', () => sock.updateProfilePicture(me, action.data));
+        return;
+      }
+      case 'rejectCall': {
+        const caller = this.calls.get(action.callId);
+        if (!caller) throw new EngineError('NOT_FOUND', `No call '${action.callId}' is ringing`, { callId: action.callId });
+        await this.ask('rejectCall', () => sock.rejectCall(action.callId, caller), {}, { callId: action.callId });
+        this.calls.delete(action.callId);
+        if (action.message) await this.send({ chatId: fromJid(caller, this.lids) ?? caller, content: { kind: 'text', text: action.message } });
+        return;
+      }
+    }
+  }
 }
 
 function socketIsClosed(sock: WASocket): boolean {

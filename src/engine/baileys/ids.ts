@@ -70,3 +70,13 @@ export function phoneUser(jid: string | null | undefined): string | null {
 export function isGroupJid(jid: string | null | undefined): boolean {
   return Boolean(jid && GROUP.test(jid));
 }
+
+/**
+ * An id the API was given, as the session stores it: a `<digits>@lid` whose phone Baileys told is that phone's
+ * `<digits>@c.us` (the history keeps chats under it), anything else as given.
+ */
+export function canonicalId(id: string, lids?: LidMap): string {
+  const lid = LID.exec(id);
+  const phone = lid ? lids?.get(lid[1]!) : undefined;
+  return phone ? `${phone}@c.us` : id;
+}

@@ -335,4 +335,9 @@ export const pgMigrations: Record<string, Migration> = {
       await sql`ALTER TABLE webhooks ADD COLUMN include_media integer NOT NULL DEFAULT 0`.execute(db);
     },
   },
+  '0015-baileys-retention': {
+    async up(db: Kysely<any>) {
+      await sql`CREATE INDEX baileys_messages_age ON baileys_messages (timestamp)`.execute(db);
+    },
+  },
 };

@@ -9,11 +9,11 @@ const BATCH = 500;
 /**
  * History retention on PostgreSQL: the SQLite pruner's rules (messages walked in `seq` order from the
  * oldest, a batch stopping at the first one still inside the window; their receipts; unread counts and last
- * messages of their chats kept right; completed webhook deliveries) as one statement per batch, so a batch is
+ * messages of their chats kept right; completed webhook deliveries; the Baileys engine's stored messages by age) as one statement per batch, so a batch is
  * atomic and one round trip. Batches go one after another through the write batch until nothing is due.
  */
 export class PgHistoryPruner {
-  readonly stats: RetentionStats = { messages: 0, receipts: 0, deliveries: 0, media: 0, batches: 0, maxBatchMs: 0, vacuumedPages: 0 };
+  readonly stats: RetentionStats = { messages: 0, receipts: 0, deliveries: 0, media: 0, baileysMessages: 0, batches: 0, maxBatchMs: 0, vacuumedPages: 0 };
   private prunedUpTo = 0;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
@@ -61,7 +61,7 @@ export class PgHistoryPruner {
   /** One batch of messages and one of deliveries older than `cutoffMs`; true when more may be due. */
   async pruneBatch(cutoffMs: number, mediaCutoffMs = 0): Promise<boolean> {
     const started = performance.now();
-    const [row] = await this.batch.run<{ messages: number; last_seq: number | null; receipts: number; deliveries: number; media: number }>(
+    const [row] = await this.batch.run<{ messages: number; last_seq: number | null; receipts: number; deliveries: number; media: number; baileys: number }>(
       `WITH batch AS (SELECT seq, timestamp FROM sandbox_messages WHERE seq > $1 ORDER BY seq LIMIT $2),
         stop AS (SELECT min(seq) AS seq FROM batch WHERE timestamp >= $3),
         gone AS (DELETE FROM sandbox_messages m WHERE m.seq > $1
@@ -75,13 +75,23 @@ export class PgHistoryPruner {
           FROM per_chat p WHERE c.session_id = p.session_id AND c.chat_id = p.chat_id RETURNING 1),
         deliveries AS (DELETE FROM webhook_deliveries WHERE id = ANY (ARRAY(SELECT id FROM webhook_deliveries
           WHERE completed_at IS NOT NULL AND completed_at < $4 AND status != 'PENDING' ORDER BY completed_at LIMIT $2)) RETURNING 1),
-        media AS (DELETE FROM sandbox_media WHERE hash IN (SELECT hash FROM sandbox_media WHERE created_at < $5 ORDER BY created_at LIMIT $2) RETURNING 1)
-      SELECT (SELECT count(*) FROM media) AS media, (SELECT count(*) FROM gone) AS messages, (SELECT max(seq) FROM gone) AS last_seq,
+        media AS (DELETE FROM sandbox_media WHERE hash IN (SELECT hash FROM sandbox_media WHERE created_at < $5 ORDER BY created_at LIMIT $2) RETURNING 1),
+        baileys AS (DELETE FROM baileys_messages WHERE seq = ANY (ARRAY(SELECT seq FROM baileys_messages WHERE timestamp < $3 ORDER BY timestamp LIMIT $2))
+          RETURNING session_id, chat_id),
+        baileys_chats_left AS (SELECT b.session_id, b.chat_id,
+            (SELECT count(*) FROM baileys_messages m WHERE m.session_id = b.session_id AND m.chat_id = b.chat_id)
+              - (SELECT count(*) FROM baileys g WHERE g.session_id = b.session_id AND g.chat_id = b.chat_id) AS n
+          FROM (SELECT DISTINCT session_id, chat_id FROM baileys) b),
+        baileys_unread AS (UPDATE baileys_chats c SET unread_count = l.n FROM baileys_chats_left l
+          WHERE c.session_id = l.session_id AND c.chat_id = l.chat_id AND c.unread_count > l.n RETURNING 1)
+      SELECT (SELECT count(*) FROM media) AS media, (SELECT count(*) FROM baileys) AS baileys, (SELECT count(*) FROM baileys_unread) AS baileys_unread, (SELECT count(*) FROM gone) AS messages, (SELECT max(seq) FROM gone) AS last_seq,
         (SELECT count(*) FROM receipts) AS receipts, (SELECT count(*) FROM deliveries) AS deliveries, (SELECT count(*) FROM chats) AS chats`,
       [this.prunedUpTo, BATCH, Math.floor(cutoffMs / 1000), cutoffMs, mediaCutoffMs],
     );
     const media = Number(row?.media ?? 0);
     this.stats.media += media;
+    const baileys = Number(row?.baileys ?? 0);
+    this.stats.baileysMessages += baileys;
     const messages = Number(row?.messages ?? 0);
     const deliveries = Number(row?.deliveries ?? 0);
     if (row?.last_seq != null) this.prunedUpTo = Number(row.last_seq);
@@ -90,6 +100,6 @@ export class PgHistoryPruner {
     this.stats.deliveries += deliveries;
     this.stats.batches++;
     this.stats.maxBatchMs = Math.max(this.stats.maxBatchMs, performance.now() - started);
-    return messages === BATCH || deliveries === BATCH || media === BATCH;
+    return messages === BATCH || deliveries === BATCH || media === BATCH || baileys === BATCH;
   }
 }
