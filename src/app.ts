@@ -442,7 +442,14 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   });
 
   // Before the sessions load: the stream is read from here on, so no event after their loading is missed.
-  await redis?.attach({ bus, sessions, apiKeys, metrics, committed: () => store.batch.committed() });
+  await redis?.attach({
+    bus,
+    sessions,
+    apiKeys,
+    metrics,
+    committed: () => store.batch.committed(),
+    webhooks: webhookStore instanceof PgWebhookStore ? webhookStore : undefined,
+  });
   await sessions.init();
   webhookWorker.onStorageFull = (error) => storage.failed(error);
   webhookWorker.start();
