@@ -107,7 +107,7 @@ export class RedisCluster {
     });
     new Counter({
       name: 'wa_gateway_redis_stream_events_total',
-      help: 'Cross-node events: appended by this node, received from other nodes, repeats dropped, dropped unsent (buffer full)',
+      help: 'Cross-node events: appended by this node, received from other nodes, repeats dropped, dropped unsent (buffer full), stale (of a session this node drives, from a node that drove it before)',
       labelNames: ['outcome'],
       registers,
       collect() {
@@ -118,6 +118,7 @@ export class RedisCluster {
         this.inc({ outcome: 'received' }, c.received);
         this.inc({ outcome: 'duplicate' }, c.duplicates);
         this.inc({ outcome: 'dropped' }, c.dropped);
+        this.inc({ outcome: 'stale' }, c.stale);
       },
     });
     new Gauge({

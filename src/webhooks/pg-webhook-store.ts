@@ -113,6 +113,20 @@ export class PgWebhookStore implements WebhookRepo {
     return this.reloadAfter;
   }
 
+  private signature: string | null = null;
+
+  /**
+   * Reads the registry again when its rows changed since the last look (a digest of them, computed by the
+   * database): how the nodes of a cluster without Redis learn each other's changes, every beat.
+   */
+  async refreshIfChanged(): Promise<void> {
+    const { rows } = await this.store.pool.query<{ sig: string }>(`SELECT md5(coalesce(string_agg(w::text, ',' ORDER BY w.id), '')) AS sig FROM webhooks w`);
+    const sig = rows[0]?.sig ?? '';
+    if (sig === this.signature) return;
+    this.signature = sig;
+    await this.reload();
+  }
+
   private async readAll(): Promise<void> {
     const touched = new Set<string>();
     this.touched = touched;
