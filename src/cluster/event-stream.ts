@@ -40,7 +40,7 @@ export interface EventStreamCounters {
   received: number;
   duplicates: number;
   dropped: number;
-  /** Events of a session this node drives, appended by a node that drove it before (not passed on). */
+  /** Events of a session this node drives, made by another node after this one took the session (not passed on). */
   stale: number;
 }
 

@@ -107,7 +107,7 @@ export class RedisCluster {
     });
     new Counter({
       name: 'wa_gateway_redis_stream_events_total',
-      help: 'Cross-node events: appended by this node, received from other nodes, repeats dropped, dropped unsent (buffer full), stale (of a session this node drives, from a node that drove it before)',
+      help: 'Cross-node events: appended by this node, received from other nodes, repeats dropped, dropped unsent (buffer full), stale (of a session this node drives, made elsewhere after this node took it)',
       labelNames: ['outcome'],
       registers,
       collect() {

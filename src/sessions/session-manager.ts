@@ -64,6 +64,8 @@ interface ManagedSession extends SessionView {
   remote: boolean;
   /** A view's: the time of the last status event it followed; a stored row older than that does not set its status back. */
   statusAt: number;
+  /** Cluster: when this node took the session from another (0: created here); see followRemoteEvent. */
+  adoptedAt: number;
 }
 
 export interface SessionManagerOptions {
@@ -138,6 +140,7 @@ export class SessionManager {
         this.sessions.set(row.sessionId, ms);
       }
       ms.node = self;
+      ms.adoptedAt = Date.now();
       this.changes++;
       if (row.status === 'TERMINATED') {
         ms.status = 'TERMINATED';
@@ -618,13 +621,15 @@ export class SessionManager {
 
   /**
    * Another node's event of a session this node holds as a view: the view follows it (status, QR, account,
-   * activity); nothing is stored, the owner did that. Answers whether the event is passed on to this node's bus:
-   * not when this node drives the session itself (in a cluster: it came from a node that lost the session).
+   * activity); nothing is stored, the owner did that. Answers whether the event is passed on to this node's bus.
+   * In a cluster, an event of a session this node drives is passed on only when it was made before this node took
+   * the session (the former owner's last events, appended as it handed over); one made later comes from a node
+   * that lost the session and did not know it yet (its writes were refused), and is not.
    */
   followRemoteEvent(event: BusEvent): boolean {
     const ms = this.sessions.get(event.sessionId);
     if (!ms) return true;
-    if (!this.isView(ms)) return !this.cluster;
+    if (!this.isView(ms)) return !this.cluster || event.at < ms.adoptedAt;
     switch (event.type) {
       case 'STATUS':
         if (event.removed) {
@@ -692,6 +697,7 @@ export class SessionManager {
       lifecycle: Promise.resolve(),
       remote: false,
       statusAt: 0,
+      adoptedAt: 0,
     };
   }
 
