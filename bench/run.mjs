@@ -94,7 +94,7 @@ async function startServer(script, argv = [], nodeArgs = []) {
 }
 
 function stopChild(child) {
-  if (child.exitCode !== null) return Promise.resolve();
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const t = setTimeout(() => child.kill('SIGKILL'), 15000);
     child.once('exit', () => (clearTimeout(t), resolve()));
@@ -661,16 +661,19 @@ async function clusterRow() {
       nodes.push({ id: nodeId, ...(await startApp([], { databaseUrl: database.url, cluster: { nodeId, leaseTtlMs: LEASE_MS }, ...(redisMissing ? {} : { redis: { url: redisUrl, prefix } }) })) });
     }
     await gql(nodes[0].url, CREATE, { id: 'bench-h' });
-    let owner = null;
-    for (let tries = 0; !owner; tries++) {
-      const { session } = await gql(nodes[0].url, `{ session(sessionId: "bench-h") { status node } }`);
-      if (session.status === 'READY' && session.node) owner = session.node;
-      else if (tries > 300) throw new Error('(h) session not READY');
-      else await sleep(100);
-    }
-    const ownerNode = nodes.find((n) => n.id === owner);
-    const others = nodes.filter((n) => n !== ownerNode);
-    const otherNode = others[0];
+    /** The session's owner once it is READY (again: a node that missed its renewal under load loses it). */
+    const readyOwner = async () => {
+      for (let tries = 0; ; tries++) {
+        const { session } = await gql(nodes[0].url, `{ session(sessionId: "bench-h") { status node } }`);
+        if (session.status === 'READY' && session.node) return session.node;
+        if (tries > 300) throw new Error('(h) session not READY');
+        await sleep(100);
+      }
+    };
+    let owner = await readyOwner();
+    let ownerNode = nodes.find((n) => n.id === owner);
+    let others = nodes.filter((n) => n !== ownerNode);
+    let otherNode = others[0];
     const body = JSON.stringify({
       query: 'mutation($i: SendTextInput!) { sendText(input: $i) { message { id } } }',
       variables: { i: { sessionId: 'bench-h', chatId: '15550000001@c.us', content: 'bench' } },
@@ -689,6 +692,10 @@ async function clusterRow() {
       ratio: median(runs.map((r) => r.ratio)),
       ratios: runs.map((r) => r.ratio),
     };
+    owner = await readyOwner();
+    ownerNode = nodes.find((n) => n.id === owner);
+    others = nodes.filter((n) => n !== ownerNode);
+    otherNode = others[0];
     if (redisMissing) out.fanoutNotRun = redisMissing;
     else {
       const ws = (n) => `${n.url.replace('http', 'ws')}/graphql`;
