@@ -3,7 +3,8 @@
 // subscriber (graphql-ws, the legacy /ws socket) on a node that does not own a session gets its events, a webhook
 // registered through a non-owner is delivered by the owner (and its change and removal reach the owner too); and
 // after the owner is SIGKILLed the subscribers on the surviving nodes keep receiving without resubscribing: 30
-// messages injected after the failover all arrive once, in order, at them and at the webhook.
+// messages injected after the failover all arrive once, in order, at them and at the webhook. Then two nodes
+// without Redis: a webhook registered through the non-owner still reaches the owner (it polls the registry).
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import WebSocket from 'ws';
@@ -56,6 +57,7 @@ describe('cluster: three nodes on PostgreSQL leases and Redis events', async () 
   });
 
   const list = async (node: Node): Promise<Listed[]> => (await node.gqlOk(LIST)).sessions as Listed[];
+  const owners2 = async (url: string) => new Map((await queryDatabase<{ session_id: string; owner: string | null }>(url, 'SELECT session_id, owner FROM sessions')).map((r) => [r.session_id, r.owner]));
   const owners = async () => new Map((await queryDatabase<{ session_id: string; owner: string | null }>(db!.url, 'SELECT session_id, owner FROM sessions')).map((r) => [r.session_id, r.owner]));
   /** The legacy socket's message bodies (incoming messages only), in order. */
   const legacy = async (node: Node, sessionId: string): Promise<string[]> => {
@@ -189,5 +191,30 @@ describe('cluster: three nodes on PostgreSQL leases and Redis events', async () 
     mark('all received');
     const ids2 = hook.ids();
     assert.equal(new Set(ids2).size, ids2.length, 'no webhook-id delivered twice');
+  });
+
+  it('without Redis, a webhook registered through a non-owner is delivered too (the nodes look for registry changes every beat)', { skip: (await needsPostgres()).skip }, async () => {
+    const plain = await createTestDatabase();
+    const pair: Node[] = [];
+    try {
+      const env = { DATABASE_URL: plain.url, REDIS_URL: '' };
+      const args = (id: string) => ['--host', '127.0.0.1', '--node-id', id, '--lease-ttl-ms', String(LEASE_MS), '--webhook-allow-cidrs', '127.0.0.1/32', '--webhook-poll-interval-ms', '25'];
+      for (const id of ['p1', 'p2']) pair.push(await startNode(env, args(id)));
+      await setup(pair[0]!, CREATE, { id: 'w1' });
+      await waitFor(async () => (await list(pair[1]!)).some((s) => s.sessionId === 'w1' && s.status === 'READY' && s.node), 20_000, 'w1 READY');
+      const ownerId = (await owners2(plain.url)).get('w1');
+      const [ownerNode, other] = ownerId === 'p1' ? pair : [pair[1]!, pair[0]!];
+      const hook = await startReceiver();
+      receivers.push(hook);
+      await setup(other!, REGISTER, { input: { sessionId: 'w1', url: hook.url, events: ['MESSAGE'] } });
+      let k = 0;
+      await waitFor(async () => {
+        await setup(ownerNode!, INJECT, { s: 'w1', body: `plain ${k++}` });
+        return hook.received.length > 0;
+      }, 10_000, 'a delivery by the owner for the webhook registered on the other node');
+    } finally {
+      await Promise.allSettled(pair.map((n) => n.stop()));
+      await plain.drop();
+    }
   });
 });
