@@ -12,6 +12,7 @@ import { cpus, totalmem, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -93,7 +94,7 @@ async function startServer(script, argv = [], nodeArgs = []) {
 }
 
 function stopChild(child) {
-  if (child.exitCode !== null) return Promise.resolve();
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const t = setTimeout(() => child.kill('SIGKILL'), 15000);
     child.once('exit', () => (clearTimeout(t), resolve()));
@@ -637,27 +638,42 @@ async function growthApp(size) {
 }
 
 /**
- * (h): two cluster nodes (--node-id) on one PostgreSQL database, one READY session driven by the first. The same
- * sendText load (to the Echo Bot) enters at its owner and at the other node, which forwards each send to the
- * owner over internal HTTP; the figure is the non-owner's rate as a ratio of the owner's, median of per-repetition
- * ratios, the two runs of a repetition back to back.
+ * (h): three cluster nodes (--node-id, lease 3 s) on one PostgreSQL database and, when BENCH_REDIS_URL (default
+ * the local redis://127.0.0.1:6379) answers, one Redis under a prefix of the run's own; one READY session driven
+ * by one of them. 1. The same sendText load (to the Echo Bot) enters at its owner and at another node, which
+ * forwards each send to the owner over internal HTTP; the figure is the non-owner's rate as a ratio of the
+ * owner's, median of per-repetition ratios, the two runs of a repetition back to back. 2. With Redis: 1,000
+ * graphql-ws subscribers spread over the three nodes, events injected at the owner; the latency of the deliveries
+ * at the two other nodes (through the Redis Stream). 3. The owner is SIGKILLed: the time until another node lists
+ * the session READY under a new owner.
  */
 async function clusterRow() {
   const missing = await postgresMissing();
   if (missing) return { notRun: missing };
+  const redisUrl = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
+  const redisMissing = await redisReachable(redisUrl);
+  const prefix = `wa-gateway-bench:${randomBytes(4).toString('hex')}:`;
   const database = await benchDatabase();
   const nodes = [];
+  const LEASE_MS = 3000;
   try {
-    for (const nodeId of ['h1', 'h2']) nodes.push(await startApp([], { databaseUrl: database.url, cluster: { nodeId, leaseTtlMs: 10000 } }));
-    await gql(nodes[0].url, CREATE, { id: 'bench-h' });
-    let owner = null;
-    for (let tries = 0; !owner; tries++) {
-      const { session } = await gql(nodes[0].url, `{ session(sessionId: "bench-h") { status node } }`);
-      if (session.status === 'READY') owner = session.node;
-      else if (tries > 300) throw new Error('(h) session not READY');
-      else await sleep(100);
+    for (const nodeId of ['h1', 'h2', 'h3']) {
+      nodes.push({ id: nodeId, ...(await startApp([], { databaseUrl: database.url, cluster: { nodeId, leaseTtlMs: LEASE_MS }, ...(redisMissing ? {} : { redis: { url: redisUrl, prefix } }) })) });
     }
-    const [ownerNode, otherNode] = owner === 'h1' ? nodes : [nodes[1], nodes[0]];
+    await gql(nodes[0].url, CREATE, { id: 'bench-h' });
+    /** The session's owner once it is READY (again: a node that missed its renewal under load loses it). */
+    const readyOwner = async () => {
+      for (let tries = 0; ; tries++) {
+        const { session } = await gql(nodes[0].url, `{ session(sessionId: "bench-h") { status node } }`);
+        if (session.status === 'READY' && session.node) return session.node;
+        if (tries > 300) throw new Error('(h) session not READY');
+        await sleep(100);
+      }
+    };
+    let owner = await readyOwner();
+    let ownerNode = nodes.find((n) => n.id === owner);
+    let others = nodes.filter((n) => n !== ownerNode);
+    let otherNode = others[0];
     const body = JSON.stringify({
       query: 'mutation($i: SendTextInput!) { sendText(input: $i) { message { id } } }',
       variables: { i: { sessionId: 'bench-h', chatId: '15550000001@c.us', content: 'bench' } },
@@ -670,15 +686,74 @@ async function clusterRow() {
       const viaOther = await load(target(otherNode.url));
       runs.push({ owner: atOwner, other: viaOther, ratio: atOwner.rps ? viaOther.rps / atOwner.rps : null });
     }
-    return {
+    const out = {
       owner: sum(runs.map((r) => r.owner)),
       other: sum(runs.map((r) => r.other)),
       ratio: median(runs.map((r) => r.ratio)),
       ratios: runs.map((r) => r.ratio),
     };
+    owner = await readyOwner();
+    ownerNode = nodes.find((n) => n.id === owner);
+    others = nodes.filter((n) => n !== ownerNode);
+    otherNode = others[0];
+    if (redisMissing) out.fanoutNotRun = redisMissing;
+    else {
+      const ws = (n) => `${n.url.replace('http', 'ws')}/graphql`;
+      const { child, next } = startNode(join(here, 'subscribers.mjs'), [
+        JSON.stringify({ httpUrl: `${ownerNode.url}/graphql`, wsUrls: [ws(ownerNode), ...others.map(ws)], remoteFrom: 1, sessionId: 'bench-h', subscribers: 1000, events: quick ? 20 : 100 }),
+      ], ['--max-old-space-size=4096']);
+      const ready = await next();
+      out.fanout = { ...(await next()), ready };
+      await stopChild(child);
+      log('h fan-out', out.fanout);
+    }
+    // Failover: the owner dies without a word; another node takes the session once its lease ran out.
+    const killedAt = performance.now();
+    ownerNode.child.kill('SIGKILL');
+    for (;;) {
+      const { session } = await gql(otherNode.url, `{ session(sessionId: "bench-h") { status node } }`).catch(() => ({ session: null }));
+      if (session?.status === 'READY' && session.node && session.node !== owner) break;
+      if (performance.now() - killedAt > 60_000) throw new Error('(h) no failover in 60 s');
+      await sleep(50);
+    }
+    out.failoverMs = performance.now() - killedAt;
+    out.leaseMs = LEASE_MS;
+    log('h failover', out.failoverMs);
+    return out;
   } finally {
     for (const n of nodes) await n.stop();
     await database.drop();
+    if (!redisMissing) await deleteRedisPrefix(redisUrl, prefix).catch(() => undefined);
+  }
+}
+
+/** Why Redis at `url` cannot be used, or null. */
+async function redisReachable(url) {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    await redis.ping();
+    return null;
+  } catch (error) {
+    return `Redis at ${redact(url)} not reachable (${error.message})`;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function deleteRedisPrefix(url, prefix) {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    let cursor = '0';
+    do {
+      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = nextCursor;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
   }
 }
 
@@ -774,8 +849,19 @@ function report(r) {
   if (r.h?.notRun) lines.push(`| (h) sendText entering at a non-owner cluster node | not run: ${r.h.notRun} | | | ≥ 0.6 of the owner's | not run |`);
   else if (r.h) {
     lines.push(
-      `| (h) sendText entering at a non-owner cluster node (2 nodes on PostgreSQL, forwarded to the owner), as a ratio of the same load at the owner | ${fmt(r.h.other.rps)} req/s vs ${fmt(r.h.owner.rps)} at the owner: ratio ${r.h.ratio?.toFixed(2) ?? 'n/a'} (runs: ${r.h.ratios.map((x) => x?.toFixed(2)).join(', ')}); p99 ${fmt(r.h.other.p99)} vs ${fmt(r.h.owner.p99)} ms${r.h.other.errors + r.h.owner.errors ? `; ${r.h.other.errors + r.h.owner.errors} errors` : ''} | n/a | n/a | ≥ 0.6 | ${verdict(r.h.ratio >= 0.6 && !(r.h.other.errors + r.h.owner.errors))} |`,
+      `| (h) sendText entering at a non-owner cluster node (3 nodes on PostgreSQL, forwarded to the owner), as a ratio of the same load at the owner | ${fmt(r.h.other.rps)} req/s vs ${fmt(r.h.owner.rps)} at the owner: ratio ${r.h.ratio?.toFixed(2) ?? 'n/a'} (runs: ${r.h.ratios.map((x) => x?.toFixed(2)).join(', ')}); p99 ${fmt(r.h.other.p99)} vs ${fmt(r.h.owner.p99)} ms${r.h.other.errors + r.h.owner.errors ? `; ${r.h.other.errors + r.h.owner.errors} errors` : ''} | n/a | n/a | ≥ 0.6 | ${verdict(r.h.ratio >= 0.6 && !(r.h.other.errors + r.h.owner.errors))} |`,
     );
+    const f = r.h.fanout;
+    if (r.h.fanoutNotRun) lines.push(`| (h) cross-node delivery, 1,000 subscribers over 3 nodes | not run: ${r.h.fanoutNotRun} | | | p99 ≤ 50 ms | not run |`);
+    else if (f) {
+      const all = f.deliveries === f.expected && f.held;
+      lines.push(
+        `| (h) cross-node delivery: 1,000 graphql-ws subscribers spread over the 3 nodes (Redis Stream), ${f.events} events injected at the owner | p99 ${fmt(f.remoteP99, 1)} ms, p50 ${fmt(f.remoteP50, 1)} ms at the two other nodes (${fmt(f.remoteDeliveries)} deliveries); all subscribers: p99 ${fmt(f.p99, 1)} ms, ${fmt(f.perSecond)} deliveries/s; delivered ${f.deliveries}/${f.expected} | n/a | n/a | p99 ≤ 50 ms | ${verdict(all && f.remoteP99 <= 50)} |`,
+      );
+    }
+    if (r.h.failoverMs !== undefined) {
+      lines.push(`| (h) failover: the owner SIGKILLed (lease ${fmt(r.h.leaseMs)} ms), until another node lists the session READY under a new owner | ${fmt(r.h.failoverMs)} ms | n/a | n/a | ≤ 8 s | ${verdict(r.h.failoverMs <= 8000)} |`);
+    }
   }
   if (r.g) lines.push(`| (g) cold start, \`npm start\`'s \`node dist/bundle/main.js\` to first answered request | ${fmt(r.g.ms)} ms (runs: ${r.g.runs.map((x) => fmt(x)).join(', ')}) | n/a | n/a | ≤ 1.0 s | ${verdict(r.g.ms <= 1000)} |`);
   if (r.i) {

@@ -5,7 +5,9 @@
 // (10 uncounted warm-up events by default). client "lean" (default): each subscriber is a bare `ws` socket
 // speaking the graphql-transport-ws protocol (connection_init, subscribe, then every `next` parsed as JSON), the
 // WebSocket counterpart of autocannon; "graphql-ws": graphql-ws's own client, which costs this process about
-// as much CPU per delivery as the server spends, on the same two cores.
+// as much CPU per delivery as the server spends, on the same two cores. "wsUrls" (instead of "wsUrl"): the
+// subscribers spread over several nodes of a cluster, subscriber i on wsUrls[i % n]; "remoteFrom": the index of
+// the first URL of a node that does not drive the session (those before it do), for the cross-node percentiles.
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
@@ -13,10 +15,12 @@ const o = JSON.parse(process.argv[2]);
 const SUB = `subscription($s: String!) { message(sessionId: $s) { body } }`;
 const INJECT = `mutation($s: String!, $b: String!) { sandboxInjectMessage(sessionId: $s, from: "15557770001@c.us", body: $b) { id } }`;
 
+const wsUrls = o.wsUrls ?? [o.wsUrl];
+
 /** One subscription on its own socket: graphql-ws's client, or the protocol's messages written by hand. */
-function subscribe(sink) {
+function subscribe(sink, wsUrl) {
   if (o.client === 'graphql-ws') {
-    const client = createClient({ url: o.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
+    const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
     const connected = new Promise((resolve) => {
       const off = client.on('connected', () => (off(), resolve()));
       client.on('error', () => (sink.error(), resolve()));
@@ -24,7 +28,7 @@ function subscribe(sink) {
     client.subscribe({ query: SUB, variables: { s: o.sessionId } }, { next: sink.next, error: sink.error, complete: () => {} });
     return { connected, dispose: () => client.dispose() };
   }
-  const ws = new WebSocket(o.wsUrl, 'graphql-transport-ws');
+  const ws = new WebSocket(wsUrl, 'graphql-transport-ws');
   let acked;
   const connected = new Promise((resolve) => (acked = resolve));
   ws.on('open', () => ws.send('{"type":"connection_init","payload":{}}'));
@@ -43,6 +47,8 @@ function subscribe(sink) {
 }
 
 const latencies = new Float64Array(o.subscribers * o.events);
+const remoteLatencies = new Float64Array(o.subscribers * o.events);
+let remoteDeliveries = 0;
 let deliveries = 0;
 let warm = 0;
 let warmDeliveries = 0;
@@ -67,13 +73,15 @@ for (let i = 0; i < o.subscribers; i += connectBatch) {
           if (!warmed[index]) (warmed[index] = 1), warm++;
         }
         else {
-          latencies[deliveries++] = now - Number(body.split(':')[2]);
+          const latency = now - Number(body.split(':')[2]);
+          latencies[deliveries++] = latency;
+          if (o.remoteFrom !== undefined && index % wsUrls.length >= o.remoteFrom) remoteLatencies[remoteDeliveries++] = latency;
           lastDelivery = now;
         }
         onProgress();
       },
       error: () => errors++,
-    });
+    }, wsUrls[index % wsUrls.length]);
     clients.push(client);
     batch.push(client.connected);
   }
@@ -125,10 +133,12 @@ const total = o.subscribers * o.events;
 await until(() => deliveries >= total, 30_000);
 
 const got = latencies.subarray(0, deliveries).sort();
-const pct = (p) => (got.length ? got[Math.min(got.length - 1, Math.floor((p / 100) * got.length))] : null);
+const remote = remoteLatencies.subarray(0, remoteDeliveries).sort();
+const pctOf = (xs, p) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : null);
+const pct = (p) => pctOf(got, p);
 const seconds = (lastDelivery - start) / 1000;
 process.stdout.write(
-  `${JSON.stringify({ subscribers: o.subscribers, events: o.events, client: o.client ?? 'lean', held, expected: total, deliveries, perSecond: deliveries / seconds, p50: pct(50), p99: pct(99), errors })}\n`,
+  `${JSON.stringify({ subscribers: o.subscribers, events: o.events, client: o.client ?? 'lean', held, expected: total, deliveries, perSecond: deliveries / seconds, p50: pct(50), p99: pct(99), errors, ...(o.remoteFrom !== undefined ? { remoteDeliveries, remoteP50: pctOf(remote, 50), remoteP99: pctOf(remote, 99) } : {}) })}\n`,
 );
 await Promise.allSettled(clients.map((c) => c.dispose()));
 process.exit(0);

@@ -44,6 +44,7 @@ const NOT_STORAGE = {
   'test/webhooks-cluster.test.ts': 'several servers on a PostgreSQL database of its own already in the first pass',
   'test/cluster-redis-events.test.ts': 'node processes on a PostgreSQL database of its own already in the first pass',
   'test/cluster-redis-view.test.ts': 'two servers on a PostgreSQL database of its own already in the first pass',
+  'test/cluster-full.test.ts': 'three node processes on a PostgreSQL database of its own and Redis, already in the first pass',
   'test/cluster-redis-limits.test.ts': 'node processes choosing their storage themselves (SQLite data dirs, a PostgreSQL database) already in the first pass',
 };
 

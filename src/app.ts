@@ -213,6 +213,12 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
           maxBodyBytes: config.http.maxBodyBytes,
         })
       : null;
+  // Without Redis no node announces its webhook changes: each looks whether the registry changed, every beat.
+  const webhookPoll =
+    cluster && !redis && webhookStore instanceof PgWebhookStore
+      ? setInterval(() => void webhookStore.refreshIfChanged().catch((error: unknown) => logger.warn('webhooks not reloaded', { err: String(error) })), cluster.tickMs)
+      : null;
+  webhookPoll?.unref();
   if (cluster) {
     sessions.attachCluster(cluster);
     metrics.countsFrom('wa_gateway_cluster_events_total', 'Cluster: engine calls forwarded to other nodes, internal requests made, sessions acquired, leases lost, calls retried at a new owner', 'kind', () => ({ ...cluster.counters }));
@@ -453,7 +459,14 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   });
 
   // Before the sessions load: the stream is read from here on, so no event after their loading is missed.
-  await redis?.attach({ bus, sessions, apiKeys, metrics, committed: () => store.batch.committed() });
+  await redis?.attach({
+    bus,
+    sessions,
+    apiKeys,
+    metrics,
+    committed: () => store.batch.committed(),
+    webhooks: webhookStore instanceof PgWebhookStore ? webhookStore : undefined,
+  });
   await sessions.init();
   webhookWorker.onStorageFull = (error) => storage.failed(error);
   webhookWorker.start();
@@ -491,6 +504,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
         await sessions.stopAll();
         await redis?.close();
         detachWebhooks();
+        if (webhookPoll) clearInterval(webhookPoll);
         await webhookWorker.stop();
         await engines.closeAll();
         pruner.stop();

@@ -169,7 +169,7 @@ export class ApiKeyService {
     return toView(row);
   }
 
-  /** `listener` is told of every key created or revoked through this process (src/cluster/key-broadcast.ts tells the other nodes). */
+  /** `listener` is told of every key created or revoked through this process (src/cluster/change-broadcast.ts tells the other nodes). */
   onChanged(listener: (change: { op: 'created' | 'revoked'; id: string }) => void): void {
     this.changeListeners.push(listener);
   }

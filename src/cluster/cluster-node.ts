@@ -281,7 +281,7 @@ export class ClusterNode implements ClusterHooks {
     this.o.sessions.adopt(taken.map(stateOf));
   }
 
-  /** The view of the sessions other nodes drive, from their rows (the seam a cross-node event feed also writes to). */
+  /** The view of the sessions other nodes drive, from their rows (with --redis-url their events update it in between). */
   private async sync(): Promise<void> {
     const [{ rows }] = await Promise.all([this.o.pool.query<SessionRowPg>(`SELECT ${SESSION_COLUMNS} FROM sessions ORDER BY created_at`), this.nodes()]);
     this.o.sessions.applyRemote(rows.map(stateOf), true);

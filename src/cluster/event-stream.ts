@@ -9,7 +9,8 @@ export interface RemoteSessionView {
   knows(sessionId: string): boolean;
   /** Loads a session another node runs into this node's view; false when the database does not have it. */
   adoptRemote(sessionId: string): Promise<boolean>;
-  followRemoteEvent(event: BusEvent): void;
+  /** The view follows another node's event; false: this node runs the session, so the event is not passed on. */
+  followRemoteEvent(event: BusEvent): boolean;
 }
 
 export interface EventStreamOptions {
@@ -39,6 +40,8 @@ export interface EventStreamCounters {
   received: number;
   duplicates: number;
   dropped: number;
+  /** Events of a session this node drives, made by another node after this one took the session (not passed on). */
+  stale: number;
 }
 
 /**
@@ -50,7 +53,7 @@ export interface EventStreamCounters {
  * was lost may be made twice, and readers drop the repeat by (run, sequence number).
  */
 export class EventStream {
-  readonly counters: EventStreamCounters = { appended: 0, received: 0, duplicates: 0, dropped: 0 };
+  readonly counters: EventStreamCounters = { appended: 0, received: 0, duplicates: 0, dropped: 0, stale: 0 };
   /** Milliseconds from an entry's append to its republication here, for the last entry read. */
   lagMs = 0;
   private readonly key: string;
@@ -193,7 +196,10 @@ export class EventStream {
         else this.missing.set(event.sessionId, Date.now());
       }
     }
-    this.o.sessions.followRemoteEvent(event);
+    if (!this.o.sessions.followRemoteEvent(event)) {
+      this.counters.stale++;
+      return;
+    }
     this.counters.received++;
     this.lagMs = Math.max(0, Date.now() - Number(id.slice(0, id.indexOf('-'))));
     this.o.bus.publishRemote(event);

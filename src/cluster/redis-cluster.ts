@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SessionManager } from '../sessions/session-manager.js';
 import { EventStream } from './event-stream.js';
-import { KeyBroadcast } from './key-broadcast.js';
+import { ChangeBroadcast } from './change-broadcast.js';
 import { LiveNodes } from './live-nodes.js';
 import { redisNodeId } from './node-id.js';
 import { RedisLink } from './redis-link.js';
@@ -21,11 +21,13 @@ export interface RedisAttachOptions {
   committed: () => Promise<void>;
   /** Whether this node owns a session (its events go to the stream); default: the session runs here. */
   ownsSession?: (sessionId: string) => boolean;
+  /** The webhook registry held in memory (PostgreSQL): registered, changed or removed on one node, read again on the others. */
+  webhooks?: { reload(): Promise<void>; onChanged(listener: () => void): void };
 }
 
 /**
  * What a node does with Redis (`--redis-url`): the rate-limit store (made first, for the RateLimiter), then,
- * attached once the sessions and keys exist, the cross-node event stream and the API key broadcast. A Redis
+ * attached once the sessions and keys exist, the cross-node event stream and the API key and webhook broadcasts. A Redis
  * outage leaves the node healthy: its own sessions, sends and local subscribers go on, events wait in order,
  * rate limits fall back to this node's share.
  */
@@ -34,7 +36,7 @@ export class RedisCluster {
   readonly liveNodes: LiveNodes;
   readonly rateStore: RedisRateLimitStore;
   private stream: EventStream | null = null;
-  private keys: KeyBroadcast | null = null;
+  private readonly broadcasts: ChangeBroadcast[] = [];
 
   constructor(
     config: Config,
@@ -62,7 +64,14 @@ export class RedisCluster {
       committed: o.committed,
     });
     await this.stream.start();
-    this.keys = new KeyBroadcast(this.link, o.apiKeys, this.logger);
+    const keys = o.apiKeys;
+    this.broadcasts.push(new ChangeBroadcast(this.link, { channel: 'api-keys', what: 'API keys', reload: () => keys.reload(), onChanged: (send) => keys.onChanged(send) }, this.logger));
+    const webhooks = o.webhooks;
+    if (webhooks) {
+      this.broadcasts.push(
+        new ChangeBroadcast(this.link, { channel: 'webhooks', what: 'webhooks', reload: () => webhooks.reload(), onChanged: (send) => webhooks.onChanged(() => send({ op: 'changed' })) }, this.logger),
+      );
+    }
     this.register(o.metrics);
   }
 
@@ -98,7 +107,7 @@ export class RedisCluster {
     });
     new Counter({
       name: 'wa_gateway_redis_stream_events_total',
-      help: 'Cross-node events: appended by this node, received from other nodes, repeats dropped, dropped unsent (buffer full)',
+      help: 'Cross-node events: appended by this node, received from other nodes, repeats dropped, dropped unsent (buffer full), stale (of a session this node drives, made elsewhere after this node took it)',
       labelNames: ['outcome'],
       registers,
       collect() {
@@ -109,6 +118,7 @@ export class RedisCluster {
         this.inc({ outcome: 'received' }, c.received);
         this.inc({ outcome: 'duplicate' }, c.duplicates);
         this.inc({ outcome: 'dropped' }, c.dropped);
+        this.inc({ outcome: 'stale' }, c.stale);
       },
     });
     new Gauge({
@@ -131,7 +141,7 @@ export class RedisCluster {
   }
 
   async close(): Promise<void> {
-    this.keys?.close();
+    for (const broadcast of this.broadcasts) broadcast.close();
     await this.stream?.close();
     await this.liveNodes.stop();
     await this.link.close();

@@ -5,7 +5,7 @@ import type { EngineRegistry } from '../engine/registry.js';
 import { AppError, sessionNotFound } from '../errors.js';
 import type { BusEvent, EventBus, EventType, QrInfo, SessionStatus } from '../events/bus.js';
 import type { Logger } from '../logger.js';
-import type { SessionsRepo } from '../store/sessions-repo.js';
+import type { SessionRow, SessionsRepo } from '../store/sessions-repo.js';
 import { resolveSessionConfig, validateSessionId, type SessionDefaults } from './session-config.js';
 
 /** What callers see of a session: a snapshot, never the live record. */
@@ -62,6 +62,10 @@ interface ManagedSession extends SessionView {
   lifecycle: Promise<unknown>;
   /** Runs on another node: this record is a view fed by that node's events (applyRemote), never started here. */
   remote: boolean;
+  /** A view's: the time of the last status event it followed; a stored row older than that does not set its status back. */
+  statusAt: number;
+  /** Cluster: when this node took the session from another (0: created here); see followRemoteEvent. */
+  adoptedAt: number;
 }
 
 export interface SessionManagerOptions {
@@ -136,6 +140,7 @@ export class SessionManager {
         this.sessions.set(row.sessionId, ms);
       }
       ms.node = self;
+      ms.adoptedAt = Date.now();
       this.changes++;
       if (row.status === 'TERMINATED') {
         ms.status = 'TERMINATED';
@@ -187,13 +192,18 @@ export class SessionManager {
         this.sessions.set(st.sessionId, ms);
         this.changes++;
       }
-      if (ms.status !== st.status || ms.node !== st.node || ms.failureReason !== st.failureReason || ms.lastActivity !== st.lastActivity || (ms.me?.id ?? null) !== st.me) {
-        ms.status = st.status;
+      if (ms.node !== st.node) {
         ms.node = st.node;
+        this.changes++;
+      }
+      // A row read before the write of a status event this view already followed would set it back until the next beat.
+      if (st.lastActivity < ms.statusAt) continue;
+      if (ms.status !== st.status || ms.failureReason !== st.failureReason || ms.lastActivity < st.lastActivity || (ms.me?.id ?? null) !== st.me) {
+        ms.status = st.status;
         ms.failureReason = st.failureReason;
-        ms.lastActivity = st.lastActivity;
+        ms.lastActivity = Math.max(ms.lastActivity, st.lastActivity);
         ms.me = st.me ? (ms.me?.id === st.me ? ms.me : { id: st.me, name: null, pushname: null, isMyContact: false, isWAContact: true }) : null;
-        ms.qr = null;
+        if (st.status !== 'QR_READY') ms.qr = null;
         this.changes++;
       }
     }
@@ -247,17 +257,7 @@ export class SessionManager {
   async init(): Promise<void> {
     if (this.cluster) {
       const rows = await this.o.repo.all();
-      this.applyRemote(rows.map((row) => ({
-        sessionId: row.sessionId,
-        engine: row.config.engine,
-        config: row.config,
-        status: row.status as SessionStatus,
-        createdAt: row.createdAt,
-        lastActivity: row.lastActivity,
-        failureReason: row.failureReason,
-        me: row.me,
-        node: row.owner ?? null,
-      })).filter((st) => st.node !== this.cluster!.nodeId));
+      this.applyRemote(rows.map(remoteStateOf).filter((st) => st.node !== this.cluster!.nodeId));
       this.flushTimer = setInterval(() => this.flushActivity(), ACTIVITY_FLUSH_MS);
       this.flushTimer.unref();
       return;
@@ -589,16 +589,26 @@ export class SessionManager {
     return this.sessions.has(sessionId);
   }
 
+  /** A record of a session another node runs (or that no node runs now): fed by its events, never started here. */
+  private isView(ms: ManagedSession): boolean {
+    return ms.remote || (this.cluster !== null && ms.node !== this.cluster.nodeId);
+  }
+
   /**
    * Adds a session that runs on another node, as its stored row says, to this node's view (listed, subscribable,
-   * never started here). False when the store does not have it. Its later events come through applyRemote.
+   * never started here). False when the store does not have it. Its later events come through followRemoteEvent.
+   * In a cluster the view names the owner from the row, so calls and lifecycle go there (the beat's sync would
+   * add it too, a moment later).
    */
   async adoptRemote(sessionId: string): Promise<boolean> {
-    // In a cluster the view of every session comes from PostgreSQL (ClusterNode), not from the event stream.
-    if (this.sessions.has(sessionId) || this.cluster) return this.sessions.has(sessionId);
+    if (this.sessions.has(sessionId)) return true;
     const row = await this.o.repo.get(sessionId);
     if (!row || this.closed) return false;
     if (this.sessions.has(sessionId)) return true;
+    if (this.cluster) {
+      this.applyRemote([remoteStateOf(row)]);
+      return this.sessions.has(sessionId);
+    }
     const me: EngineContact | null = row.me ? { id: row.me, name: null, pushname: null, isMyContact: false, isWAContact: true } : null;
     const ms = this.record({ sessionId, engine: row.config.engine, config: row.config, createdAt: row.createdAt, lastActivity: row.lastActivity, me });
     ms.remote = true;
@@ -610,12 +620,16 @@ export class SessionManager {
   }
 
   /**
-   * Another node's event of a session this node holds as a remote view: the view follows it (status, QR, account,
-   * activity); nothing is stored, the owner did that. Events of sessions running here, or unknown, change nothing.
+   * Another node's event of a session this node holds as a view: the view follows it (status, QR, account,
+   * activity); nothing is stored, the owner did that. Answers whether the event is passed on to this node's bus.
+   * In a cluster, an event of a session this node drives is passed on only when it was made before this node took
+   * the session (the former owner's last events, appended as it handed over); one made later comes from a node
+   * that lost the session and did not know it yet (its writes were refused), and is not.
    */
-  followRemoteEvent(event: BusEvent): void {
+  followRemoteEvent(event: BusEvent): boolean {
     const ms = this.sessions.get(event.sessionId);
-    if (!ms?.remote) return;
+    if (!ms) return true;
+    if (!this.isView(ms)) return !this.cluster || event.at < ms.adoptedAt;
     switch (event.type) {
       case 'STATUS':
         if (event.removed) {
@@ -626,6 +640,7 @@ export class SessionManager {
         ms.failureReason = event.status === 'FAILED' ? event.reason : null;
         if (event.status !== 'QR_READY') ms.qr = null;
         ms.lastActivity = Math.max(ms.lastActivity, event.at);
+        ms.statusAt = Math.max(ms.statusAt, event.at);
         break;
       case 'QR':
         ms.qr = event.qr;
@@ -637,9 +652,10 @@ export class SessionManager {
         ms.lastActivity = Math.max(ms.lastActivity, event.at);
         break;
       default:
-        return;
+        return true;
     }
     this.changes++;
+    return true;
   }
 
   /** Stop every session for shutdown, keeping their persisted state so the next start restores them. */
@@ -680,6 +696,8 @@ export class SessionManager {
       activityDirty: false,
       lifecycle: Promise.resolve(),
       remote: false,
+      statusAt: 0,
+      adoptedAt: 0,
     };
   }
 
@@ -863,6 +881,20 @@ const forwardedEventTypes = {
   presence: 'PRESENCE',
   group_update: 'GROUP_UPDATE',
 } as const satisfies Partial<Record<EngineEvent['type'], EventType>>;
+
+function remoteStateOf(row: SessionRow): RemoteSessionState {
+  return {
+    sessionId: row.sessionId,
+    engine: row.config.engine,
+    config: row.config,
+    status: row.status as SessionStatus,
+    createdAt: row.createdAt,
+    lastActivity: row.lastActivity,
+    failureReason: row.failureReason,
+    me: row.me,
+    node: row.owner ?? null,
+  };
+}
 
 function view(ms: ManagedSession): SessionView {
   return {

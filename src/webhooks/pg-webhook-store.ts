@@ -46,6 +46,10 @@ export class PgWebhookStore implements WebhookRepo {
   /** The same entries by session: the outbox asks for a session's webhooks on every event. */
   private readonly bySession = new Map<string, Map<string, Entry>>();
   private reloading: Promise<void> | null = null;
+  private reloadAfter: Promise<void> | null = null;
+  /** While a reload reads: the webhooks this process changed meanwhile, whose memory beats what the read returns. */
+  private touched: Set<string> | null = null;
+  private readonly changeListeners: (() => void)[] = [];
 
   private constructor(private readonly store: PgStore) {}
 
@@ -53,6 +57,14 @@ export class PgWebhookStore implements WebhookRepo {
     const repo = new PgWebhookStore(store);
     await repo.reload();
     return repo;
+  }
+
+  /**
+   * `listener` is told, once they are committed, of the webhook rows this process wrote (registered, changed,
+   * disabled, removed): the other nodes on the database hold the registry in memory too and read it again then.
+   */
+  onChanged(listener: () => void): void {
+    this.changeListeners.push(listener);
   }
 
   private put(entry: Entry): void {
@@ -78,33 +90,77 @@ export class PgWebhookStore implements WebhookRepo {
 
   /**
    * Reads the registry again: a delivery claimed for a webhook this server has not seen was registered through
-   * another server on the same database.
+   * another server on the same database, or another node said it changed the registry.
    */
   refresh(): Promise<void> {
     return this.reload();
   }
 
-  /** Reads the registry again (after a failed write, whose change the memory must not keep). */
-  private reload(): Promise<void> {
-    this.reloading ??= (async () => {
-      try {
-        const { rows } = await this.store.pool.query<WebhooksTable>('SELECT * FROM webhooks ORDER BY created_at, id');
-        this.entries.clear();
-        this.bySession.clear();
-        for (const r of rows) this.put({ record: toWebhook(r), deletedAt: r.deleted_at });
-      } finally {
-        this.reloading = null;
+  /**
+   * Reads the registry again from what PostgreSQL holds (after a failed write, whose change the memory must not
+   * keep, or a change made by another server). A call while a read runs makes one more after it: that read may
+   * have begun before the change it is asked for.
+   */
+  reload(): Promise<void> {
+    if (!this.reloading) {
+      this.reloading = this.readAll().finally(() => (this.reloading = null));
+      return this.reloading;
+    }
+    this.reloadAfter ??= this.reloading.catch(ignore).then(() => {
+      this.reloadAfter = null;
+      return this.reload();
+    });
+    return this.reloadAfter;
+  }
+
+  private signature: string | null = null;
+
+  /**
+   * Reads the registry again when its rows changed since the last look (a digest of them, computed by the
+   * database): how the nodes of a cluster without Redis learn each other's changes, every beat.
+   */
+  async refreshIfChanged(): Promise<void> {
+    const { rows } = await this.store.pool.query<{ sig: string }>(`SELECT md5(coalesce(string_agg(w::text, ',' ORDER BY w.id), '')) AS sig FROM webhooks w`);
+    const sig = rows[0]?.sig ?? '';
+    if (sig === this.signature) return;
+    this.signature = sig;
+    await this.reload();
+  }
+
+  private async readAll(): Promise<void> {
+    const touched = new Set<string>();
+    this.touched = touched;
+    try {
+      // This process's own writes so far are in what the read sees; those made while it runs are kept from memory.
+      await this.store.batch.committed().catch(ignore);
+      const { rows } = await this.store.pool.query<WebhooksTable>('SELECT * FROM webhooks ORDER BY created_at, id');
+      const kept = [...touched].map((id) => [id, this.entries.get(id)] as const);
+      this.entries.clear();
+      this.bySession.clear();
+      for (const r of rows) this.put({ record: toWebhook(r), deletedAt: r.deleted_at });
+      for (const [id, entry] of kept) {
+        if (entry) this.put(entry);
+        else this.drop(id);
       }
-    })();
-    return this.reloading;
+    } finally {
+      if (this.touched === touched) this.touched = null;
+    }
   }
 
   /**
-   * A write of webhook rows. On failure the registry is read again from what PostgreSQL kept, once the
-   * transactions under way are settled (and again every second while the database stays out of reach).
+   * A write of the rows of `webhooks` (null: of deliveries only), announced to the change listeners once committed.
+   * On failure the registry is read again from what PostgreSQL kept, once the transactions under way are settled
+   * (and again every second while the database stays out of reach).
    */
-  private write(sql: string, params: readonly unknown[]): void {
-    this.store.batch.run(sql, params).catch(() => this.resync());
+  private write(sql: string, params: readonly unknown[], webhooks: readonly string[] | null): void {
+    for (const id of webhooks ?? []) this.touched?.add(id);
+    const written = this.store.batch.run(sql, params);
+    written.catch(() => this.resync());
+    if (webhooks && webhooks.length > 0 && this.changeListeners.length > 0) {
+      void written.then(() => this.store.batch.committed()).then(() => {
+        for (const listener of this.changeListeners) listener();
+      }, ignore);
+    }
   }
 
   private resyncTimer: NodeJS.Timeout | null = null;
@@ -137,6 +193,7 @@ export class PgWebhookStore implements WebhookRepo {
     this.write(
       `INSERT INTO webhooks (id, session_id, url, events, headers, secret, enabled, created_at, updated_at, include_media) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8)`,
       [w.id, w.sessionId, w.url, JSON.stringify(w.events), JSON.stringify(w.headers), w.secret, at, w.includeMedia ? 1 : 0],
+      [w.id],
     );
   }
 
@@ -165,17 +222,23 @@ export class PgWebhookStore implements WebhookRepo {
     this.write(
       `UPDATE webhooks SET url = $1, events = $2, headers = $3, enabled = $4, disabled_reason = $5, disabled_at = $6, failing_since = $7, updated_at = $8 WHERE id = $9`,
       [w.url, JSON.stringify(w.events), JSON.stringify(w.headers), w.enabled ? 1 : 0, w.disabledReason, w.disabledAt, w.failingSince, at, w.id],
+      [w.id],
     );
   }
 
   deleteWebhook(id: string): void {
     this.drop(id);
-    this.write(`DELETE FROM webhooks WHERE id = $1`, [id]);
+    this.write(`DELETE FROM webhooks WHERE id = $1`, [id], [id]);
   }
 
   softDeleteSession(sessionId: string, at: number): void {
-    for (const e of this.ofSession(sessionId)) if (e.deletedAt === null) e.deletedAt = at;
-    this.write(`UPDATE webhooks SET deleted_at = $1 WHERE session_id = $2 AND deleted_at IS NULL`, [at, sessionId]);
+    const ids: string[] = [];
+    for (const e of this.ofSession(sessionId)) {
+      if (e.deletedAt !== null) continue;
+      e.deletedAt = at;
+      ids.push(e.record.id);
+    }
+    this.write(`UPDATE webhooks SET deleted_at = $1 WHERE session_id = $2 AND deleted_at IS NULL`, [at, sessionId], ids);
   }
 
   async purge(before: number, batch = PRUNE_BATCH): Promise<number> {
@@ -198,7 +261,7 @@ export class PgWebhookStore implements WebhookRepo {
     const entry = this.entries.get(webhookId);
     if (!entry?.record.enabled) return false;
     entry.record = { ...entry.record, enabled: false, disabledReason: reason, disabledAt: at, updatedAt: at };
-    this.write(`UPDATE webhooks SET enabled = 0, disabled_reason = $1, disabled_at = $2, updated_at = $2 WHERE id = $3 AND enabled = 1`, [reason, at, webhookId]);
+    this.write(`UPDATE webhooks SET enabled = 0, disabled_reason = $1, disabled_at = $2, updated_at = $2 WHERE id = $3 AND enabled = 1`, [reason, at, webhookId], [webhookId]);
     // Attempts recorded and not yet written (the one that disables it, for one) keep their own outcome.
     const recorded = this.completions.filter((c) => c.o.status !== 'PENDING').map((c) => c.id);
     this.write(
@@ -206,6 +269,7 @@ export class PgWebhookStore implements WebhookRepo {
         WHERE webhook_id = $3 AND status = 'PENDING'` +
         (recorded.length > 0 ? ` AND NOT (id = ANY ${textArray(recorded)})` : ''),
       [at, `not sent: webhook disabled (${reason})`, webhookId],
+      null,
     );
     return true;
   }
@@ -215,7 +279,7 @@ export class PgWebhookStore implements WebhookRepo {
     if (!entry) return null;
     if (entry.record.failingSince === null) {
       entry.record = { ...entry.record, failingSince: at };
-      this.write(`UPDATE webhooks SET failing_since = COALESCE(failing_since, $1) WHERE id = $2`, [at, webhookId]);
+      this.write(`UPDATE webhooks SET failing_since = COALESCE(failing_since, $1) WHERE id = $2`, [at, webhookId], [webhookId]);
     }
     return entry.record.failingSince;
   }
@@ -224,7 +288,7 @@ export class PgWebhookStore implements WebhookRepo {
     const entry = this.entries.get(webhookId);
     if (!entry || entry.record.failingSince === null) return;
     entry.record = { ...entry.record, failingSince: null };
-    this.write(`UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL`, [webhookId]);
+    this.write(`UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL`, [webhookId], [webhookId]);
   }
 
   insertDelivery(d: NewDelivery): void {

@@ -1,19 +1,27 @@
 import type { Redis } from 'ioredis';
-import type { ApiKeyService } from '../auth/api-keys.js';
 import type { Logger } from '../logger.js';
 import type { RedisLink } from './redis-link.js';
 
-const CHANNEL = 'api-keys';
 const RETRY_MS = 200;
 
+export interface ChangeBroadcastOptions {
+  /** The channel's name under the prefix (`api-keys`, `webhooks`). */
+  channel: string;
+  /** Reads what changed again from the shared database. */
+  reload: () => Promise<void>;
+  /** Registers the function this node calls when it changed something (after its writes committed). */
+  onChanged: (send: (change: Record<string, unknown>) => void) => void;
+  /** What is reloaded, for the log. */
+  what: string;
+}
+
 /**
- * API keys created or revoked on one node take effect on every node: the node that made the change says so on a
- * Redis channel, and every other node reads the keys again from the shared database (a revoked key's live
- * subscriptions end there, through the ApiKeyService's revoked listeners). Pub/sub drops what is sent while a
- * node is disconnected, so a node also reads the keys again each time its subscription is (re)made, and a notice
- * that could not be sent is sent again once Redis is back.
+ * Something every node holds in memory from the shared database (the API keys, the webhook registry), kept
+ * the same on every node: the node that made a change says so on a Redis channel, and every other node reads it
+ * again from the database. Pub/sub drops what is sent while a node is disconnected, so a node also reads it again
+ * each time its subscription is (re)made, and a notice that could not be sent is sent again once Redis is back.
  */
-export class KeyBroadcast {
+export class ChangeBroadcast {
   private readonly subscriber: Redis;
   private readonly unsent: string[] = [];
   private retryTimer: NodeJS.Timeout | null = null;
@@ -26,10 +34,10 @@ export class KeyBroadcast {
 
   constructor(
     private readonly link: RedisLink,
-    private readonly keys: ApiKeyService,
+    private readonly o: ChangeBroadcastOptions,
     private readonly logger: Logger,
   ) {
-    const channel = link.key(CHANNEL);
+    const channel = link.key(o.channel);
     this.subscriber = link.connection('subscriber');
     this.subscriber.on('message', (from: string, message: string) => {
       if (from !== channel) return;
@@ -50,9 +58,9 @@ export class KeyBroadcast {
       () => {
         subscribedOnce = true;
       },
-      (error: unknown) => this.logger.warn('API key broadcast not subscribed', { err: String(error) }),
+      (error: unknown) => this.logger.warn(`${o.what} broadcast not subscribed`, { err: String(error) }),
     );
-    keys.onChanged((change) => this.send(JSON.stringify({ ...change, node: link.nodeId, boot: link.boot })));
+    o.onChanged((change) => this.send(JSON.stringify({ ...change, node: link.nodeId, boot: link.boot })));
   }
 
   private send(message: string): void {
@@ -65,7 +73,7 @@ export class KeyBroadcast {
     const next = this.unsent[0];
     if (next === undefined) return;
     this.sending = true;
-    this.link.commands.publish(this.link.key(CHANNEL), next).then(
+    this.link.commands.publish(this.link.key(this.o.channel), next).then(
       () => {
         this.sending = false;
         this.unsent.shift();
@@ -81,16 +89,16 @@ export class KeyBroadcast {
     );
   }
 
-  /** Reads the keys again; calls while one runs make one more after it. */
+  /** Reads again; calls while one runs make one more after it (its read may have begun before the change). */
   private reload(): void {
     if (this.reloading) {
       this.again = true;
       return;
     }
     this.reloads++;
-    this.reloading = this.keys
+    this.reloading = this.o
       .reload()
-      .catch((error: unknown) => this.logger.warn('API keys not reloaded', { err: String(error) }))
+      .catch((error: unknown) => this.logger.warn(`${this.o.what} not reloaded`, { err: String(error) }))
       .finally(() => {
         this.reloading = null;
         if (this.again && !this.closed) {
