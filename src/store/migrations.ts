@@ -291,4 +291,9 @@ export const migrations: Record<string, Migration> = {
       await sql`ALTER TABLE webhooks ADD COLUMN include_media INTEGER NOT NULL DEFAULT 0`.execute(db);
     },
   },
+  '0016-hot-path-functions': {
+    // PostgreSQL only: its hot write statements become functions (their plans kept per connection). SQLite
+    // prepares its statements once already; nothing changes here.
+    async up() {},
+  },
 };
