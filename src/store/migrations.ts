@@ -298,4 +298,9 @@ export const migrations: Record<string, Migration> = {
       await sql`CREATE INDEX baileys_messages_age ON baileys_messages (timestamp)`.execute(db);
     },
   },
+  '0016-hot-path-functions': {
+    // PostgreSQL only: its hot write statements become functions (their plans kept per connection). SQLite
+    // prepares its statements once already; nothing changes here.
+    async up() {},
+  },
 };

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { inlineParams } from '../store/pg/pg-batch.js';
+import { Columns, TurnStatements } from '../store/pg/turn-statements.js';
 import type { PgStore } from '../store/pg/pg-types.js';
 import type { WebhookDeliveriesTable, WebhooksTable } from '../store/schema.js';
 import {
@@ -51,7 +52,17 @@ export class PgWebhookStore implements WebhookRepo {
   private touched: Set<string> | null = null;
   private readonly changeListeners: (() => void)[] = [];
 
-  private constructor(private readonly store: PgStore) {}
+  /** A turn's delivery rows, one statement (they go in the round of the writes whose events they carry). */
+  private readonly inserts: TurnStatements<NewDelivery, null>;
+
+  private constructor(private readonly store: PgStore) {
+    this.inserts = new TurnStatements(store.batch, (items) => {
+      const params: unknown[] = [];
+      const rows = new Columns([['id', 'text'], ['webhook_id', 'text'], ['session_id', 'text'], ['event', 'text'], ['body', 'text'], ['at', 'bigint']]);
+      for (const d of items) rows.push(d.id, d.webhookId, d.sessionId, d.event, d.body, d.at);
+      return store.batch.run(`SELECT FROM wa_gateway_insert_deliveries(${rows.args(params)})`, params).then(() => items.map(() => null));
+    });
+  }
 
   static async load(store: PgStore): Promise<PgWebhookStore> {
     const repo = new PgWebhookStore(store);
@@ -293,13 +304,7 @@ export class PgWebhookStore implements WebhookRepo {
 
   insertDelivery(d: NewDelivery): void {
     // Its failure is the transaction's: the answer paths learn it from committed().
-    this.store.batch
-      .run(
-        `INSERT INTO webhook_deliveries (id, webhook_id, session_id, event, body, status, attempts, schedule_step, next_attempt_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, 'PENDING', 0, 0, $6, $6)`,
-        [d.id, d.webhookId, d.sessionId, d.event, d.body, d.at],
-      )
-      .catch(ignore);
+    this.inserts.add(d).catch(ignore);
   }
 
   async delivery(id: string): Promise<DeliveryRecord | null> {

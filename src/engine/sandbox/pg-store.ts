@@ -33,67 +33,12 @@ import {
   storedExtra,
 } from './store.js';
 import { sandboxStats } from './stats.js';
+import { Columns, pgArray, TurnStatements } from '../../store/pg/turn-statements.js';
 
 const ignore = () => undefined;
 
 /** A drain delivers at most this many waiting messages per transaction round; it goes on with the next page. */
 export const PENDING_PAGE = 500;
-
-const MESSAGE_INSERT_COLUMNS = `session_id, message_id, msg_key, chat_id, from_jid, to_jid, from_me, body, timestamp, author,
-  type, ack, caption, mimetype, filename, size, quoted_message_id, read, edited, media_hash, extra`;
-/**
- * The items of one kind queued until the batch's next round leaves (or another statement is queued after
- * them), sent as one statement (PgBatch.gather): every send that arrives while a round is out joins one
- * statement of the next. A statement costs the server a parse and a plan whatever its rows: one per round
- * instead of one per send (with one per send, the writer connection spent ~0.6 ms of PostgreSQL time per
- * send). Items that must see each other's effect (receipts of one message) go in successive statements of
- * the same round: the k-th item of a key in the k-th.
- */
-class TurnStatements<I, R> {
-  private waves: { items: I[]; done: { resolve: (r: R) => void; reject: (e: Error) => void }[]; keys: Set<string> | null }[] = [];
-  private scheduled = false;
-
-  constructor(
-    private readonly batch: PgBatch,
-    private readonly send: (items: I[]) => Promise<R[]>,
-    private readonly keyOf: ((item: I) => string) | null = null,
-  ) {}
-
-  add(item: I): Promise<R> {
-    const key = this.keyOf?.(item);
-    let wave = key === undefined ? this.waves[0] : this.waves.find((w) => !w.keys!.has(key));
-    if (!wave) {
-      wave = { items: [], done: [], keys: key === undefined ? null : new Set() };
-      this.waves.push(wave);
-    }
-    if (key !== undefined) wave.keys!.add(key);
-    wave.items.push(item);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      this.batch.gather(() => this.flush());
-    }
-    const target = wave;
-    return new Promise<R>((resolve, reject) => target.done.push({ resolve, reject }));
-  }
-
-  private flush(): void {
-    const waves = this.waves;
-    this.waves = [];
-    this.scheduled = false;
-    for (const wave of waves) {
-      let sent: Promise<R[]>;
-      try {
-        sent = this.send(wave.items);
-      } catch (error) {
-        sent = Promise.reject(error as Error);
-      }
-      sent.then(
-        (results) => wave.done.forEach((d, i) => d.resolve(results[i]!)),
-        (error: Error) => wave.done.forEach((d) => d.reject(error)),
-      );
-    }
-  }
-}
 
 interface SendItem {
   sessionId: string;
@@ -122,48 +67,6 @@ interface ReceiptItem {
   ack: ReceiptAck;
 }
 
-type Cell = string | number | null;
-
-/**
- * A column of many rows as one PostgreSQL array literal: a statement of a turn's sends reads its rows with
- * unnest(), which the server parses and plans as a handful of constants however many rows there are (a
- * VALUES list of the same rows cost it about as much per row as the single statements it replaces).
- */
-function pgArray(values: readonly Cell[]): string {
-  let out = '{';
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i];
-    if (i > 0) out += ',';
-    if (value === null || value === undefined) out += 'NULL';
-    else if (typeof value === 'number') out += String(value);
-    else out += `"${value.replace(/[\\"]/g, '\\$&')}"`;
-  }
-  return `${out}}`;
-}
-
-/** Rows as columns, each a parameter `$n::type[]` of an unnest(). */
-class Columns {
-  private readonly columns: { name: string; type: string; values: Cell[] }[];
-
-  constructor(spec: readonly (readonly [name: string, type: string])[]) {
-    this.columns = spec.map(([name, type]) => ({ name, type, values: [] }));
-  }
-
-  push(...row: Cell[]): void {
-    for (let i = 0; i < this.columns.length; i++) this.columns[i]!.values.push(row[i] ?? null);
-  }
-
-  get length(): number {
-    return this.columns[0]!.values.length;
-  }
-
-  /** `unnest($a::t[], ...) AS alias (names)`, its arrays appended to `params`. */
-  from(alias: string, params: unknown[]): string {
-    const args = this.columns.map((c) => `$${params.push(pgArray(c.values))}::${c.type}[]`);
-    return `unnest(${args.join(', ')}) AS ${alias} (${this.columns.map((c) => c.name).join(', ')})`;
-  }
-}
-
 const MESSAGE_SPEC = [
   ['session_id', 'text'], ['message_id', 'text'], ['msg_key', 'text'], ['chat_id', 'text'], ['from_jid', 'text'], ['to_jid', 'text'],
   ['from_me', 'int'], ['body', 'text'], ['timestamp', 'bigint'], ['author', 'text'], ['type', 'text'], ['ack', 'text'], ['caption', 'text'],
@@ -171,15 +74,6 @@ const MESSAGE_SPEC = [
   ['media_hash', 'text'], ['extra', 'text'],
   ['chat_name', 'text'], ['is_group', 'int'], ['unread', 'int'], ['ord', 'int'], ['edited', 'int'],
 ] as const;
-
-const MESSAGE_FROM_V = `SELECT session_id, message_id, msg_key, chat_id, from_jid, to_jid, from_me, body, timestamp, author,
-  type, ack, caption, mimetype, filename, size, quoted_message_id, read, edited, media_hash, extra`;
-/** One upsert per chat of the messages `m` inserted (a statement may not update a row twice). */
-const CHATS_FROM_M = `INSERT INTO sandbox_chats (session_id, chat_id, name, is_group, unread_count, last_seq, last_ts)
-    SELECT m.session_id, m.chat_id, min(v.chat_name), max(v.is_group), sum(v.unread), max(m.seq), max(m.timestamp)
-    FROM m JOIN v ON v.session_id = m.session_id AND v.message_id = m.message_id GROUP BY m.session_id, m.chat_id
-    ON CONFLICT (session_id, chat_id) DO UPDATE SET unread_count = sandbox_chats.unread_count + excluded.unread_count,
-      last_seq = excluded.last_seq, last_ts = excluded.last_ts, name = COALESCE(sandbox_chats.name, excluded.name)`;
 
 function messageColumns(
   items: readonly { sessionId: string; message: EngineMessage; key: string; chat: ChatInfo; mediaHash: string | null }[],
@@ -213,6 +107,7 @@ export class PgSandboxStore implements SandboxStore {
   private readonly sends: TurnStatements<SendItem, null>;
   private readonly deliveries: TurnStatements<DeliverItem, boolean>;
   private readonly receipts: TurnStatements<ReceiptItem, AckRaised | null>;
+  private readonly pendingAdds: TurnStatements<{ toPhone: string; payload: string }, null>;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -221,6 +116,7 @@ export class PgSandboxStore implements SandboxStore {
     this.sends = new TurnStatements(batch, (items) => this.sendStatement(items));
     this.deliveries = new TurnStatements(batch, (items) => this.deliverStatement(items));
     this.receipts = new TurnStatements(batch, (items) => this.receiptStatement(items), (item) => item.key);
+    this.pendingAdds = new TurnStatements(batch, (items) => this.addPendingStatement(items));
     // The last message by a lookup per chat (LIMIT 1 keeps the subquery from being flattened into a join):
     // as a plain join, the planner merge-joined the chats with the whole sandbox_messages primary key.
     this.chatSelect = `SELECT c.*, ${MESSAGE_COLUMNS.map((col) => `m.${col} AS m_${col}`).join(', ')}
@@ -301,6 +197,7 @@ export class PgSandboxStore implements SandboxStore {
 
   private sendStatement(items: SendItem[]): Promise<null[]> {
     const params: unknown[] = [];
+    const messages = messageColumns(items, true).args(params);
     const receipts = new Columns([['msg_key', 'text'], ['recipient_phone', 'text'], ['sender_phone', 'text']]);
     const waiting = new Columns([['to_phone', 'text'], ['payload', 'text']]);
     for (const item of items) {
@@ -310,31 +207,25 @@ export class PgSandboxStore implements SandboxStore {
         for (const phone of item.waiting) waiting.push(phone, payload);
       }
     }
-    let sql = `WITH v AS (SELECT * FROM ${messageColumns(items, true).from('v', params)}),
-      m AS (INSERT INTO sandbox_messages (${MESSAGE_INSERT_COLUMNS}) ${MESSAGE_FROM_V} FROM v ORDER BY ord
-        ON CONFLICT DO NOTHING RETURNING seq, session_id, message_id, chat_id, timestamp),
-      c AS (${CHATS_FROM_M})`;
-    if (receipts.length > 0) {
-      sql += `, r AS (INSERT INTO sandbox_receipts (msg_key, recipient_phone, sender_phone, state)
-        SELECT msg_key, recipient_phone, sender_phone, 1 FROM ${receipts.from('r', params)} ON CONFLICT DO NOTHING)`;
-    }
-    if (waiting.length > 0) {
-      sql += `, w AS (INSERT INTO sandbox_pending (to_phone, payload) SELECT to_phone, payload FROM ${waiting.from('w', params)})`;
-    }
-    return this.queueNow(`${sql} SELECT 1`, params).then(() => items.map(() => null));
+    return this.queueNow(`SELECT FROM wa_gateway_sandbox_send(${messages}, ${receipts.args(params)}, ${waiting.args(params)})`, params).then(() => items.map(() => null));
   }
 
   addPending(toPhone: string, delivery: PendingDelivery): void {
-    this.write('INSERT INTO sandbox_pending (to_phone, payload) VALUES ($1, $2)', [toPhone, JSON.stringify(delivery)]);
+    this.pendingAdds.add({ toPhone, payload: JSON.stringify(delivery) }).catch(ignore);
+  }
+
+  private addPendingStatement(items: { toPhone: string; payload: string }[]): Promise<null[]> {
+    const params: unknown[] = [];
+    const rows = new Columns([['to_phone', 'text'], ['payload', 'text']]);
+    for (const item of items) rows.push(item.toPhone, item.payload);
+    return this.queueNow(`SELECT FROM wa_gateway_sandbox_add_pending(${rows.args(params)})`, params).then(() => items.map(() => null));
   }
 
   pending(toPhone: string, sessionId: string): Promise<PendingRow[]> {
     // In the transaction: it sees what the turn's earlier statements added and removed. The quoted message is
     // looked up here, in the same statement.
     return this.queue<{ id: number; payload: string; quoted: string | null }>(
-      `SELECT p.id, p.payload, (SELECT q.message_id FROM sandbox_messages q
-          WHERE q.session_id = $2 AND q.msg_key = (p.payload::json ->> 'quotedKey') LIMIT 1) AS quoted
-        FROM sandbox_pending p WHERE p.to_phone = $1 ORDER BY p.id LIMIT ${PENDING_PAGE}`,
+      `SELECT o_id AS id, o_payload AS payload, o_quoted AS quoted FROM wa_gateway_sandbox_pending($1, $2, ${PENDING_PAGE})`,
       [toPhone, sessionId],
     ).then((rows) => rows.map((r) => ({ id: Number(r.id), delivery: JSON.parse(r.payload) as PendingDelivery, quotedId: r.quoted })));
   }
@@ -347,20 +238,10 @@ export class PgSandboxStore implements SandboxStore {
 
   private deliverStatement(items: DeliverItem[]): Promise<boolean[]> {
     const params: unknown[] = [];
-    const v = messageColumns(items, false).from('v', params);
-    const ids = new Columns([['ord', 'int'], ['id', 'bigint']]);
-    items.forEach((item, i) => ids.push(i, item.pendingId));
-    const idList = `$${params.push(pgArray(items.map((item) => item.pendingId)))}::bigint[]`;
+    const pendingIds = `$${params.push(pgArray(items.map((item) => item.pendingId)))}::bigint[]`;
     // A delivery claims its waiting row as it inserts: one whose row is gone (delivered already) inserts nothing.
     return this.queueNow<{ session_id: string; message_id: string }>(
-      `WITH v AS (SELECT * FROM ${v}),
-        ids AS (SELECT * FROM ${ids.from('ids', params)}),
-        claimed AS (DELETE FROM sandbox_pending WHERE id = ANY (${idList}) RETURNING id),
-        m AS (INSERT INTO sandbox_messages (${MESSAGE_INSERT_COLUMNS})
-          ${MESSAGE_FROM_V} FROM v WHERE v.ord IN (SELECT ids.ord FROM ids JOIN claimed ON claimed.id = ids.id) ORDER BY v.ord
-          ON CONFLICT DO NOTHING RETURNING seq, session_id, message_id, chat_id, timestamp),
-        c AS (${CHATS_FROM_M})
-       SELECT session_id, message_id FROM m`,
+      `SELECT o_session_id AS session_id, o_message_id AS message_id FROM wa_gateway_sandbox_deliver(${pendingIds}, ${messageColumns(items, false).args(params)})`,
       params,
     ).then((rows) => {
       const inserted = new Set(rows.map((r) => `${r.session_id}\n${r.message_id}`));
