@@ -355,7 +355,7 @@ describe('query plans of the hot paths (PostgreSQL)', { skip: testStore === 'pos
         'UPDATE sandbox_receipts s SET state', // ack
         'UPDATE sandbox_messages m SET ack', // ack
         'FROM sandbox_chats c LEFT JOIN', // chat list
-        'FROM sandbox_messages WHERE session_id = $1 AND chat_id = $2 AND seq <', // history
+        'AND chat_id = $2 AND seq < $3 ORDER BY seq DESC LIMIT $4', // history
         'INSERT INTO webhook_deliveries', // outbox
         // The outbox's claims and outcomes: one call of a PL/pgSQL function per worker turn (migration
         // 0012-webhook-claims). EXPLAIN shows the call, not the statements inside it: those are explained below.
