@@ -251,6 +251,10 @@ async function main() {
   if (['a', 'b', 'c', 'd', 'e', 'f', 'g', 'c-pg', 'f-pg'].some(want)) await mainRows();
   if (want('h')) results.h = await clusterRow();
   if (want('i')) results.i = await growthRows();
+  if (want('i') || want('i-pg')) {
+    const missing = await postgresMissing();
+    results.iPg = missing ? { notRun: missing } : await growthRows(true);
+  }
   results.wallSeconds = (Date.now() - t0) / 1000;
   writeFileSync(join(here, 'REPORT.md'), report(results));
   log(`wrote bench/REPORT.md in ${results.wallSeconds.toFixed(0)} s`);
@@ -505,6 +509,9 @@ const GROWTH_SIZES = quick ? [0, 100_000] : [0, 100_000, 1_000_000];
 const GROWTH_SECONDS = quick ? 1 : 2;
 const GROWTH_REPS = 3;
 const GROWTH_EVENTS = quick ? 1000 : 2000;
+// On PostgreSQL each injected message is a round of the write batch and its delivery a claim of its own: 500
+// events take as long there as 2,000 on SQLite.
+const growthEvents = (onPg) => (onPg ? GROWTH_EVENTS / 4 : GROWTH_EVENTS);
 
 /**
  * (i) growth: one app per database size (empty, 100k, 1M messages preloaded through the store by
@@ -513,10 +520,10 @@ const GROWTH_EVENTS = quick ? 1000 : 2000;
  * per-repetition ratios to the empty database (runs seconds apart: the machine drifts over minutes).
  * Sessions: bench-0 (a) sends to bench-1 (b); b's chat with a holds half the preload; bench-2 has the webhook.
  */
-async function growthRows() {
+async function growthRows(onPg = false) {
   const apps = [];
   try {
-    for (const size of GROWTH_SIZES) apps.push(await growthApp(size));
+    for (const size of GROWTH_SIZES) apps.push(await growthApp(size, onPg));
     const op = (name, body, connections = 16) => ({ name, target: (g) => ({ url: `${g.app.url}/graphql`, method: 'POST', body: JSON.stringify(body(g)), headers: { 'content-type': 'application/json' }, connections }) });
     const onB = (selection) => (g) =>
       selection.includes('$c')
@@ -552,36 +559,37 @@ async function growthRows() {
       for (let rep = 0; rep < GROWTH_REPS; rep++) {
         for (const [k, g] of apps.entries()) {
           await sleep(500); // what the last run wrote is checkpointed before this one's CPU is counted
-          const cpu = cpuMsOf(g.app.pid);
+          const cpu = await g.cpuSample();
           const r = await load({ ...o.target(g), duration: GROWTH_SECONDS });
-          runs[k].push({ ...r, cpuMs: (cpuMsOf(g.app.pid) - cpu) / Math.max(1, r.requests) });
+          runs[k].push({ ...r, cpuMs: (await g.cpuSince(cpu)) / Math.max(1, r.requests) });
         }
       }
       rows.push(growthRow(o.name, runs));
-      log('i', rows.at(-1));
+      log(onPg ? 'i-pg' : 'i', rows.at(-1));
     }
     const acks = apps.map(() => []);
     for (let rep = 0; rep < GROWTH_REPS; rep++) {
       for (const [k, g] of apps.entries()) {
-        const r = await startNode(join(here, 'growth-load.mjs'), [JSON.stringify({ ...g.loadArgs, probe: true })]).next();
+        const r = await startNode(join(here, onPg ? 'growth-load-pg.mjs' : 'growth-load.mjs'), [JSON.stringify({ ...g.loadArgs, probe: true })]).next();
         acks[k].push({ rps: r.ackPerSecond, cpuMs: r.ackCpuMs / r.ackUpdates, errors: 0, non2xx: 0 });
       }
     }
     rows.push(growthRow('ack updates/s (receipt + sender ack, in the store)', acks));
-    log('i', rows.at(-1));
+    log(onPg ? 'i-pg' : 'i', rows.at(-1));
     const hooks = apps.map(() => []);
     for (let rep = 0; rep < GROWTH_REPS; rep++) {
       for (const [k, g] of apps.entries()) {
         const done = g.receiverNext();
-        const cpu = cpuMsOf(g.app.pid);
+        const cpu = await g.cpuSample();
         const start = performance.timeOrigin + performance.now();
-        await injectEvents(g.app.url, 'bench-2', GROWTH_EVENTS);
+        const events = growthEvents(onPg);
+        await injectEvents(g.app.url, 'bench-2', events);
         const r = await Promise.race([done, sleep(120_000).then(() => null)]);
-        hooks[k].push({ rps: r ? GROWTH_EVENTS / ((r.lastAt - start) / 1000) : 0, cpuMs: (cpuMsOf(g.app.pid) - cpu) / GROWTH_EVENTS, errors: r ? 0 : 1, non2xx: 0 });
+        hooks[k].push({ rps: r ? events / ((r.lastAt - start) / 1000) : 0, cpuMs: (await g.cpuSince(cpu)) / events, errors: r ? 0 : 1, non2xx: 0 });
       }
     }
     rows.push(growthRow('webhook deliveries/s (completed deliveries in the table: as many as messages)', hooks));
-    log('i', rows.at(-1));
+    log(onPg ? 'i-pg' : 'i', rows.at(-1));
     return { sizes: GROWTH_SIZES, rows, loads: apps.map((g) => ({ size: g.size, ...g.loaded })) };
   } finally {
     for (const g of apps) await g.stop();
@@ -604,12 +612,18 @@ function growthRow(name, runs) {
   };
 }
 
-async function growthApp(size) {
+/**
+ * One (i) server with `size` messages preloaded. On PostgreSQL the server gets a database of its own, loaded by
+ * bench/growth-load-pg.mjs, and an operation's CPU is the server's plus that of the database's backends.
+ */
+async function growthApp(size, onPg = false) {
   const dataDir = mkdtempSync(join(tmpdir(), 'wa-gateway-growth-'));
-  const { child: receiverChild, next: receiverNext } = startNode(join(here, 'servers', 'receiver.mjs'), [String(GROWTH_EVENTS)]);
+  const database = onPg ? await benchDatabase() : null;
+  const { child: receiverChild, next: receiverNext } = startNode(join(here, 'servers', 'receiver.mjs'), [String(growthEvents(onPg))]);
   const { port } = await receiverNext();
-  const config = JSON.stringify({ ...JSON.parse(appConfig(dataDir)), webhooks: { allowCidrs: '127.0.0.0/8' } });
+  const config = JSON.stringify({ ...JSON.parse(appConfig(dataDir)), webhooks: { allowCidrs: '127.0.0.0/8' }, ...(database ? { databaseUrl: database.url } : {}) });
   let app = await startServer('app-server.mjs', [config], appNodeArgs);
+  await database?.check();
   await readySessions(app.url, 0, 3);
   const meOf = async (id) => (await gql(app.url, `query($id: String!) { session(sessionId: $id) { me { id } } }`, { id })).session.me.id;
   const jidA = await meOf('bench-0');
@@ -619,10 +633,13 @@ async function growthApp(size) {
   });
   await app.stop();
   const t = Date.now();
-  const loadArgs = { file: join(dataDir, 'wa-gateway.sqlite'), messages: size, a: 'bench-0', b: 'bench-1', phoneA: jidA.split('@')[0], phoneB: jidB.split('@')[0], webhookId: registerWebhook.webhook.id };
-  const loaded = await startNode(join(here, 'growth-load.mjs'), [JSON.stringify(loadArgs)]).next();
+  const loadArgs = {
+    ...(database ? { url: database.url } : { file: join(dataDir, 'wa-gateway.sqlite') }),
+    messages: size, a: 'bench-0', b: 'bench-1', phoneA: jidA.split('@')[0], phoneB: jidB.split('@')[0], webhookId: registerWebhook.webhook.id,
+  };
+  const loaded = await startNode(join(here, onPg ? 'growth-load-pg.mjs' : 'growth-load.mjs'), [JSON.stringify(loadArgs)]).next();
   loaded.seconds = (Date.now() - t) / 1000;
-  log('i', size, 'loaded', loaded);
+  log(onPg ? 'i-pg' : 'i', size, 'loaded', loaded);
   app = await startServer('app-server.mjs', [config], appNodeArgs);
   await readySessions(app.url, 3, 0);
   // A history to page in on the empty database too: 400 pairs sent before the deep cursor is picked.
@@ -631,9 +648,16 @@ async function growthApp(size) {
   const deepId = size === 0
     ? (await gql(app.url, `query($c: String!) { session(sessionId: "bench-1") { chat(chatId: $c) { messages(last: 200) { edges { node { id } } } } } }`, { c: jidA })).session.chat.messages.edges[0].node.id
     : loaded.deepId;
+  const server = app;
+  // CPU (ms) of the server, and on PostgreSQL of the backends serving its database, since a sample.
+  const cpuSample = async () => ({ app: cpuMsOf(server.pid), db: database ? await database.cpuMs() : null });
+  const cpuSince = async (before) => {
+    const now = await cpuSample();
+    return now.app - before.app + (database ? cpuDelta(before.db, now.db) : 0);
+  };
   return {
-    size, app, jidA, jidB, deepId, loaded, loadArgs, receiverNext,
-    stop: async () => (await app.stop(), await stopChild(receiverChild), rmSync(dataDir, { recursive: true, force: true })),
+    size, app, jidA, jidB, deepId, loaded, loadArgs, receiverNext, cpuSample, cpuSince,
+    stop: async () => (await app.stop(), await stopChild(receiverChild), await database?.drop(), rmSync(dataDir, { recursive: true, force: true })),
   };
 }
 
@@ -864,24 +888,28 @@ function report(r) {
     }
   }
   if (r.g) lines.push(`| (g) cold start, \`npm start\`'s \`node dist/bundle/main.js\` to first answered request | ${fmt(r.g.ms)} ms (runs: ${r.g.runs.map((x) => fmt(x)).join(', ')}) | n/a | n/a | ≤ 1.0 s | ${verdict(r.g.ms <= 1000)} |`);
-  if (r.i) {
-    const size = (n) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : 'empty');
-    const last = r.i.sizes.length - 1;
-    for (const row of r.i.rows) {
-      const figures = row.perSize.map((x, k) => `${size(r.i.sizes[k])} ${fmt(x)}/s (${fmt(row.cpuPerSize[k] * 1000)} µs CPU)`).join(', ');
-      const ratios = row.ratios.slice(1).map((x, k) => `${x.toFixed(2)} at ${size(r.i.sizes[k + 1])}`).join(', ');
-      const rpsRatios = row.rpsRatios.slice(1).map((x, k) => `${x.toFixed(2)} at ${size(r.i.sizes[k + 1])}`).join(', ');
-      lines.push(`| (i) growth: ${row.name} | ${figures}; speed vs empty (CPU per operation): ${ratios}; throughput vs empty: ${rpsRatios}${row.errors ? `; ${row.errors} errors` : ''} | n/a | n/a | ≥ 0.8 of empty at ${size(r.i.sizes[last])} | ${verdict(row.ratios[last] >= 0.8 && !row.errors)} |`);
-    }
-  }
+  const size = (n) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : 'empty');
+  const growthLines = (g, label) => {
+    if (g?.notRun) return [`| (i) growth${label} | not run: ${g.notRun} | | | ≥ 0.8 of empty | not run |`];
+    if (!g) return [];
+    const last = g.sizes.length - 1;
+    return g.rows.map((row) => {
+      const figures = row.perSize.map((x, k) => `${size(g.sizes[k])} ${fmt(x)}/s (${fmt(row.cpuPerSize[k] * 1000)} µs CPU)`).join(', ');
+      const ratios = row.ratios.slice(1).map((x, k) => `${x.toFixed(2)} at ${size(g.sizes[k + 1])}`).join(', ');
+      const rpsRatios = row.rpsRatios.slice(1).map((x, k) => `${x.toFixed(2)} at ${size(g.sizes[k + 1])}`).join(', ');
+      return `| (i) growth${label}: ${row.name} | ${figures}; speed vs empty (CPU per operation): ${ratios}; throughput vs empty: ${rpsRatios}${row.errors ? `; ${row.errors} errors` : ''} | n/a | n/a | ≥ 0.8 of empty at ${size(g.sizes[last])} | ${verdict(row.ratios[last] >= 0.8 && !row.errors)} |`;
+    });
+  };
+  lines.push(...growthLines(r.i, ''), ...growthLines(r.iPg, ' on PostgreSQL'));
   if (r.abRuns) {
     const each = (name, rs) => (rs.length ? `${name} ${rs.map((x) => fmt(x.rps)).join(', ')}` : null);
     const parts = [each('ceiling', r.abRuns.bare), each('(a)', r.abRuns.app), each('(b)', r.abRuns.rest), each('peer', r.abRuns.peer), each('(a) uncached', r.abRuns.uncached ?? [])].filter(Boolean);
     lines.push('', `Each repetition's req/s, in the order run: ${parts.join('; ')}.`);
   }
-  if (r.i) {
-    const loads = r.i.loads.filter((l) => l.size > 0);
-    lines.push('', `(i): the preloads took ${loads.map((l) => `${fmt(l.seconds, 1)} s for ${fmt(l.size)} messages and as many completed deliveries (messages ${fmt(l.messagesMs / 1000, 1)} s; ${fmt(l.loadCpuS, 1)} s of CPU for the messages)`).join('; ')}. Each figure is the median of ${GROWTH_REPS} runs of ${GROWTH_SECONDS} s (16 connections) made in turns on the ${r.i.sizes.length} servers, each ratio the median of the per-repetition ratios; the verdict reads the speed as the server's CPU time per operation (from /proc), which the neighbours' load on a shared machine moves far less than throughput; ack updates are timed in a process of their own on the same database, beside its idle server (${fmt(r.i.loads[0]?.ackUpdates)} updates a run, each a receipt and the sender's ack raised, a commit per 100, as a sandbox receipt does).`);
+  const loadsNote = (g) => g.loads.filter((l) => l.size > 0).map((l) => `${fmt(l.seconds, 1)} s for ${fmt(l.size)} messages and as many completed deliveries (messages ${fmt(l.messagesMs / 1000, 1)} s; ${fmt(l.loadCpuS, 1)} s of CPU)`).join('; ');
+  if (r.i || r.iPg?.rows) {
+    const g = r.i ?? r.iPg;
+    lines.push('', `(i): ${r.i ? `the SQLite preloads (through the store, transactions of 20,000; CPU of the loader for the messages) took ${loadsNote(r.i)}. ` : ''}${r.iPg?.rows ? `The PostgreSQL preloads (bench/growth-load-pg.mjs: INSERT ... SELECT over generate_series, 250,000 rows a statement, then VACUUM ANALYZE; CPU of the database's backends) took ${loadsNote(r.iPg)}. ` : ''}Each figure is the median of ${GROWTH_REPS} runs of ${GROWTH_SECONDS} s (16 connections) made in turns on the ${g.sizes.length} servers of a backend, each ratio the median of the per-repetition ratios; the verdict reads the speed as the server's CPU time per operation (from /proc; on PostgreSQL the server's and its database backends'), which the neighbours' load on a shared machine moves far less than throughput; ack updates are timed in a process of their own on the same database, beside its idle server (${fmt(g.loads[0]?.ackUpdates)} updates a run, each a receipt and the sender's ack raised, a commit per 100, as a sandbox receipt does).`);
   }
   if (quick) lines.push('', '`--quick`: 2 s runs; fan-out and memory at 1,000 only (10,000 not run).');
   lines.push('', 'Notes: (d) injects the 100 events back to back (each `sandboxInjectMessage` awaited) and times each delivery from just before its injection, in the subscriber process, so latency includes queueing under full load and the subscriber process\'s own work on the same 2 cores. Each subscriber is a bare `ws` socket speaking graphql-transport-ws (connection_init, subscribe, every `next` parsed as JSON and checked), the WebSocket counterpart of autocannon; the row marked "graphql-ws\'s client" runs the same load through graphql-ws\'s own client, which spends about as much CPU per delivery as the server does, on the same cores. (e) is (RSS with N READY sessions − RSS of the idle server) / N. (a) and (b) ask the same thing while no session changes, so the app answers them again from its result cache (the bytes of the last answer, reused while the sessions are unchanged; README, "Answers of session state are kept"); the row with `--graphql-result-cache false` is the same load on a second app that executes every query. (c): the app starts at most 32 operations per event-loop turn (`--operations-per-turn`; README, "A burst is spread over event-loop turns"); the row with `--operations-per-turn 0` is the same load on a second app that starts every request of a poll at once, run in turns with the first.', '');

@@ -59,6 +59,9 @@ export interface StoreOptions {
   idleInTransactionMs?: number;
 }
 
+/** SQLite's page cache per connection, in KiB (`cache_size`): RSS grows by about this much as the file grows past it. */
+export const PAGE_CACHE_KIB = 65536;
+
 export async function openStore(file: string, options: StoreOptions = {}): Promise<Store> {
   mkdirSync(dirname(file), { recursive: true });
   const sqlite = new SQLite(file);
@@ -70,7 +73,7 @@ export async function openStore(file: string, options: StoreOptions = {}): Promi
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('cache_size = -65536');
+  sqlite.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
   // Savepoints inside the turn's batch (see WriteBatch) copy each page they touch to a statement journal;
   // on disk that was a pwrite per page, a fifth of a sandbox send's CPU.
   sqlite.pragma('temp_store = MEMORY');

@@ -291,6 +291,11 @@ export const migrations: Record<string, Migration> = {
       await sql`ALTER TABLE webhooks ADD COLUMN include_media INTEGER NOT NULL DEFAULT 0`.execute(db);
     },
   },
+  '0014-growth-claims': {
+    // PostgreSQL's claim function looks an outcome's delivery up by id (pg/migrations.ts); SQLite has no such
+    // function (its outcome is one UPDATE by primary key), so nothing changes here: the name keeps both lists one.
+    async up() {},
+  },
   '0015-baileys-retention': {
     // History retention prunes the Baileys engine's stored messages by age across sessions (a history sync
     // stores old messages after new ones, so the order they were stored in says nothing of their age).

@@ -381,8 +381,13 @@ export class PgSandboxStore implements SandboxStore {
   }
 
   async messages(sessionId: string, chatId: string, limit: number, beforeSeq: number | null): Promise<EngineMessage[]> {
+    // The page's seqs first, from sandbox_messages_chat alone (an index-only scan), then their rows. As one
+    // statement the planner walked the primary key down from the newest message of all, filtering by chat: for
+    // a chat holding much of the table that looked as cheap, and it read every message written since the chat's
+    // last one (the growth bench's newest page: 2.5 -> 4.5 ms of CPU with 5,000 other messages above it).
     const rows = await this.read<MessageRow>(
-      'SELECT * FROM sandbox_messages WHERE session_id = $1 AND chat_id = $2 AND seq < $3 ORDER BY seq DESC LIMIT $4',
+      `SELECT * FROM sandbox_messages WHERE seq = ANY (ARRAY(SELECT seq FROM sandbox_messages
+         WHERE session_id = $1 AND chat_id = $2 AND seq < $3 ORDER BY seq DESC LIMIT $4)) ORDER BY seq DESC`,
       [sessionId, chatId, beforeSeq ?? Number.MAX_SAFE_INTEGER, limit],
     );
     return rows.reverse().map(toEngineMessage);

@@ -335,6 +335,65 @@ export const pgMigrations: Record<string, Migration> = {
       await sql`ALTER TABLE webhooks ADD COLUMN include_media integer NOT NULL DEFAULT 0`.execute(db);
     },
   },
+  // The outbox's claim function again (0012), one statement changed: an attempt's outcome finds its delivery by id
+  // only. With `d.status = 'PENDING'` as an index condition, the planner walked webhook_deliveries_due over every
+  // pending delivery and matched ids in a join filter: statistics taken while nothing was pending put that walk
+  // at one row, and a backlog (a receiver down for an hour) does not reach ANALYZE's threshold on a table of
+  // millions of completed deliveries. Behind coalesce() the state is tested on the row found, not searched by.
+  '0014-growth-claims': {
+    async up(db: Kysely<any>) {
+      await sql`CREATE OR REPLACE FUNCTION wa_gateway_claim_deliveries(
+          done_ids text[], done_status text[], done_next bigint[], done_at bigint[], done_code integer[], done_error text[],
+          release_ids text[], p_node text, p_now bigint, p_per_webhook integer, p_lease_ms bigint, p_take boolean)
+        RETURNS SETOF webhook_deliveries LANGUAGE plpgsql AS $fn$
+        DECLARE
+          locked text[];
+          db_now bigint := (extract(epoch FROM statement_timestamp()) * 1000)::bigint;
+        BEGIN
+          IF cardinality(done_ids) > 0 THEN
+            UPDATE webhook_deliveries d SET attempts = d.attempts + 1,
+              schedule_step = CASE WHEN v.status = 'PENDING' THEN d.schedule_step + 1 ELSE d.schedule_step END,
+              status = v.status, next_attempt_at = v.next_at, last_attempt_at = v.at, last_status_code = v.code,
+              last_error = v.error, completed_at = CASE WHEN v.status = 'PENDING' THEN NULL ELSE v.at END,
+              claimed_by = NULL, claimed_until = NULL
+            FROM unnest(done_ids, done_status, done_next, done_at, done_code, done_error) AS v (id, status, next_at, at, code, error)
+            WHERE d.id = v.id AND coalesce(d.status, '') = 'PENDING';
+          END IF;
+          IF cardinality(release_ids) > 0 THEN
+            UPDATE webhook_deliveries SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = p_node AND id = ANY (release_ids);
+          END IF;
+          IF NOT p_take THEN
+            RETURN;
+          END IF;
+          -- The ORDER BY keeps this on webhook_deliveries_due_by_webhook (as an EXISTS it was planned as a scan
+          -- of the table, completed deliveries included).
+          SELECT coalesce(array_agg(w.id), '{}') INTO locked FROM (
+            SELECT w.id FROM webhooks w WHERE w.enabled = 1 AND (SELECT d.next_attempt_at FROM webhook_deliveries d
+              WHERE d.webhook_id = w.id AND d.status = 'PENDING' AND d.next_attempt_at <= p_now
+                AND (d.claimed_until IS NULL OR d.claimed_until < db_now)
+              ORDER BY d.webhook_id, d.status, d.next_attempt_at LIMIT 1) IS NOT NULL
+            FOR NO KEY UPDATE OF w SKIP LOCKED) w;
+          IF cardinality(locked) = 0 THEN
+            RETURN;
+          END IF;
+          RETURN QUERY
+            WITH mine AS (
+              SELECT w.id, p_per_webhook - (SELECT count(*) FROM webhook_deliveries a WHERE a.webhook_id = w.id
+                AND a.claimed_by IS NOT NULL AND a.claimed_until >= db_now AND a.status = 'PENDING')::integer AS free
+              FROM unnest(locked) AS w (id)),
+            pick AS (
+              SELECT d.id, mine.free, row_number() OVER (PARTITION BY mine.id ORDER BY d.next_attempt_at, d.created_at, d.id) AS n
+              FROM mine CROSS JOIN LATERAL (SELECT d.id, d.next_attempt_at, d.created_at FROM webhook_deliveries d
+                WHERE d.webhook_id = mine.id AND d.status = 'PENDING' AND d.next_attempt_at <= p_now
+                  AND (d.claimed_until IS NULL OR d.claimed_until < db_now)
+                ORDER BY d.next_attempt_at, d.created_at, d.id LIMIT p_per_webhook FOR NO KEY UPDATE OF d SKIP LOCKED) d
+              WHERE mine.free > 0)
+            UPDATE webhook_deliveries d SET claimed_by = p_node, claimed_until = db_now + p_lease_ms
+            FROM pick WHERE d.id = pick.id AND pick.n <= pick.free RETURNING d.*;
+        END
+        $fn$`.execute(db);
+    },
+  },
   '0015-baileys-retention': {
     async up(db: Kysely<any>) {
       await sql`CREATE INDEX baileys_messages_age ON baileys_messages (timestamp)`.execute(db);
