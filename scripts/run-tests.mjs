@@ -10,6 +10,7 @@ import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } fr
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import pg from 'pg';
+import { buildTests } from './test-build.mjs';
 
 function find(dir) {
   const out = [];
@@ -66,6 +67,13 @@ if (files.length === 0) {
 const pgFiles = files.filter((f) => !(f in NOT_STORAGE) && STORES.test(readFileSync(f, 'utf8')));
 
 const scratch = mkdtempSync(join(tmpdir(), 'wa-gateway-test-run-'));
+// The run's JavaScript (scripts/test-build.mjs): test files run from it, spawned servers from its bundle.
+const built = await buildTests(process.cwd(), join('.test-build', `run-${process.pid}`));
+const removeBuilt = () => rmSync(built.dir, { recursive: true, force: true });
+process.on('exit', removeBuilt);
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
+const compiled = (file) => join(built.dir, file).replace(/\.ts$/, '.js');
+const source = (file) => relative(built.dir, file).replace(/\.js$/, '.ts');
 const COUNTS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'];
 
 /** One `node --test` run over `list`; returns its exit status, the runner's own counts and the skips. */
@@ -77,9 +85,9 @@ function pass(name, list, env) {
     `--test-reporter=${new URL('./skip-reporter.mjs', import.meta.url).href}`,
     `--test-reporter-destination=${skipsFile}`,
   ];
-  const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...reporters, ...list], {
+  const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...reporters, ...list.map(compiled)], {
     stdio: 'inherit',
-    env: { ...process.env, NODE_ENV: 'test', ...env },
+    env: { ...process.env, NODE_ENV: 'test', WA_TEST_BUNDLE: built.bundle, ...env },
   });
   let lines = [];
   try {
@@ -89,7 +97,8 @@ function pass(name, list, env) {
   }
   const counts = {};
   for (const line of lines) if (line.count) counts[line.count] = (counts[line.count] ?? 0) + line.n;
-  return { name, files: list.length, status: result.status ?? 1, counts, skips: lines.filter((line) => !line.count) };
+  const skips = lines.filter((line) => !line.count).map((line) => ({ ...line, file: line.file && source(line.file.replace(/^file:\/\//, '')) }));
+  return { name, files: list.length, status: result.status ?? 1, counts, skips };
 }
 
 /** Why PostgreSQL cannot take the second pass, or null. */
@@ -147,6 +156,7 @@ if (prepare) {
   console.log(readFileSync(prepare.log, 'utf8').trim());
 }
 rmSync(scratch, { recursive: true, force: true });
+removeBuilt();
 
 // The closing lines: each pass's counts, every skip with its reason (the spec reporter showed them where they
 // happened; here nobody misses them), then the totals of both passes in the spec reporter's own form.

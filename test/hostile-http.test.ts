@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { CREATE, SCAN, startServer, tempDir, waitFor, type TestServer } from './helpers/app.js';
 import { ADMIN_KEY, gqlAs, withKey } from './helpers/auth.js';
-import { root, spawnServer, type ServerProcess } from './helpers/process.js';
+import { root, SERVER_ENTRY, spawnServer, type ServerProcess } from './helpers/process.js';
 
 // The HTTP boundary under hostile input (issue: hostile input): big bodies, cross-site requests, foreign hosts,
 // malformed requests, and errors nobody caught. Servers that a hang or crash would take down run as child processes.
@@ -427,7 +427,7 @@ describe('hostile HTTP: malformed requests get a clear error, never a stack trac
 
 describe('hostile HTTP: an error no handler caught (a child process)', () => {
   it('is logged with its kind, counted in /metrics, and the server keeps serving', async () => {
-    const server = await spawnServer(['--port', '0', '--data-dir', tempDir()], {}, 60_000, ['--import', 'tsx', '--import', './test/fixtures/hostile/uncaught-on-signal.mjs', 'src/main.ts']);
+    const server = await spawnServer(['--port', '0', '--data-dir', tempDir()], {}, 60_000, ['--import', './test/fixtures/hostile/uncaught-on-signal.mjs', ...SERVER_ENTRY]);
     try {
       server.child.kill('SIGUSR2');
       const metrics = await waitFor(async () => {

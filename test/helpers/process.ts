@@ -39,7 +39,11 @@ export interface ServerProcess {
   exited: Promise<number | string>;
 }
 
-const FROM_SOURCE = ['--import', 'tsx', 'src/main.ts'];
+/**
+ * How a test starts the server: under `npm test`, the bundle the runner made of src/main.ts (WA_TEST_BUNDLE;
+ * scripts/test-build.mjs says why); run by hand, the source through tsx.
+ */
+export const SERVER_ENTRY: string[] = process.env.WA_TEST_BUNDLE ? [process.env.WA_TEST_BUNDLE] : ['--import', 'tsx', 'src/main.ts'];
 
 /**
  * DATABASE_URL for a server on `args`/`env`: with WA_TEST_STORE=postgres the database of its data dir (the
@@ -55,7 +59,7 @@ export async function storageEnv(args: string[], env: NodeJS.ProcessEnv = {}): P
 }
 
 /** Runs src/main.ts (or `entry`, e.g. the bundle) in a real child process and waits until it prints its URL. */
-export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000, entry: string[] = FROM_SOURCE): Promise<ServerProcess> {
+export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000, entry: string[] = SERVER_ENTRY): Promise<ServerProcess> {
   const storage = await storageEnv(args, env);
   const child = track(
     spawn(process.execPath, [...entry, ...args], {
@@ -91,7 +95,7 @@ export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, t
 
 /** Runs src/main.ts to completion (for start-up errors); returns exit code and output. */
 export function runMain(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+  const child = spawn(process.execPath, [...SERVER_ENTRY, ...args], {
     cwd: root,
     env: { ...process.env, DATABASE_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
