@@ -34,10 +34,32 @@ function tsFiles(dir) {
   return out;
 }
 
+function readdirSafe(dir) {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
 /** Builds the run's JavaScript into `<root>/<dir>`; returns the folder and the bundle's path. */
 export async function buildTests(root, dir) {
   const out = join(root, dir);
   rmSync(out, { recursive: true, force: true });
+  // What a killed run left behind (its folder is named after its process id).
+  for (const name of readdirSafe(dirname(out))) {
+    const pid = Number(/^run-(\d+)$/.exec(name)?.[1]);
+    if (pid && !alive(pid)) rmSync(join(dirname(out), name), { recursive: true, force: true });
+  }
   const tsconfigRaw = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8'));
   const files = SOURCES.flatMap((d) => tsFiles(join(root, d)));
   await Promise.all(
