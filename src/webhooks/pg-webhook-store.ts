@@ -376,11 +376,16 @@ export class PgWebhookStore implements WebhookRepo {
     return (results[2]!.rows as WebhookDeliveriesTable[]).map(toDelivery);
   }
 
-  /** Extends this server's claims on deliveries still in flight (attempts may outlast a lease). */
+  /**
+   * Extends this server's claims on deliveries still in flight (attempts may outlast a lease). The state is tested
+   * behind coalesce() on the rows found by id, as in the claim function (migration 0014): as an index condition the
+   * planner could walk webhook_deliveries_due over every pending delivery.
+   */
   async renewClaims(nodeId: string, ids: string[], leaseMs: number): Promise<void> {
     if (ids.length === 0) return;
     await this.store.pool.query(
-      inlineParams(`UPDATE webhook_deliveries SET claimed_until = ${DB_NOW_MS} + $1 WHERE claimed_by = $2 AND status = 'PENDING' AND id = ANY `, [leaseMs, nodeId]) + textArray(ids),
+      inlineParams(`UPDATE webhook_deliveries SET claimed_until = ${DB_NOW_MS} + $1 WHERE claimed_by = $2 AND coalesce(status, '') = 'PENDING' AND id = ANY `, [leaseMs, nodeId]) +
+        textArray(ids),
     );
   }
 
