@@ -91,7 +91,7 @@ describe('cross-node stream: only committed events leave', () => {
     const sub = bus.subscribe('s1', (e) => (e.type === 'MESSAGE' ? e.message.body : undefined));
     const reading = (async () => {
       for await (const body of sub) {
-        seen.push(body);
+        seen.push(String(body));
         if (body === 'c') return;
       }
     })();
