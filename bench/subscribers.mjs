@@ -8,6 +8,7 @@
 // as much CPU per delivery as the server spends, on the same two cores. "wsUrls" (instead of "wsUrl"): the
 // subscribers spread over several nodes of a cluster, subscriber i on wsUrls[i % n]; "remoteFrom": the index of
 // the first URL of a node that does not drive the session (those before it do), for the cross-node percentiles.
+// "oneInFlight": each event injected once the one before reached every subscriber (latency without queueing).
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
@@ -128,8 +129,13 @@ if (held) {
 process.stdout.write(`${JSON.stringify({ ready: true, held, warm, errors })}\n`);
 
 const start = performance.now();
-for (let k = 0; k < o.events; k++) await inject(`ev:${k}:${performance.now()}`);
 const total = o.subscribers * o.events;
+for (let k = 0; k < o.events; k++) {
+  await inject(`ev:${k}:${performance.now()}`);
+  // "oneInFlight": the next event only once every subscriber has this one, so each latency is the event's own
+  // way through, not the queue of those injected before it (the injector would otherwise run ahead of delivery).
+  if (o.oneInFlight) await until(() => deliveries >= (k + 1) * o.subscribers, 10_000);
+}
 await until(() => deliveries >= total, 30_000);
 
 const got = latencies.subarray(0, deliveries).sort();
@@ -138,7 +144,7 @@ const pctOf = (xs, p) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor((p /
 const pct = (p) => pctOf(got, p);
 const seconds = (lastDelivery - start) / 1000;
 process.stdout.write(
-  `${JSON.stringify({ subscribers: o.subscribers, events: o.events, client: o.client ?? 'lean', held, expected: total, deliveries, perSecond: deliveries / seconds, p50: pct(50), p99: pct(99), errors, ...(o.remoteFrom !== undefined ? { remoteDeliveries, remoteP50: pctOf(remote, 50), remoteP99: pctOf(remote, 99) } : {}) })}\n`,
+  `${JSON.stringify({ subscribers: o.subscribers, events: o.events, client: o.client ?? 'lean', oneInFlight: Boolean(o.oneInFlight), held, expected: total, deliveries, perSecond: deliveries / seconds, p50: pct(50), p99: pct(99), errors, ...(o.remoteFrom !== undefined ? { remoteDeliveries, remoteP50: pctOf(remote, 50), remoteP99: pctOf(remote, 99) } : {}) })}\n`,
 );
 await Promise.allSettled(clients.map((c) => c.dispose()));
 process.exit(0);

@@ -211,14 +211,13 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
           sendQueue: () => messaging.sendQueue,
           logger,
           maxBodyBytes: config.http.maxBodyBytes,
+          // Without Redis no node announces its webhook changes: each looks whether the registry changed, every beat.
+          everyBeat:
+            !redis && webhookStore instanceof PgWebhookStore
+              ? () => webhookStore.refreshIfChanged().catch((error: unknown) => logger.warn('webhooks not reloaded', { err: String(error) }))
+              : undefined,
         })
       : null;
-  // Without Redis no node announces its webhook changes: each looks whether the registry changed, every beat.
-  const webhookPoll =
-    cluster && !redis && webhookStore instanceof PgWebhookStore
-      ? setInterval(() => void webhookStore.refreshIfChanged().catch((error: unknown) => logger.warn('webhooks not reloaded', { err: String(error) })), cluster.tickMs)
-      : null;
-  webhookPoll?.unref();
   if (cluster) {
     sessions.attachCluster(cluster);
     metrics.countsFrom('wa_gateway_cluster_events_total', 'Cluster: engine calls forwarded to other nodes, internal requests made, sessions acquired, leases lost, calls retried at a new owner', 'kind', () => ({ ...cluster.counters }));
@@ -504,7 +503,6 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
         await sessions.stopAll();
         await redis?.close();
         detachWebhooks();
-        if (webhookPoll) clearInterval(webhookPoll);
         await webhookWorker.stop();
         await engines.closeAll();
         pruner.stop();

@@ -22,6 +22,7 @@ const INJECT = 'mutation($s: String!, $body: String!) { sandboxInjectMessage(ses
 const SUB = 'subscription($s: String!) { message(sessionId: $s) { body fromMe } }';
 const REGISTER = 'mutation($input: RegisterWebhookInput!) { registerWebhook(input: $input) { webhook { id } } }';
 const UPDATE = 'mutation($input: UpdateWebhookInput!) { updateWebhook(input: $input) { id events } }';
+const HOOKS = 'query($s: String!) { session(sessionId: $s) { webhooks { id } } }';
 const REMOVE = 'mutation($s: String!, $id: ID!) { removeWebhook(sessionId: $s, webhookId: $id) { removed } }';
 const ECHO_BOT = '15550000001@c.us';
 
@@ -109,7 +110,11 @@ describe('cluster: three nodes on PostgreSQL leases and Redis events', async () 
       webhooks.set(s, registerWebhook.webhook.id);
     }
     // Changed through the other non-owner: the owner must deliver messages (its registry follows an edit made elsewhere).
-    for (const [s, id] of webhooks) await setup(wsNode, UPDATE, { input: { sessionId: s, webhookId: id, events: ['MESSAGE'] } });
+    // That node learns of the registration from its announcement (Redis), moments after it was answered.
+    for (const [s, id] of webhooks) {
+      await waitFor(async () => (await wsNode.gqlOk(HOOKS, { s })).session.webhooks.some((w: { id: string }) => w.id === id), 5000, `${wsId} to know the webhook of ${s}`);
+      await setup(wsNode, UPDATE, { input: { sessionId: s, webhookId: id, events: ['MESSAGE'] } });
+    }
     const subs = new Map(watched.map((s) => [s, collect<{ message: { body: string; fromMe: boolean } }>(subNode.ws(), SUB, { s })]));
     const sockets1 = new Map(await Promise.all(watched.map(async (s) => [s, await legacy(wsNode, s)] as const)));
     const received = (s: string) => subs.get(s)!.values.filter((v) => !v.message.fromMe).map((v) => v.message.body);

@@ -44,6 +44,8 @@ export interface ClusterNodeOptions {
   sendQueue: () => SendQueue;
   logger: Logger;
   maxBodyBytes: number;
+  /** Runs at every beat, lease or not (without Redis: whether the webhook registry changed on another node). */
+  everyBeat?: () => Promise<void>;
 }
 
 interface SessionRowPg {
@@ -92,6 +94,7 @@ export class ClusterNode implements ClusterHooks {
   private timer: NodeJS.Timeout | null = null;
   private watchdog: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
+  private following: Promise<void> | null = null;
   private readonly urls = new Map<string, string>();
   private readonly remotes = new Map<string, EngineSession>();
   private readonly queues = new Map<string, PendingCall[]>();
@@ -125,6 +128,7 @@ export class ClusterNode implements ClusterHooks {
     if (this.timer) clearInterval(this.timer);
     if (this.watchdog) clearTimeout(this.watchdog);
     await this.ticking?.catch(() => undefined);
+    await this.following;
     if (!this.alive) return;
     await this.o.sessions.release();
     await this.o.batch.committed().catch(() => undefined);
@@ -210,6 +214,7 @@ export class ClusterNode implements ClusterHooks {
 
   /** One beat: renew (or join again), take orphaned sessions, refresh the view of the others'. */
   tick(): Promise<void> {
+    this.follow();
     if (this.ticking || this.stopping) return this.ticking ?? Promise.resolve();
     this.ticking = (async () => {
       try {
@@ -225,6 +230,17 @@ export class ClusterNode implements ClusterHooks {
       }
     })();
     return this.ticking;
+  }
+
+  /** The beat's other task (everyBeat): never in the lease's way, so not awaited, and skipped while the last one runs. */
+  private follow(): void {
+    if (!this.o.everyBeat || this.stopping || this.following) return;
+    this.following = this.o
+      .everyBeat()
+      .catch((error: unknown) => this.o.logger.warn('cluster: beat task failed', { nodeId: this.nodeId, err: String(error) }))
+      .finally(() => {
+        this.following = null;
+      });
   }
 
   private async renew(): Promise<void> {

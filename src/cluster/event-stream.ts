@@ -20,7 +20,7 @@ export interface EventStreamOptions {
   sessions: RemoteSessionView;
   /** Whether this node owns a session, so its events go to the stream (the cluster's leases decide; default: it runs here). */
   ownsSession: (sessionId: string) => boolean;
-  /** Resolves once the writes made so far are committed: an event is appended after what it reports is stored. */
+  /** Resolves once the writes made so far are committed, rejects when they failed: an event is appended after what it reports is stored, and never when that failed. */
   committed: () => Promise<void>;
   /** Entries the stream keeps (XADD MAXLEN ~): how far behind a reader may fall and still catch up. */
   maxLen?: number;
@@ -42,6 +42,35 @@ export interface EventStreamCounters {
   dropped: number;
   /** Events of a session this node drives, made by another node after this one took the session (not passed on). */
   stale: number;
+  /** Events of this node whose writes did not commit: never appended. */
+  uncommitted: number;
+}
+
+/** The commit of the writes queued up to a group of events' publication. */
+class CommitMark {
+  outcome: 'waiting' | 'committed' | 'failed' = 'waiting';
+  private resolve!: () => void;
+  /** Resolves (never rejects) once the outcome is known. */
+  readonly settled = new Promise<void>((resolve) => (this.resolve = resolve));
+
+  follow(commit: Promise<void>): void {
+    commit.then(
+      () => this.settle('committed'),
+      () => this.settle('failed'),
+    );
+  }
+
+  private settle(outcome: 'committed' | 'failed'): void {
+    this.outcome = outcome;
+    this.resolve();
+  }
+}
+
+interface PendingEvent {
+  seq: number;
+  json: string;
+  mark: CommitMark;
+  counted?: boolean;
 }
 
 /**
@@ -53,13 +82,14 @@ export interface EventStreamCounters {
  * was lost may be made twice, and readers drop the repeat by (run, sequence number).
  */
 export class EventStream {
-  readonly counters: EventStreamCounters = { appended: 0, received: 0, duplicates: 0, dropped: 0, stale: 0 };
+  readonly counters: EventStreamCounters = { appended: 0, received: 0, duplicates: 0, dropped: 0, stale: 0, uncommitted: 0 };
   /** Milliseconds from an entry's append to its republication here, for the last entry read. */
   lagMs = 0;
   private readonly key: string;
   private readonly maxLen: number;
   private readonly maxBuffered: number;
-  private pending: { seq: number; json: string }[] = [];
+  private pending: PendingEvent[] = [];
+  private openMark: CommitMark | null = null;
   private head = 0;
   private seq = 0;
   private flushing = false;
@@ -108,7 +138,16 @@ export class EventStream {
   }
 
   private enqueue(event: BusEvent): void {
-    this.pending.push({ seq: ++this.seq, json: JSON.stringify(event) });
+    let mark = this.openMark;
+    if (!mark) {
+      const opened = (mark = this.openMark = new CommitMark());
+      // After the publish that got here, so the writes of its other listeners (the webhook outbox) count too.
+      queueMicrotask(() => {
+        this.openMark = null;
+        opened.follow(this.o.committed());
+      });
+    }
+    this.pending.push({ seq: ++this.seq, json: JSON.stringify(event), mark });
     if (this.buffered > this.maxBuffered) {
       this.head++;
       this.counters.dropped++;
@@ -124,19 +163,36 @@ export class EventStream {
     this.flushing = true;
     try {
       while (this.buffered > 0 && !this.closed) {
-        // The events of this turn were published before their writes commit; Redis gets them after.
-        await this.o.committed().catch(() => undefined);
-        const batch = this.pending.slice(this.head, this.head + BATCH);
-        const pipe = this.o.link.commands.pipeline();
-        for (const item of batch) {
-          pipe.xadd(this.key, 'MAXLEN', '~', String(this.maxLen), '*', 'o', this.o.link.nodeId, 'b', this.o.link.boot, 's', String(item.seq), 'e', item.json);
+        // Events are published before their writes commit; Redis gets them once those are committed, and never
+        // when they failed (the owner's own subscribers saw them, no other node does).
+        await this.pending[this.head]!.mark.settled;
+        const batch: PendingEvent[] = [];
+        let examined = this.head;
+        while (examined < this.pending.length && batch.length < BATCH) {
+          const item = this.pending[examined]!;
+          if (item.mark.outcome === 'waiting') break;
+          if (item.mark.outcome === 'committed') batch.push(item);
+          else if (!item.counted) {
+            item.counted = true;
+            this.counters.uncommitted++;
+          }
+          examined++;
         }
-        const results = (await pipe.exec().catch(() => null)) ?? [];
+        // The head was dropped meanwhile (buffer full) and the new one is not settled yet.
+        if (examined === this.head) continue;
+        const skippedUpTo = this.pending[examined - 1]!.seq;
         let ok = 0;
-        while (ok < batch.length && results[ok] && !results[ok]![0]) ok++;
+        if (batch.length > 0) {
+          const pipe = this.o.link.commands.pipeline();
+          for (const item of batch) {
+            pipe.xadd(this.key, 'MAXLEN', '~', String(this.maxLen), '*', 'o', this.o.link.nodeId, 'b', this.o.link.boot, 's', String(item.seq), 'e', item.json);
+          }
+          const results = (await pipe.exec().catch(() => null)) ?? [];
+          while (ok < batch.length && results[ok] && !results[ok]![0]) ok++;
+        }
         // Entries dropped meanwhile (buffer full) moved head already; skip only what is still ahead of it.
-        const appendedUpTo = batch[ok - 1]?.seq ?? 0;
-        while (this.head < this.pending.length && this.pending[this.head]!.seq <= appendedUpTo) this.head++;
+        const doneUpTo = ok === batch.length ? skippedUpTo : (batch[ok - 1]?.seq ?? 0);
+        while (this.head < this.pending.length && this.pending[this.head]!.seq <= doneUpTo) this.head++;
         this.counters.appended += ok;
         if (this.head > 4096 && this.head * 2 > this.pending.length) {
           this.pending = this.pending.slice(this.head);

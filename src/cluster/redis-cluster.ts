@@ -64,6 +64,8 @@ export class RedisCluster {
       committed: o.committed,
     });
     await this.stream.start();
+    // This node's subscribers get its events after their commit, as the other nodes do (see holdSubscribers).
+    o.bus.holdSubscribers(o.committed);
     const keys = o.apiKeys;
     this.broadcasts.push(new ChangeBroadcast(this.link, { channel: 'api-keys', what: 'API keys', reload: () => keys.reload(), onChanged: (send) => keys.onChanged(send) }, this.logger));
     const webhooks = o.webhooks;
@@ -107,7 +109,7 @@ export class RedisCluster {
     });
     new Counter({
       name: 'wa_gateway_redis_stream_events_total',
-      help: 'Cross-node events: appended by this node, received from other nodes, repeats dropped, dropped unsent (buffer full), stale (of a session this node drives, made elsewhere after this node took it)',
+      help: 'Cross-node events: appended by this node, received from other nodes, repeats dropped, dropped unsent (buffer full), stale (of a session this node drives, made elsewhere after this node took it), uncommitted (of this node, whose writes failed: never appended)',
       labelNames: ['outcome'],
       registers,
       collect() {
@@ -119,6 +121,7 @@ export class RedisCluster {
         this.inc({ outcome: 'duplicate' }, c.duplicates);
         this.inc({ outcome: 'dropped' }, c.dropped);
         this.inc({ outcome: 'stale' }, c.stale);
+        this.inc({ outcome: 'uncommitted' }, c.uncommitted);
       },
     });
     new Gauge({

@@ -82,12 +82,49 @@ export function isRemote(event: BusEvent): boolean {
  */
 export class EventBus {
   private readonly listeners = new Map<string, Set<Listener>>();
+  private gate: (() => Promise<unknown>) | null = null;
+  /** The hold of the events published in this stretch of synchronous code (see holdSubscribers). */
+  private holding: Hold | null = null;
+  /** The hold the event being dispatched belongs to. */
+  private dispatching: Hold | null = null;
+  private released: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly logger: Logger) {}
 
+  /**
+   * From now on subscriptions (subscribe()) get this node's own events once `gate()`, asked just after they were
+   * published, settles: with `committed` of the write batch, once what the events report is stored (or failed to
+   * be). Listeners still run at once. A cluster node on Redis does this, so its subscribers see an event when the
+   * other nodes can (it goes to them after the commit), and so the fan-out to its subscribers runs after the
+   * commit and the append to the stream, not in front of them: the commit would otherwise wait for the whole
+   * fan-out, and every other node with it. Events read from other nodes are not held.
+   */
+  holdSubscribers(gate: () => Promise<unknown>): void {
+    this.gate = gate;
+  }
+
   publish(event: BusEvent): void {
-    this.dispatch(this.listeners.get(event.sessionId), event);
-    this.dispatch(this.listeners.get(ALL), event);
+    this.dispatching = this.gate && !remoteEvents.has(event) ? this.hold() : null;
+    try {
+      this.dispatch(this.listeners.get(event.sessionId), event);
+      this.dispatch(this.listeners.get(ALL), event);
+    } finally {
+      this.dispatching = null;
+    }
+  }
+
+  private hold(): Hold {
+    if (this.holding) return this.holding;
+    const hold = (this.holding = new Hold());
+    // After the publishing code has run on, so the writes it queues after publish() count too.
+    queueMicrotask(() => {
+      this.holding = null;
+      const settled = this.gate!().then(noop, noop);
+      // In publication order; a turn later, so what the same commit releases elsewhere (the answer to the
+      // request, the append to the cluster's stream) is written first.
+      this.released = Promise.all([this.released, settled]).then(() => void setImmediate(() => hold.release()));
+    });
+    return hold;
   }
 
   /** An event of a session owned by another node, read from the cluster's stream: delivered like a local one, marked remote. */
@@ -131,7 +168,7 @@ export class EventBus {
     const stream = new EventStream<T>(options.initial ?? []);
     stream.off = this.listen(sessionId, (event) => {
       const value = map(event);
-      if (value !== undefined) stream.push(value);
+      if (value !== undefined) stream.push(value, this.dispatching);
     });
     return stream;
   }
@@ -145,6 +182,23 @@ export class EventBus {
 
 /** Most events a subscriber may fall behind by; past it the stream ends rather than hold memory without bound. */
 const MAX_QUEUED = 10_000;
+
+const noop = () => undefined;
+
+/** Values pushed into streams and held back until released together (see EventBus.holdSubscribers). */
+class Hold {
+  private readonly streams: EventStream<unknown>[] = [];
+  private readonly upTo: number[] = [];
+
+  add(stream: EventStream<unknown>, upTo: number): void {
+    this.streams.push(stream);
+    this.upTo.push(upTo);
+  }
+
+  release(): void {
+    for (let i = 0; i < this.streams.length; i++) this.streams[i]!.release(this.upTo[i]!);
+  }
+}
 
 /**
  * `source`'s values passed through `fn` as they are read, when `source` is a bus stream not mapped yet: the
@@ -164,6 +218,10 @@ class EventStream<T> implements BusStream<T> {
   private ends: (() => void)[] = [];
   private queue: T[];
   private head = 0;
+  /** Counts since the start: values pushed, read, and released (readable once held ones are let go). */
+  private pushed: number;
+  private taken = 0;
+  private released: number;
   private resolveRead: ((result: IteratorResult<T>) => void) | null = null;
   private rejectRead: (error: unknown) => void = () => undefined;
   private read: ((value: T) => unknown) | null = null;
@@ -171,6 +229,7 @@ class EventStream<T> implements BusStream<T> {
 
   constructor(initial: T[]) {
     this.queue = [...initial];
+    this.pushed = this.released = this.queue.length;
   }
 
   get mapped(): boolean {
@@ -182,11 +241,13 @@ class EventStream<T> implements BusStream<T> {
     return this as unknown as AsyncIterableIterator<V>;
   }
 
-  push(value: T): void {
+  /** `hold`: the value waits to be released with it (see EventBus.holdSubscribers). */
+  push(value: T, hold: Hold | null = null): void {
     if (this.ended) return;
-    if (this.resolveRead) {
+    if (!hold && this.resolveRead && this.head === this.queue.length) {
       const resolve = this.resolveRead;
       this.resolveRead = null;
+      this.pushed = this.taken = this.released = this.pushed + 1;
       this.hand(value, resolve, this.rejectRead);
       return;
     }
@@ -195,6 +256,29 @@ class EventStream<T> implements BusStream<T> {
       return;
     }
     this.queue.push(value);
+    this.pushed++;
+    if (hold) hold.add(this as EventStream<unknown>, this.pushed);
+    else this.release(this.pushed);
+  }
+
+  /** The values pushed up to the `upTo`th may be read. */
+  release(upTo: number): void {
+    if (upTo <= this.released) return;
+    this.released = upTo;
+    if (!this.resolveRead || this.taken >= this.released || this.head >= this.queue.length) return;
+    const resolve = this.resolveRead;
+    this.resolveRead = null;
+    this.hand(this.take(), resolve, this.rejectRead);
+  }
+
+  private take(): T {
+    const value = this.queue[this.head++]!;
+    this.taken++;
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    }
+    return value;
   }
 
   private hand(value: T, resolve: (result: IteratorResult<T>) => void, reject: (error: unknown) => void): void {
@@ -213,11 +297,14 @@ class EventStream<T> implements BusStream<T> {
   end(): void {
     if (this.ended) return;
     this.ended = true;
+    // What is queued is still read, held or not.
+    this.released = this.pushed;
     this.off();
     if (this.resolveRead) {
       const resolve = this.resolveRead;
       this.resolveRead = null;
-      resolve({ value: undefined, done: true });
+      if (this.head < this.queue.length) this.hand(this.take(), resolve, this.rejectRead);
+      else resolve({ value: undefined, done: true });
     }
     const ends = this.ends;
     this.ends = [];
@@ -230,12 +317,8 @@ class EventStream<T> implements BusStream<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.head < this.queue.length) {
-      const value = this.queue[this.head++]!;
-      if (this.head === this.queue.length) {
-        this.queue = [];
-        this.head = 0;
-      }
+    if (this.taken < this.released && this.head < this.queue.length) {
+      const value = this.take();
       if (!this.read) return Promise.resolve({ value, done: false });
       return new Promise((resolve, reject) => this.hand(value, resolve, reject));
     }
@@ -247,9 +330,10 @@ class EventStream<T> implements BusStream<T> {
   }
 
   return(): Promise<IteratorResult<T>> {
-    this.end();
     this.queue = [];
     this.head = 0;
+    this.taken = this.pushed;
+    this.end();
     return Promise.resolve({ value: undefined, done: true });
   }
 
