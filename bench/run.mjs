@@ -562,14 +562,10 @@ async function growthRows(onPg = false) {
       const runs = apps.map(() => []);
       for (let rep = 0; rep < GROWTH_REPS; rep++) {
         for (const [k, g] of apps.entries()) {
-          // What the last run wrote is checkpointed before this one's CPU is counted; the server's CPU meanwhile,
-          // with no request, is its background work (ms per second), shown beside the row.
-          const idle = await g.cpuSample();
-          await sleep(500);
-          const idleMsPerS = (await g.cpuSince(idle)) / 0.5;
+          await sleep(500); // what the last run wrote is checkpointed before this one's CPU is counted
           const cpu = await g.cpuSample();
           const r = await load({ ...o.target(g), duration: GROWTH_SECONDS });
-          runs[k].push({ ...r, idleMsPerS, cpuMs: (await g.cpuSince(cpu)) / Math.max(1, r.requests) });
+          runs[k].push({ ...r, cpuMs: (await g.cpuSince(cpu)) / Math.max(1, r.requests) });
         }
       }
       rows.push(growthRow(o.name, runs));
@@ -616,7 +612,6 @@ function growthRow(name, runs) {
     ratios: runs.map((rs) => median(rs.map((r, rep) => runs[0][rep].cpuMs / r.cpuMs))),
     // Each repetition's speed ratio at each size, in the order run: how far one run strays from the others.
     repRatios: runs.map((rs) => rs.map((r, rep) => runs[0][rep].cpuMs / r.cpuMs)),
-    idlePerSize: runs.map((rs) => (rs[0]?.idleMsPerS === undefined ? null : median(rs.map((r) => r.idleMsPerS)))),
     errors: runs.flat().reduce((n, r) => n + r.errors + r.non2xx, 0),
   };
 }
