@@ -1,6 +1,7 @@
 // wa-gateway benchmarks: the real server against a bare node:http ceiling and a stock yoga + Pothos peer, all in
 // child processes, load from another child (autocannon). Writes bench/REPORT.md.
 // Usage: npm run bench [-- --quick] [-- --only a,c,g] [-- --growth] [-- --database-url postgres://... | none]
+//   [-- --growth-reps N] [-- --growth-ops newest,deep] ((i): repetitions, default 3; only the operations whose name contains one of these)
 // (c) and (f) also run on PostgreSQL, in the same run: each benchmarked server gets a database of its own,
 // created on the server of --database-url (default BENCH_DATABASE_URL, else the local postgres://root@127.0.0.1:5432/test)
 // and dropped afterwards; `--database-url none` leaves those rows out. `--only c-pg,f-pg` runs the PostgreSQL rows alone.
@@ -507,7 +508,10 @@ async function injectEvents(url, sessionId, events) {
 
 const GROWTH_SIZES = quick ? [0, 100_000] : [0, 100_000, 1_000_000];
 const GROWTH_SECONDS = quick ? 1 : 2;
-const GROWTH_REPS = 3;
+const GROWTH_REPS = Number(valueOf('--growth-reps') ?? 3);
+// Only the (i) operations whose name contains one of these (lower case), to look into one row without the others.
+const growthOps = valueOf('--growth-ops')?.toLowerCase().split(',') ?? null;
+const growthOpWanted = (name) => !growthOps || growthOps.some((x) => name.toLowerCase().includes(x));
 const GROWTH_EVENTS = quick ? 1000 : 2000;
 // On PostgreSQL each injected message is a round of the write batch and its delivery a claim of its own: 500
 // events take as long there as 2,000 on SQLite.
@@ -547,7 +551,7 @@ async function growthRows(onPg = false) {
       pairs,
     ];
     const rows = [];
-    for (const o of ops) {
+    for (const o of ops.filter((x) => growthOpWanted(x.name))) {
       // Checked once (a GraphQL error would still be a 200 to autocannon), then warmed.
       for (const g of apps) {
         const t = o.target(g);
@@ -568,16 +572,15 @@ async function growthRows(onPg = false) {
       log(onPg ? 'i-pg' : 'i', rows.at(-1));
     }
     const acks = apps.map(() => []);
-    for (let rep = 0; rep < GROWTH_REPS; rep++) {
+    for (let rep = 0; rep < (growthOpWanted('ack updates') ? GROWTH_REPS : 0); rep++) {
       for (const [k, g] of apps.entries()) {
         const r = await startNode(join(here, onPg ? 'growth-load-pg.mjs' : 'growth-load.mjs'), [JSON.stringify({ ...g.loadArgs, probe: true })]).next();
         acks[k].push({ rps: r.ackPerSecond, cpuMs: r.ackCpuMs / r.ackUpdates, errors: 0, non2xx: 0 });
       }
     }
-    rows.push(growthRow('ack updates/s (receipt + sender ack, in the store)', acks));
-    log(onPg ? 'i-pg' : 'i', rows.at(-1));
+    if (acks[0].length) rows.push(growthRow('ack updates/s (receipt + sender ack, in the store)', acks)), log(onPg ? 'i-pg' : 'i', rows.at(-1));
     const hooks = apps.map(() => []);
-    for (let rep = 0; rep < GROWTH_REPS; rep++) {
+    for (let rep = 0; rep < (growthOpWanted('webhook deliveries') ? GROWTH_REPS : 0); rep++) {
       for (const [k, g] of apps.entries()) {
         const done = g.receiverNext();
         const cpu = await g.cpuSample();
@@ -588,8 +591,7 @@ async function growthRows(onPg = false) {
         hooks[k].push({ rps: r ? events / ((r.lastAt - start) / 1000) : 0, cpuMs: (await g.cpuSince(cpu)) / events, errors: r ? 0 : 1, non2xx: 0 });
       }
     }
-    rows.push(growthRow('webhook deliveries/s (completed deliveries in the table: as many as messages)', hooks));
-    log(onPg ? 'i-pg' : 'i', rows.at(-1));
+    if (hooks[0].length) rows.push(growthRow('webhook deliveries/s (completed deliveries in the table: as many as messages)', hooks)), log(onPg ? 'i-pg' : 'i', rows.at(-1));
     return { sizes: GROWTH_SIZES, rows, loads: apps.map((g) => ({ size: g.size, ...g.loaded })) };
   } finally {
     for (const g of apps) await g.stop();
@@ -608,6 +610,8 @@ function growthRow(name, runs) {
     cpuPerSize: runs.map((rs) => median(rs.map((r) => r.cpuMs))),
     rpsRatios: runs.map((rs) => median(rs.map((r, rep) => r.rps / runs[0][rep].rps))),
     ratios: runs.map((rs) => median(rs.map((r, rep) => runs[0][rep].cpuMs / r.cpuMs))),
+    // Each repetition's speed ratio at each size, in the order run: how far one run strays from the others.
+    repRatios: runs.map((rs) => rs.map((r, rep) => runs[0][rep].cpuMs / r.cpuMs)),
     errors: runs.flat().reduce((n, r) => n + r.errors + r.non2xx, 0),
   };
 }
@@ -899,7 +903,8 @@ function report(r) {
       const figures = row.perSize.map((x, k) => `${size(g.sizes[k])} ${fmt(x)}/s (${fmt(row.cpuPerSize[k] * 1000)} µs CPU)`).join(', ');
       const ratios = row.ratios.slice(1).map((x, k) => `${x.toFixed(2)} at ${size(g.sizes[k + 1])}`).join(', ');
       const rpsRatios = row.rpsRatios.slice(1).map((x, k) => `${x.toFixed(2)} at ${size(g.sizes[k + 1])}`).join(', ');
-      return `| (i) growth${label}: ${row.name} | ${figures}; speed vs empty (CPU per operation): ${ratios}; throughput vs empty: ${rpsRatios}${row.errors ? `; ${row.errors} errors` : ''} | n/a | n/a | ≥ 0.8 of empty at ${size(g.sizes[last])} | ${verdict(row.ratios[last] >= 0.8 && !row.errors)} |`;
+      const reps = row.repRatios ? ` (repetitions at ${size(g.sizes[last])}: ${row.repRatios[last].map((x) => x.toFixed(2)).join(', ')})` : '';
+      return `| (i) growth${label}: ${row.name} | ${figures}; speed vs empty (CPU per operation): ${ratios}${reps}; throughput vs empty: ${rpsRatios}${row.errors ? `; ${row.errors} errors` : ''} | n/a | n/a | ≥ 0.8 of empty at ${size(g.sizes[last])} | ${verdict(row.ratios[last] >= 0.8 && !row.errors)} |`;
     });
   };
   lines.push(...growthLines(r.i, ''), ...growthLines(r.iPg, ' on PostgreSQL'));

@@ -82,13 +82,17 @@ const fileBytes = (name) => {
 };
 
 let reader = null;
-/** The database's size in pages (MB) as of its last commit, read on a read-only connection of our own. */
+/**
+ * The database's size in pages (MB) as of its last commit, and how much of it is on SQLite's free list (pages of
+ * removed rows, which new rows reuse), read on a read-only connection of our own.
+ */
 function databasePagesMb() {
   try {
     reader ??= new SQLite(join(dataDir, 'wa-gateway.sqlite'), { readonly: true, fileMustExist: true });
-    return (reader.pragma('page_count', { simple: true }) * reader.pragma('page_size', { simple: true })) / 2 ** 20;
+    const pageMb = reader.pragma('page_size', { simple: true }) / 2 ** 20;
+    return { pagesMb: reader.pragma('page_count', { simple: true }) * pageMb, freeMb: reader.pragma('freelist_count', { simple: true }) * pageMb };
   } catch {
-    return (fileBytes('wa-gateway.sqlite') + fileBytes('wa-gateway.sqlite-wal')) / 2 ** 20;
+    return { pagesMb: (fileBytes('wa-gateway.sqlite') + fileBytes('wa-gateway.sqlite-wal')) / 2 ** 20, freeMb: NaN };
   }
 }
 
@@ -160,7 +164,7 @@ async function main() {
   const running = Array.from({ length: senders }, (_, k) => sender(k));
 
   console.log(`soak: ${minutes} min, ${sessions} sessions, ${senders} senders, ${subscribers} subscribers, reads ${readDelayMs > 0 ? `on (${readDelayMs} ms)` : 'off'}, retention ${retentionDays ?? 'default'}; data ${dataDir}`);
-  console.log('   t  sends/s  cpu-ms/send  deliveries/s  sub-events/s  rss-MB  net-MB  heap-MB  db-MB  wal-MB  failures');
+  console.log('   t  sends/s  cpu-ms/send  deliveries/s  sub-events/s  rss-MB  net-MB  heap-MB  db-MB  free-MB  wal-MB  failures');
   const rows = [];
   let last = { t: Date.now(), sends: 0, deliveries: 0, sub: 0, m: await metrics(url) };
   const start = last.t;
@@ -185,12 +189,12 @@ async function main() {
     // SQLite's page cache fills with the pages the server touches, up to its cap: about the database's size
     // (its pages as of the last commit, the WAL's included) until that passes the cap, the cap after. RSS less
     // that is what a leak would show in.
-    row.pagesMb = databasePagesMb();
+    Object.assign(row, databasePagesMb());
     row.pageCacheMb = Math.min(row.pagesMb, CACHE_MB);
     row.netRssMb = row.rssMb - row.pageCacheMb;
     rows.push(row);
     console.log(
-      `${String(row.t).padStart(4)}  ${row.sendsPerS.toFixed(0).padStart(7)}  ${row.cpuMsPerSend.toFixed(2).padStart(11)}  ${row.deliveriesPerS.toFixed(0).padStart(12)}  ${row.subEventsPerS.toFixed(0).padStart(12)}  ${row.rssMb.toFixed(0).padStart(6)}  ${row.netRssMb.toFixed(0).padStart(6)}  ${row.heapMb.toFixed(0).padStart(7)}  ${row.dbMb.toFixed(1).padStart(5)}  ${row.walMb.toFixed(1).padStart(6)}  ${failures}`,
+      `${String(row.t).padStart(4)}  ${row.sendsPerS.toFixed(0).padStart(7)}  ${row.cpuMsPerSend.toFixed(2).padStart(11)}  ${row.deliveriesPerS.toFixed(0).padStart(12)}  ${row.subEventsPerS.toFixed(0).padStart(12)}  ${row.rssMb.toFixed(0).padStart(6)}  ${row.netRssMb.toFixed(0).padStart(6)}  ${row.heapMb.toFixed(0).padStart(7)}  ${row.dbMb.toFixed(1).padStart(5)}  ${row.freeMb.toFixed(1).padStart(7)}  ${row.walMb.toFixed(1).padStart(6)}  ${failures}`,
     );
     last = { t: now, sends, deliveries, sub: sub.received, m };
   }
@@ -214,6 +218,9 @@ async function main() {
   const change = (from, to) => (((to - from) / from) * 100).toFixed(1);
   const dbAfterFirst = first.at(-1)?.dbMb ?? NaN;
   const dbEnd = rows.at(-1)?.dbMb ?? NaN;
+  // With retention on, the file should stop growing once the window is full: its largest size after the first
+  // window against its size at the window's end.
+  const dbMaxLater = Math.max(...rows.filter((r) => r.t > (first.at(-1)?.t ?? 0)).map((r) => r.dbMb));
   const netOk = Math.abs(netEnd - netAfterFirst) <= 0.1 * netAfterFirst;
   console.log(`summary: sends/s first ${+(windowS / 60).toFixed(2)} min ${firstRate.toFixed(0)}, last ${+(windowS / 60).toFixed(2)} min ${lastRate.toFixed(0)} (ratio ${(lastRate / firstRate).toFixed(2)}, goal >= 0.90)`);
   console.log(`summary: cpu ms/send first ${mean(first, (r) => r.cpuMsPerSend).toFixed(2)}, last ${mean(lastRows, (r) => r.cpuMsPerSend).toFixed(2)}`);
@@ -221,8 +228,8 @@ async function main() {
   console.log(`summary: RSS less SQLite's page cache (min(database, ${CACHE_MB} MB)) after the first window ${netAfterFirst.toFixed(0)} MB, at the end ${netEnd.toFixed(0)} MB (${change(netAfterFirst, netEnd)}%, goal within 10%: ${netOk ? 'met' : 'missed'})`);
   if (warm && warm !== rows.at(-1)) console.log(`summary: RSS once the file passed the cache (${warm.t} s) ${warm.rssMb.toFixed(0)} MB, at the end ${rssEnd.toFixed(0)} MB (${change(warm.rssMb, rssEnd)}%)`);
   else console.log(`summary: the file did not pass the page cache's ${CACHE_MB} MB before the end: RSS alone still includes its filling`);
-  console.log(`summary: database file after the first window ${dbAfterFirst.toFixed(1)} MB, at the end ${dbEnd.toFixed(1)} MB; total sends ${sends}, failures ${failures}, webhook deliveries ${deliveries}`);
-  console.log(JSON.stringify({ summary: { minutes, firstRate, lastRate, rssAfterFirst, rssEnd, netAfterFirst, netEnd, warmAt: warm?.t ?? null, warmRss: warm?.rssMb ?? null, dbAfterFirst, dbEnd, sends, failures, deliveries }, rows }));
+  console.log(`summary: database file after the first window ${dbAfterFirst.toFixed(1)} MB, at the end ${dbEnd.toFixed(1)} MB, largest after the first window ${dbMaxLater.toFixed(1)} MB${retentionDays !== null ? ` (with retention, goal no larger than after the first window: ${dbMaxLater <= dbAfterFirst ? 'met' : 'missed'})` : ''}; total sends ${sends}, failures ${failures}, webhook deliveries ${deliveries}`);
+  console.log(JSON.stringify({ summary: { minutes, firstRate, lastRate, rssAfterFirst, rssEnd, netAfterFirst, netEnd, warmAt: warm?.t ?? null, warmRss: warm?.rssMb ?? null, dbAfterFirst, dbEnd, dbMaxLater, sends, failures, deliveries }, rows }));
 
   reader?.close();
   subs.kill('SIGTERM');
