@@ -22,6 +22,8 @@ export function idleInTransaction(ms: number | undefined): { options?: string } 
   return ms && ms > 0 ? { options: `-c idle_in_transaction_session_timeout=${Math.ceil(ms)}` } : {};
 }
 
+const noop = () => undefined;
+
 interface Statement {
   text: string;
   resolve: (rows: never[]) => void;
@@ -161,7 +163,23 @@ export class PgWriteBatch implements PgBatch {
     for (const flush of flushes) flush();
   }
 
+  /** Held work (see hold()), each settled to undefined and removed once it settles. */
+  private readonly holds = new Set<Promise<void>>();
+
+  hold(work: Promise<unknown>): void {
+    const settled: Promise<void> = work.then(noop, noop).then(() => {
+      this.holds.delete(settled);
+    });
+    this.holds.add(settled);
+  }
+
   committed(): Promise<void> {
+    // The work held now only: work held later (a stream of it) must not keep this answer waiting for ever.
+    if (this.holds.size > 0) return Promise.all([...this.holds]).then(() => this.queuedCommitted());
+    return this.queuedCommitted();
+  }
+
+  private queuedCommitted(): Promise<void> {
     const current = this.current;
     const closing = this.closing;
     const once = current && closing ? closing.done().then(() => current.done()) : ((current ?? closing)?.done() ?? Promise.resolve());
@@ -171,7 +189,7 @@ export class PgWriteBatch implements PgBatch {
   }
 
   get pending(): boolean {
-    return this.current !== null || this.closing !== null;
+    return this.current !== null || this.closing !== null || this.holds.size > 0;
   }
 
   /** True while the writer connection is known to be down (a connection attempt failed a moment ago). */
