@@ -15,6 +15,8 @@ export interface PgBatchOptions {
   retryAfterMs?: number;
   /** > 0: PostgreSQL ends the connection when one of its transactions sits idle this long (ms). */
   idleInTransactionMs?: number;
+  /** The writer connection's application_name. */
+  applicationName?: string;
 }
 
 /** The connection option that makes PostgreSQL end a connection whose transaction idles `ms` (none for 0). */
@@ -95,6 +97,7 @@ export class PgWriteBatch implements PgBatch {
   onOutcome: (error: Error | null) => void = () => undefined;
   prelude: string | null = null;
   private readonly idleInTransactionMs: number;
+  private readonly applicationName: string | undefined;
 
   /** Round trips made (rounds of statements, COMMITs and ROLLBACKs): the tests count them. */
   roundTrips = 0;
@@ -131,6 +134,7 @@ export class PgWriteBatch implements PgBatch {
     this.queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
     this.retryAfterMs = options.retryAfterMs ?? 0;
     this.idleInTransactionMs = options.idleInTransactionMs ?? 0;
+    this.applicationName = options.applicationName;
   }
 
   run<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]> {
@@ -335,6 +339,7 @@ export class PgWriteBatch implements PgBatch {
         connectionTimeoutMillis: this.connectTimeoutMs,
         query_timeout: this.queryTimeoutMs,
         keepAlive: true,
+        ...(this.applicationName ? { application_name: this.applicationName } : {}),
         ...idleInTransaction(this.idleInTransactionMs),
       });
       // Without a listener a dropped connection would be an uncaught 'error'; the next query on it fails and reconnects.
