@@ -129,7 +129,10 @@ export class PgWriteBatch implements PgBatch {
     options: PgBatchOptions = {},
   ) {
     this.maxRounds = options.maxRounds ?? 32;
-    this.maxAgeMs = options.maxAgeMs ?? 50;
+    // Under steady load a transaction lives until this bound, and every answer of it waits that long: with 50 ms,
+    // (c) on PostgreSQL had p99 of 153-278 ms against 102-242 ms with 15 ms in three paired runs (load average 7-10),
+    // and fewer sends/s (1,046-1,111 against 1,099-1,673): a COMMIT every 15 ms is still a group commit.
+    this.maxAgeMs = options.maxAgeMs ?? 15;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 3000;
     this.queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
     this.retryAfterMs = options.retryAfterMs ?? 0;
