@@ -308,4 +308,17 @@ export const migrations: Record<string, Migration> = {
     // prepares its statements once already; nothing changes here.
     async up() {},
   },
+  '0017-webhook-claims-ahead': {
+    // The pending deliveries by webhook, in the order they are due and were made (an id sorts by its creation
+    // time), as on PostgreSQL, where the claims read them so (pg/migrations.ts: there the ORDER BY's last column
+    // was missing from the index, and every due delivery was read and sorted on each claim). A partial index holds
+    // only the outbox's work; the two indexes by status it replaces took an entry for every delivery ever made, at
+    // each of its updates. (PostgreSQL's claims ahead of the attempts have no SQLite twin: its worker reads what is
+    // due without a round trip.)
+    async up(db: Kysely<any>) {
+      await sql`CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (webhook_id, next_attempt_at, id) WHERE status = 'PENDING'`.execute(db);
+      await sql`DROP INDEX webhook_deliveries_due_by_webhook`.execute(db);
+      await sql`DROP INDEX webhook_deliveries_due`.execute(db);
+    },
+  },
 };

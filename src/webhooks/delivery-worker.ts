@@ -18,6 +18,11 @@ const PURGE_EVERY_MS = 60_000;
 const KEEP_COMPLETED_MS = 30 * 24 * 3600 * 1000;
 /** At shutdown, attempts under way get this long (at most the attempt timeout) before they are cut off. */
 const SHUTDOWN_GRACE_MS = 2000;
+/**
+ * PostgreSQL: a server alone on a webhook holds up to this many times its concurrency in claims, and sends the
+ * next one as an attempt ends (one claim per freed slot made every delivery wait for a round trip).
+ */
+const CLAIM_AHEAD = 8;
 
 type Outcome =
   | { kind: 'delivered'; statusCode: number }
@@ -64,6 +69,10 @@ export class DeliveryWorker {
   /** A write failed for want of space (the storage state logs the episode once). */
   onStorageFull: (error: unknown) => void = () => undefined;
 
+  /** PostgreSQL: deliveries claimed and not sent yet, by webhook, in the order claimed. */
+  private readonly queued = new Map<string, DeliveryRecord[]>();
+  /** PostgreSQL: claims to give back with the next claim (their webhook was disabled or removed meanwhile). */
+  private releases: string[] = [];
   /** PostgreSQL: the claim under way (writing finished attempts, claiming due deliveries), and the one queued after it. */
   private claiming: Promise<void> | null = null;
   private claimQueued: Promise<void> | null = null;
@@ -94,7 +103,7 @@ export class DeliveryWorker {
       const store = this.store;
       // Attempts may outlast a lease (a slow endpoint, up to --webhook-timeout-ms): their claims are renewed.
       this.renewTimer = setInterval(() => {
-        const ids = [...this.inflight.values()].flatMap((set) => [...set]);
+        const ids = [...this.inflight.values()].flatMap((set) => [...set]).concat([...this.queued.values()].flatMap((list) => list.map((d) => d.id)));
         store.renewClaims(this.nodeId, ids, this.leaseMs).catch((error: unknown) => this.tickFailed(error));
       }, Math.max(50, Math.floor(this.leaseMs / 3)));
       this.renewTimer.unref();
@@ -194,21 +203,49 @@ export class DeliveryWorker {
 
   private async claimOnce(): Promise<void> {
     const store = this.store as PgWebhookStore;
-    const claimed = await store.claim({ nodeId: this.nodeId, now: Date.now(), concurrency: this.settings.concurrency, leaseMs: this.leaseMs, claim: !this.stopped });
-    const release: string[] = [];
+    const release = this.releases;
+    this.releases = [];
+    const { concurrency } = this.settings;
+    let claimed: DeliveryRecord[];
+    try {
+      claimed = await store.claim({ nodeId: this.nodeId, now: Date.now(), concurrency, prefetch: concurrency * CLAIM_AHEAD, leaseMs: this.leaseMs, claim: !this.stopped, release });
+    } catch (error) {
+      this.releases = release.concat(this.releases);
+      throw error;
+    }
     if (claimed.some((d) => !this.store.webhook(d.webhookId, { includeDeleted: true }))) await store.refresh();
-    for (const delivery of claimed) {
-      const webhook = this.store.webhook(delivery.webhookId, { includeDeleted: true });
-      if (!webhook?.enabled || this.stopped) {
-        release.push(delivery.id);
+    const touched = new Set<string>();
+    for (const delivery of claimed.sort(dueOrder)) {
+      const list = this.queued.get(delivery.webhookId);
+      if (list) list.push(delivery);
+      else this.queued.set(delivery.webhookId, [delivery]);
+      touched.add(delivery.webhookId);
+    }
+    for (const webhookId of touched) this.launchQueued(webhookId);
+    if (this.releases.length > 0) await store.claim({ nodeId: this.nodeId, now: Date.now(), concurrency: 0, leaseMs: 0, claim: false, release: this.releases.splice(0) });
+  }
+
+  /**
+   * PostgreSQL: sends what this server claimed for a webhook, at most the concurrency at once (the database bounds
+   * the claims of every server together only while another holds some). A webhook disabled or removed meanwhile, or
+   * a server stopping, gives its claims back.
+   */
+  private launchQueued(webhookId: string): void {
+    const list = this.queued.get(webhookId);
+    if (!list) return;
+    const webhook = this.store.webhook(webhookId, { includeDeleted: true });
+    const sending = !this.stopped && webhook?.enabled === true;
+    let busy = this.inflight.get(webhookId);
+    while (list.length > 0 && (!sending || (busy?.size ?? 0) < this.settings.concurrency)) {
+      const delivery = list.shift()!;
+      if (!sending) {
+        this.releases.push(delivery.id);
         continue;
       }
-      let busy = this.inflight.get(webhook.id);
-      if (!busy) this.inflight.set(webhook.id, (busy = new Set()));
-      // The database counts this server's claims with every other's: no local limit on top.
-      if (!busy.has(delivery.id)) this.launch(webhook, delivery, busy);
+      if (!busy) this.inflight.set(webhookId, (busy = new Set()));
+      if (!busy.has(delivery.id)) this.launch(webhook!, delivery, busy);
     }
-    if (release.length > 0) await store.claim({ nodeId: this.nodeId, now: Date.now(), concurrency: 0, leaseMs: 0, claim: false, release });
+    if (list.length === 0) this.queued.delete(webhookId);
   }
 
   private pgTick(): void {
@@ -240,14 +277,27 @@ export class DeliveryWorker {
 
   private launch(webhook: WebhookRecord, delivery: DeliveryRecord, busy: Set<string>): void {
     busy.add(delivery.id);
+    const free = () => {
+      if (!busy.delete(delivery.id)) return;
+      if (busy.size === 0 && this.inflight.get(webhook.id) === busy) this.inflight.delete(webhook.id);
+      if (this.store.kind === 'postgres') this.launchQueued(webhook.id);
+    };
     const run = this.attempt(webhook, delivery)
+      .then(() => {
+        if (this.store.kind === 'sqlite') return;
+        // PostgreSQL: the slot is free once the attempt is recorded (its claim counts until the outcome is written);
+        // the outcome is written by the next claim (which also releases this delivery's claim and takes the next
+        // due ones), and the attempt ends once that is committed. If the claim fails, the outcome is written by a
+        // later one; meanwhile the claim may lapse and the delivery be sent again (at-least-once, same webhook-id).
+        free();
+        return this.claimCycle();
+      })
       .catch((error: unknown) =>
         // A full disk: the delivery stays PENDING and is tried again (its outcome was not recorded); logged once per episode.
         storageFullOf(error) ? this.onStorageFull(error) : databaseUnavailableOf(error) ? undefined : this.logger.error('webhook attempt failed unexpectedly', { deliveryId: delivery.id, err: String(error) }),
       )
       .finally(() => {
-        busy.delete(delivery.id);
-        if (busy.size === 0 && this.inflight.get(webhook.id) === busy) this.inflight.delete(webhook.id);
+        free();
         this.running.delete(run);
         const waiters = this.attemptWaiters.get(delivery.id);
         this.attemptWaiters.delete(delivery.id);
@@ -269,10 +319,6 @@ export class DeliveryWorker {
       outcome = { kind: 'retry', statusCode: null, error: (error as Error).message, retryAfterMs: null };
     }
     this.observe(this.record(webhook, delivery, outcome), (performance.now() - started) / 1000);
-    // PostgreSQL: the outcome is written by the next claim (which also releases this delivery's claim and takes
-    // the next due ones); the attempt ends once it is committed. If the claim fails, the outcome is written by a
-    // later one; meanwhile the claim may lapse and the delivery be sent again (at-least-once, same webhook-id).
-    if (this.store.kind === 'postgres') await this.claimCycle();
   }
 
   private async send(webhook: WebhookRecord, delivery: DeliveryRecord): Promise<SendResult> {
@@ -357,6 +403,11 @@ export class DeliveryWorker {
     if (disabling !== null && this.store.disable(webhook.id, disabling, at)) this.logger.warn('webhook disabled', { webhookId: webhook.id, sessionId: webhook.sessionId, reason: disabling });
     return label;
   }
+}
+
+/** Due first, then in the order made (an id sorts by its creation time). */
+function dueOrder(a: DeliveryRecord, b: DeliveryRecord): number {
+  return (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 function classify(result: SendResult): Outcome {

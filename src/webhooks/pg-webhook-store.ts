@@ -340,13 +340,14 @@ export class PgWebhookStore implements WebhookRepo {
 
   /**
    * One round trip, one transaction: writes the attempts recorded since the last claim and releases `release`,
-   * then (with `claim`) claims due deliveries for `nodeId`, at most `concurrency` in flight per webhook across
-   * every server on the database (wa_gateway_claim_deliveries, migration 0008). A webhook another server is
+   * then (with `claim`) claims due deliveries for `nodeId`: up to `prefetch` held per webhook while no other server
+   * holds claims on it, else at most `concurrency` held across every server on the database
+   * (wa_gateway_claim_deliveries, migrations 0012 and 0017). A webhook another server is
    * claiming for at this moment is skipped until the next turn. Claims run on the database's clock; `now` (this
    * server's) is what delivery schedules are written in. A failed transaction keeps the recorded attempts for
    * the next claim.
    */
-  async claim(c: { nodeId: string; now: number; concurrency: number; leaseMs: number; claim: boolean; release?: string[] }): Promise<DeliveryRecord[]> {
+  async claim(c: { nodeId: string; now: number; concurrency: number; prefetch?: number; leaseMs: number; claim: boolean; release?: string[] }): Promise<DeliveryRecord[]> {
     const completions = this.completions;
     const release = c.release ?? [];
     if (completions.length === 0 && release.length === 0 && !c.claim) return [];
@@ -360,7 +361,7 @@ export class PgWebhookStore implements WebhookRepo {
       sqlArray(o.map((x) => x.statusCode), 'integer'),
       sqlArray(o.map((x) => x.error), 'text'),
       sqlArray(release, 'text'),
-      inlineParams('$1, $2, $3, $4, $5', [c.nodeId, c.now, c.concurrency, c.leaseMs, c.claim]),
+      inlineParams('$1, $2, $3, $4, $5, $6', [c.nodeId, c.now, c.concurrency, c.leaseMs, c.claim, c.prefetch ?? c.concurrency]),
     ].join(', ')})`;
     let results: pg.QueryResult[];
     try {
@@ -379,7 +380,7 @@ export class PgWebhookStore implements WebhookRepo {
   /**
    * Extends this server's claims on deliveries still in flight (attempts may outlast a lease). The state is tested
    * behind coalesce() on the rows found by id, as in the claim function (migration 0014): as an index condition the
-   * planner could walk webhook_deliveries_due over every pending delivery.
+   * planner could walk the index of pending deliveries (webhook_deliveries_pending since 0017) over every one.
    */
   async renewClaims(nodeId: string, ids: string[], leaseMs: number): Promise<void> {
     if (ids.length === 0) return;

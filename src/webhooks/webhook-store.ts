@@ -168,8 +168,9 @@ export class WebhookStore implements WebhookRepo {
       countByStatus: p(`SELECT status, COUNT(*) AS n FROM webhook_deliveries WHERE webhook_id = ? GROUP BY status`),
       dueWebhooks: p(`SELECT w.id AS id FROM webhooks w WHERE w.enabled = 1 AND EXISTS (SELECT 1 FROM webhook_deliveries d
         WHERE d.webhook_id = w.id AND d.status = 'PENDING' AND d.next_attempt_at <= ?)`),
+      // Along webhook_deliveries_pending: an id sorts by its creation time, as (created_at, rowid) did.
       dueFor: p(`SELECT * FROM webhook_deliveries WHERE webhook_id = ? AND status = 'PENDING' AND next_attempt_at <= ?
-        ORDER BY next_attempt_at, created_at, rowid LIMIT ?`),
+        ORDER BY next_attempt_at, id LIMIT ?`),
       recordAttempt: p(`UPDATE webhook_deliveries SET attempts = attempts + 1,
         schedule_step = CASE WHEN @status = 'PENDING' THEN schedule_step + 1 ELSE schedule_step END,
         status = @status, next_attempt_at = @nextAttemptAt, last_attempt_at = @at, last_status_code = @statusCode,

@@ -214,6 +214,10 @@ export class PgSandboxStore implements SandboxStore {
     this.pendingAdds.add({ toPhone, payload: JSON.stringify(delivery) }).catch(ignore);
   }
 
+  hold(work: Promise<unknown>): void {
+    this.batch.hold(work);
+  }
+
   private addPendingStatement(items: { toPhone: string; payload: string }[]): Promise<null[]> {
     const params: unknown[] = [];
     const rows = new Columns([['to_phone', 'text'], ['payload', 'text']]);

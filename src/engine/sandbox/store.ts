@@ -245,6 +245,11 @@ export interface SandboxStore {
    */
   recordSend(sessionId: string, message: EngineMessage, key: string, chat: ChatInfo, senderPhone: string, recipients: string[], waiting: string[], delivery: PendingDelivery): void;
   addPending(toPhone: string, delivery: PendingDelivery): void;
+  /**
+   * PostgreSQL: the answers of this moment wait for `work` (a drain whose reads are under way) and for the writes
+   * it queues, before they leave (PgBatch.hold). SQLite has no such work: its drains run to the end at once.
+   */
+  hold?(work: Promise<unknown>): void;
   /** What waits for a number, oldest first (a page of it on PostgreSQL). */
   pending(toPhone: string, sessionId: string): MaybePromise<PendingRow[]>;
   /**

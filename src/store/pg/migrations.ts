@@ -467,4 +467,90 @@ export const pgMigrations: Record<string, Migration> = {
         END $fn$`).execute(db);
     },
   },
+  // The outbox's claims, two changes.
+  // - From a partial index of the pending deliveries, in their order (webhook, due time, id: an id is msg_ + its
+  //   creation time + a count within the millisecond, so it sorts as created_at, id did). Through (webhook_id,
+  //   status, next_attempt_at, created_at) the claim's ORDER BY ... id could not be read off the index: every due
+  //   delivery of the webhook was read and sorted on each claim (1.6 of its 2.1 ms with 1,000 waiting), a cost
+  //   that grew with the backlog. The two indexes by status go (on SQLite too, whose due query reads the new
+  //   one): nothing searches by them now, and every claim and outcome (two updates a delivery, neither HOT) wrote
+  //   an entry into each. Outcomes and claims update their rows by id = ANY (...): joined to their arrays, the
+  //   planner read a young table whole.
+  // - A server alone on the database claims ahead (p_prefetch, more than the concurrency) and sends at most the
+  //   concurrency at once itself: the next delivery leaves when an attempt ends, not a round trip later (with one
+  //   claim per freed slot the worker waited for the database between every two deliveries). While another
+  //   server is connected, the concurrency bounds every server's claims together, as before (so the servers take
+  //   turns at the work), and it bounds them on a webhook whose claims another server holds; a server never sends
+  //   more at once than the concurrency or than it holds, so the deliveries in flight across servers stay within
+  //   it. The 12-argument function stays, for a server of the previous version.
+  '0017-webhook-claims-ahead': {
+    async up(db: Kysely<any>) {
+      await sql`CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (webhook_id, next_attempt_at, id) WHERE status = 'PENDING'`.execute(db);
+      await sql`DROP INDEX webhook_deliveries_due_by_webhook`.execute(db);
+      await sql`DROP INDEX webhook_deliveries_due`.execute(db);
+      await sql`CREATE FUNCTION wa_gateway_claim_deliveries(
+          done_ids text[], done_status text[], done_next bigint[], done_at bigint[], done_code integer[], done_error text[],
+          release_ids text[], p_node text, p_now bigint, p_per_webhook integer, p_lease_ms bigint, p_take boolean, p_prefetch integer)
+        RETURNS SETOF webhook_deliveries LANGUAGE plpgsql AS $fn$
+        DECLARE
+          locked text[];
+          db_now bigint := (extract(epoch FROM statement_timestamp()) * 1000)::bigint;
+          ahead integer := p_per_webhook;
+        BEGIN
+          IF cardinality(done_ids) > 0 THEN
+            UPDATE webhook_deliveries d SET attempts = d.attempts + 1,
+              schedule_step = CASE WHEN v.status = 'PENDING' THEN d.schedule_step + 1 ELSE d.schedule_step END,
+              status = v.status, next_attempt_at = v.next_at, last_attempt_at = v.at, last_status_code = v.code,
+              last_error = v.error, completed_at = CASE WHEN v.status = 'PENDING' THEN NULL ELSE v.at END,
+              claimed_by = NULL, claimed_until = NULL
+            FROM unnest(done_ids, done_status, done_next, done_at, done_code, done_error) AS v (id, status, next_at, at, code, error)
+            WHERE d.id = ANY (done_ids) AND d.id = v.id AND coalesce(d.status, '') = 'PENDING';
+          END IF;
+          IF cardinality(release_ids) > 0 THEN
+            UPDATE webhook_deliveries SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = p_node AND id = ANY (release_ids);
+          END IF;
+          IF NOT p_take THEN
+            RETURN;
+          END IF;
+          SELECT coalesce(array_agg(w.id), '{}') INTO locked FROM (
+            SELECT w.id FROM webhooks w WHERE w.enabled = 1 AND (SELECT d.next_attempt_at FROM webhook_deliveries d
+              WHERE d.webhook_id = w.id AND d.status = 'PENDING' AND d.next_attempt_at <= p_now
+                AND (d.claimed_until IS NULL OR d.claimed_until < db_now)
+              ORDER BY d.webhook_id, d.next_attempt_at LIMIT 1) IS NOT NULL
+            FOR NO KEY UPDATE OF w SKIP LOCKED) w;
+          IF cardinality(locked) = 0 THEN
+            RETURN;
+          END IF;
+          -- Ahead only while no other server is connected to the database (each names itself in application_name,
+          -- pg-database.ts): servers that share the work take turns at each delivery, as before.
+          IF p_prefetch > p_per_webhook AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = current_database()
+              AND a.application_name LIKE 'wa-gateway %' AND a.application_name <> current_setting('application_name')) THEN
+            ahead := p_prefetch;
+          END IF;
+          RETURN QUERY
+            WITH mine AS (
+              SELECT w.id, (CASE WHEN c.others > 0 THEN p_per_webhook ELSE ahead END) - c.held AS free
+              FROM unnest(locked) AS w (id) CROSS JOIN LATERAL (
+                SELECT count(*)::integer AS held, (count(*) FILTER (WHERE a.claimed_by <> p_node))::integer AS others
+                FROM webhook_deliveries a WHERE a.webhook_id = w.id AND a.claimed_by IS NOT NULL AND a.claimed_until >= db_now
+                  AND a.status = 'PENDING') c),
+            pick AS (
+              SELECT d.id FROM mine CROSS JOIN LATERAL (SELECT d.id FROM webhook_deliveries d
+                WHERE d.webhook_id = mine.id AND d.status = 'PENDING' AND d.next_attempt_at <= p_now
+                  AND (d.claimed_until IS NULL OR d.claimed_until < db_now)
+                ORDER BY d.webhook_id, d.next_attempt_at, d.id LIMIT mine.free FOR NO KEY UPDATE OF d SKIP LOCKED) d
+              WHERE mine.free > 0)
+            UPDATE webhook_deliveries d SET claimed_by = p_node, claimed_until = db_now + p_lease_ms
+            WHERE d.id = ANY (ARRAY(SELECT pick.id FROM pick)) RETURNING d.*;
+        END
+        $fn$`.execute(db);
+      await sql`CREATE OR REPLACE FUNCTION wa_gateway_claim_deliveries(
+          done_ids text[], done_status text[], done_next bigint[], done_at bigint[], done_code integer[], done_error text[],
+          release_ids text[], p_node text, p_now bigint, p_per_webhook integer, p_lease_ms bigint, p_take boolean)
+        RETURNS SETOF webhook_deliveries LANGUAGE sql AS $fn$
+          SELECT * FROM wa_gateway_claim_deliveries(done_ids, done_status, done_next, done_at, done_code, done_error,
+            release_ids, p_node, p_now, p_per_webhook, p_lease_ms, p_take, p_per_webhook)
+        $fn$`.execute(db);
+    },
+  },
 };

@@ -1,4 +1,5 @@
 import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
+import { hostname } from 'node:os';
 import pg from 'pg';
 import type { Database } from '../schema.js';
 import { pgMigrations } from './migrations.js';
@@ -19,12 +20,19 @@ export interface PgStoreOptions extends PgBatchOptions {
   poolSize?: number;
 }
 
+/**
+ * Every connection of this process says which server it is: the outbox's claims look for other servers on the
+ * database (wa_gateway_claim_deliveries, migration 0017). The pid first: PostgreSQL keeps 63 bytes of it.
+ */
+export const APPLICATION_NAME = `wa-gateway ${process.pid}@${hostname()}`;
+
 /** Opens (and migrates) the PostgreSQL database at `url`. */
 export async function openPgStore(url: string, options: PgStoreOptions = {}): Promise<PgStore> {
   const connectTimeoutMs = options.connectTimeoutMs ?? 3000;
   const queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
   const pool = new pg.Pool({
     connectionString: url,
+    application_name: APPLICATION_NAME,
     max: options.poolSize ?? 10,
     // While PostgreSQL is unreachable a request fails within these bounds instead of waiting for it.
     connectionTimeoutMillis: connectTimeoutMs,
@@ -47,7 +55,7 @@ export async function openPgStore(url: string, options: PgStoreOptions = {}): Pr
     await db.destroy();
     throw error;
   }
-  const batch = new PgWriteBatch(url, { ...options, connectTimeoutMs, queryTimeoutMs });
+  const batch = new PgWriteBatch(url, { ...options, connectTimeoutMs, queryTimeoutMs, applicationName: APPLICATION_NAME });
   return {
     kind: 'postgres',
     db,

@@ -20,9 +20,15 @@ export interface PgBatch {
    * the calls. Until then it counts as pending and committed() waits for it.
    */
   gather(flush: () => void): void;
-  /** Resolves once everything queued so far is committed (at once when nothing is open). */
+  /**
+   * Work under way whose writes are not queued yet (they follow a read of this transaction): committed() asked
+   * for while it runs waits for it to settle, then for what it queued. Lets a caller answer without waiting for
+   * that read itself (a mutation's aliases run one after another: each waiting for a round trip serialized them).
+   */
+  hold(work: Promise<unknown>): void;
+  /** Resolves once everything queued so far, and the writes of work held now, is committed (at once when nothing is open). */
   committed(): Promise<void>;
-  /** True while a transaction is open or statements wait to be sent. */
+  /** True while a transaction is open, statements wait to be sent or held work runs. */
   readonly pending: boolean;
   /** Told of every commit's outcome (null: committed). */
   onOutcome: (error: Error | null) => void;
