@@ -13,7 +13,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund && npm rebuild better-sqlite3
 COPY tsconfig.json tsconfig.build.json tsconfig.dashboard.json ./
-COPY scripts/bundle.mjs scripts/install-open-wa.mjs scripts/
+COPY scripts/bundle.mjs scripts/bundle-options.mjs scripts/install-open-wa.mjs scripts/
 COPY src src
 COPY rest-compat rest-compat
 COPY dashboard dashboard

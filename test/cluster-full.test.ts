@@ -194,8 +194,21 @@ describe('cluster: three nodes on PostgreSQL leases and Redis events', async () 
       assert.equal(subs.get(s)!.completed, false, 'the subscription is still open');
     }
     mark('all received');
-    const ids2 = hook.ids();
-    assert.equal(new Set(ids2).size, ids2.length, 'no webhook-id delivered twice');
+    // At least once: a delivery the killed node had in flight (received, its outcome not yet written) is sent
+    // again by the new owner under the same webhook-id. Any other id twice is a duplicate.
+    const firstAt = new Map<string, number>();
+    const twice: string[] = [];
+    for (const r of hook.received) {
+      const id = r.headers['webhook-id'] as string;
+      if (firstAt.has(id)) twice.push(id);
+      else firstAt.set(id, r.at);
+    }
+    t.diagnostic(`webhook-ids received again after the kill: ${twice.length}`);
+    assert.deepEqual(
+      twice.filter((id) => firstAt.get(id)! >= killedAt),
+      [],
+      'no webhook-id delivered twice, but those in flight at the killed node',
+    );
   });
 
   it('without Redis, a webhook registered through a non-owner is delivered too (the nodes look for registry changes every beat)', { skip: (await needsPostgres()).skip }, async () => {
