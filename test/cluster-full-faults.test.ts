@@ -11,7 +11,7 @@ import { after, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { collect, waitFor } from './helpers/app.js';
 import { ADMIN_KEY } from './helpers/auth.js';
-import { startNode, type Node } from './helpers/nodes.js';
+import { ownershipSampler, startNode, type Node } from './helpers/nodes.js';
 import { createTestDatabase, needsPostgres, queryDatabase, type TestDatabase } from './helpers/pg.js';
 import { deletePrefix, needsPrivateRedis, needsRedis, startPrivateRedis, TEST_REDIS_URL, uniquePrefix, type PrivateRedis } from './helpers/redis.js';
 import { startReceiver, type Receiver } from './helpers/webhooks.js';
@@ -51,42 +51,6 @@ async function owners(db: TestDatabase): Promise<Map<string, string | null>> {
   return new Map(rows.map((r) => [r.session_id, r.owner]));
 }
 
-/** Asks every live node, every 50 ms, which sessions it drives itself: a session two nodes claim at one moment is recorded. */
-function ownershipSampler(live: () => [string, Node][]) {
-  const doubles: string[] = [];
-  let samples = 0;
-  let running = true;
-  const done = (async () => {
-    while (running) {
-      const claims = new Map<string, string[]>();
-      await Promise.all(
-        live().map(async ([id, n]) => {
-          try {
-            const res = await fetch(`${n.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: LIST }), signal: AbortSignal.timeout(200) });
-            const body = (await res.json()) as { data?: { sessions: Listed[] } };
-            for (const s of body.data?.sessions ?? []) if (s.node === id) claims.set(s.sessionId, [...(claims.get(s.sessionId) ?? []), id]);
-          } catch {
-            // a stopped or killed node does not answer: it claims nothing it could act on
-          }
-        }),
-      );
-      samples++;
-      for (const [sessionId, by] of claims) if (by.length > 1) doubles.push(`${sessionId}: ${by.join(', ')}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  })();
-  return {
-    doubles,
-    get samples() {
-      return samples;
-    },
-    async stop() {
-      running = false;
-      await done;
-    },
-  };
-}
-
 describe('cluster faults with --node-id and --redis-url', async () => {
   const skip = (await needsPostgres()).skip || (await needsRedis()).skip;
   const nodes: Node[] = [];
@@ -124,7 +88,7 @@ describe('cluster faults with --node-id and --redis-url', async () => {
     for (const id of ids) await setup(byId.get('k1')!, CREATE, { id });
     await waitFor(async () => (await list(byId.get('k1')!)).filter((s) => ids.includes(s.sessionId) && s.status === 'READY' && s.node).length === ids.length, 20_000, 'every session READY with its owner');
     let live = [...byId];
-    const sampler = ownershipSampler(() => live);
+    const sampler = ownershipSampler(() => live.map(([id, n]) => ({ id, url: n.url })));
     stopSamplers.push(() => sampler.stop());
 
     const owner = await owners(db);

@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import { tempDir, waitFor } from './helpers/app.js';
 import { createTestDatabase, needsPostgres, queryDatabase, type TestDatabase } from './helpers/pg.js';
 import { runMain, spawnServer, type ServerProcess } from './helpers/process.js';
+import { ownershipSampler } from './helpers/nodes.js';
 
 const options = await needsPostgres();
 const LEASE_MS = 3000;
@@ -62,50 +63,6 @@ async function metric(node: Node, kind: string): Promise<number> {
   const text = await (await fetch(`${node.url}/metrics`, { headers: auth })).text();
   const m = new RegExp(`wa_gateway_cluster_events_total\\{kind="${kind}"\\} (\\d+)`).exec(text);
   return m ? Number(m[1]) : 0;
-}
-
-/**
- * Asks every node, every 50 ms, which sessions it drives itself (its own id as their node): a session that two
- * nodes claim at the same moment is recorded.
- */
-function ownershipSampler(nodes: () => Node[]) {
-  const doubles: string[] = [];
-  let samples = 0;
-  let running = true;
-  const done = (async () => {
-    while (running) {
-      const claims = new Map<string, string[]>();
-      await Promise.all(
-        nodes().map(async (n) => {
-          try {
-            const res = await fetch(`${n.url}/graphql`, {
-              method: 'POST',
-              headers: { 'content-type': 'application/json', ...auth },
-              body: JSON.stringify({ query: LIST }),
-              signal: AbortSignal.timeout(200),
-            });
-            const body = (await res.json()) as { data?: { sessions: Listed[] } };
-            for (const s of body.data?.sessions ?? []) if (s.node === n.id) claims.set(s.sessionId, [...(claims.get(s.sessionId) ?? []), n.id]);
-          } catch {
-            // a stopped or killed node does not answer: it claims nothing it could act on
-          }
-        }),
-      );
-      samples++;
-      for (const [sessionId, by] of claims) if (by.length > 1) doubles.push(`${sessionId}: ${by.join(', ')}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  })();
-  return {
-    doubles,
-    get samples() {
-      return samples;
-    },
-    async stop() {
-      running = false;
-      await done;
-    },
-  };
 }
 
 async function createReady(via: Node, ids: string[]): Promise<void> {
@@ -223,7 +180,7 @@ describe('cluster: three nodes on one PostgreSQL database', options, () => {
     const ids = Array.from({ length: 9 }, (_, i) => `f${i + 1}`);
     await createReady(nodes[0]!, ids);
     let live = [...nodes];
-    const sampler = ownershipSampler(() => live);
+    const sampler = ownershipSampler(() => live, auth);
     // Stopped on failure too: a sampler left running keeps the file alive until the runner's timeout.
     cleanup.push(() => sampler.stop());
 

@@ -365,9 +365,11 @@ describe('webhooks across session removal and restart', () => {
     try {
       await waitFor(() => rx.received.some((r, i) => i > 0 && r.headers['webhook-id'] === rx.received[0]!.headers['webhook-id']), 5000, 'the resend');
       assert.equal(rx.received.filter((r) => r.body === rx.received[0]!.body).length, 2, 'same body');
-      const state = await webhookState(second, 'cut');
+      // The receiver sees the resend before the server has its answer and writes the outcome.
+      const resent = () => webhookState(second, 'cut').then((state) => ({ state, first: state.deliveries.find((d: any) => d.id === rx.received[0]!.headers['webhook-id']) }));
+      await waitFor(async () => (await resent()).first?.status === 'SUCCEEDED', 5000, 'the resend recorded').catch(() => undefined);
+      const { state, first } = await resent();
       assert.equal(state.id, webhookId);
-      const first = state.deliveries.find((d: any) => d.id === rx.received[0]!.headers['webhook-id']);
       assert.equal(first.status, 'SUCCEEDED');
     } finally {
       await second.dispose();

@@ -55,3 +55,47 @@ export async function startNode(env: NodeJS.ProcessEnv, args: string[] = []): Pr
     },
   };
 }
+
+/**
+ * Asks every node `nodes()` gives, every 50 ms, which sessions it drives itself (its own id as their node): a
+ * session that two nodes claim at the same moment is recorded.
+ */
+export function ownershipSampler(nodes: () => { id: string; url: string }[], headers: Record<string, string> = {}) {
+  const doubles: string[] = [];
+  let samples = 0;
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      const claims = new Map<string, string[]>();
+      await Promise.all(
+        nodes().map(async (n) => {
+          try {
+            const res = await fetch(`${n.url}/graphql`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', ...headers },
+              body: JSON.stringify({ query: '{ sessions { sessionId node } }' }),
+              signal: AbortSignal.timeout(200),
+            });
+            const body = (await res.json()) as { data?: { sessions: { sessionId: string; node: string | null }[] } };
+            for (const s of body.data?.sessions ?? []) if (s.node === n.id) claims.set(s.sessionId, [...(claims.get(s.sessionId) ?? []), n.id]);
+          } catch {
+            // a stopped or killed node does not answer: it claims nothing it could act on
+          }
+        }),
+      );
+      samples++;
+      for (const [sessionId, by] of claims) if (by.length > 1) doubles.push(`${sessionId}: ${by.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return {
+    doubles,
+    get samples() {
+      return samples;
+    },
+    async stop() {
+      running = false;
+      await done;
+    },
+  };
+}

@@ -98,6 +98,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 
 /** Drops a database this process made (connections still open to it are ended). */
 export async function dropDatabase(name: string): Promise<void> {
+  await endPools(name);
   await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`));
   undropped.delete(name);
 }
@@ -137,12 +138,27 @@ export function sqliteOnly(reason: string): { skip: string | false } {
 
 /** Rows of one statement on a PostgreSQL database (`?` placeholders, as on SQLite). */
 export async function queryDatabase<T = Record<string, unknown>>(url: string, text: string, params: readonly unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    let n = 0;
-    return (await client.query(text.replace(/\?/g, () => `$${++n}`), params as unknown[])).rows as T[];
-  } finally {
-    await client.end();
+  let n = 0;
+  return (await poolFor(url).query(text.replace(/\?/g, () => `$${++n}`), params as unknown[])).rows as T[];
+}
+
+// A connection per statement cost the auth matrices a minute on PostgreSQL (two snapshots of eight statements per
+// case): statements share a small pool per database, whose idle connections close by themselves.
+const pools = new Map<string, pg.Pool>();
+function poolFor(url: string): pg.Pool {
+  let pool = pools.get(url);
+  if (!pool) {
+    pool = new pg.Pool({ connectionString: url, max: 2, idleTimeoutMillis: 1000, allowExitOnIdle: true });
+    // An idle connection ended by the server (a dropped database, a stopped server) leaves the pool; no crash.
+    pool.on('error', () => undefined);
+    pools.set(url, pool);
+  }
+  return pool;
+}
+async function endPools(name: string): Promise<void> {
+  for (const [url, pool] of pools) {
+    if (new URL(url).pathname.slice(1) !== name) continue;
+    pools.delete(url);
+    await pool.end().catch(() => undefined);
   }
 }
