@@ -67,6 +67,12 @@ if (files.length === 0) {
 const pgFiles = files.filter((f) => !(f in NOT_STORAGE) && STORES.test(readFileSync(f, 'utf8')));
 
 const scratch = mkdtempSync(join(tmpdir(), 'wa-gateway-test-run-'));
+// The type check (`npm run typecheck`) runs beside the first pass; a failure fails the run, its output at the end.
+const typecheckLog = join(scratch, 'typecheck.log');
+const typecheckFd = openSync(typecheckLog, 'w');
+const typecheck = new Promise((resolve) =>
+  spawn('npm', ['run', 'typecheck', '--silent'], { stdio: ['ignore', typecheckFd, typecheckFd], env: process.env }).on('exit', (code) => resolve(code)).on('error', () => resolve(1)),
+);
 // The run's JavaScript (scripts/test-build.mjs): test files run from it, spawned servers from its bundle.
 const built = await buildTests(process.cwd(), join('.test-build', `run-${process.pid}`));
 const removeBuilt = () => rmSync(built.dir, { recursive: true, force: true });
@@ -150,6 +156,8 @@ else {
     runs.push(pass('postgres', pgFiles, { WA_TEST_STORE: 'postgres' }));
   }
 }
+const typecheckStatus = await typecheck;
+const typecheckOutput = readFileSync(typecheckLog, 'utf8').trim();
 if (prepare) {
   // Its output (built or kept, how long, the image's size) after the pass that used it.
   await prepare.done;
@@ -168,6 +176,8 @@ for (const run of runs) {
   console.log(`Node ${process.version} on ${label[run.name]} (${run.files} files): ${n(c, 'pass')} passed, ${n(c, 'fail')} failed, ${n(c, 'cancelled')} cancelled, ${n(c, 'skipped')} skipped, ${n(c, 'todo')} todo`);
 }
 if (pgNote) console.log(`Node ${process.version} on PostgreSQL: ${pgNote}`);
+if (typecheckStatus !== 0) console.log(`${typecheckOutput}\nNode ${process.version}: the type check (npm run typecheck) FAILED`);
+else console.log(`Node ${process.version}: the type check passed`);
 if (containersOff) console.log(`Node ${process.version}: the container suites not run (TEST_CONTAINERS=off)`);
 const skips = runs.flatMap((run) => run.skips.map((s) => ({ ...s, pass: run.name })));
 console.log(`Node ${process.version}: ${skips.length === 0 ? 'nothing skipped' : `${skips.length} skipped:`}`);
@@ -175,4 +185,4 @@ for (const s of skips) console.log(`  SKIPPED [${label[s.pass]}] ${s.file ? `${r
 if (runs.length > 1) {
   for (const key of COUNTS) console.log(`ℹ ${key} ${runs.reduce((sum, run) => sum + n(run.counts, key), 0)}`);
 }
-process.exit(failed || runs.some((run) => run.status !== 0) ? 1 : 0);
+process.exit(failed || typecheckStatus !== 0 || runs.some((run) => run.status !== 0) ? 1 : 0);
