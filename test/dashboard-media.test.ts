@@ -242,9 +242,12 @@ describe('dashboard chat view: media, message kinds and message changes', needs(
 
   it('a file attached in the dashboard is sent as an image or a document, with the text as its caption', async () => {
     const picture = png(48, 48, [200, 60, 30]);
-    // Attach, from the keyboard: the button opens the file chooser.
+    // Attach, from the keyboard: the button opens the file chooser. The wait starts first, so the chooser is
+    // intercepted (Playwright asks for that without waiting for an answer) before the key goes out.
+    const chooserShown = page.waitForEvent('filechooser');
     await page.focus('#attach');
-    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+    await page.keyboard.press('Enter');
+    const chooser = await chooserShown;
     await chooser.setFiles({ name: 'from-dashboard.png', mimeType: 'image/png', buffer: picture });
     await page.locator('#attachment-name', { hasText: 'from-dashboard.png' }).waitFor();
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'send-text', 'the caption box has the focus');
