@@ -7,7 +7,7 @@ import { createLogger } from '../src/logger.js';
 
 // The owner's side of the cross-node stream, against a stand-in for Redis: an event goes out only once the writes
 // queued up to its publication are committed, never when their commit failed; and this node's own subscribers get
-// an event after that commit too (EventBus.holdSubscribers), in order.
+// an event after that commit too (EventBus.followCommits), in order.
 
 const message = (body: string): BusEvent =>
   ({ type: 'MESSAGE', sessionId: 's1', at: Date.now(), message: { body } }) as unknown as BusEvent;
@@ -83,10 +83,9 @@ describe('cross-node stream: only committed events leave', () => {
       logger,
       sessions: { knows: () => true, adoptRemote: async () => true, followRemoteEvent: () => true },
       ownsSession: () => true,
-      committed: batch.committed,
     });
     await stream.start();
-    bus.holdSubscribers(batch.committed);
+    bus.followCommits(batch.committed);
     const seen: string[] = [];
     const sub = bus.subscribe('s1', (e) => (e.type === 'MESSAGE' ? e.message.body : undefined));
     const reading = (async () => {
@@ -125,7 +124,7 @@ describe('cross-node stream: only committed events leave', () => {
   it('a subscription ended while an event is held still reads it', async () => {
     const bus = new EventBus(createLogger('silent'));
     const batch = fakeBatch();
-    bus.holdSubscribers(batch.committed);
+    bus.followCommits(batch.committed);
     const sub = bus.subscribe('s1', (e) => (e.type === 'MESSAGE' ? e.message.body : undefined));
     const first = sub.next();
     bus.publish(message('x'));

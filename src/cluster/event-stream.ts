@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { BusEvent, EventBus } from '../events/bus.js';
+import type { BusEvent, CommitMark, EventBus } from '../events/bus.js';
 import { isRemote } from '../events/bus.js';
 import type { Logger } from '../logger.js';
 import type { RedisLink } from './redis-link.js';
@@ -20,8 +20,6 @@ export interface EventStreamOptions {
   sessions: RemoteSessionView;
   /** Whether this node owns a session, so its events go to the stream (the cluster's leases decide; default: it runs here). */
   ownsSession: (sessionId: string) => boolean;
-  /** Resolves once the writes made so far are committed, rejects when they failed: an event is appended after what it reports is stored, and never when that failed. */
-  committed: () => Promise<void>;
   /** Entries the stream keeps (XADD MAXLEN ~): how far behind a reader may fall and still catch up. */
   maxLen?: number;
   /** Events this node holds while Redis is away; past it the oldest are dropped (and counted). */
@@ -46,25 +44,8 @@ export interface EventStreamCounters {
   uncommitted: number;
 }
 
-/** The commit of the writes queued up to a group of events' publication. */
-class CommitMark {
-  outcome: 'waiting' | 'committed' | 'failed' = 'waiting';
-  private resolve!: () => void;
-  /** Resolves (never rejects) once the outcome is known. */
-  readonly settled = new Promise<void>((resolve) => (this.resolve = resolve));
-
-  follow(commit: Promise<void>): void {
-    commit.then(
-      () => this.settle('committed'),
-      () => this.settle('failed'),
-    );
-  }
-
-  private settle(outcome: 'committed' | 'failed'): void {
-    this.outcome = outcome;
-    this.resolve();
-  }
-}
+/** For an event published while the bus does not follow commits (EventBus.followCommits): appended at once. */
+const UNTRACKED: CommitMark = { outcome: 'committed', settled: Promise.resolve() };
 
 interface PendingEvent {
   seq: number;
@@ -89,7 +70,6 @@ export class EventStream {
   private readonly maxLen: number;
   private readonly maxBuffered: number;
   private pending: PendingEvent[] = [];
-  private openMark: CommitMark | null = null;
   private head = 0;
   private seq = 0;
   private flushing = false;
@@ -109,7 +89,9 @@ export class EventStream {
     this.reader = o.link.connection('blocking');
     this.detach = o.bus.listen('*', (event) => {
       if (isRemote(event) || !o.ownsSession(event.sessionId)) return;
-      this.enqueue(event);
+      // Its commit, the bus's for the whole stretch of publications it belongs to: an event is appended after
+      // what it reports is stored, and never when that failed.
+      this.enqueue(event, o.bus.commitMark() ?? UNTRACKED);
     });
   }
 
@@ -137,16 +119,7 @@ export class EventStream {
     this.readLoop = this.read();
   }
 
-  private enqueue(event: BusEvent): void {
-    let mark = this.openMark;
-    if (!mark) {
-      const opened = (mark = this.openMark = new CommitMark());
-      // After the publish that got here, so the writes of its other listeners (the webhook outbox) count too.
-      queueMicrotask(() => {
-        this.openMark = null;
-        opened.follow(this.o.committed());
-      });
-    }
+  private enqueue(event: BusEvent, mark: CommitMark): void {
     this.pending.push({ seq: ++this.seq, json: JSON.stringify(event), mark });
     if (this.buffered > this.maxBuffered) {
       this.head++;

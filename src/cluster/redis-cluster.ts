@@ -55,17 +55,17 @@ export class RedisCluster {
   /** Starts the stream (reading from its current end) and the broadcast. Call before the sessions are loaded. */
   async attach(o: RedisAttachOptions): Promise<void> {
     this.liveNodes.start();
+    // This node's events wait for their commit: the stream appends them after it, and its subscribers get them
+    // then, as the other nodes do (see followCommits).
+    o.bus.followCommits(o.committed);
     this.stream = new EventStream({
       link: this.link,
       bus: o.bus,
       logger: this.logger.child({ component: 'event-stream' }),
       sessions: o.sessions,
       ownsSession: o.ownsSession ?? ((sessionId) => o.sessions.isLocal(sessionId)),
-      committed: o.committed,
     });
     await this.stream.start();
-    // This node's subscribers get its events after their commit, as the other nodes do (see holdSubscribers).
-    o.bus.holdSubscribers(o.committed);
     const keys = o.apiKeys;
     this.broadcasts.push(new ChangeBroadcast(this.link, { channel: 'api-keys', what: 'API keys', reload: () => keys.reload(), onChanged: (send) => keys.onChanged(send) }, this.logger));
     const webhooks = o.webhooks;

@@ -82,29 +82,36 @@ export function isRemote(event: BusEvent): boolean {
  */
 export class EventBus {
   private readonly listeners = new Map<string, Set<Listener>>();
-  private gate: (() => Promise<unknown>) | null = null;
-  /** The hold of the events published in this stretch of synchronous code (see holdSubscribers). */
-  private holding: Hold | null = null;
-  /** The hold the event being dispatched belongs to. */
-  private dispatching: Hold | null = null;
+  private committed: (() => Promise<unknown>) | null = null;
+  /** The stretch of synchronous code publishing now, and its commit (see followCommits). */
+  private open: Stretch | null = null;
+  /** The stretch the event being dispatched belongs to. */
+  private dispatching: Stretch | null = null;
   private released: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly logger: Logger) {}
 
   /**
-   * From now on subscriptions (subscribe()) get this node's own events once `gate()`, asked just after they were
-   * published, settles: with `committed` of the write batch, once what the events report is stored (or failed to
-   * be). Listeners still run at once. A cluster node on Redis does this, so its subscribers see an event when the
-   * other nodes can (it goes to them after the commit), and so the fan-out to its subscribers runs after the
-   * commit and the append to the stream, not in front of them: the commit would otherwise wait for the whole
-   * fan-out, and every other node with it. Events read from other nodes are not held.
+   * From now on this node's own events are grouped by the stretch of synchronous code that published them, and
+   * each stretch follows one `committed()` of the write batch, asked just after it (so the writes it queued after
+   * publishing count too). Subscriptions (subscribe()) get those events once it settles, once what they report is
+   * stored or failed to be; listeners still run at once and may read the stretch's outcome (commitMark()). A
+   * cluster node on Redis does this: its stream appends an event to Redis only after its commit and never when
+   * it failed, and its own subscribers see an event when the other nodes can, so the fan-out to them runs after
+   * the commit and the append, not in front of them (the commit would otherwise wait for the whole fan-out, and
+   * every other node with it). Events read from other nodes are not held.
    */
-  holdSubscribers(gate: () => Promise<unknown>): void {
-    this.gate = gate;
+  followCommits(committed: () => Promise<unknown>): void {
+    this.committed = committed;
+  }
+
+  /** For a listener: the commit its event waits for; null when commits are not followed or the event is remote. */
+  commitMark(): CommitMark | null {
+    return this.dispatching;
   }
 
   publish(event: BusEvent): void {
-    this.dispatching = this.gate && !remoteEvents.has(event) ? this.hold() : null;
+    this.dispatching = this.committed && !remoteEvents.has(event) ? this.stretch() : null;
     try {
       this.dispatch(this.listeners.get(event.sessionId), event);
       this.dispatch(this.listeners.get(ALL), event);
@@ -113,18 +120,18 @@ export class EventBus {
     }
   }
 
-  private hold(): Hold {
-    if (this.holding) return this.holding;
-    const hold = (this.holding = new Hold());
+  private stretch(): Stretch {
+    if (this.open) return this.open;
+    const stretch = (this.open = new Stretch());
     // After the publishing code has run on, so the writes it queues after publish() count too.
     queueMicrotask(() => {
-      this.holding = null;
-      const settled = this.gate!().then(noop, noop);
+      this.open = null;
+      stretch.follow(this.committed!());
       // In publication order; a turn later, so what the same commit releases elsewhere (the answer to the
       // request, the append to the cluster's stream) is written first.
-      this.released = Promise.all([this.released, settled]).then(() => void setImmediate(() => hold.release()));
+      this.released = Promise.all([this.released, stretch.settled]).then(() => void setImmediate(() => stretch.release()));
     });
-    return hold;
+    return stretch;
   }
 
   /** An event of a session owned by another node, read from the cluster's stream: delivered like a local one, marked remote. */
@@ -183,12 +190,32 @@ export class EventBus {
 /** Most events a subscriber may fall behind by; past it the stream ends rather than hold memory without bound. */
 const MAX_QUEUED = 10_000;
 
-const noop = () => undefined;
+/** The commit of the writes queued up to a stretch of publications: its outcome, once known. */
+export interface CommitMark {
+  readonly outcome: 'waiting' | 'committed' | 'failed';
+  /** Resolves (never rejects) once the outcome is known. */
+  readonly settled: Promise<void>;
+}
 
-/** Values pushed into streams and held back until released together (see EventBus.holdSubscribers). */
-class Hold {
+/** A stretch of publications: its commit, and the values pushed into streams that wait for it (see EventBus.followCommits). */
+class Stretch implements CommitMark {
+  outcome: CommitMark['outcome'] = 'waiting';
+  private resolve!: () => void;
+  readonly settled = new Promise<void>((resolve) => (this.resolve = resolve));
   private readonly streams: EventStream<unknown>[] = [];
   private readonly upTo: number[] = [];
+
+  follow(commit: Promise<unknown>): void {
+    commit.then(
+      () => this.settle('committed'),
+      () => this.settle('failed'),
+    );
+  }
+
+  private settle(outcome: 'committed' | 'failed'): void {
+    this.outcome = outcome;
+    this.resolve();
+  }
 
   add(stream: EventStream<unknown>, upTo: number): void {
     this.streams.push(stream);
@@ -241,8 +268,8 @@ class EventStream<T> implements BusStream<T> {
     return this as unknown as AsyncIterableIterator<V>;
   }
 
-  /** `hold`: the value waits to be released with it (see EventBus.holdSubscribers). */
-  push(value: T, hold: Hold | null = null): void {
+  /** `hold`: the value waits to be released with it (see EventBus.followCommits). */
+  push(value: T, hold: Stretch | null = null): void {
     if (this.ended) return;
     if (!hold && this.resolveRead && this.head === this.queue.length) {
       const resolve = this.resolveRead;
