@@ -11,19 +11,13 @@ import { after, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { collect, waitFor } from './helpers/app.js';
 import { ADMIN_KEY } from './helpers/auth.js';
-import { ownershipSampler, startNode, type Node } from './helpers/nodes.js';
+import { CLUSTER_OPS, injectAcrossRedisOutage, ownershipSampler, startNode, type Node } from './helpers/nodes.js';
 import { createTestDatabase, needsPostgres, queryDatabase, type TestDatabase } from './helpers/pg.js';
 import { deletePrefix, needsPrivateRedis, needsRedis, startPrivateRedis, TEST_REDIS_URL, uniquePrefix, type PrivateRedis } from './helpers/redis.js';
 import { startReceiver, type Receiver } from './helpers/webhooks.js';
 
 const LEASE_MS = 3000;
-const CREATE = 'mutation($id: String!) { createSession(input: { sessionId: $id, config: { sandbox: { autoScanMs: 1 } } }) { session { sessionId } } }';
-const LIST = '{ sessions { sessionId status node } }';
-const SEND = 'mutation($input: SendTextInput!) { sendText(input: $input) { message { id } } }';
-const INJECT = 'mutation($s: String!, $body: String!) { sandboxInjectMessage(sessionId: $s, from: "15557770001@c.us", body: $body) { id } }';
-const SUB = 'subscription($s: String!) { message(sessionId: $s) { body fromMe } }';
-const REGISTER = 'mutation($input: RegisterWebhookInput!) { registerWebhook(input: $input) { webhook { id } } }';
-const ECHO_BOT = '15550000001@c.us';
+const { CREATE, LIST, SEND, INJECT, SUB, REGISTER, ECHO_BOT } = CLUSTER_OPS;
 const SECRET = 'cluster-secret-for-the-faults-test';
 
 type Listed = { sessionId: string; status: string; node: string | null };
@@ -227,27 +221,7 @@ describe('cluster faults with --node-id and --redis-url', async () => {
       return sub.values.length > 0;
     }, 10_000, 'the subscription on the other node to receive');
 
-    const acked: string[] = [];
-    let injecting = true;
-    let n = 0;
-    const injector = (async () => {
-      while (injecting) {
-        const body = `m${n++}`;
-        const result = await a.gql(INJECT, { s: 'ro', body });
-        if (result.data?.sandboxInjectMessage) acked.push(body);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    })();
-    await waitFor(() => acked.length >= 30, 10_000, 'events before the outage');
-    await privateRedis.stop();
-    const stoppedAt = acked.length;
-    await new Promise((r) => setTimeout(r, 2000));
-    const duringOutage = acked.length - stoppedAt;
-    await privateRedis.start();
-    const back = acked.length;
-    await waitFor(() => acked.length >= back + 30, 10_000, 'events after the outage');
-    injecting = false;
-    await injector;
+    const { acked, duringOutage } = await injectAcrossRedisOutage(async (body) => Boolean((await a.gql(INJECT, { s: 'ro', body })).data?.sandboxInjectMessage), privateRedis);
 
     const received = () => sub.values.map((v) => v.message.body).filter((body) => body.startsWith('m'));
     await waitFor(() => received().length >= acked.length && legacy.length >= acked.length, 20_000, `all ${acked.length} events on the other node`).catch(() => undefined);

@@ -9,22 +9,16 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { collect, waitFor } from './helpers/app.js';
-import { startNode, type Node } from './helpers/nodes.js';
+import { CLUSTER_OPS, startNode, type Node } from './helpers/nodes.js';
 import { createTestDatabase, needsPostgres, queryDatabase, type TestDatabase } from './helpers/pg.js';
 import { deletePrefix, needsRedis, TEST_REDIS_URL, uniquePrefix } from './helpers/redis.js';
 import { startReceiver, type Receiver } from './helpers/webhooks.js';
 
 const LEASE_MS = 3000;
-const CREATE = 'mutation($id: String!) { createSession(input: { sessionId: $id, config: { sandbox: { autoScanMs: 1 } } }) { session { sessionId } } }';
-const LIST = '{ sessions { sessionId status node } }';
-const SEND = 'mutation($input: SendTextInput!) { sendText(input: $input) { message { id } } }';
-const INJECT = 'mutation($s: String!, $body: String!) { sandboxInjectMessage(sessionId: $s, from: "15557770001@c.us", body: $body) { id } }';
-const SUB = 'subscription($s: String!) { message(sessionId: $s) { body fromMe } }';
-const REGISTER = 'mutation($input: RegisterWebhookInput!) { registerWebhook(input: $input) { webhook { id } } }';
+const { CREATE, LIST, SEND, INJECT, SUB, REGISTER, ECHO_BOT } = CLUSTER_OPS;
 const UPDATE = 'mutation($input: UpdateWebhookInput!) { updateWebhook(input: $input) { id events } }';
 const HOOKS = 'query($s: String!) { session(sessionId: $s) { webhooks { id } } }';
 const REMOVE = 'mutation($s: String!, $id: ID!) { removeWebhook(sessionId: $s, webhookId: $id) { removed } }';
-const ECHO_BOT = '15550000001@c.us';
 
 type Listed = { sessionId: string; status: string; node: string | null };
 

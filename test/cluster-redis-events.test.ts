@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { collect, waitFor } from './helpers/app.js';
 import { INJECT } from './helpers/messaging.js';
-import { startNode, type Node } from './helpers/nodes.js';
+import { injectAcrossRedisOutage, startNode, type Node } from './helpers/nodes.js';
 import { createTestDatabase, needsPostgres, type TestDatabase } from './helpers/pg.js';
 import { deletePrefix, keysUnder, needsPrivateRedis, startPrivateRedis, uniquePrefix, type PrivateRedis } from './helpers/redis.js';
 
@@ -65,28 +65,11 @@ describe('cross-node events over Redis', async () => {
     }, 10_000, 'the subscription on B to receive');
     socket.on('close', () => legacy.push('(closed)'));
 
-    const acked: string[] = [];
-    let injecting = true;
-    let n = 0;
-    const injector = (async () => {
-      while (injecting) {
-        const body = `m${n++}`;
-        const result = await a.gql(INJECT, { s: 'sa', from: FROM, body });
-        if (result.data?.sandboxInjectMessage) acked.push(body);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    })();
-    await waitFor(() => acked.length >= 30, 10_000, 'events before the outage');
-    await redis.stop();
-    const stoppedAt = acked.length;
-    const health = await (await fetch(`${a.url}/health`)).json();
-    await new Promise((r) => setTimeout(r, 2000));
-    const duringOutage = acked.length - stoppedAt;
-    await redis.start();
-    const back = acked.length;
-    await waitFor(() => acked.length >= back + 30, 10_000, 'events after the outage');
-    injecting = false;
-    await injector;
+    const { acked, duringOutage, observed: health } = await injectAcrossRedisOutage(
+      async (body) => Boolean((await a.gql(INJECT, { s: 'sa', from: FROM, body })).data?.sandboxInjectMessage),
+      redis,
+      async () => (await fetch(`${a.url}/health`)).json(),
+    );
 
     const received = () => sub.values.map((v) => v.message.body).filter((body) => body.startsWith('m'));
     await waitFor(() => received().length >= acked.length, 20_000, `all ${acked.length} events on B`).catch(() => undefined);

@@ -2,7 +2,7 @@
 // storage and Redis the test gives it, with the sandbox made fast.
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { tempDir } from './app.js';
+import { tempDir, waitFor } from './app.js';
 import { spawnServer, type ServerProcess } from './process.js';
 
 export const FAST_SANDBOX = {
@@ -12,6 +12,18 @@ export const FAST_SANDBOX = {
   SANDBOX_DELIVERY_DELAY_MS: '5',
   SANDBOX_BOT_REPLY_DELAY_MS: '20',
 };
+
+/** The operations the cluster suites send to their nodes (sandbox sessions that scan themselves at once). */
+export const CLUSTER_OPS = {
+  CREATE: 'mutation($id: String!) { createSession(input: { sessionId: $id, config: { sandbox: { autoScanMs: 1 } } }) { session { sessionId } } }',
+  LIST: '{ sessions { sessionId status node } }',
+  SEND: 'mutation($input: SendTextInput!) { sendText(input: $input) { message { id } } }',
+  INJECT: 'mutation($s: String!, $body: String!) { sandboxInjectMessage(sessionId: $s, from: "15557770001@c.us", body: $body) { id } }',
+  SUB: 'subscription($s: String!) { message(sessionId: $s) { body fromMe } }',
+  REGISTER: 'mutation($input: RegisterWebhookInput!) { registerWebhook(input: $input) { webhook { id } } }',
+  /** The sandbox's Echo Bot, which answers every message. */
+  ECHO_BOT: '15550000001@c.us',
+} as const;
 
 export interface Node extends ServerProcess {
   gql<T = any>(query: string, variables?: Record<string, unknown>, key?: string): Promise<{ status: number; data?: T; errors?: any[] }>;
@@ -98,4 +110,41 @@ export function ownershipSampler(nodes: () => { id: string; url: string }[], hea
       await done;
     },
   };
+}
+
+/**
+ * A steady stream of events across a 2 s Redis outage: `inject` is called with m0, m1, ... one at a time, 10 ms
+ * apart (true: acknowledged), Redis is stopped once 30 are acknowledged and started again 2 s later, and the
+ * stream goes on until 30 more are. `whileStopped` runs just after the stop (its result is returned).
+ */
+export async function injectAcrossRedisOutage<T = undefined>(
+  inject: (body: string) => Promise<boolean>,
+  redis: { stop(): Promise<unknown>; start(): Promise<unknown> },
+  whileStopped?: () => Promise<T>,
+): Promise<{ acked: string[]; duringOutage: number; observed: T | undefined }> {
+  const acked: string[] = [];
+  let injecting = true;
+  let n = 0;
+  const injector = (async () => {
+    while (injecting) {
+      const body = `m${n++}`;
+      if (await inject(body)) acked.push(body);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  try {
+    await waitFor(() => acked.length >= 30, 10_000, 'events before the outage');
+    await redis.stop();
+    const stoppedAt = acked.length;
+    const observed = await whileStopped?.();
+    await new Promise((r) => setTimeout(r, 2000));
+    const duringOutage = acked.length - stoppedAt;
+    await redis.start();
+    const back = acked.length;
+    await waitFor(() => acked.length >= back + 30, 10_000, 'events after the outage');
+    return { acked, duringOutage, observed };
+  } finally {
+    injecting = false;
+    await injector;
+  }
 }
