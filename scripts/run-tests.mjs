@@ -102,9 +102,17 @@ function pass(name, list, env) {
     // no file: nothing was reported
   }
   const counts = {};
-  for (const line of lines) if (line.count) counts[line.count] = (counts[line.count] ?? 0) + line.n;
-  const skips = lines.filter((line) => !line.count).map((line) => ({ ...line, file: line.file && source(line.file.replace(/^file:\/\//, '')) }));
-  return { name, files: list.length, status: result.status ?? 1, counts, skips };
+  const times = {};
+  for (const line of lines) {
+    if (line.count) counts[line.count] = (counts[line.count] ?? 0) + line.n;
+    else if (line.timed) times[line.timed] = (times[line.timed] ?? 0) + line.ms;
+  }
+  const slowest = Object.entries(times)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([file, ms]) => `${source(file.replace(/^file:\/\//, ''))} ${(ms / 1000).toFixed(0)} s`);
+  const skips = lines.filter((line) => !line.count && !line.timed).map((line) => ({ ...line, file: line.file && source(line.file.replace(/^file:\/\//, '')) }));
+  return { name, files: list.length, status: result.status ?? 1, counts, skips, slowest };
 }
 
 /** Why PostgreSQL cannot take the second pass, or null. */
@@ -174,6 +182,7 @@ console.log('');
 for (const run of runs) {
   const c = run.counts;
   console.log(`Node ${process.version} on ${label[run.name]} (${run.files} files): ${n(c, 'pass')} passed, ${n(c, 'fail')} failed, ${n(c, 'cancelled')} cancelled, ${n(c, 'skipped')} skipped, ${n(c, 'todo')} todo`);
+  if (run.slowest.length > 0) console.log(`  longest files: ${run.slowest.join(', ')}`);
 }
 if (pgNote) console.log(`Node ${process.version} on PostgreSQL: ${pgNote}`);
 if (typecheckStatus !== 0) console.log(`${typecheckOutput}\nNode ${process.version}: the type check (npm run typecheck) FAILED`);

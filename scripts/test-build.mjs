@@ -84,3 +84,22 @@ export async function buildTests(root, dir) {
   await build({ ...bundleOptions, absWorkingDir: root, entryPoints: [join(root, 'src/main.ts')], outdir: join(out, 'bundle'), tsconfig: join(root, 'tsconfig.json') });
   return { dir: out, bundle: join(out, 'bundle', 'main.js'), files: files.length };
 }
+
+/**
+ * What `tsc -p tsconfig.build.json` emits into dist/ (src/ and rest-compat/ as JavaScript, nothing else), made
+ * by esbuild in about a second instead of tsc's ~40 s: for the suite that checks the bundle `npm start` runs,
+ * while the runner's type check covers the types.
+ */
+export async function emitDist(root) {
+  const tsconfigRaw = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8'));
+  const files = ['src', 'rest-compat'].flatMap((d) => tsFiles(join(root, d)));
+  await Promise.all(
+    files.map(async (file) => {
+      const { code } = await transform(readFileSync(file, 'utf8'), { loader: 'ts', format: 'esm', target: 'es2022', sourcefile: file, tsconfigRaw });
+      const target = join(root, 'dist', relative(root, file)).replace(/\.ts$/, '.js');
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, code);
+    }),
+  );
+  return files.length;
+}
