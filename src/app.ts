@@ -169,6 +169,7 @@ export async function buildApp(overrides: DeepPartial<Config> | Config = {}, opt
   const webhookWorker = new DeliveryWorker(webhookStore, webhookGuard, config.webhooks, logger, (outcome, seconds) =>
     metrics.webhookDelivery(outcome, seconds),
     claimNodeId(config),
+    config.cluster.nodeId,
   );
   const webhooks = new WebhookService({
     store: webhookStore,

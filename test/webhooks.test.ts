@@ -80,6 +80,7 @@ describe('webhook deliveries', () => {
     assert.match(ready.headers['webhook-timestamp'] as string, /^\d{10}$/, 'seconds');
     assert.ok(Math.abs(Number(ready.headers['webhook-timestamp']) - Date.now() / 1000) < 60);
     assert.match(ready.headers['webhook-signature'] as string, /^v1,[A-Za-z0-9+/]+=*$/);
+    assert.match(ready.headers['user-agent'] as string, /^wa-gateway-webhooks\/\d+\.\d+\.\d+$/, 'one server: no node named');
 
     for (const r of rx.received) {
       assert.ok(verifyIndependently(secret, r), 'node:crypto verifies');

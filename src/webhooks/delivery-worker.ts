@@ -59,7 +59,7 @@ export class DeliveryWorker {
   private readonly running = new Set<Promise<void>>();
   private readonly attemptWaiters = new Map<string, (() => void)[]>();
   private readonly abort = new AbortController();
-  private readonly userAgent = `wa-gateway-webhooks/${version}`;
+  private readonly userAgent: string;
   private timer: NodeJS.Timeout | null = null;
   private kickQueued = false;
   private readonly agents: SenderAgents;
@@ -91,7 +91,10 @@ export class DeliveryWorker {
     private readonly observe: (outcome: AttemptLabel, seconds: number) => void = () => undefined,
     /** PostgreSQL: the claims' owner (claimNodeId). */
     readonly nodeId: string = claimNodeId({}),
+    /** The cluster's name of this node (`--node-id`), named in the User-Agent: which node sent a delivery. */
+    clusterNode = '',
   ) {
+    this.userAgent = `wa-gateway-webhooks/${version}${clusterNode ? ` (node ${clusterNode})` : ''}`;
     this.agents = senderAgents(settings.concurrency);
     this.tick = store.kind === 'sqlite' ? () => this.syncTick() : () => this.pgTick();
   }
