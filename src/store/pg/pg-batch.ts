@@ -198,7 +198,8 @@ export class PgWriteBatch implements PgBatch {
     // one is full: wait for the one their round joins, or an answer could acknowledge a write that then fails.
     // Only that one: waiting for whatever transaction is open once this one commits made most answers under
     // load wait for two (a send arriving while a round was out waited for the rest of its transaction, then for
-    // the whole next one).
+    // the whole next one). (c) on PostgreSQL, three paired runs at load average 2-5: an answer's wait for its
+    // commit p99 35-41 ms against 45-70 ms, p99 at the client 44-52 ms against 50-86 ms.
     if (this.queue.length > 0 || this.gathering.length > 0) waits.push(this.nextRound());
     if (waits.length === 0) return Promise.resolve();
     return waits.length === 1 ? waits[0]! : Promise.all(waits).then(noop);
