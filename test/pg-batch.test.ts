@@ -147,8 +147,27 @@ describe('PostgreSQL group commit (PgWriteBatch)', await needsPostgres(), () => 
     await loop(10);
     await batch.committed();
     assert.equal(await count(), 10);
-    // 10 rounds at 3 per transaction: 4 transactions.
+    // 10 rounds at 3 per transaction: 4 transactions. The third round of each full one carried its COMMIT; only
+    // the last (one round, then nothing more queued) sent COMMIT on its own.
     assert.equal(batch.commits, 4);
+    assert.equal(batch.roundTrips, 11);
+  });
+
+  it('committed() waits for the transaction its queued statements go in, not for the one open after it', async () => {
+    const batch = open({ maxRounds: 2 });
+    await reader.query('TRUNCATE t');
+    await batch.run('INSERT INTO t (id) VALUES (200)');
+    // The second round of this transaction (the last: it carries the COMMIT) takes this statement.
+    void batch.run('INSERT INTO t (id) VALUES (201)');
+    const answered = batch.committed().then(() => batch.commits);
+    // Queued once that round is out: the next transaction's.
+    while (batch.roundTrips < 2) await new Promise((r) => setImmediate(r));
+    const later = batch.run('INSERT INTO t (id) VALUES (202)');
+    assert.equal(await answered, 1);
+    await later;
+    await batch.committed();
+    assert.equal(await count(), 3);
+    assert.equal(batch.commits, 2);
   });
 
   it('fails fast while PostgreSQL is unreachable, and reconnects on the next use', async () => {

@@ -7,8 +7,9 @@ import type { Database } from '../schema.js';
  * dedicated connection. Statements queued during an event-loop turn leave together as ONE round trip
  * (the first round of a transaction starts with BEGIN). Each statement's promise resolves with its rows
  * once its round returns, before COMMIT, so the continuations of those results may queue more statements
- * into the same transaction. COMMIT goes when a round ends with nothing new queued, or at a bound on the
- * transaction's rounds or age under continuous load. A failed round rolls the transaction back and
+ * into the same transaction. COMMIT goes when a round ends with nothing new queued, or under continuous load
+ * with the round that reaches a bound on the transaction's rounds or age (what that round's continuations
+ * queue goes in the next transaction). A failed round rolls the transaction back and
  * rejects every `committed()` waiter of it.
  */
 export interface PgBatch {
