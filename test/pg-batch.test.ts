@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { inlineParams, PgWriteBatch } from '../src/store/pg/pg-batch.js';
+import { pgArray } from '../src/store/pg/turn-statements.js';
 import { createTestDatabase, needsPostgres, requirePostgres, type TestDatabase } from './helpers/pg.js';
 
 // The group commit on a real PostgreSQL, in a database of its own (TEST_DATABASE_URL's server).
@@ -38,6 +39,15 @@ describe('PostgreSQL group commit (PgWriteBatch)', await needsPostgres(), () => 
     assert.equal(inlineParams('SELECT $1, $2', [Buffer.from([1, 255]), true]), `SELECT '\\x01ff'::bytea, TRUE`);
     assert.throws(() => inlineParams('SELECT $2', [1]), /\$2 has no parameter/);
     assert.throws(() => inlineParams('SELECT $1', [Number.NaN]), /NaN/);
+  });
+
+  it('stores every string as it was given, alone and inside an array literal', async () => {
+    const batch = open();
+    const strings = ["it's", 'a\\b', "\\'", "'\\", '"quoted"', '{"a":"b\\"c"}', "O''Brien \\\\ end", '', 'NULL', 'ümlaut 🙂', '\\x41', ',{}'];
+    const rows = await batch.run<{ one: string; many: string[] }>(`SELECT $1::text AS one, $2::text[] AS many`, [strings.join('|'), pgArray(strings)]);
+    await batch.committed();
+    assert.equal(rows[0]!.one, strings.join('|'));
+    assert.deepEqual(rows[0]!.many, strings);
   });
 
   it('sends a gathered statement before any statement queued after it, or with the next round; committed() waits for it', async () => {

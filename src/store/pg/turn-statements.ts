@@ -56,6 +56,8 @@ export class TurnStatements<I, R> {
 
 type Cell = string | number | null;
 
+const ARRAY_SPECIAL = /[\\"]/;
+
 /**
  * A column of many rows as one PostgreSQL array literal: a statement of a turn's sends reads its rows with
  * unnest(), which the server parses and plans as a handful of constants however many rows there are (a
@@ -68,7 +70,7 @@ export function pgArray(values: readonly Cell[]): string {
     if (i > 0) out += ',';
     if (value === null || value === undefined) out += 'NULL';
     else if (typeof value === 'number') out += String(value);
-    else out += `"${value.replace(/[\\"]/g, '\\$&')}"`;
+    else out += `"${ARRAY_SPECIAL.test(value) ? value.replace(/[\\"]/g, '\\$&') : value}"`;
   }
   return `${out}}`;
 }
