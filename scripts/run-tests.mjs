@@ -72,12 +72,12 @@ const scratch = mkdtempSync(join(tmpdir(), 'wa-gateway-test-run-'));
 // types again (tsc's result does not depend on the Node running it).
 const typecheckOff = (process.env.TEST_TYPECHECK ?? '').toLowerCase() === 'off';
 const typecheckLog = join(scratch, 'typecheck.log');
-const typecheckFd = openSync(typecheckLog, 'w');
 const typecheck = typecheckOff
   ? Promise.resolve(0)
-  : new Promise((resolve) =>
-      spawn('npm', ['run', 'typecheck', '--silent'], { stdio: ['ignore', typecheckFd, typecheckFd], env: process.env }).on('exit', (code) => resolve(code)).on('error', () => resolve(1)),
-    );
+  : new Promise((resolve) => {
+      const fd = openSync(typecheckLog, 'w');
+      spawn('npm', ['run', 'typecheck', '--silent'], { stdio: ['ignore', fd, fd], env: process.env }).on('exit', (code) => resolve(code)).on('error', () => resolve(1));
+    });
 // The run's JavaScript (scripts/test-build.mjs): test files run from it, spawned servers from its bundle.
 const built = await buildTests(process.cwd(), join('.test-build', `run-${process.pid}`));
 const removeBuilt = () => rmSync(built.dir, { recursive: true, force: true });
@@ -170,7 +170,7 @@ else {
   }
 }
 const typecheckStatus = await typecheck;
-const typecheckOutput = readFileSync(typecheckLog, 'utf8').trim();
+const typecheckOutput = typecheckStatus === 0 ? '' : readFileSync(typecheckLog, 'utf8').trim();
 if (prepare) {
   // Its output (built or kept, how long, the image's size) after the pass that used it.
   await prepare.done;

@@ -51,6 +51,25 @@ function alive(pid) {
   }
 }
 
+/**
+ * Every .ts file under `dirs` (folders of `root`) transformed by esbuild into the same path relative to `base`
+ * (default `root`) under `outDir`, with the compiler options of `tsconfig` (a project file, default
+ * tsconfig.json) and the defines `defineOf(file)` returns; the files' count.
+ */
+export async function transpileTree(root, dirs, outDir, { base = root, tsconfig = 'tsconfig.json', target = 'es2022', defineOf = () => undefined } = {}) {
+  const tsconfigRaw = JSON.parse(readFileSync(join(root, tsconfig), 'utf8'));
+  const files = dirs.flatMap((d) => tsFiles(join(root, d)));
+  await Promise.all(
+    files.map(async (file) => {
+      const { code } = await transform(readFileSync(file, 'utf8'), { loader: 'ts', format: 'esm', target, sourcefile: file, tsconfigRaw, define: defineOf(file) });
+      const out = join(outDir, relative(base, file)).replace(/\.ts$/, '.js');
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileSync(out, code);
+    }),
+  );
+  return files.length;
+}
+
 /** Builds the run's JavaScript into `<root>/<dir>`; returns the folder and the bundle's path. */
 export async function buildTests(root, dir) {
   const out = join(root, dir);
@@ -60,29 +79,16 @@ export async function buildTests(root, dir) {
     const pid = Number(/^run-(\d+)$/.exec(name)?.[1]);
     if (pid && !alive(pid)) rmSync(join(dirname(out), name), { recursive: true, force: true });
   }
-  const tsconfigRaw = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8'));
-  const files = SOURCES.flatMap((d) => tsFiles(join(root, d)));
-  await Promise.all(
-    files.map(async (file) => {
-      const { code } = await transform(readFileSync(file, 'utf8'), {
-        loader: 'ts',
-        format: 'esm',
-        target: 'node20',
-        sourcefile: file,
-        tsconfigRaw,
-        define: {
-          'import.meta.url': JSON.stringify(pathToFileURL(file).href),
-          'import.meta.dirname': JSON.stringify(dirname(file)),
-          'import.meta.filename': JSON.stringify(file),
-        },
-      });
-      const target = join(out, relative(root, file)).replace(/\.ts$/, '.js');
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, code);
+  const files = await transpileTree(root, SOURCES, out, {
+    target: 'node20',
+    defineOf: (file) => ({
+      'import.meta.url': JSON.stringify(pathToFileURL(file).href),
+      'import.meta.dirname': JSON.stringify(dirname(file)),
+      'import.meta.filename': JSON.stringify(file),
     }),
-  );
+  });
   await build({ ...bundleOptions, absWorkingDir: root, entryPoints: [join(root, 'src/main.ts')], outdir: join(out, 'bundle'), tsconfig: join(root, 'tsconfig.json') });
-  return { dir: out, bundle: join(out, 'bundle', 'main.js'), files: files.length };
+  return { dir: out, bundle: join(out, 'bundle', 'main.js'), files };
 }
 
 /**
@@ -90,16 +96,11 @@ export async function buildTests(root, dir) {
  * by esbuild in about a second instead of tsc's ~40 s: for the suite that checks the bundle `npm start` runs,
  * while the runner's type check covers the types.
  */
-export async function emitDist(root) {
-  const tsconfigRaw = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8'));
-  const files = ['src', 'rest-compat'].flatMap((d) => tsFiles(join(root, d)));
-  await Promise.all(
-    files.map(async (file) => {
-      const { code } = await transform(readFileSync(file, 'utf8'), { loader: 'ts', format: 'esm', target: 'es2022', sourcefile: file, tsconfigRaw });
-      const target = join(root, 'dist', relative(root, file)).replace(/\.ts$/, '.js');
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, code);
-    }),
-  );
-  return files.length;
+export function emitDist(root) {
+  return transpileTree(root, ['src', 'rest-compat'], join(root, 'dist'));
+}
+
+/** What `tsc -p tsconfig.dashboard.json` emits into dist/dashboard: the dashboard's scripts, for the browser suites. */
+export function emitDashboard(root) {
+  return transpileTree(root, ['dashboard/src'], join(root, 'dist', 'dashboard'), { base: join(root, 'dashboard', 'src'), tsconfig: 'tsconfig.dashboard.json' });
 }

@@ -61,7 +61,7 @@ describe('dashboard chat view: media, message kinds and message changes', needs(
 
   before(async () => {
     requireTools('chromium');
-    buildDashboard();
+    await buildDashboard();
     server = await startServer({ auth: { apiKeys: [KEY] }, introspection: false });
     const admin = { ...server, gqlOk: (q: string, v?: Record<string, unknown>) => gqlOkAs(server, KEY, q, v) } as TestServer;
     [me, friend] = await Promise.all([readySession(admin, 'dash'), readySession(admin, 'friend')]);

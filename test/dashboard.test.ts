@@ -30,7 +30,7 @@ describe('dashboard', needs('chromium'), () => {
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   before(async () => {
     requireTools('chromium');
-    buildDashboard();
+    await buildDashboard();
     receiver = await startReceiver();
     // Introspection off, as under NODE_ENV=production: the page must not depend on it. Sends are paced as a
     // real server paces them (one at a time, with a gap), so a quick burst waits its turn. The gap is twice
@@ -313,7 +313,7 @@ describe('dashboard on a server with an API key', needs('chromium'), () => {
   let server: TestServer;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   before(async () => {
-    buildDashboard();
+    await buildDashboard();
     server = await startServer({ auth: { apiKeys: [KEY] } });
     browser = await launchBrowser();
   });

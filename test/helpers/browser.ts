@@ -1,6 +1,6 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { transformSync } from 'esbuild';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { tempDir } from './app.js';
 import { root } from './process.js';
@@ -10,15 +10,9 @@ import { CHROMIUM, requireTools } from './system-tools.js';
  * Compiles dashboard/src into dist/dashboard, so the page under test is the current source: what `tsc -p
  * tsconfig.dashboard.json` emits, by esbuild in milliseconds (the runner's type check covers the types).
  */
-export function buildDashboard(): void {
-  const src = join(root, 'dashboard', 'src');
-  const out = join(root, 'dist', 'dashboard');
-  mkdirSync(out, { recursive: true });
-  for (const name of readdirSync(src)) {
-    if (!name.endsWith('.ts')) continue;
-    const { code } = transformSync(readFileSync(join(src, name), 'utf8'), { loader: 'ts', format: 'esm', target: 'es2022', sourcefile: name, tsconfigRaw: { compilerOptions: { target: 'ES2022' } } });
-    writeFileSync(join(out, name.replace(/\.ts$/, '.js')), code);
-  }
+export async function buildDashboard(): Promise<void> {
+  const { emitDashboard } = (await import(pathToFileURL(join(root, 'scripts/test-build.mjs')).href)) as { emitDashboard: (root: string) => Promise<number> };
+  await emitDashboard(root);
 }
 
 /** Debian's chromium, headless, with a fresh profile that is deleted on close. */
