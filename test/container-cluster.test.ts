@@ -103,7 +103,12 @@ describe('compose cluster profile (podman-compose)', { ...needs('podman'), timeo
     for (const id of ids) {
       const created = await rest(lb, 'POST', '/sessions', { sessionId: id, waitForQR: true });
       assert.equal(created.status, 201, JSON.stringify(created.body));
-      await eventually(async () => (await rest(lb, 'POST', `/sessions/${id}/sandbox/scan`)).status === 200, 30_000, `${id} scanned`);
+      await eventually(async () => {
+        const scanned = await rest(lb, 'POST', `/sessions/${id}/sandbox/scan`);
+        // Thrown, so a timeout says what the last answer was.
+        if (scanned.status !== 200) throw new Error(`${scanned.status} ${JSON.stringify(scanned.body)}`);
+        return true;
+      }, 30_000, `${id} scanned`);
     }
     const placed = await eventually(async () => {
       const listed = await list(lb);
