@@ -152,7 +152,10 @@ async function main() {
       // Paced from the last send, never catching up in a burst after a slow stretch.
       if (gapMs) await sleep(Math.max(0, (next = Math.max(next + gapMs, Date.now())) - Date.now()));
       try {
-        await gql(url, SEND, { i: { sessionId: from, chatId: to, content: `soak ${k} ${n}` } });
+        // The count at a fixed width, so a steady load writes rows of a steady size: when `soak 0 9999` became
+        // `soak 0 10000`, every message row gained a byte and the table's pages held 21.9 rows instead of 22.9, so
+        // with retention on the file grew for one more window and looked as if it never settled.
+        await gql(url, SEND, { i: { sessionId: from, chatId: to, content: `soak ${k} ${String(n).padStart(9, '0')}` } });
         sends++;
       } catch (error) {
         failures++;
