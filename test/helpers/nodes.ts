@@ -34,16 +34,15 @@ export interface Node extends ServerProcess {
 
 /**
  * SIGKILLs `victim` (node `victimId`) and waits, 8 s at most (the cluster issue's bound), until every one of
- * `sessions` is READY on another node as each of `views` lists it (`key`: the API key to ask with); the
- * failover's ms.
+ * `sessions` is READY on another node as each of `views` lists it; the failover's ms.
  */
-export async function killForFailover(victim: Node, victimId: string, sessions: readonly string[], views: readonly { node: Node; name: string; key?: string }[]): Promise<number> {
+export async function killForFailover(victim: Node, victimId: string, sessions: readonly string[], views: readonly { node: Node; name: string }[]): Promise<number> {
   const killedAt = Date.now();
   victim.child.kill('SIGKILL');
   await victim.exited;
   for (const view of views) {
     await waitFor(async () => {
-      const listed = (await view.node.gqlOk(CLUSTER_OPS.LIST, {}, view.key)).sessions as { sessionId: string; status: string; node: string | null }[];
+      const listed = (await view.node.gqlOk(CLUSTER_OPS.LIST)).sessions as { sessionId: string; status: string; node: string | null }[];
       return sessions.every((s) => listed.some((x) => x.sessionId === s && x.status === 'READY' && x.node !== null && x.node !== victimId));
     }, 8000, `${victimId}'s sessions READY on another node within 8 s, as ${view.name} lists them`);
   }
