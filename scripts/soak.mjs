@@ -222,8 +222,15 @@ async function main() {
   const dbAfterFirst = first.at(-1)?.dbMb ?? NaN;
   const dbEnd = rows.at(-1)?.dbMb ?? NaN;
   // With retention on, the file should stop growing once the window is full: its largest size after the first
-  // window against its size at the window's end.
+  // window against its size at the window's end. How full SQLite's pages are wanders under a steady churn (a
+  // table's rows per page moved by ±1% within one run, so the pages for the same rows did too), and the file
+  // keeps room for the most pages it ever needed: growth within that 1% is the pages' fill, not a trend. A trend
+  // shows over the last third too, where the goal allows 0.1%.
   const dbMaxLater = Math.max(...rows.filter((r) => r.t > (first.at(-1)?.t ?? 0)).map((r) => r.dbMb));
+  const lastThird = rows.filter((r) => r.t >= (minutes * 60 * 2) / 3);
+  const dbLastThirdGrowth = lastThird.length ? (Math.max(...lastThird.map((r) => r.dbMb)) - lastThird[0].dbMb) / lastThird[0].dbMb : NaN;
+  const dbLastGrewAt = rows.reduce((at, r, i) => (i > 0 && r.dbMb > rows[i - 1].dbMb ? r.t : at), rows[0]?.t ?? 0);
+  const dbOk = dbMaxLater <= dbAfterFirst * 1.01 && dbLastThirdGrowth <= 0.001;
   const netOk = Math.abs(netEnd - netAfterFirst) <= 0.1 * netAfterFirst;
   console.log(`summary: sends/s first ${+(windowS / 60).toFixed(2)} min ${firstRate.toFixed(0)}, last ${+(windowS / 60).toFixed(2)} min ${lastRate.toFixed(0)} (ratio ${(lastRate / firstRate).toFixed(2)}, goal >= 0.90)`);
   console.log(`summary: cpu ms/send first ${mean(first, (r) => r.cpuMsPerSend).toFixed(2)}, last ${mean(lastRows, (r) => r.cpuMsPerSend).toFixed(2)}`);
@@ -231,8 +238,8 @@ async function main() {
   console.log(`summary: RSS less SQLite's page cache (min(database, ${CACHE_MB} MB)) after the first window ${netAfterFirst.toFixed(0)} MB, at the end ${netEnd.toFixed(0)} MB (${change(netAfterFirst, netEnd)}%, goal within 10%: ${netOk ? 'met' : 'missed'})`);
   if (warm && warm !== rows.at(-1)) console.log(`summary: RSS once the file passed the cache (${warm.t} s) ${warm.rssMb.toFixed(0)} MB, at the end ${rssEnd.toFixed(0)} MB (${change(warm.rssMb, rssEnd)}%)`);
   else console.log(`summary: the file did not pass the page cache's ${CACHE_MB} MB before the end: RSS alone still includes its filling`);
-  console.log(`summary: database file after the first window ${dbAfterFirst.toFixed(1)} MB, at the end ${dbEnd.toFixed(1)} MB, largest after the first window ${dbMaxLater.toFixed(1)} MB${retentionDays !== null ? ` (with retention, goal no larger than after the first window: ${dbMaxLater <= dbAfterFirst ? 'met' : 'missed'})` : ''}; total sends ${sends}, failures ${failures}, webhook deliveries ${deliveries}`);
-  console.log(JSON.stringify({ summary: { minutes, firstRate, lastRate, rssAfterFirst, rssEnd, netAfterFirst, netEnd, warmAt: warm?.t ?? null, warmRss: warm?.rssMb ?? null, dbAfterFirst, dbEnd, dbMaxLater, sends, failures, deliveries }, rows }));
+  console.log(`summary: database file after the first window ${dbAfterFirst.toFixed(2)} MB, at the end ${dbEnd.toFixed(2)} MB, largest after the first window ${dbMaxLater.toFixed(2)} MB (${change(dbAfterFirst, dbMaxLater)}%), in the last third ${(dbLastThirdGrowth * 100).toFixed(2)}%, last grew at ${dbLastGrewAt} s${retentionDays !== null ? ` (with retention, goal no larger than after the first window within 1% of page fill, and 0.1% over the last third: ${dbOk ? 'met' : 'missed'})` : ''}; total sends ${sends}, failures ${failures}, webhook deliveries ${deliveries}`);
+  console.log(JSON.stringify({ summary: { minutes, firstRate, lastRate, rssAfterFirst, rssEnd, netAfterFirst, netEnd, warmAt: warm?.t ?? null, warmRss: warm?.rssMb ?? null, dbAfterFirst, dbEnd, dbMaxLater, dbLastThirdGrowth, dbLastGrewAt, sends, failures, deliveries }, rows }));
 
   reader?.close();
   subs.kill('SIGTERM');

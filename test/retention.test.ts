@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SqliteSandboxStore } from '../src/engine/sandbox/store.js';
 import { openStore } from '../src/store/database.js';
-import { batchTimedPerThread, HistoryPruner } from '../src/store/retention.js';
+import { batchTimedPerThread, gridDelay, HistoryPruner } from '../src/store/retention.js';
 import { tempDir, waitFor, type TestServer } from './helpers/app.js';
 import { history, SEND_TEXT, twoSessions } from './helpers/messaging.js';
 import { sqliteOnly } from './helpers/pg.js';
@@ -64,6 +64,21 @@ describe('history retention', () => {
     } finally {
       await s.dispose();
     }
+  });
+
+  it('pruning passes fall a fixed lag after each multiple of the interval, whenever the last one ran', () => {
+    // The window is cut at whole seconds: passes at a steady phase keep the rows it holds from wandering by a second.
+    const at = (now: number) => now + gridDelay(now, 1000);
+    for (const now of [5_000, 5_001, 5_024, 5_025, 5_026, 5_700, 5_999]) {
+      const next = at(now);
+      assert.ok(next > now && next % 1000 === 25 && next - now <= 1000, `from ${now}: ${next}`);
+    }
+    assert.equal(at(5_025), 6_025, 'a pass that ran on time waits a whole interval');
+    // A short interval keeps its period: the lag is a quarter of it at most.
+    assert.equal(gridDelay(1_000, 100), 25);
+    assert.equal(gridDelay(1_025, 100), 100);
+    assert.equal(gridDelay(1_000, 40), 10);
+    assert.equal(gridDelay(1_010, 40), 40);
   });
 
   it('prunes a large backlog in small batches (none over 20 ms of the event loop\'s CPU; 50 of the process\'s on Node 20)', sqliteOnly('the pruner on a SQLite file of its own'), async () => {

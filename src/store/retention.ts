@@ -47,6 +47,33 @@ const MAX_BATCH = 500;
 const VACUUM_FREE_SHARE = 0.2;
 const VACUUM_MIN_FREE_PAGES = 2048;
 const VACUUM_PAGES_PER_TURN = 512;
+const GRID_LAG_MS = 25;
+
+/** Milliseconds from `now` to the next pass of onTimeGrid: a little after the next multiple of `everyMs`. */
+export function gridDelay(now: number, everyMs: number): number {
+  const lag = Math.min(GRID_LAG_MS, everyMs / 4);
+  const next = now - (now % everyMs) + lag;
+  return next > now ? next - now : next + everyMs - now;
+}
+
+/**
+ * Calls `pass` every `everyMs`, a little after each multiple of it since the epoch; returns what stops it. The
+ * window is cut at whole seconds (message timestamps are in seconds), so passes whose phase against the second
+ * wandered, as setInterval's do, would let the window hold up to a second more rows now and then, and the file
+ * keeps room for the most rows it ever held.
+ */
+export function onTimeGrid(everyMs: number, pass: () => void): () => void {
+  let timer: NodeJS.Timeout;
+  const schedule = () => {
+    timer = setTimeout(() => {
+      schedule();
+      pass();
+    }, gridDelay(Date.now(), everyMs));
+    timer.unref();
+  };
+  schedule();
+  return () => clearTimeout(timer);
+}
 
 /**
  * CPU time of the calling thread (node 23.9 and later), else of the whole process, whose figure also counts V8's
@@ -76,7 +103,7 @@ export class HistoryPruner {
   private batchSize = 250;
   /** Every message up to this seq is gone: the next batch starts after it (a range on the key, not a scan). */
   private prunedUpTo = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private stopTimer: (() => void) | null = null;
   private running = false;
   private stopped = false;
   private readonly s;
@@ -110,16 +137,15 @@ export class HistoryPruner {
   }
 
   start(): void {
-    if (!this.enabled || this.timer) return;
-    this.timer = setInterval(() => this.run(), this.settings.pruneIntervalMs);
-    this.timer.unref();
+    if (!this.enabled || this.stopTimer) return;
+    this.stopTimer = onTimeGrid(this.settings.pruneIntervalMs, () => void this.run());
     setImmediate(() => this.run());
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.stopTimer?.();
+    this.stopTimer = null;
   }
 
   /** Prunes everything past the window, a batch per turn; resolves when nothing is left (for tests and the soak). */
