@@ -47,7 +47,7 @@ USER 10001:10001
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["node", "scripts/container-healthcheck.mjs"]
 # node is PID 1 and handles SIGTERM itself (it drains, then exits); no shell in between to swallow it.
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/bundle/main.js"]
+CMD ["node", "--max-semi-space-size=64", "dist/bundle/main.js"]
 
 # The open-wa engine: Debian's Chromium, the open-wa runtime, and tini as PID 1 to reap Chromium's
 # children (node does not reap processes it did not start).
@@ -62,7 +62,7 @@ ENV ENGINE=open-wa \
     CHROMIUM_PATH=/usr/bin/chromium
 USER 10001:10001
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "dist/bundle/main.js"]
+CMD ["node", "--max-semi-space-size=64", "dist/bundle/main.js"]
 
 # The default target (the last stage): the sandbox and Baileys engines (Baileys is a production dependency and
 # needs no browser; ENGINE=baileys makes it the default).

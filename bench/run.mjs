@@ -15,6 +15,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { startNodeFlags } from '../scripts/start-flags.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -135,7 +136,8 @@ const appConfig = (dataDir, extra = {}) =>
     sockets: { maxSubscriptionsPerKey: 1_000_000 },
   });
 
-const appNodeArgs = (process.env.BENCH_APP_NODE_ARGS ?? '').split(' ').filter(Boolean);
+// The app runs with the node flags `npm start` gives it, and BENCH_APP_NODE_ARGS's after them.
+const appNodeArgs = [...startNodeFlags, ...(process.env.BENCH_APP_NODE_ARGS ?? '').split(' ').filter(Boolean)];
 
 async function startApp(nodeArgs = [], extra = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'wa-gateway-bench-'));
@@ -792,7 +794,7 @@ async function coldStart() {
   const dataDir = mkdtempSync(join(tmpdir(), 'wa-gateway-cold-'));
   const start = performance.now();
   // What `npm start` runs: the bundle.
-  const child = spawn(process.execPath, [join(root, 'dist/bundle/main.js'), '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'warn'], {
+  const child = spawn(process.execPath, [...startNodeFlags, join(root, 'dist/bundle/main.js'), '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'warn'], {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -1,4 +1,4 @@
-// A long steady load on the gateway, started as a user starts it (`node dist/bundle/main.js`), to see whether
+// A long steady load on the gateway, started as a user starts it (`npm start`'s `node dist/bundle/main.js`, with its flags), to see whether
 // its cost per operation stays flat as history grows. README, "Soak".
 // Usage: npm run soak -- [--minutes 10] [--sessions 2] [--senders 4] [--rate 0] [--subscribers 200] [--read-delay-ms 50]
 //   [--retention-days D] [--prune-interval-ms MS] [--webhook-events all|none|MESSAGE,...] [--interval-s 30] [--data-dir DIR] [--keep]
@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import { PAGE_CACHE_KIB } from '../dist/src/store/database.js';
+import { startNodeFlags } from './start-flags.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -42,7 +43,7 @@ const children = [];
 
 function startServer() {
   const args = [
-    join(root, 'dist/bundle/main.js'), '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'warn',
+    ...startNodeFlags, join(root, 'dist/bundle/main.js'), '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'warn',
     '--sandbox-read-delay-ms', String(readDelayMs), '--rate-limit', 'false', '--send-min-gap-ms', '0', '--send-jitter-ms', '0',
     '--webhook-allow-cidrs', '127.0.0.0/8',
     ...(retentionDays !== null ? ['--history-retention-days', retentionDays] : []),

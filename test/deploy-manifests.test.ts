@@ -102,6 +102,13 @@ describe('Kubernetes manifests', () => {
     assert.throws(() => new StatefulSet(noSelector).validate());
   });
 
+  it("the images start the server as `npm start` does, with its node flags", () => {
+    const start = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.start.split(' ');
+    const cmds = [...readFileSync(join(root, 'Dockerfile'), 'utf8').matchAll(/^CMD (\[.*\])$/gm)].map((m) => JSON.parse(m[1]!));
+    assert.equal(cmds.length, 2, 'the app image and the open-wa image');
+    for (const cmd of cmds) assert.deepEqual(cmd, start);
+  });
+
   it('probes ask routes the server answers without a key, on the port it listens on', async () => {
     const container = gateway();
     const http = container.ports.find((p: any) => p.name === 'http');
