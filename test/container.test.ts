@@ -3,7 +3,7 @@
 // file's default service; the Baileys engine inside it. The cluster profile runs in container-cluster.test.ts.
 // How the images are made and kept between runs: test/helpers/container.ts.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -94,10 +94,11 @@ describe('container image (podman)', { ...needs('podman'), timeout: 20 * 60_000 
     const check = await run('podman', ['healthcheck', 'run', name]);
     assert.equal(check.code, 0, `HEALTHCHECK: ${check.stdout}${check.stderr}`);
 
-    // The server is PID 1 (SIGTERM reaches it directly) and runs as uid 10001.
+    // The server is PID 1 (SIGTERM reaches it directly), runs as uid 10001, and was started as `npm start` starts it.
     const status = await podman('exec', name, 'cat', '/proc/1/status');
     assert.match(status, /^Uid:\s+10001\s+10001\s+10001\s+10001$/m, status);
-    assert.match(await podman('exec', name, 'cat', '/proc/1/cmdline'), /^node\0dist\/bundle\/main\.js/);
+    const start: string = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.start;
+    assert.equal(await podman('exec', name, 'cat', '/proc/1/cmdline'), `${start.split(' ').join('\0')}\0`);
 
     const created = await api('POST', '/sessions', { sessionId: 'box', waitForQR: true });
     assert.equal(created.status, 201, JSON.stringify(created.body));
