@@ -103,12 +103,21 @@ describe('compose cluster profile (podman-compose)', { ...needs('podman'), timeo
     for (const id of ids) {
       const created = await rest(lb, 'POST', '/sessions', { sessionId: id, waitForQR: true });
       assert.equal(created.status, 201, JSON.stringify(created.body));
+      let failed: string | null = null;
       await eventually(async () => {
         const scanned = await rest(lb, 'POST', `/sessions/${id}/sandbox/scan`);
+        if (scanned.status === 200) return true;
+        // A session that failed will not come back: say why, with its node's last log lines.
+        const { session } = await gql(lb, 'query($id: String!) { session(sessionId: $id) { status failureReason node } }', { id });
+        if (session?.status === 'FAILED') {
+          const logs = session.node ? await run('podman', ['logs', '--tail', '30', container(session.node)]) : null;
+          failed = `${id} failed on ${session.node}: ${session.failureReason}\n${logs ? `${logs.stdout}${logs.stderr}` : ''}`;
+          return true;
+        }
         // Thrown, so a timeout says what the last answer was.
-        if (scanned.status !== 200) throw new Error(`${scanned.status} ${JSON.stringify(scanned.body)}`);
-        return true;
+        throw new Error(`${scanned.status} ${JSON.stringify(scanned.body)}`);
       }, 30_000, `${id} scanned`);
+      assert.equal(failed, null, failed ?? '');
     }
     const placed = await eventually(async () => {
       const listed = await list(lb);
