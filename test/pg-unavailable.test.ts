@@ -149,4 +149,28 @@ describe('PostgreSQL out of reach: DATABASE_UNAVAILABLE, /health, recovery', awa
       return r.body.data?.webhooks?.length === 0 || null;
     }, 10_000, 'the refused webhook gone from the registry');
   });
+  it('a session whose start meets an unreachable database waits, INITIALIZING, and starts once it answers (never FAILED)', async () => {
+    const session = async () => (await post('/graphql', { query: '{ session(sessionId: "blip") { status } }' })).body.data?.session;
+    const created = await post('/graphql', { query: CREATE, variables: { input: { sessionId: 'blip' } } });
+    assert.equal(created.body.errors, undefined, JSON.stringify(created.body));
+    await waitFor(async () => (await session())?.status === 'QR_READY' || null, 10_000, 'QR_READY');
+    const stopped = await post('/graphql', { query: 'mutation { stopSession(sessionId: "blip") { status } }' });
+    assert.equal(stopped.body.data?.stopSession?.status, 'TERMINATED', JSON.stringify(stopped.body));
+
+    proxy.cut();
+    const starting = post('/graphql', { query: 'mutation { startSession(sessionId: "blip") { status } }' });
+    const seen = new Set<string>();
+    const until = Date.now() + 2000;
+    while (Date.now() < until) {
+      const s = await session();
+      if (s) seen.add(s.status);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(!seen.has('FAILED'), `statuses while cut off: ${[...seen].join(', ')}`);
+    assert.ok(seen.has('INITIALIZING'), `statuses while cut off: ${[...seen].join(', ')}`);
+
+    proxy.restore();
+    await waitFor(async () => (await session())?.status === 'QR_READY' || null, 20_000, 'QR_READY once the database answers');
+    await starting;
+  });
 });

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError, type EngineContact, type EngineEvent, type EngineKind, type EngineSession, type SessionConfig } from '../engine/engine.js';
 import type { EngineRegistry } from '../engine/registry.js';
-import { AppError, sessionNotFound } from '../errors.js';
+import { AppError, databaseUnavailableOf, sessionNotFound } from '../errors.js';
 import type { BusEvent, EventBus, EventType, QrInfo, SessionStatus } from '../events/bus.js';
 import type { Logger } from '../logger.js';
 import type { SessionRow, SessionsRepo } from '../store/sessions-repo.js';
@@ -57,6 +57,8 @@ interface ManagedSession extends SessionView {
   generation: number;
   qrTimer: NodeJS.Timeout | null;
   authTimer: NodeJS.Timeout | null;
+  /** The next try of a start that met an unreachable database. */
+  retryTimer: NodeJS.Timeout | null;
   activityDirty: boolean;
   /** The lifecycle calls (start, stop, restart, logout) of this session, run one after another. */
   lifecycle: Promise<unknown>;
@@ -87,6 +89,9 @@ export interface CreateSessionInput {
 
 const ACTIVITY_FLUSH_MS = 1000;
 const STOP_TIMEOUT_MS = 10_000;
+// A start that met an unreachable database tries again after 0.5 s, doubling up to 15 s, for as long as it lasts.
+const START_RETRY_MS = 500;
+const START_RETRY_MAX_MS = 15_000;
 
 /**
  * The lifecycle of every session: INITIALIZING -> QR_READY -> AUTHENTICATED -> READY, FAILED, TERMINATED
@@ -693,6 +698,7 @@ export class SessionManager {
       generation: 0,
       qrTimer: null,
       authTimer: null,
+      retryTimer: null,
       activityDirty: false,
       lifecycle: Promise.resolve(),
       remote: false,
@@ -705,7 +711,7 @@ export class SessionManager {
     return join(this.o.dataDir, 'sessions', sessionId);
   }
 
-  private async launch(ms: ManagedSession): Promise<void> {
+  private async launch(ms: ManagedSession, attempt = 0): Promise<void> {
     const generation = ++ms.generation;
     this.clearTimers(ms);
     ms.qr = null;
@@ -724,7 +730,20 @@ export class SessionManager {
       }
       ms.handle = handle;
     } catch (error) {
-      if (ms.generation === generation) this.fail(ms, `engine failed to start: ${(error as Error).message}`);
+      if (ms.generation !== generation) return;
+      // A database that did not answer (down a moment, or slow to connect under load) is no reason to give the
+      // session up: it stays INITIALIZING, says why, and starts again once the database answers.
+      if (databaseUnavailableOf(error) && !this.closed) {
+        const delay = Math.min(START_RETRY_MAX_MS, START_RETRY_MS * 2 ** attempt);
+        this.o.logger.warn('session start: database unreachable, trying again', { sessionId: ms.sessionId, delayMs: delay, err: (error as Error).message });
+        this.setStatus(ms, 'INITIALIZING', `database unreachable while starting (${(error as Error).message}); trying again in ${delay} ms`);
+        ms.retryTimer = setTimeout(() => {
+          ms.retryTimer = null;
+          if (ms.generation === generation && !this.closed) void this.launch(ms, attempt + 1);
+        }, delay);
+        return;
+      }
+      this.fail(ms, `engine failed to start: ${(error as Error).message}`);
     }
   }
 
@@ -839,8 +858,10 @@ export class SessionManager {
   private clearTimers(ms: ManagedSession): void {
     if (ms.qrTimer) clearTimeout(ms.qrTimer);
     if (ms.authTimer) clearTimeout(ms.authTimer);
+    if (ms.retryTimer) clearTimeout(ms.retryTimer);
     ms.qrTimer = null;
     ms.authTimer = null;
+    ms.retryTimer = null;
   }
 
   private flushActivity(): void {
