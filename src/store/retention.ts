@@ -62,7 +62,7 @@ export function gridDelay(now: number, everyMs: number): number {
  * wandered, as setInterval's do, would let the window hold up to a second more rows now and then, and the file
  * keeps room for the most rows it ever held.
  */
-export function onTimeGrid(everyMs: number, pass: () => void): () => void {
+function onTimeGrid(everyMs: number, pass: () => void): () => void {
   let timer: NodeJS.Timeout;
   const schedule = () => {
     timer = setTimeout(() => {
