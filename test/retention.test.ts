@@ -4,6 +4,7 @@ import { after, describe, it } from 'node:test';
 import { SqliteSandboxStore } from '../src/engine/sandbox/store.js';
 import { openStore } from '../src/store/database.js';
 import { batchTimedPerThread, gridDelay, HistoryPruner } from '../src/store/retention.js';
+import { WebhookStore } from '../src/webhooks/webhook-store.js';
 import { tempDir, waitFor, type TestServer } from './helpers/app.js';
 import { history, SEND_TEXT, twoSessions } from './helpers/messaging.js';
 import { sqliteOnly } from './helpers/pg.js';
@@ -122,6 +123,28 @@ describe('history retention', () => {
       const bound = batchTimedPerThread ? 20 : 50;
       assert.ok(pruner.stats.maxBatchMs < bound, `a batch took ${pruner.stats.maxBatchMs.toFixed(1)} ms of CPU (bound ${bound})`);
       assert.ok(pruner.stats.batches > 10, 'pruned in many small batches');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("a delivery's row does not grow when it is delivered, so completing it never splits a full page", sqliteOnly('SQLite pages'), async () => {
+    const store = await openStore(join(tempDir(), 'room.sqlite'));
+    try {
+      const webhooks = new WebhookStore(store.sqlite, store.batch);
+      const at = Date.now();
+      webhooks.insertWebhook({ id: 'wh_1', sessionId: 's', url: 'http://127.0.0.1:1/hook', events: [], headers: {}, secret: 'whsec_x', includeMedia: false }, at);
+      const body = JSON.stringify({ id: 'msg_1', event: 'message', sessionId: 's', timestamp: new Date(at).toISOString(), data: { body: 'hello' } });
+      webhooks.insertDelivery({ id: 'msg_1', webhookId: 'wh_1', sessionId: 's', event: 'message', body, at });
+      // The table's one row on its one leaf page: the page's payload is the row's size.
+      const rowBytes = () => (store.sqlite.prepare("SELECT payload FROM dbstat WHERE name = 'webhook_deliveries' AND pagetype = 'leaf'").get() as { payload: number }).payload;
+      const waiting = rowBytes();
+      webhooks.recordAttempt('msg_1', { at: at + 1234, statusCode: 200, error: null, status: 'SUCCEEDED', nextAttemptAt: null });
+      const delivered = webhooks.delivery('msg_1');
+      assert.equal(delivered?.status, 'SUCCEEDED');
+      assert.equal(delivered?.lastStatusCode, 200);
+      assert.ok(rowBytes() <= waiting, `${rowBytes()} bytes delivered, ${waiting} waiting`);
+      assert.ok(waiting - rowBytes() <= 2, 'the room is no larger than it needs to be');
     } finally {
       await store.close();
     }

@@ -321,4 +321,13 @@ export const migrations: Record<string, Migration> = {
       await sql`DROP INDEX webhook_deliveries_due`.execute(db);
     },
   },
+  '0018-delivery-room': {
+    // Room a waiting delivery's row keeps for what its completion writes (webhook-store.ts, DELIVERY_ROOM_BYTES):
+    // a row that grows on a full page splits it, so the deliveries table's pages were as full as chance left
+    // them, and under retention the file kept room for the emptiest they had been. PostgreSQL has the column for
+    // the same tables on both (an update writes a new row version there whatever its size), never set.
+    async up(db: Kysely<any>) {
+      await sql`ALTER TABLE webhook_deliveries ADD COLUMN room BLOB`.execute(db);
+    },
+  },
 };

@@ -74,6 +74,8 @@ export interface WebhookDeliveriesTable {
   /** PostgreSQL with several servers: who claimed it, and until when (epoch ms on the database's clock). */
   claimed_by: string | null;
   claimed_until: number | null;
+  /** SQLite: bytes a waiting delivery's row keeps for what its completion writes, so completing it never grows the row. */
+  room: Uint8Array | null;
 }
 
 export interface SandboxMessagesTable {

@@ -553,4 +553,11 @@ export const pgMigrations: Record<string, Migration> = {
         $fn$`.execute(db);
     },
   },
+  // The same tables on both backends: SQLite keeps room in a waiting delivery's row for what its completion
+  // writes (migrations.ts). Here an update writes a new row version whatever its size, so it stays NULL.
+  '0018-delivery-room': {
+    async up(db: Kysely<any>) {
+      await sql`ALTER TABLE webhook_deliveries ADD COLUMN room bytea`.execute(db);
+    },
+  },
 };
